@@ -1,0 +1,562 @@
+// Replica's public wrapper and the I/O path: client requests, replicated writes, forwarded reads,
+// and the ordering of overlapping disk requests.
+#include "core/replica/replica.h"
+
+#include <cassert>
+
+#include "core/replica/replica_machine.h"
+
+namespace tandem {
+
+const char* to_string(io_status status) {
+  switch (status) {
+    case io_status::ok: return "ok";
+    case io_status::io_error: return "I/O error";
+    case io_status::not_primary: return "not Primary (writes need the Primary role)";
+    case io_status::no_data: return "no access to UpToDate data";
+    case io_status::out_of_range: return "beyond the end of the volume";
+    case io_status::invalid: return "invalid request";
+  }
+  return "?";
+}
+
+// ------------------------------------------------------------------------------------ Replica
+
+namespace {
+
+std::vector<local_volume> fresh_volumes(const replica_config& config) {
+  std::vector<local_volume> volumes;
+  for (const auto& vc : config.volumes) {
+    local_volume volume;
+    volume.number = vc.number;
+    volume.size_sectors = vc.size_sectors;
+    volume.size_blocks = (vc.size_sectors * kSectorBytes + kBlockBytes - 1) / kBlockBytes;
+    volume.disk = config.self_diskful ? disk_state::inconsistent : disk_state::diskless;
+    volume.uuids.current = kUuidJustCreated;
+    if (config.self_diskful) {
+      for (const auto& peer : config.peers) {
+        if (peer.diskful) volume.bitmaps.emplace(peer.node, block_bitmap(volume.size_blocks));
+      }
+    }
+    volumes.push_back(std::move(volume));
+  }
+  return volumes;
+}
+
+}  // namespace
+
+Replica::Replica(replica_config config)
+    : machine_(std::make_unique<replica_machine>(config, fresh_volumes(config))) {}
+
+Replica::Replica(std::unique_ptr<replica_machine> machine) : machine_(std::move(machine)) {}
+
+Replica Replica::restore(replica_config config, const std::vector<volume_persistent_state>& saved) {
+  auto volumes = fresh_volumes(config);
+  for (auto& volume : volumes) {
+    for (const auto& state : saved) {
+      if (state.number != volume.number) continue;
+      volume.disk = config.self_diskful ? state.disk : disk_state::diskless;
+      volume.uuids = state.uuids;
+      for (auto& [node, bitmap] : volume.bitmaps) {
+        auto found = state.bitmaps.find(node);
+        if (found != state.bitmaps.end() && found->second.size_blocks() == bitmap.size_blocks()) {
+          bitmap = found->second;
+        }
+      }
+    }
+  }
+  return Replica(std::make_unique<replica_machine>(std::move(config), std::move(volumes)));
+}
+
+Replica::~Replica() = default;
+Replica::Replica(Replica&&) noexcept = default;
+Replica& Replica::operator=(Replica&&) noexcept = default;
+
+void Replica::step(const input& in, std::vector<output>& out) { machine_->step(in, out); }
+replica_view Replica::view() const { return machine_->view(); }
+std::vector<volume_persistent_state> Replica::persistent_state() const {
+  return machine_->persistent_state();
+}
+node_id Replica::self() const { return machine_->config().self; }
+
+// ------------------------------------------------------------------------------ replica_machine
+
+replica_machine::replica_machine(replica_config config, std::vector<local_volume> volumes)
+    : config_(std::move(config)), volumes_(std::move(volumes)) {
+  assert(config_.self < kMaxNodes);
+  assert(config_.peers.size() < kMaxNodes);
+  uuid_state_ = config_.uuid_seed ^ (0x9e3779b97f4a7c15ull * (config_.self + 1ull));
+  for (const auto& pc : config_.peers) {
+    assert(pc.node != config_.self && pc.node < kMaxNodes);
+    peer_link peer;
+    peer.node = pc.node;
+    peer.diskful = pc.diskful;
+    peer.proto = pc.proto;
+    peer.volumes.resize(volumes_.size());
+    peers_.push_back(std::move(peer));
+  }
+}
+
+void replica_machine::step(const input& in, std::vector<output>& out) {
+  out_ = &out;
+  std::visit(
+      [&](const auto& kind) {
+        using T = std::decay_t<decltype(kind)>;
+        if constexpr (std::is_same_v<T, client_io>) {
+          on_client(kind);
+        } else if constexpr (std::is_same_v<T, peer_message>) {
+          if (auto* peer = find_peer(kind.peer)) on_message(*peer, kind.msg);
+        } else if constexpr (std::is_same_v<T, peer_connected>) {
+          if (auto* peer = find_peer(kind.peer)) on_peer_connected(*peer);
+        } else if constexpr (std::is_same_v<T, peer_lost>) {
+          if (auto* peer = find_peer(kind.peer)) on_peer_lost(*peer);
+        } else if constexpr (std::is_same_v<T, disk_done>) {
+          on_disk_done(kind);
+        } else if constexpr (std::is_same_v<T, timer_fired>) {
+          // No timers are armed yet; the rate controller will own them.
+        } else if constexpr (std::is_same_v<T, admin>) {
+          on_admin(kind);
+        }
+      },
+      in.kind);
+  out_ = nullptr;
+}
+
+peer_link* replica_machine::find_peer(node_id node) {
+  for (auto& peer : peers_) {
+    if (peer.node == node) return &peer;
+  }
+  return nullptr;
+}
+
+std::size_t replica_machine::volume_index_of(volume_nr number) const {
+  for (std::size_t i = 0; i < volumes_.size(); ++i) {
+    if (volumes_[i].number == number) return i;
+  }
+  return volumes_.size();
+}
+
+void replica_machine::send(const peer_link& peer, wire::message msg) {
+  emit(send_to{peer.node, std::move(msg)});
+}
+
+void replica_machine::emit_event(std::string name, node_id peer, volume_nr volume,
+                                 std::uint64_t blocks, std::string detail) {
+  emit(event{std::move(name), peer, volume, blocks, std::move(detail)});
+}
+
+// ------------------------------------------------------------------------------------ client I/O
+
+void replica_machine::on_client(const client_io& io) {
+  const std::size_t vi = volume_index_of(io.volume);
+  auto reject = [&](io_status status) { emit(complete_client{io.tag, status, {}}); };
+  if (vi == volumes_.size()) return reject(io_status::out_of_range);
+  if (clients_.count(io.tag)) return reject(io_status::invalid);
+  const local_volume& volume = volumes_[vi];
+  if (io.op == io_op::read || io.op == io_op::write) {
+    if (io.length_bytes == 0 || io.length_bytes > kMaxIoBytes) return reject(io_status::invalid);
+    if (io.offset_bytes % kSectorBytes != 0 || io.length_bytes % kSectorBytes != 0) {
+      return reject(io_status::invalid);
+    }
+    if (io.offset_bytes + io.length_bytes > volume.size_sectors * kSectorBytes) {
+      return reject(io_status::out_of_range);
+    }
+  }
+  client_request request;
+  request.tag = io.tag;
+  request.op = io.op;
+  request.volume_index = vi;
+  request.offset_bytes = io.offset_bytes;
+  request.length_bytes = io.length_bytes;
+  request.buffer = io.buffer;
+  switch (io.op) {
+    case io_op::write: {
+      if (role_ != role::primary) return reject(io_status::not_primary);
+      if (io.buffer.empty() || io.buffer.length_bytes < io.length_bytes) {
+        return reject(io_status::invalid);
+      }
+      auto& stored = clients_.emplace(io.tag, request).first->second;
+      return on_client_write(stored);
+    }
+    case io_op::read: {
+      auto& stored = clients_.emplace(io.tag, request).first->second;
+      return on_client_read(stored);
+    }
+    case io_op::flush: {
+      if (volume.disk < disk_state::inconsistent) {
+        // Diskless: acknowledged writes are already on the peers' disks (protocol C).
+        return emit(complete_client{io.tag, io_status::ok, {}});
+      }
+      auto& stored = clients_.emplace(io.tag, request).first->second;
+      stored.local_pending = true;
+      disk_request dr;
+      dr.purpose = disk_purpose::client_flush;
+      dr.volume_index = vi;
+      dr.client_tag = io.tag;
+      dr.submit = disk_submit{0, io_op::flush, volume.number, 0, 0, {}, false};
+      return submit(std::move(dr));
+    }
+    case io_op::trim:
+    case io_op::write_zeroes:
+      // Replicated discards arrive with the NBD export; until then they are refused, not ignored.
+      return reject(io_status::invalid);
+  }
+}
+
+node_mask replica_machine::replication_targets(std::size_t vi) const {
+  node_mask targets = 0;
+  for (const auto& peer : peers_) {
+    if (!handshake_done(peer) || !peer.diskful) continue;
+    const auto& pv = peer.volumes[vi];
+    const bool replicating = pv.repl == repl_state::established || pv.repl == repl_state::sync_source ||
+                             pv.repl == repl_state::sync_target || pv.repl == repl_state::paused_sync_s ||
+                             pv.repl == repl_state::paused_sync_t || pv.repl == repl_state::wf_bitmap_t ||
+                             pv.repl == repl_state::wf_bitmap_s;
+    if (replicating && pv.peer_disk >= disk_state::inconsistent) targets |= mask_of(peer.node);
+  }
+  return targets;
+}
+
+void replica_machine::on_client_write(client_request& request) {
+  const std::size_t vi = request.volume_index;
+  if (volumes_[vi].new_uuid_pending) rotate_current_uuid(vi, 0);
+  local_volume& volume = volumes_[vi];
+  const node_mask targets = replication_targets(vi);
+  const bool local_disk = volume.disk >= disk_state::inconsistent;
+  if (!local_disk && targets == 0) {
+    clients_.erase(request.tag);
+    return emit(complete_client{request.tag, io_status::no_data, {}});
+  }
+  const block_range blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
+  // Every diskful peer that does not get this write must resync these blocks later.
+  for (auto& [node, bitmap] : volume.bitmaps) {
+    if (!mask_has(targets, node)) bitmap.set(blocks);
+  }
+  const node_mask replicated_to = targets | (local_disk ? mask_of(config_.self) : 0);
+  const std::uint64_t sector = request.offset_bytes / kSectorBytes;
+  for (const auto& peer : peers_) {
+    if (!mask_has(targets, peer.node)) continue;
+    std::uint32_t flags = 0;
+    if (peer.proto == protocol::c) flags |= wire::kDataFlagWantWriteAck;
+    if (peer.proto == protocol::b) flags |= wire::kDataFlagWantRecvAck;
+    // Protocol A: the write counts as replicated once handed to the transport.
+    if (peer.proto != protocol::a) request.acks_pending |= mask_of(peer.node);
+    send(peer, wire::data{volume.number, sector, request.tag, flags, replicated_to,
+                          buffer_ref{request.buffer.id, request.length_bytes}});
+  }
+  if (local_disk) {
+    request.local_pending = true;
+    disk_request dr;
+    dr.purpose = disk_purpose::client_write;
+    dr.volume_index = vi;
+    dr.blocks = blocks;
+    dr.ordered = true;
+    dr.is_write = true;
+    dr.client_tag = request.tag;
+    dr.submit = disk_submit{0, io_op::write, volume.number, request.offset_bytes,
+                            request.length_bytes, buffer_ref{request.buffer.id, request.length_bytes},
+                            false};
+    submit(std::move(dr));
+  }
+  maybe_complete(request.tag);
+}
+
+void replica_machine::on_client_read(client_request& request) {
+  const std::size_t vi = request.volume_index;
+  const local_volume& volume = volumes_[vi];
+  if (volume.disk == disk_state::uptodate) {
+    request.local_pending = true;
+    disk_request dr;
+    dr.purpose = disk_purpose::client_read;
+    dr.volume_index = vi;
+    dr.blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
+    dr.client_tag = request.tag;
+    dr.submit = disk_submit{0, io_op::read, volume.number, request.offset_bytes,
+                            request.length_bytes, request.buffer, false};
+    return submit(std::move(dr));
+  }
+  if (!forward_read(request)) {
+    clients_.erase(request.tag);
+    emit(complete_client{request.tag, io_status::no_data, {}});
+  }
+}
+
+// Sends a read to the lowest-numbered connected UpToDate peer not yet tried (DRBD read-balancing
+// "prefer-local" falls back to a peer the same way).
+bool replica_machine::forward_read(client_request& request) {
+  const std::size_t vi = request.volume_index;
+  for (const auto& peer : peers_) {
+    if (!handshake_done(peer) || mask_has(request.read_tried, peer.node)) continue;
+    if (peer.volumes[vi].peer_disk != disk_state::uptodate) continue;
+    request.read_tried |= mask_of(peer.node);
+    request.acks_pending = mask_of(peer.node);
+    wire::data_request msg;
+    msg.volume = volumes_[vi].number;
+    msg.sector = request.offset_bytes / kSectorBytes;
+    msg.block_id = request.tag;
+    msg.size_bytes = request.length_bytes;
+    send(peer, msg);
+    return true;
+  }
+  return false;
+}
+
+void replica_machine::maybe_complete(std::uint64_t tag) {
+  auto found = clients_.find(tag);
+  if (found == clients_.end()) return;
+  client_request& request = found->second;
+  if (request.local_pending || request.acks_pending != 0) return;
+  // A write succeeds if at least one copy reached stable storage; copies that missed it are in the
+  // bitmaps and get resynced.
+  const bool ok = request.local_ok || request.acked != 0;
+  emit(complete_client{tag, ok ? io_status::ok : io_status::io_error, {}});
+  clients_.erase(found);
+}
+
+// ----------------------------------------------------------------------- replicated writes (peer)
+
+void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
+  const std::size_t vi = volume_index_of(msg.volume);
+  const bool in_range = vi < volumes_.size() &&
+                        msg.sector * kSectorBytes + msg.payload.length_bytes <=
+                            volumes_[vi].size_sectors * kSectorBytes;
+  wire::block_ack_fields ack{msg.volume, msg.sector, msg.block_id, msg.payload.length_bytes};
+  if (!in_range || volumes_[vi].disk < disk_state::inconsistent) {
+    return send(peer, wire::neg_ack{ack});
+  }
+  local_volume& volume = volumes_[vi];
+  const block_range blocks = blocks_of_sectors(msg.sector, msg.payload.length_bytes);
+  // Mirror DRBD's P_PEER_ACK bookkeeping: nodes the writer did not reach miss this write.
+  for (auto& [node, bitmap] : volume.bitmaps) {
+    if (node != peer.node && !mask_has(msg.replicated_to, node)) bitmap.set(blocks);
+  }
+  if (msg.flags & wire::kDataFlagWantRecvAck) send(peer, wire::recv_ack{ack});
+  disk_request dr;
+  dr.purpose = disk_purpose::peer_write;
+  dr.volume_index = vi;
+  dr.blocks = blocks;
+  dr.ordered = true;
+  dr.is_write = true;
+  dr.peer = peer.node;
+  dr.peer_epoch = peer.epoch;
+  dr.sector = msg.sector;
+  dr.length_bytes = msg.payload.length_bytes;
+  dr.block_id = msg.block_id;
+  dr.data_flags = msg.flags;
+  dr.submit = disk_submit{0, io_op::write, volume.number, msg.sector * kSectorBytes,
+                          msg.payload.length_bytes, msg.payload, (msg.flags & wire::kDataFlagFua) != 0};
+  submit(std::move(dr));
+}
+
+void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_fields& ack, bool ok) {
+  auto found = clients_.find(ack.block_id);
+  if (found == clients_.end() || !mask_has(found->second.acks_pending, peer.node)) return;
+  client_request& request = found->second;
+  request.acks_pending &= ~mask_of(peer.node);
+  if (ok) {
+    request.acked |= mask_of(peer.node);
+  } else {
+    auto& bitmaps = volumes_[request.volume_index].bitmaps;
+    auto bitmap = bitmaps.find(peer.node);
+    if (bitmap != bitmaps.end()) {
+      bitmap->second.set(blocks_of_bytes(request.offset_bytes, request.length_bytes));
+    }
+  }
+  maybe_complete(ack.block_id);
+}
+
+// --------------------------------------------------------------------------- forwarded reads
+
+void replica_machine::on_data_request(peer_link& peer, const wire::data_request& msg) {
+  const std::size_t vi = volume_index_of(msg.volume);
+  const bool valid = vi < volumes_.size() && msg.size_bytes > 0 &&
+                     msg.sector * kSectorBytes + msg.size_bytes <= volumes_[vi].size_sectors * kSectorBytes;
+  if (!valid || volumes_[vi].disk != disk_state::uptodate) {
+    return send(peer, wire::neg_dreply{{msg.volume, msg.sector, msg.block_id, msg.size_bytes}});
+  }
+  disk_request dr;
+  dr.purpose = disk_purpose::serve_read;
+  dr.volume_index = vi;
+  dr.blocks = blocks_of_sectors(msg.sector, msg.size_bytes);
+  dr.peer = peer.node;
+  dr.peer_epoch = peer.epoch;
+  dr.sector = msg.sector;
+  dr.length_bytes = msg.size_bytes;
+  dr.block_id = msg.block_id;
+  dr.submit = disk_submit{0, io_op::read, msg.volume, msg.sector * kSectorBytes, msg.size_bytes, {}, false};
+  submit(std::move(dr));
+}
+
+void replica_machine::on_data_reply(peer_link& peer, const wire::data_reply& msg) {
+  auto found = clients_.find(msg.block_id);
+  if (found == clients_.end() || found->second.op != io_op::read ||
+      !mask_has(found->second.acks_pending, peer.node)) {
+    return;
+  }
+  emit(complete_client{msg.block_id, io_status::ok, msg.payload});
+  clients_.erase(found);
+}
+
+void replica_machine::on_neg_dreply(peer_link& peer, const wire::neg_dreply& msg) {
+  auto found = clients_.find(msg.block_id);
+  if (found == clients_.end() || !mask_has(found->second.acks_pending, peer.node)) return;
+  found->second.acks_pending = 0;
+  if (!forward_read(found->second)) {
+    emit(complete_client{msg.block_id, io_status::io_error, {}});
+    clients_.erase(found);
+  }
+}
+
+// ------------------------------------------------------------------------------------ the disk
+
+bool replica_machine::conflicts(const disk_request& request, std::size_t deferred_before) const {
+  if (!request.ordered) return false;
+  auto clash = [&](const disk_request& other) {
+    return other.ordered && other.volume_index == request.volume_index &&
+           (other.is_write || request.is_write) && other.blocks.overlaps(request.blocks);
+  };
+  for (const auto& [id, other] : in_flight_) {
+    if (clash(other)) return true;
+  }
+  for (std::size_t i = 0; i < deferred_before && i < deferred_.size(); ++i) {
+    if (clash(deferred_[i])) return true;
+  }
+  return false;
+}
+
+// Overlapping writes (and a resync read vs. a write) are never in flight together, so the disk cannot
+// reorder them: the later one waits. This is what keeps resync data from overwriting newer data.
+void replica_machine::submit(disk_request request) {
+  request.id = next_request_id_++;
+  request.submit.request = request.id;
+  if (conflicts(request, deferred_.size())) {
+    if (!request.submit.buffer.empty()) emit(retain_buffer{request.submit.buffer.id});
+    deferred_.push_back(std::move(request));
+    return;
+  }
+  emit(request.submit);
+  in_flight_.emplace(request.id, std::move(request));
+}
+
+void replica_machine::release_ordered(std::uint64_t request_id) {
+  in_flight_.erase(request_id);
+  for (std::size_t i = 0; i < deferred_.size();) {
+    if (conflicts(deferred_[i], i)) {
+      ++i;
+      continue;
+    }
+    disk_request ready = std::move(deferred_[i]);
+    deferred_.erase(deferred_.begin() + static_cast<std::ptrdiff_t>(i));
+    emit(ready.submit);
+    if (!ready.submit.buffer.empty()) emit(release_buffer{ready.submit.buffer.id});
+    in_flight_.emplace(ready.id, std::move(ready));
+  }
+}
+
+void replica_machine::on_disk_done(const disk_done& done) {
+  auto found = in_flight_.find(done.request);
+  if (found == in_flight_.end()) return;
+  const disk_request request = found->second;
+  release_ordered(done.request);
+  peer_link* peer = find_peer(request.peer);
+  const bool peer_current = peer && peer->epoch == request.peer_epoch && handshake_done(*peer);
+  const volume_nr volume_number = volumes_[request.volume_index].number;
+  wire::block_ack_fields ack{volume_number, request.sector, request.block_id, request.length_bytes};
+  if (!done.ok && request.purpose != disk_purpose::client_read &&
+      request.purpose != disk_purpose::serve_read && request.purpose != disk_purpose::resync_read) {
+    // A failed write leaves the local data unusable (DRBD on-io-error detach).
+    emit_event("io-error", config_.self, volume_number, request.blocks.count, "local write failed");
+    set_disk(request.volume_index, disk_state::failed);
+    set_disk(request.volume_index, disk_state::diskless);
+  }
+  switch (request.purpose) {
+    case disk_purpose::client_write:
+    case disk_purpose::client_flush: {
+      auto client = clients_.find(request.client_tag);
+      if (client == clients_.end()) return;
+      client->second.local_pending = false;
+      client->second.local_ok = done.ok;
+      return maybe_complete(request.client_tag);
+    }
+    case disk_purpose::client_read: {
+      auto client = clients_.find(request.client_tag);
+      if (client == clients_.end()) return;
+      if (done.ok) {
+        emit(complete_client{request.client_tag, io_status::ok, done.buffer});
+        clients_.erase(client);
+      } else {
+        client->second.local_pending = false;
+        if (!forward_read(client->second)) {
+          emit(complete_client{request.client_tag, io_status::io_error, {}});
+          clients_.erase(client);
+        }
+      }
+      return;
+    }
+    case disk_purpose::peer_write:
+      if (!peer_current) return;
+      if (!done.ok) return send(*peer, wire::neg_ack{ack});
+      if (request.data_flags & wire::kDataFlagWantWriteAck) send(*peer, wire::write_ack{ack});
+      return;
+    case disk_purpose::serve_read:
+      if (!peer_current) return;
+      if (!done.ok) return send(*peer, wire::neg_dreply{ack});
+      return send(*peer, wire::data_reply{{volume_number, request.sector, request.block_id,
+                                           buffer_ref{done.buffer.id, request.length_bytes}}});
+    case disk_purpose::resync_read:
+      if (!peer_current) return;
+      if (!done.ok) return send(*peer, wire::neg_rs_dreply{ack});
+      return send(*peer, wire::rs_data_reply{{volume_number, request.sector, request.block_id,
+                                              buffer_ref{done.buffer.id, request.length_bytes}}});
+    case disk_purpose::resync_write: {
+      if (!peer) return;
+      auto& pv = peer->volumes[request.volume_index];
+      if (pv.requests_in_flight > 0) --pv.requests_in_flight;
+      if (!done.ok) return;
+      auto bitmap = volumes_[request.volume_index].bitmaps.find(peer->node);
+      if (bitmap != volumes_[request.volume_index].bitmaps.end()) bitmap->second.clear(request.blocks);
+      pv.resynced_blocks += request.blocks.count;
+      if (!peer_current) return;
+      send(*peer, wire::rs_write_ack{ack});
+      return request_resync_blocks(*peer, request.volume_index);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------ views
+
+replica_view replica_machine::view() const {
+  replica_view v;
+  v.self = config_.self;
+  v.local_role = role_;
+  for (const auto& volume : volumes_) v.volumes.push_back({volume.number, volume.disk, volume.uuids.current});
+  for (const auto& peer : peers_) {
+    connection_view c;
+    c.peer = peer.node;
+    c.conn = peer.conn;
+    c.peer_role = peer.peer_role;
+    for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+      const auto& pv = peer.volumes[vi];
+      auto bitmap = volumes_[vi].bitmaps.find(peer.node);
+      const std::uint64_t dirty = bitmap == volumes_[vi].bitmaps.end() ? 0 : bitmap->second.count();
+      c.volumes.push_back({pv.repl, pv.peer_disk, dirty, pv.resynced_blocks});
+    }
+    v.connections.push_back(std::move(c));
+  }
+  return v;
+}
+
+std::vector<volume_persistent_state> replica_machine::persistent_state() const {
+  std::vector<volume_persistent_state> states;
+  for (const auto& volume : volumes_) {
+    volume_persistent_state state;
+    state.number = volume.number;
+    state.disk = volume.disk;
+    state.uuids = volume.uuids;
+    for (const auto& [node, bitmap] : volume.bitmaps) state.bitmaps.emplace(node, bitmap);
+    states.push_back(std::move(state));
+  }
+  return states;
+}
+
+}  // namespace tandem

@@ -1,0 +1,272 @@
+// core::Replica — one resource's replication state on one node, as a pure state machine (sans-IO).
+//
+// THE CORE CONTRACT (frozen; DESIGN.md §3 and §6). Changing it means changing every driver.
+//
+//   void Replica::step(const input& in, std::vector<output>& out);
+//
+// * Deterministic: the same sequence of inputs yields the same sequence of outputs. Time enters only as
+//   input::now_ns; randomness (new generation UUIDs) only from replica_config::uuid_seed.
+// * Outputs are appended to `out`, which the caller owns and reuses between steps (clear() keeps the
+//   capacity, so a steady state allocates nothing per step).
+// * Ordering: the driver executes outputs in order. A disk_submit that depends on an earlier one is only
+//   emitted after the earlier one's disk_done arrived, so the driver may run every disk_submit in
+//   parallel, and the disk may complete them in any order.
+// * Buffers are opaque handles (buffer_ref) owned by the driver:
+//     - a buffer named in an input is valid during that step;
+//     - a client WRITE's buffer stays valid until the matching complete_client;
+//     - an output that names a buffer keeps it valid until its effect is done (send_to: until the
+//       driver encoded the message; disk_submit: until its disk_done);
+//     - disk_submit READ with an empty buffer asks the driver to allocate one; disk_done returns it;
+//     - when the core keeps a buffer beyond the step (a write waiting for an overlapping one), it emits
+//       retain_buffer, and release_buffer once the later output that uses it has been emitted.
+//   Payload bytes are never copied by the core.
+// * Restart: the driver decodes the persisted state and builds the Replica from it with restore();
+//   the engine and the simulator use the same path.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/base/ids.h"
+#include "core/base/states.h"
+#include "core/replica/bitmap.h"
+#include "core/replica/uuid_compare.h"
+#include "core/wire/messages.h"
+
+namespace tandem {
+
+// ----------------------------------------------------------------------------------------- config
+
+struct volume_config {
+  volume_nr number = 0;
+  std::uint64_t size_sectors = 0;
+};
+
+struct peer_config {
+  node_id node = 0;
+  bool diskful = true;  // false: an intentionally diskless client (no bitmap slot toward it)
+  protocol proto = protocol::c;
+};
+
+struct replica_config {
+  node_id self = 0;
+  bool self_diskful = true;
+  std::vector<peer_config> peers;
+  std::vector<volume_config> volumes;
+  bool allow_two_primaries = false;
+  std::uint64_t uuid_seed = 1;  // seeds the generator of new generation UUIDs
+};
+
+// What survives a restart for one volume (encoded on disk by core/meta).
+struct volume_persistent_state {
+  volume_nr number = 0;
+  disk_state disk = disk_state::inconsistent;  // uptodate / outdated / inconsistent / diskless
+  uuid_set uuids;
+  std::map<node_id, block_bitmap> bitmaps;  // per diskful peer
+};
+
+// ----------------------------------------------------------------------------------------- inputs
+
+enum class io_op : std::uint8_t { read, write, flush, trim, write_zeroes };
+
+enum class io_status : std::uint8_t {
+  ok,
+  io_error,       // the disk (and every copy that could have served it) failed
+  not_primary,    // a write on a Secondary (DRBD answers EROFS / "wrong medium type")
+  no_data,        // no access to UpToDate data (local or via a connected peer)
+  out_of_range,   // beyond the end of the volume, or bad volume number
+  invalid,        // malformed request (zero length, too large)
+};
+const char* to_string(io_status status);
+
+struct client_io {
+  std::uint64_t tag = 0;  // the driver's id, echoed in complete_client
+  io_op op = io_op::read;
+  volume_nr volume = 0;
+  std::uint64_t offset_bytes = 0;
+  std::uint32_t length_bytes = 0;
+  buffer_ref buffer;  // WRITE: the data; READ: where the driver wants the data (may be empty)
+  bool fua = false;
+};
+
+struct peer_message {
+  node_id peer = 0;
+  wire::message msg;  // payload.id set by the driver for data-carrying messages
+};
+
+struct peer_connected {  // the transport to peer is up
+  node_id peer = 0;
+};
+
+struct peer_lost {  // the transport to peer broke (or was closed)
+  node_id peer = 0;
+};
+
+struct disk_done {
+  std::uint64_t request = 0;  // disk_submit::request
+  bool ok = true;
+  buffer_ref buffer;  // for reads: the buffer holding the data
+};
+
+struct timer_fired {  // reserved for the resync rate controller and timeouts
+  std::uint64_t timer = 0;
+};
+
+enum class admin_op : std::uint8_t {
+  primary,        // promote (refused without UpToDate data or when another node is Primary)
+  primary_force,  // promote and declare the local data UpToDate (day-0 / disaster recovery)
+  secondary,      // demote
+  connect,        // leave StandAlone and connect to `peer`
+  disconnect,     // drop the connection to `peer` and stay StandAlone
+};
+
+struct admin {
+  std::uint64_t tag = 0;
+  admin_op op = admin_op::primary;
+  node_id peer = 0;  // connect / disconnect
+};
+
+using input_kind =
+    std::variant<client_io, peer_message, peer_connected, peer_lost, disk_done, timer_fired, admin>;
+
+struct input {
+  std::uint64_t now_ns = 0;
+  input_kind kind;
+};
+
+// ----------------------------------------------------------------------------------------- outputs
+
+struct send_to {
+  node_id peer = 0;
+  wire::message msg;
+};
+
+struct disk_submit {
+  std::uint64_t request = 0;
+  io_op op = io_op::read;
+  volume_nr volume = 0;
+  std::uint64_t offset_bytes = 0;
+  std::uint32_t length_bytes = 0;
+  buffer_ref buffer;  // WRITE: data to write; READ: destination, or empty = driver allocates
+  bool fua = false;
+};
+
+struct complete_client {
+  std::uint64_t tag = 0;
+  io_status status = io_status::ok;
+  buffer_ref data;  // READ: the buffer holding the data (may differ from the one the client gave)
+};
+
+struct arm_timer {
+  std::uint64_t timer = 0;
+  std::uint64_t at_ns = 0;
+};
+
+// Transport control: the core decides when to (re)connect or hang up; the driver does it.
+struct connect_to {
+  node_id peer = 0;
+};
+struct disconnect_from {
+  node_id peer = 0;
+};
+
+// One state transition, named like `drbdsetup events2` prints it.
+enum class state_object : std::uint8_t { resource, device, connection, peer_device };
+struct state_changed {
+  state_object object = state_object::resource;
+  node_id peer = 0;        // connection / peer_device
+  volume_nr volume = 0;    // device / peer_device
+  const char* field = "";  // "role", "disk", "connection", "replication", "peer-disk", "peer-role"
+  std::string_view from;
+  std::string_view to;
+};
+
+// Something worth telling the operator that is not a state: resync finished, split brain, errors.
+struct event {
+  std::string name;  // e.g. "resync-finished", "split-brain", "handshake-decision"
+  node_id peer = 0;
+  volume_nr volume = 0;
+  std::uint64_t blocks = 0;
+  std::string detail;
+};
+
+// Buffer lifetime beyond one step (see the contract at the top).
+struct retain_buffer {
+  std::uint64_t buffer = 0;
+};
+struct release_buffer {
+  std::uint64_t buffer = 0;
+};
+
+struct admin_done {
+  std::uint64_t tag = 0;
+  bool ok = true;
+  std::string message;  // why it was refused
+};
+
+using output = std::variant<send_to, disk_submit, complete_client, arm_timer, connect_to,
+                            disconnect_from, state_changed, event, admin_done, retain_buffer,
+                            release_buffer>;
+
+// ------------------------------------------------------------------------------- observable state
+
+struct peer_device_view {
+  repl_state repl = repl_state::off;
+  disk_state peer_disk = disk_state::dunknown;
+  std::uint64_t out_of_sync_blocks = 0;  // my bitmap toward this peer
+  std::uint64_t resynced_blocks = 0;     // blocks this node received (target) or sent (source)
+};
+
+struct connection_view {
+  node_id peer = 0;
+  conn_state conn = conn_state::connecting;
+  role peer_role = role::unknown;
+  std::vector<peer_device_view> volumes;
+};
+
+struct volume_view {
+  volume_nr number = 0;
+  disk_state disk = disk_state::diskless;
+  generation_uuid current = 0;
+};
+
+struct replica_view {
+  node_id self = 0;
+  role local_role = role::secondary;
+  std::vector<volume_view> volumes;
+  std::vector<connection_view> connections;
+};
+
+// ----------------------------------------------------------------------------------------- Replica
+
+class replica_machine;  // the implementation, private to core/replica
+
+class Replica {
+ public:
+  // A new replica: metadata as `create-md` leaves it (current UUID "just created", disk Inconsistent,
+  // or Diskless for a diskless node).
+  explicit Replica(replica_config config);
+  // A replica rebuilt from its persisted state after a (re)start.
+  static Replica restore(replica_config config, const std::vector<volume_persistent_state>& volumes);
+
+  void step(const input& in, std::vector<output>& out);
+
+  replica_view view() const;
+  std::vector<volume_persistent_state> persistent_state() const;
+  node_id self() const;
+
+  ~Replica();
+  Replica(Replica&&) noexcept;
+  Replica& operator=(Replica&&) noexcept;
+
+ private:
+  explicit Replica(std::unique_ptr<replica_machine> machine);
+  std::unique_ptr<replica_machine> machine_;
+};
+
+}  // namespace tandem

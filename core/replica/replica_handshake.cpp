@@ -1,0 +1,480 @@
+// Connections, the state/UUID handshake with its sync decision, generation-UUID rotation, roles and
+// admin commands.
+#include <algorithm>
+#include <cassert>
+#include <string>
+
+#include "core/replica/replica_machine.h"
+
+namespace tandem {
+
+// ------------------------------------------------------------------------------ state setters
+
+void replica_machine::set_role(role value) {
+  if (role_ == value) return;
+  emit(state_changed{state_object::resource, 0, 0, "role", to_string(role_), to_string(value)});
+  role_ = value;
+}
+
+void replica_machine::set_disk(std::size_t vi, disk_state value) {
+  auto& volume = volumes_[vi];
+  if (volume.disk == value) return;
+  emit(state_changed{state_object::device, 0, volume.number, "disk", to_string(volume.disk),
+                     to_string(value)});
+  volume.disk = value;
+  broadcast_volume_state(vi);
+}
+
+void replica_machine::set_conn(peer_link& peer, conn_state value) {
+  if (peer.conn == value) return;
+  emit(state_changed{state_object::connection, peer.node, 0, "connection", to_string(peer.conn),
+                     to_string(value)});
+  peer.conn = value;
+}
+
+void replica_machine::set_peer_role(peer_link& peer, role value) {
+  if (peer.peer_role == value) return;
+  emit(state_changed{state_object::connection, peer.node, 0, "peer-role", to_string(peer.peer_role),
+                     to_string(value)});
+  peer.peer_role = value;
+}
+
+void replica_machine::set_repl(peer_link& peer, std::size_t vi, repl_state value) {
+  auto& pv = peer.volumes[vi];
+  if (pv.repl == value) return;
+  emit(state_changed{state_object::peer_device, peer.node, volumes_[vi].number, "replication",
+                     to_string(pv.repl), to_string(value)});
+  pv.repl = value;
+}
+
+void replica_machine::set_peer_disk(peer_link& peer, std::size_t vi, disk_state value) {
+  auto& pv = peer.volumes[vi];
+  if (pv.peer_disk == value) return;
+  emit(state_changed{state_object::peer_device, peer.node, volumes_[vi].number, "peer-disk",
+                     to_string(pv.peer_disk), to_string(value)});
+  pv.peer_disk = value;
+}
+
+// ------------------------------------------------------------------------------ connections
+
+void replica_machine::on_peer_connected(peer_link& peer) {
+  if (peer.conn == conn_state::standalone) return disconnect_from_peer_quietly(peer);
+  ++peer.epoch;
+  peer.features_sent = true;
+  peer.features_received = false;
+  peer.role_received = false;
+  for (auto& pv : peer.volumes) pv = peer_volume{};
+  send(peer, wire::features{wire::kProtocolMin, wire::kProtocolMax, config_.self, peer.node});
+}
+
+void replica_machine::disconnect_from_peer_quietly(peer_link& peer) { emit(disconnect_from{peer.node}); }
+
+void replica_machine::on_peer_lost(peer_link& peer) {
+  const bool was_connected = handshake_done(peer);
+  ++peer.epoch;
+  peer.features_sent = peer.features_received = peer.role_received = false;
+  if (peer.conn != conn_state::standalone) {
+    set_conn(peer, conn_state::network_failure);
+    set_conn(peer, conn_state::unconnected);
+    set_conn(peer, conn_state::connecting);
+  }
+  set_peer_role(peer, role::unknown);
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    auto& pv = peer.volumes[vi];
+    // A Primary that loses a peer with a disk starts a new generation at its next write.
+    if (was_connected && pv.peer_disk >= disk_state::inconsistent && role_ == role::primary) {
+      volumes_[vi].new_uuid_pending = true;
+    }
+    set_repl(peer, vi, repl_state::off);
+    set_peer_disk(peer, vi, disk_state::dunknown);
+    const std::uint64_t resynced = pv.resynced_blocks;
+    pv = peer_volume{};
+    pv.resynced_blocks = resynced;
+  }
+  // Writes and forwarded reads waiting for this peer: the peer missed them.
+  std::vector<std::uint64_t> touched;
+  for (auto& [tag, request] : clients_) {
+    if (!mask_has(request.acks_pending, peer.node)) continue;
+    request.acks_pending &= ~mask_of(peer.node);
+    touched.push_back(tag);
+    if (request.op != io_op::write) continue;
+    auto bitmap = volumes_[request.volume_index].bitmaps.find(peer.node);
+    if (bitmap != volumes_[request.volume_index].bitmaps.end()) {
+      bitmap->second.set(blocks_of_bytes(request.offset_bytes, request.length_bytes));
+    }
+  }
+  for (auto tag : touched) {
+    auto found = clients_.find(tag);
+    if (found == clients_.end()) continue;
+    if (found->second.op == io_op::read && !found->second.local_pending) {
+      if (!forward_read(found->second)) {
+        emit(complete_client{tag, io_status::no_data, {}});
+        clients_.erase(found);
+      }
+      continue;
+    }
+    maybe_complete(tag);
+  }
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) resume_paused_targets(vi);
+}
+
+void replica_machine::drop_connection(peer_link& peer, conn_state reason, bool reconnect) {
+  set_conn(peer, reason);
+  on_peer_lost(peer);
+  if (!reconnect) set_conn(peer, conn_state::standalone);
+  emit(disconnect_from{peer.node});
+}
+
+void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
+  if (peer.conn == conn_state::standalone) return;
+  const bool handshake_message = std::holds_alternative<wire::features>(msg) ||
+                                 std::holds_alternative<wire::role_state>(msg) ||
+                                 std::holds_alternative<wire::volume_state>(msg);
+  if (!peer.features_received && !std::holds_alternative<wire::features>(msg)) {
+    emit_event("protocol-error", peer.node, 0, 0,
+               std::string("expected features, got ") + wire::name_of(wire::type_of(msg)));
+    return drop_connection(peer, conn_state::protocol_error, true);
+  }
+  if (!handshake_message && !handshake_done(peer)) {
+    emit_event("protocol-error", peer.node, 0, 0,
+               std::string(wire::name_of(wire::type_of(msg))) + " before the handshake finished");
+    return drop_connection(peer, conn_state::protocol_error, true);
+  }
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, wire::features>) on_features(peer, m);
+        else if constexpr (std::is_same_v<T, wire::role_state>) on_role_state(peer, m);
+        else if constexpr (std::is_same_v<T, wire::volume_state>) on_volume_state(peer, m);
+        else if constexpr (std::is_same_v<T, wire::current_uuid>) on_current_uuid(peer, m);
+        else if constexpr (std::is_same_v<T, wire::resync_start>) on_resync_start(peer, m);
+        else if constexpr (std::is_same_v<T, wire::bitmap_chunk>) on_bitmap_chunk(peer, m);
+        else if constexpr (std::is_same_v<T, wire::data>) on_peer_data(peer, m);
+        else if constexpr (std::is_same_v<T, wire::write_ack>) on_peer_write_ack(peer, m, true);
+        else if constexpr (std::is_same_v<T, wire::recv_ack>) on_peer_write_ack(peer, m, true);
+        else if constexpr (std::is_same_v<T, wire::neg_ack>) on_peer_write_ack(peer, m, false);
+        else if constexpr (std::is_same_v<T, wire::data_request>) on_data_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::data_reply>) on_data_reply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::neg_dreply>) on_neg_dreply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_data_request>) on_rs_data_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_data_reply>) on_rs_data_reply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_write_ack>) on_rs_write_ack(peer, m);
+        else if constexpr (std::is_same_v<T, wire::neg_rs_dreply>) on_neg_rs_dreply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::ping>) send(peer, wire::ping_ack{});
+        else if constexpr (std::is_same_v<T, wire::ping_ack>) {}
+      },
+      msg);
+}
+
+void replica_machine::on_features(peer_link& peer, const wire::features& msg) {
+  const bool versions_overlap = msg.protocol_max >= wire::kProtocolMin &&
+                                msg.protocol_min <= wire::kProtocolMax;
+  if (peer.features_received || msg.sender != peer.node || msg.receiver != config_.self ||
+      !versions_overlap) {
+    emit_event("protocol-error", peer.node, 0, 0,
+               "features: node ids " + std::to_string(msg.sender) + "->" + std::to_string(msg.receiver) +
+                   ", versions " + std::to_string(msg.protocol_min) + ".." +
+                   std::to_string(msg.protocol_max));
+    return drop_connection(peer, conn_state::protocol_error, versions_overlap);
+  }
+  peer.features_received = true;
+  send(peer, wire::role_state{role_});
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    auto& pv = peer.volumes[vi];
+    pv.sent_snapshot = make_volume_state(volumes_[vi], peer);
+    pv.state_sent = true;
+    send(peer, pv.sent_snapshot);
+  }
+}
+
+void replica_machine::on_role_state(peer_link& peer, const wire::role_state& msg) {
+  peer.role_received = true;
+  if (msg.sender_role == role::primary && role_ == role::primary && !config_.allow_two_primaries &&
+      handshake_done(peer)) {
+    emit_event("two-primaries", peer.node, 0, 0, "peer is Primary too and two-primaries is off");
+    set_peer_role(peer, msg.sender_role);
+    return drop_connection(peer, conn_state::disconnecting, false);
+  }
+  set_peer_role(peer, msg.sender_role);
+  maybe_finish_handshake(peer);
+}
+
+wire::volume_state replica_machine::make_volume_state(const local_volume& volume,
+                                                      const peer_link& peer) const {
+  wire::volume_state s;
+  s.volume = volume.number;
+  s.disk = volume.disk;
+  s.size_sectors = volume.size_sectors;
+  s.current = volume.uuids.current;
+  s.bitmap_uuid_nodes = volume.uuids.bitmap_uuid_nodes;
+  s.bitmap_uuids = volume.uuids.bitmap_uuids;
+  s.history = volume.uuids.history;
+  auto bitmap = volume.bitmaps.find(peer.node);
+  s.dirty_blocks = bitmap == volume.bitmaps.end() ? 0 : bitmap->second.count();
+  if (volume.disk == disk_state::inconsistent) s.uuid_flags |= wire::kUuidFlagInconsistent;
+  return s;
+}
+
+void replica_machine::broadcast_volume_state(std::size_t vi) {
+  for (auto& peer : peers_) {
+    if (handshake_done(peer)) send(peer, make_volume_state(volumes_[vi], peer));
+  }
+}
+
+void replica_machine::on_volume_state(peer_link& peer, const wire::volume_state& msg) {
+  const std::size_t vi = volume_index_of(msg.volume);
+  if (vi == volumes_.size()) {
+    emit_event("protocol-error", peer.node, msg.volume, 0, "state for an unknown volume");
+    return drop_connection(peer, conn_state::protocol_error, false);
+  }
+  auto& pv = peer.volumes[vi];
+  const bool first = !pv.state_received;
+  pv.peer_state = msg;
+  pv.state_received = true;
+  if (first) {
+    if (msg.size_sectors != volumes_[vi].size_sectors && msg.disk != disk_state::diskless &&
+        volumes_[vi].disk != disk_state::diskless) {
+      emit_event("size-mismatch", peer.node, msg.volume, 0,
+                 "peer has " + std::to_string(msg.size_sectors) + " sectors, local " +
+                     std::to_string(volumes_[vi].size_sectors));
+    }
+    return maybe_finish_handshake(peer);
+  }
+  set_peer_disk(peer, vi, msg.disk);
+  check_source_finished(peer, vi);
+}
+
+void replica_machine::maybe_finish_handshake(peer_link& peer) {
+  if (handshake_done(peer) || !peer.features_received || !peer.role_received) return;
+  for (const auto& pv : peer.volumes) {
+    if (!pv.state_sent || !pv.state_received) return;
+  }
+  set_conn(peer, conn_state::connected);
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    set_peer_disk(peer, vi, peer.volumes[vi].peer_state.disk);
+    decide_sync(peer, vi);
+  }
+}
+
+namespace {
+
+uuid_set uuids_of(const wire::volume_state& state) {
+  uuid_set set;
+  set.current = state.current;
+  set.bitmap_uuid_nodes = state.bitmap_uuid_nodes;
+  set.bitmap_uuids = state.bitmap_uuids;
+  set.history = state.history;
+  return set;
+}
+
+// DRBD's "resync-based-on-disk-states": data that is not usable never serves as a source.
+sync_decision apply_disk_states(sync_decision d, disk_state self, disk_state peer) {
+  const bool self_usable = self >= disk_state::outdated;
+  const bool peer_usable = peer >= disk_state::outdated;
+  if (!self_usable && !peer_usable) return {sync_strategy::no_sync, "both-inconsistent"};
+  if (!self_usable && !is_target(d.strategy)) return {sync_strategy::target_set_bitmap, "disk-states"};
+  if (!peer_usable && !is_source(d.strategy)) return {sync_strategy::source_set_bitmap, "disk-states"};
+  return d;
+}
+
+}  // namespace
+
+// Both sides evaluate the same two snapshots (what each sent), so their decisions mirror each other.
+void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
+  auto& pv = peer.volumes[vi];
+  const wire::volume_state& mine = pv.sent_snapshot;
+  const wire::volume_state& theirs = pv.peer_state;
+  if (mine.disk == disk_state::diskless || theirs.disk == disk_state::diskless) {
+    return set_repl(peer, vi, repl_state::established);
+  }
+  sync_decision d = compare_uuids(config_.self, uuids_of(mine), peer.node, uuids_of(theirs));
+  d = apply_disk_states(d, mine.disk, theirs.disk);
+  emit_event("handshake-decision", peer.node, volumes_[vi].number, 0,
+             std::string("uuid_compare()=") + to_string(d.strategy) + " by rule=" + d.rule);
+  if (is_split_brain(d.strategy)) {
+    emit_event("split-brain", peer.node, volumes_[vi].number, 0,
+               std::string(to_string(d.strategy)) + ": automatic recovery is not enabled");
+    return drop_connection(peer, conn_state::disconnecting, false);
+  }
+  if (is_source(d.strategy)) return start_resync_as_source(peer, vi, d);
+  if (is_target(d.strategy)) {
+    pv.clear_own_bits = d.strategy == sync_strategy::target_clear_bitmap;
+    return set_repl(peer, vi, repl_state::wf_bitmap_t);
+  }
+  set_repl(peer, vi, repl_state::established);
+  local_volume& volume = volumes_[vi];
+  // Equal generations: an Outdated/Consistent disk is as good as the UpToDate peer's.
+  if (theirs.disk == disk_state::uptodate &&
+      (volume.disk == disk_state::outdated || volume.disk == disk_state::consistent)) {
+    set_disk(vi, disk_state::uptodate);
+  }
+  // Writes made after my snapshot never reached the peer: reconcile them by bitmap.
+  auto bitmap = volume.bitmaps.find(peer.node);
+  if (role_ == role::primary && bitmap != volume.bitmaps.end() && bitmap->second.any() &&
+      volume.disk == disk_state::uptodate) {
+    start_resync_as_source(peer, vi, {sync_strategy::source_use_bitmap, "reconcile"});
+  } else if (uuid_value(volume.uuids.current) != uuid_value(mine.current)) {
+    send(peer, wire::current_uuid{volume.number, volume.uuids.current, 0});
+  }
+}
+
+// ------------------------------------------------------------------------------ generation UUIDs
+
+generation_uuid replica_machine::next_uuid() {
+  // splitmix64: portable and seeded from the config, so runs replay exactly.
+  while (true) {
+    uuid_state_ += 0x9e3779b97f4a7c15ull;
+    std::uint64_t z = uuid_state_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    const generation_uuid uuid = uuid_value(z);
+    if (uuid > kUuidJustCreated) return uuid;
+  }
+}
+
+void replica_machine::retire_bitmap_uuid(local_volume& volume, node_id peer) {
+  if (!mask_has(volume.uuids.bitmap_uuid_nodes, peer)) return;
+  const generation_uuid old = volume.uuids.bitmap_uuids[peer];
+  volume.uuids.bitmap_uuids[peer] = 0;
+  volume.uuids.bitmap_uuid_nodes &= ~mask_of(peer);
+  auto& history = volume.uuids.history;
+  if (old != 0 && std::find(history.begin(), history.end(), old) == history.end()) {
+    history.insert(history.begin(), old);
+    if (history.size() > wire::kHistoryUuids) history.pop_back();
+  }
+}
+
+// Moves the current generation into the bitmap UUID of every diskful peer that will miss the coming
+// writes (unless its slot already tracks an older generation) and into history otherwise.
+void replica_machine::adopt_uuid(local_volume& volume, generation_uuid uuid, node_mask weak_nodes) {
+  const generation_uuid old = volume.uuids.current;
+  if (uuid_value(old) == uuid_value(uuid)) return;
+  bool kept_in_bitmap = false;
+  if (uuid_value(old) != kUuidJustCreated && uuid_value(old) != 0) {
+    for (auto& [node, bitmap] : volume.bitmaps) {
+      const peer_link* peer = find_peer(node);
+      const std::size_t vi = volume_index_of(volume.number);
+      const bool reachable = peer && handshake_done(*peer) &&
+                             peer->volumes[vi].peer_disk >= disk_state::inconsistent &&
+                             !mask_has(weak_nodes, node);
+      if (reachable || mask_has(volume.uuids.bitmap_uuid_nodes, node)) continue;
+      volume.uuids.bitmap_uuids[node] = old;
+      volume.uuids.bitmap_uuid_nodes |= mask_of(node);
+      kept_in_bitmap = true;
+    }
+    if (!kept_in_bitmap) {
+      auto& history = volume.uuids.history;
+      history.insert(history.begin(), old);
+      if (history.size() > wire::kHistoryUuids) history.pop_back();
+    }
+  }
+  volume.uuids.current = uuid;
+}
+
+void replica_machine::rotate_current_uuid(std::size_t vi, node_mask weak_nodes) {
+  local_volume& volume = volumes_[vi];
+  volume.new_uuid_pending = false;
+  generation_uuid uuid = next_uuid();
+  if (role_ == role::primary) uuid |= kUuidPrimaryFlag;
+  for (const auto& peer : peers_) {
+    const bool reachable = handshake_done(peer) && peer.volumes[vi].peer_disk >= disk_state::inconsistent;
+    if (peer.diskful && !reachable) weak_nodes |= mask_of(peer.node);
+  }
+  adopt_uuid(volume, uuid, weak_nodes);
+  emit_event("new-current-uuid", config_.self, volume.number, 0, std::to_string(uuid));
+  for (const auto& peer : peers_) {
+    if (handshake_done(peer)) send(peer, wire::current_uuid{volume.number, uuid, weak_nodes});
+  }
+}
+
+void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid& msg) {
+  const std::size_t vi = volume_index_of(msg.volume);
+  if (vi == volumes_.size()) return;
+  auto& pv = peer.volumes[vi];
+  pv.peer_state.current = msg.uuid;
+  if (pv.repl == repl_state::sync_target || pv.repl == repl_state::wf_bitmap_t ||
+      pv.repl == repl_state::paused_sync_t) {
+    pv.source_uuid = msg.uuid;  // adopted when the resync completes
+    return;
+  }
+  local_volume& volume = volumes_[vi];
+  if (pv.repl == repl_state::established && volume.disk == disk_state::uptodate &&
+      peer.peer_role == role::primary) {
+    adopt_uuid(volume, msg.uuid, msg.weak_nodes & ~mask_of(config_.self));
+  }
+}
+
+// ------------------------------------------------------------------------------ roles and admin
+
+bool replica_machine::has_uptodate_access(const local_volume& volume, std::size_t vi) const {
+  if (volume.disk == disk_state::uptodate) return true;
+  return std::any_of(peers_.begin(), peers_.end(), [&](const peer_link& peer) {
+    return handshake_done(peer) && peer.volumes[vi].peer_disk == disk_state::uptodate;
+  });
+}
+
+void replica_machine::on_admin(const admin& cmd) {
+  auto refuse = [&](std::string why) { emit(admin_done{cmd.tag, false, std::move(why)}); };
+  switch (cmd.op) {
+    case admin_op::primary:
+    case admin_op::primary_force: {
+      if (role_ == role::primary) return emit(admin_done{cmd.tag, true, "already Primary"});
+      if (!config_.allow_two_primaries) {
+        for (const auto& peer : peers_) {
+          if (handshake_done(peer) && peer.peer_role == role::primary) {
+            return refuse("node " + std::to_string(peer.node) +
+                          " is Primary and allow-two-primaries is off");
+          }
+        }
+      }
+      for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+        local_volume& volume = volumes_[vi];
+        if (has_uptodate_access(volume, vi)) continue;
+        const bool forceable = cmd.op == admin_op::primary_force &&
+                               volume.disk >= disk_state::inconsistent;
+        if (!forceable) {
+          return refuse("volume " + std::to_string(volume.number) +
+                        ": no access to UpToDate data (local disk " + std::string(to_string(volume.disk)) +
+                        ")");
+        }
+      }
+      if (cmd.op == admin_op::primary_force) {
+        for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+          if (volumes_[vi].disk >= disk_state::inconsistent && volumes_[vi].disk != disk_state::uptodate) {
+            set_disk(vi, disk_state::uptodate);
+            rotate_current_uuid(vi, 0);  // forced data is a generation of its own
+          }
+        }
+      }
+      set_role(role::primary);
+      for (auto& volume : volumes_) volume.new_uuid_pending = true;
+      for (const auto& peer : peers_) {
+        if (handshake_done(peer)) send(peer, wire::role_state{role_});
+      }
+      return emit(admin_done{cmd.tag, true, ""});
+    }
+    case admin_op::secondary:
+      set_role(role::secondary);
+      for (auto& volume : volumes_) volume.new_uuid_pending = false;
+      for (const auto& peer : peers_) {
+        if (handshake_done(peer)) send(peer, wire::role_state{role_});
+      }
+      return emit(admin_done{cmd.tag, true, ""});
+    case admin_op::connect: {
+      peer_link* peer = find_peer(cmd.peer);
+      if (!peer) return refuse("no peer with node id " + std::to_string(cmd.peer));
+      if (peer->conn == conn_state::standalone) set_conn(*peer, conn_state::connecting);
+      emit(connect_to{peer->node});
+      return emit(admin_done{cmd.tag, true, ""});
+    }
+    case admin_op::disconnect: {
+      peer_link* peer = find_peer(cmd.peer);
+      if (!peer) return refuse("no peer with node id " + std::to_string(cmd.peer));
+      if (peer->conn != conn_state::standalone) drop_connection(*peer, conn_state::disconnecting, false);
+      return emit(admin_done{cmd.tag, true, ""});
+    }
+  }
+}
+
+}  // namespace tandem

@@ -1,0 +1,189 @@
+// The implementation behind Replica, split over replica.cpp (I/O path), replica_handshake.cpp
+// (connections, UUIDs, roles) and replica_resync.cpp (bitmap-based resync). Private to core/replica.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "core/replica/replica.h"
+
+namespace tandem {
+
+// Resync pipeline bounds: at most this many requests in flight per peer device, each covering a run
+// of at most kResyncRequestBlocks set bits (128 KiB).
+inline constexpr std::uint32_t kResyncWindow = 8;
+inline constexpr std::uint64_t kResyncRequestBlocks = 32;
+
+struct local_volume {
+  volume_nr number = 0;
+  std::uint64_t size_sectors = 0;
+  std::uint64_t size_blocks = 0;
+  disk_state disk = disk_state::inconsistent;
+  uuid_set uuids;
+  std::map<node_id, block_bitmap> bitmaps;  // toward each diskful peer
+  bool new_uuid_pending = false;  // rotate the generation at the next write (DRBD new-current-uuid)
+};
+
+struct peer_volume {
+  repl_state repl = repl_state::off;
+  disk_state peer_disk = disk_state::dunknown;
+  bool state_sent = false;
+  bool state_received = false;
+  wire::volume_state sent_snapshot;  // what the peer's decision is based on
+  wire::volume_state peer_state;     // latest state the peer reported
+  // Sync-target side.
+  generation_uuid source_uuid = 0;  // adopted when the resync completes
+  bool clear_own_bits = false;      // target-clear-bitmap: ignore my bits toward the source
+  std::uint64_t next_block = 0;
+  std::uint32_t requests_in_flight = 0;
+  // Both sides.
+  std::uint64_t resynced_blocks = 0;
+};
+
+struct peer_link {
+  node_id node = 0;
+  bool diskful = true;
+  protocol proto = protocol::c;
+  conn_state conn = conn_state::connecting;
+  role peer_role = role::unknown;
+  std::uint64_t epoch = 0;  // incremented per connection; stale completions are dropped
+  bool features_sent = false;
+  bool features_received = false;
+  bool role_received = false;
+  std::vector<peer_volume> volumes;
+};
+
+enum class disk_purpose : std::uint8_t {
+  client_write,
+  client_read,
+  client_flush,
+  peer_write,    // replicated write from a peer (P_DATA)
+  serve_read,    // read on behalf of a peer without usable data (P_DATA_REQUEST)
+  resync_read,   // sync source reads a block for the target
+  resync_write,  // sync target writes a resynced block
+};
+
+struct disk_request {
+  std::uint64_t id = 0;
+  disk_purpose purpose = disk_purpose::client_write;
+  std::size_t volume_index = 0;
+  block_range blocks;
+  bool ordered = false;  // writes and resync reads: never overlap another ordered request
+  bool is_write = false;
+  // Who to answer.
+  std::uint64_t client_tag = 0;
+  node_id peer = 0;
+  std::uint64_t peer_epoch = 0;
+  std::uint64_t sector = 0;
+  std::uint32_t length_bytes = 0;
+  std::uint64_t block_id = 0;
+  std::uint32_t data_flags = 0;
+  disk_submit submit;  // what is (or will be) handed to the driver
+};
+
+struct client_request {
+  std::uint64_t tag = 0;
+  io_op op = io_op::read;
+  std::size_t volume_index = 0;
+  std::uint64_t offset_bytes = 0;
+  std::uint32_t length_bytes = 0;
+  buffer_ref buffer;
+  bool local_pending = false;
+  bool local_ok = false;
+  node_mask acks_pending = 0;
+  node_mask acked = 0;
+  node_mask read_tried = 0;  // peers already asked for a forwarded read
+};
+
+class replica_machine {
+ public:
+  replica_machine(replica_config config, std::vector<local_volume> volumes);
+
+  void step(const input& in, std::vector<output>& out);
+  replica_view view() const;
+  std::vector<volume_persistent_state> persistent_state() const;
+  const replica_config& config() const { return config_; }
+
+ private:
+  // replica.cpp — client I/O and the disk.
+  void on_client(const client_io& io);
+  void on_client_write(client_request& request);
+  void on_client_read(client_request& request);
+  bool forward_read(client_request& request);
+  void on_disk_done(const disk_done& done);
+  void on_peer_data(peer_link& peer, const wire::data& msg);
+  void on_peer_write_ack(peer_link& peer, const wire::block_ack_fields& ack, bool ok);
+  void on_data_request(peer_link& peer, const wire::data_request& msg);
+  void on_data_reply(peer_link& peer, const wire::data_reply& msg);
+  void on_neg_dreply(peer_link& peer, const wire::neg_dreply& msg);
+  void maybe_complete(std::uint64_t tag);
+  void submit(disk_request request);
+  void release_ordered(std::uint64_t request_id);
+  bool conflicts(const disk_request& request, std::size_t deferred_before) const;
+
+  // replica_handshake.cpp — connections, generation UUIDs, roles.
+  void on_peer_connected(peer_link& peer);
+  void on_peer_lost(peer_link& peer);
+  void disconnect_from_peer_quietly(peer_link& peer);
+  void on_admin(const admin& cmd);
+  void on_message(peer_link& peer, const wire::message& msg);
+  void on_features(peer_link& peer, const wire::features& msg);
+  void on_role_state(peer_link& peer, const wire::role_state& msg);
+  void on_volume_state(peer_link& peer, const wire::volume_state& msg);
+  void on_current_uuid(peer_link& peer, const wire::current_uuid& msg);
+  void maybe_finish_handshake(peer_link& peer);
+  void decide_sync(peer_link& peer, std::size_t volume_index);
+  void drop_connection(peer_link& peer, conn_state reason, bool reconnect);
+  wire::volume_state make_volume_state(const local_volume& volume, const peer_link& peer) const;
+  void broadcast_volume_state(std::size_t volume_index);
+  void rotate_current_uuid(std::size_t volume_index, node_mask weak_nodes);
+  void adopt_uuid(local_volume& volume, generation_uuid uuid, node_mask weak_nodes);
+  void retire_bitmap_uuid(local_volume& volume, node_id peer);
+  generation_uuid next_uuid();
+  bool has_uptodate_access(const local_volume& volume, std::size_t volume_index) const;
+  node_mask replication_targets(std::size_t volume_index) const;
+  void set_role(role value);
+  void set_disk(std::size_t volume_index, disk_state value);
+  void set_conn(peer_link& peer, conn_state value);
+  void set_peer_role(peer_link& peer, role value);
+  void set_repl(peer_link& peer, std::size_t volume_index, repl_state value);
+  void set_peer_disk(peer_link& peer, std::size_t volume_index, disk_state value);
+
+  // replica_resync.cpp — bitmap-based resync, both sides.
+  void start_resync_as_source(peer_link& peer, std::size_t volume_index, const sync_decision& d);
+  void on_resync_start(peer_link& peer, const wire::resync_start& msg);
+  void on_bitmap_chunk(peer_link& peer, const wire::bitmap_chunk& msg);
+  void activate_sync_target(peer_link& peer, std::size_t volume_index);
+  void request_resync_blocks(peer_link& peer, std::size_t volume_index);
+  void on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg);
+  void on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg);
+  void on_rs_write_ack(peer_link& peer, const wire::rs_write_ack& msg);
+  void on_neg_rs_dreply(peer_link& peer, const wire::neg_rs_dreply& msg);
+  void finish_resync_as_target(peer_link& peer, std::size_t volume_index);
+  void check_source_finished(peer_link& peer, std::size_t volume_index);
+  void resume_paused_targets(std::size_t volume_index);
+
+  // helpers
+  peer_link* find_peer(node_id node);
+  std::size_t volume_index_of(volume_nr number) const;  // volumes_.size() if unknown
+  bool handshake_done(const peer_link& peer) const { return peer.conn == conn_state::connected; }
+  void send(const peer_link& peer, wire::message msg);
+  void emit(output value) { out_->push_back(std::move(value)); }
+  void emit_event(std::string name, node_id peer, volume_nr volume, std::uint64_t blocks,
+                  std::string detail);
+
+  replica_config config_;
+  std::vector<local_volume> volumes_;
+  std::vector<peer_link> peers_;
+  role role_ = role::secondary;
+  std::uint64_t uuid_state_ = 0;
+  std::uint64_t next_request_id_ = 1;
+  std::map<std::uint64_t, client_request> clients_;
+  std::map<std::uint64_t, disk_request> in_flight_;  // submitted to the driver
+  std::deque<disk_request> deferred_;                 // waiting for an overlapping request
+  std::vector<output>* out_ = nullptr;
+};
+
+}  // namespace tandem

@@ -1,0 +1,326 @@
+#include "core/wire/codec.h"
+
+#include <bit>
+#include <cstring>
+#include <type_traits>
+
+namespace tandem::wire {
+namespace {
+
+class byte_writer {
+ public:
+  explicit byte_writer(std::vector<std::byte>& out) : out_(out) {}
+  template <typename Int>
+  void put(Int value) {
+    static_assert(std::is_unsigned_v<Int>);
+    for (int shift = (sizeof(Int) - 1) * 8; shift >= 0; shift -= 8) {
+      out_.push_back(static_cast<std::byte>((value >> shift) & 0xff));
+    }
+  }
+  void put_bytes(std::span<const std::byte> bytes) { out_.insert(out_.end(), bytes.begin(), bytes.end()); }
+  std::size_t size() const { return out_.size(); }
+  void patch_u32(std::size_t at, std::uint32_t value) {
+    for (int i = 0; i < 4; ++i) out_[at + i] = static_cast<std::byte>((value >> (24 - 8 * i)) & 0xff);
+  }
+
+ private:
+  std::vector<std::byte>& out_;
+};
+
+// Reads big-endian fields; the first read past the end sets failed() and every later read returns 0.
+class byte_reader {
+ public:
+  explicit byte_reader(std::span<const std::byte> in) : in_(in) {}
+  template <typename Int>
+  Int get() {
+    static_assert(std::is_unsigned_v<Int>);
+    if (failed_ || in_.size() - pos_ < sizeof(Int)) {
+      failed_ = true;
+      return 0;
+    }
+    Int value = 0;
+    for (std::size_t i = 0; i < sizeof(Int); ++i) value = static_cast<Int>((value << 8) | std::to_integer<Int>(in_[pos_ + i]));
+    pos_ += sizeof(Int);
+    return value;
+  }
+  std::span<const std::byte> get_bytes(std::size_t count) {
+    if (failed_ || in_.size() - pos_ < count) {
+      failed_ = true;
+      return {};
+    }
+    auto bytes = in_.subspan(pos_, count);
+    pos_ += count;
+    return bytes;
+  }
+  bool failed() const { return failed_; }
+  std::size_t remaining() const { return failed_ ? 0 : in_.size() - pos_; }
+
+ private:
+  std::span<const std::byte> in_;
+  std::size_t pos_ = 0;
+  bool failed_ = false;
+};
+
+// Each message type has put() and get(); get() returns false for a value out of range.
+void put(byte_writer& w, const features& m) {
+  w.put(m.protocol_min);
+  w.put(m.protocol_max);
+  w.put(m.sender);
+  w.put(m.receiver);
+}
+bool get(byte_reader& r, features& m) {
+  m.protocol_min = r.get<std::uint16_t>();
+  m.protocol_max = r.get<std::uint16_t>();
+  m.sender = r.get<std::uint8_t>();
+  m.receiver = r.get<std::uint8_t>();
+  return m.sender < kMaxNodes && m.receiver < kMaxNodes && m.protocol_min <= m.protocol_max;
+}
+
+void put(byte_writer& w, const role_state& m) { w.put(static_cast<std::uint8_t>(m.sender_role)); }
+bool get(byte_reader& r, role_state& m) {
+  auto value = role_from(r.get<std::uint8_t>());
+  m.sender_role = value.value_or(role::unknown);
+  return value.has_value();
+}
+
+void put(byte_writer& w, const volume_state& m) {
+  w.put(m.volume);
+  w.put(static_cast<std::uint8_t>(m.disk));
+  w.put(m.size_sectors);
+  w.put(m.current);
+  w.put(m.uuid_flags);
+  w.put(m.dirty_blocks);
+  w.put(m.bitmap_uuid_nodes);
+  for (int node = 0; node < kMaxNodes; ++node) {
+    if (mask_has(m.bitmap_uuid_nodes, static_cast<node_id>(node))) w.put(m.bitmap_uuids[node]);
+  }
+  w.put(static_cast<std::uint8_t>(m.history.size()));
+  for (auto uuid : m.history) w.put(uuid);
+}
+bool get(byte_reader& r, volume_state& m) {
+  m.volume = r.get<std::uint16_t>();
+  auto disk = disk_state_from(r.get<std::uint8_t>());
+  m.size_sectors = r.get<std::uint64_t>();
+  m.current = r.get<std::uint64_t>();
+  m.uuid_flags = r.get<std::uint32_t>();
+  m.dirty_blocks = r.get<std::uint64_t>();
+  m.bitmap_uuid_nodes = r.get<std::uint32_t>();
+  for (int node = 0; node < kMaxNodes; ++node) {
+    if (mask_has(m.bitmap_uuid_nodes, static_cast<node_id>(node))) m.bitmap_uuids[node] = r.get<std::uint64_t>();
+  }
+  const auto history_count = r.get<std::uint8_t>();
+  if (history_count > kHistoryUuids) return false;
+  m.history.resize(history_count);
+  for (auto& uuid : m.history) uuid = r.get<std::uint64_t>();
+  m.disk = disk.value_or(disk_state::diskless);
+  return disk.has_value();
+}
+
+void put(byte_writer& w, const current_uuid& m) {
+  w.put(m.volume);
+  w.put(m.uuid);
+  w.put(m.weak_nodes);
+}
+bool get(byte_reader& r, current_uuid& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.uuid = r.get<std::uint64_t>();
+  m.weak_nodes = r.get<std::uint32_t>();
+  return true;
+}
+
+void put(byte_writer& w, const resync_start& m) {
+  w.put(m.volume);
+  w.put(m.source_uuid);
+  w.put(m.total_blocks);
+}
+bool get(byte_reader& r, resync_start& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.source_uuid = r.get<std::uint64_t>();
+  m.total_blocks = r.get<std::uint64_t>();
+  return true;
+}
+
+void put(byte_writer& w, const bitmap_chunk& m) {
+  w.put(m.volume);
+  w.put(m.first_word);
+  w.put(static_cast<std::uint8_t>(m.last ? 1 : 0));
+  w.put(static_cast<std::uint32_t>(m.words.size()));
+  for (auto word : m.words) w.put(word);
+}
+bool get(byte_reader& r, bitmap_chunk& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.first_word = r.get<std::uint64_t>();
+  const auto last = r.get<std::uint8_t>();
+  const auto count = r.get<std::uint32_t>();
+  // Check the count against what is really there before allocating for it.
+  if (last > 1 || count > kMaxBitmapWordsPerChunk || count * 8ull > r.remaining()) return false;
+  m.last = last == 1;
+  m.words.resize(count);
+  for (auto& word : m.words) word = r.get<std::uint64_t>();
+  return true;
+}
+
+void put(byte_writer& w, const data& m) {
+  w.put(m.volume);
+  w.put(m.sector);
+  w.put(m.block_id);
+  w.put(m.flags);
+  w.put(m.replicated_to);
+  w.put(m.payload.length_bytes);
+}
+bool get(byte_reader& r, data& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.sector = r.get<std::uint64_t>();
+  m.block_id = r.get<std::uint64_t>();
+  m.flags = r.get<std::uint32_t>();
+  m.replicated_to = r.get<std::uint32_t>();
+  m.payload.length_bytes = r.get<std::uint32_t>();
+  return m.payload.length_bytes > 0 && m.payload.length_bytes <= kMaxIoBytes;
+}
+
+void put(byte_writer& w, const block_ack_fields& m) {
+  w.put(m.volume);
+  w.put(m.sector);
+  w.put(m.block_id);
+  w.put(m.size_bytes);
+}
+bool get(byte_reader& r, block_ack_fields& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.sector = r.get<std::uint64_t>();
+  m.block_id = r.get<std::uint64_t>();
+  m.size_bytes = r.get<std::uint32_t>();
+  return m.size_bytes <= kMaxIoBytes;
+}
+
+void put(byte_writer& w, const reply_fields& m) {
+  w.put(m.volume);
+  w.put(m.sector);
+  w.put(m.block_id);
+  w.put(m.payload.length_bytes);
+}
+bool get(byte_reader& r, reply_fields& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.sector = r.get<std::uint64_t>();
+  m.block_id = r.get<std::uint64_t>();
+  m.payload.length_bytes = r.get<std::uint32_t>();
+  return m.payload.length_bytes > 0 && m.payload.length_bytes <= kMaxIoBytes;
+}
+
+void put(byte_writer&, const ping&) {}
+bool get(byte_reader&, ping&) { return true; }
+void put(byte_writer&, const ping_ack&) {}
+bool get(byte_reader&, ping_ack&) { return true; }
+
+// The variant alternative for a wire type number, default-constructed; false if the type is unknown.
+bool make_empty(std::uint16_t raw_type, message& out) {
+  switch (static_cast<msg_type>(raw_type)) {
+    case msg_type::features: out = features{}; return true;
+    case msg_type::role_state: out = role_state{}; return true;
+    case msg_type::volume_state: out = volume_state{}; return true;
+    case msg_type::current_uuid: out = current_uuid{}; return true;
+    case msg_type::resync_start: out = resync_start{}; return true;
+    case msg_type::bitmap_chunk: out = bitmap_chunk{}; return true;
+    case msg_type::data: out = data{}; return true;
+    case msg_type::write_ack: out = write_ack{}; return true;
+    case msg_type::recv_ack: out = recv_ack{}; return true;
+    case msg_type::neg_ack: out = neg_ack{}; return true;
+    case msg_type::data_request: out = data_request{}; return true;
+    case msg_type::data_reply: out = data_reply{}; return true;
+    case msg_type::neg_dreply: out = neg_dreply{}; return true;
+    case msg_type::rs_data_request: out = rs_data_request{}; return true;
+    case msg_type::rs_data_reply: out = rs_data_reply{}; return true;
+    case msg_type::rs_write_ack: out = rs_write_ack{}; return true;
+    case msg_type::neg_rs_dreply: out = neg_rs_dreply{}; return true;
+    case msg_type::ping: out = ping{}; return true;
+    case msg_type::ping_ack: out = ping_ack{}; return true;
+  }
+  return false;
+}
+
+std::uint32_t read_be32(std::span<const std::byte> bytes) {
+  std::uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value = (value << 8) | std::to_integer<std::uint32_t>(bytes[i]);
+  return value;
+}
+
+decoded failure(decode_status status, std::string detail) {
+  decoded result;
+  result.status = status;
+  result.detail = std::move(detail);
+  return result;
+}
+
+}  // namespace
+
+const char* to_string(decode_status status) {
+  switch (status) {
+    case decode_status::ok: return "ok";
+    case decode_status::need_more: return "need more bytes";
+    case decode_status::truncated: return "truncated frame";
+    case decode_status::bad_magic: return "bad magic";
+    case decode_status::bad_version: return "unsupported header version";
+    case decode_status::unknown_type: return "unknown message type";
+    case decode_status::oversized: return "frame too large";
+    case decode_status::trailing_bytes: return "trailing bytes after message";
+    case decode_status::bad_value: return "field value out of range";
+  }
+  return "?";
+}
+
+frame_info peek_frame(std::span<const std::byte> stream) {
+  if (stream.size() < kHeaderBytes) return {decode_status::need_more, 0};
+  if (read_be32(stream) != kMagic) return {decode_status::bad_magic, 0};
+  const std::uint32_t body_bytes = read_be32(stream.subspan(8));
+  if (body_bytes > kMaxBodyBytes) return {decode_status::oversized, 0};
+  const std::size_t frame_bytes = kHeaderBytes + body_bytes;
+  if (stream.size() < frame_bytes) return {decode_status::need_more, frame_bytes};
+  return {decode_status::ok, frame_bytes};
+}
+
+decoded decode(std::span<const std::byte> frame) {
+  byte_reader header(frame);
+  const auto magic = header.get<std::uint32_t>();
+  const auto version = header.get<std::uint16_t>();
+  const auto raw_type = header.get<std::uint16_t>();
+  const auto body_bytes = header.get<std::uint32_t>();
+  if (header.failed()) return failure(decode_status::truncated, "frame shorter than its 12-byte header");
+  if (magic != kMagic) return failure(decode_status::bad_magic, "frame does not start with the TAND magic");
+  if (version != kHeaderVersion) {
+    return failure(decode_status::bad_version, "header version " + std::to_string(version) + " unsupported");
+  }
+  if (body_bytes > kMaxBodyBytes) {
+    return failure(decode_status::oversized, "body of " + std::to_string(body_bytes) + " bytes exceeds the limit");
+  }
+  if (frame.size() - kHeaderBytes != body_bytes) {
+    return failure(decode_status::truncated, "header announces " + std::to_string(body_bytes) +
+                                                 " body bytes, frame has " + std::to_string(frame.size() - kHeaderBytes));
+  }
+  decoded result;
+  if (!make_empty(raw_type, result.msg)) {
+    return failure(decode_status::unknown_type, "message type " + std::to_string(raw_type) + " unknown");
+  }
+  byte_reader body(frame.subspan(kHeaderBytes));
+  const bool in_range = std::visit([&](auto& m) { return get(body, m); }, result.msg);
+  const auto name = std::string(name_of(static_cast<msg_type>(raw_type)));
+  if (body.failed()) return failure(decode_status::truncated, name + " body is truncated");
+  if (!in_range) return failure(decode_status::bad_value, name + " has a field out of range");
+  const std::uint32_t payload_bytes = payload_of(result.msg).length_bytes;
+  result.payload_bytes = body.get_bytes(payload_bytes);
+  if (body.failed()) return failure(decode_status::truncated, name + " payload is truncated");
+  if (body.remaining() != 0) return failure(decode_status::trailing_bytes, name + " has trailing bytes");
+  return result;
+}
+
+void encode(const message& msg, std::span<const std::byte> payload_bytes, std::vector<std::byte>& out) {
+  byte_writer w(out);
+  const std::size_t start = w.size();
+  w.put(kMagic);
+  w.put(kHeaderVersion);
+  w.put(static_cast<std::uint16_t>(type_of(msg)));
+  w.put(std::uint32_t{0});  // body length, patched below
+  std::visit([&](const auto& m) { put(w, m); }, msg);
+  w.put_bytes(payload_bytes.first(std::min<std::size_t>(payload_bytes.size(), payload_of(msg).length_bytes)));
+  w.patch_u32(start + 8, static_cast<std::uint32_t>(w.size() - start - kHeaderBytes));
+}
+
+}  // namespace tandem::wire

@@ -1,0 +1,157 @@
+// Peer-protocol messages. Modelled on DRBD 9's packets (named in the comments) but in tandem's own
+// versioned format; docs/format-wire.md documents the byte layout.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+#include "core/base/ids.h"
+#include "core/base/states.h"
+
+namespace tandem::wire {
+
+// Range of peer-protocol versions this build speaks; the handshake agrees on min(max_a, max_b).
+inline constexpr std::uint16_t kProtocolMin = 1;
+inline constexpr std::uint16_t kProtocolMax = 1;
+
+enum class msg_type : std::uint16_t {
+  features = 0x01,       // P_CONNECTION_FEATURES
+  role_state = 0x02,     // P_STATE (resource part)
+  volume_state = 0x03,   // P_UUIDS110 + P_SIZES + P_STATE (volume part)
+  current_uuid = 0x04,   // P_CURRENT_UUID
+  resync_start = 0x05,   // P_BECOME_SYNC_TARGET / P_SYNC_UUID
+  bitmap_chunk = 0x06,   // P_BITMAP
+  data = 0x10,           // P_DATA
+  write_ack = 0x11,      // P_WRITE_ACK
+  recv_ack = 0x12,       // P_RECV_ACK
+  neg_ack = 0x13,        // P_NEG_ACK
+  data_request = 0x14,   // P_DATA_REQUEST (read forwarded by a node without usable local data)
+  data_reply = 0x15,     // P_DATA_REPLY
+  neg_dreply = 0x16,     // P_NEG_DREPLY
+  rs_data_request = 0x20,  // P_RS_DATA_REQUEST
+  rs_data_reply = 0x21,    // P_RS_DATA_REPLY
+  rs_write_ack = 0x22,     // P_RS_WRITE_ACK
+  neg_rs_dreply = 0x23,    // P_NEG_RS_DREPLY
+  ping = 0x30,             // P_PING
+  ping_ack = 0x31,         // P_PING_ACK
+};
+
+struct features {
+  std::uint16_t protocol_min = kProtocolMin;
+  std::uint16_t protocol_max = kProtocolMax;
+  node_id sender = 0;
+  node_id receiver = 0;
+  friend bool operator==(const features&, const features&) = default;
+};
+
+struct role_state {
+  role sender_role = role::secondary;
+  friend bool operator==(const role_state&, const role_state&) = default;
+};
+
+// uuid_flags bits (DRBD P_UUIDS110 uuid_flags, subset).
+inline constexpr std::uint32_t kUuidFlagCrashedPrimary = 1u << 1;
+inline constexpr std::uint32_t kUuidFlagInconsistent = 1u << 2;
+
+inline constexpr std::size_t kHistoryUuids = 32;
+
+struct volume_state {
+  volume_nr volume = 0;
+  disk_state disk = disk_state::diskless;
+  std::uint64_t size_sectors = 0;
+  generation_uuid current = 0;
+  std::uint32_t uuid_flags = 0;
+  std::uint64_t dirty_blocks = 0;  // bits set in the sender's bitmap toward the receiver
+  node_mask bitmap_uuid_nodes = 0;  // which entries of bitmap_uuids are meaningful
+  std::array<generation_uuid, kMaxNodes> bitmap_uuids{};
+  std::vector<generation_uuid> history;  // newest first, at most kHistoryUuids
+  friend bool operator==(const volume_state&, const volume_state&) = default;
+};
+
+struct current_uuid {
+  volume_nr volume = 0;
+  generation_uuid uuid = 0;
+  node_mask weak_nodes = 0;  // diskful nodes the sender cannot replicate to
+  friend bool operator==(const current_uuid&, const current_uuid&) = default;
+};
+
+// Sent by the sync source: "I am source, you are target", followed by the bitmap chunks.
+struct resync_start {
+  volume_nr volume = 0;
+  generation_uuid source_uuid = 0;
+  std::uint64_t total_blocks = 0;
+  friend bool operator==(const resync_start&, const resync_start&) = default;
+};
+
+inline constexpr std::size_t kMaxBitmapWordsPerChunk = 4096;
+
+struct bitmap_chunk {
+  volume_nr volume = 0;
+  std::uint64_t first_word = 0;
+  bool last = false;
+  std::vector<std::uint64_t> words;
+  friend bool operator==(const bitmap_chunk&, const bitmap_chunk&) = default;
+};
+
+// data.flags bits (DRBD dp_flags subset).
+inline constexpr std::uint32_t kDataFlagFua = 1u << 0;
+inline constexpr std::uint32_t kDataFlagWantRecvAck = 1u << 7;   // protocol B
+inline constexpr std::uint32_t kDataFlagWantWriteAck = 1u << 8;  // protocol C
+
+struct data {
+  volume_nr volume = 0;
+  std::uint64_t sector = 0;
+  std::uint64_t block_id = 0;  // opaque, echoed in the ack
+  std::uint32_t flags = 0;
+  node_mask replicated_to = 0;  // every node this write is sent to (plus the writer if diskful)
+  buffer_ref payload;
+  friend bool operator==(const data&, const data&) = default;
+};
+
+struct block_ack_fields {
+  volume_nr volume = 0;
+  std::uint64_t sector = 0;
+  std::uint64_t block_id = 0;
+  std::uint32_t size_bytes = 0;
+  friend bool operator==(const block_ack_fields&, const block_ack_fields&) = default;
+};
+struct write_ack : block_ack_fields {};
+struct recv_ack : block_ack_fields {};
+struct neg_ack : block_ack_fields {};
+struct data_request : block_ack_fields {};
+struct neg_dreply : block_ack_fields {};
+struct rs_data_request : block_ack_fields {};
+struct rs_write_ack : block_ack_fields {};
+struct neg_rs_dreply : block_ack_fields {};
+
+struct reply_fields {
+  volume_nr volume = 0;
+  std::uint64_t sector = 0;
+  std::uint64_t block_id = 0;
+  buffer_ref payload;
+  friend bool operator==(const reply_fields&, const reply_fields&) = default;
+};
+struct data_reply : reply_fields {};
+struct rs_data_reply : reply_fields {};
+
+struct ping {
+  friend bool operator==(const ping&, const ping&) = default;
+};
+struct ping_ack {
+  friend bool operator==(const ping_ack&, const ping_ack&) = default;
+};
+
+using message = std::variant<features, role_state, volume_state, current_uuid, resync_start,
+                             bitmap_chunk, data, write_ack, recv_ack, neg_ack, data_request,
+                             data_reply, neg_dreply, rs_data_request, rs_data_reply, rs_write_ack,
+                             neg_rs_dreply, ping, ping_ack>;
+
+msg_type type_of(const message& msg);
+const char* name_of(msg_type type);
+
+// The payload buffer a message carries, if any (data, data_reply, rs_data_reply).
+buffer_ref payload_of(const message& msg);
+
+}  // namespace tandem::wire

@@ -1,0 +1,389 @@
+#include "sim/cluster.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+#include <stdexcept>
+
+#include "core/wire/codec.h"
+
+namespace tandem::sim {
+namespace {
+
+std::pair<node_id, node_id> key_of(node_id a, node_id b) { return {std::min(a, b), std::max(a, b)}; }
+
+std::string format_time(std::uint64_t ns) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%4llu.%06llus", static_cast<unsigned long long>(ns / 1'000'000'000),
+                static_cast<unsigned long long>((ns / 1000) % 1'000'000));
+  return text;
+}
+
+replica_config config_for(const cluster_options& options, node_id self) {
+  replica_config config;
+  config.self = self;
+  config.self_diskful = !mask_has(options.diskless_nodes, self);
+  config.uuid_seed = options.seed;
+  for (int v = 0; v < options.volumes; ++v) {
+    config.volumes.push_back({static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes});
+  }
+  for (int n = 0; n < options.nodes; ++n) {
+    if (n == self) continue;
+    const auto peer = static_cast<node_id>(n);
+    config.peers.push_back({peer, !mask_has(options.diskless_nodes, peer), options.proto});
+  }
+  return config;
+}
+
+Replica make_replica(const cluster_options& options, node_id self) {
+  replica_config config = config_for(options, self);
+  if (!options.start_uptodate || !config.self_diskful) return Replica(std::move(config));
+  // Day-0 generation shared by all diskful nodes, derived from the seed like every other random value.
+  const generation_uuid day0 = uuid_value(prng(options.seed ^ 0xda70).next()) | 0x100;
+  std::vector<volume_persistent_state> saved;
+  for (const auto& vc : config.volumes) {
+    volume_persistent_state state;
+    state.number = vc.number;
+    state.disk = disk_state::uptodate;
+    state.uuids.current = day0;
+    saved.push_back(std::move(state));
+  }
+  return Replica::restore(std::move(config), saved);
+}
+
+}  // namespace
+
+cluster::cluster(cluster_options options)
+    : options_(options),
+      network_random_(options.seed ^ 0x6e6574),
+      disk_random_(options.seed ^ 0x6469736b),
+      workload_random_(options.seed ^ 0x776f726b) {
+  if (options_.nodes < 1 || options_.nodes > kMaxNodes) {
+    throw std::invalid_argument("cluster: nodes must be 1..32");
+  }
+  for (int n = 0; n < options_.nodes; ++n) {
+    const auto id = static_cast<node_id>(n);
+    sim_node node{make_replica(options_, id), {}, {}};
+    for (int v = 0; v < options_.volumes; ++v) {
+      node.disks.emplace_back(mask_has(options_.diskless_nodes, id) ? 0 : options_.volume_size_bytes);
+    }
+    nodes_.push_back(std::move(node));
+  }
+  for (int a = 0; a < options_.nodes; ++a) {
+    for (int b = a + 1; b < options_.nodes; ++b) links_[{static_cast<node_id>(a), static_cast<node_id>(b)}] = {};
+  }
+}
+
+void cluster::start() {
+  for (auto& [key, l] : links_) {
+    const auto [a, b] = key;
+    events_.after(0, [this, a = a, b = b] { try_connect(a, b); });
+  }
+  run_until_quiet();
+}
+
+// ------------------------------------------------------------------------------------ buffers
+
+std::uint64_t cluster::new_buffer(std::vector<std::byte> bytes) {
+  const std::uint64_t id = next_buffer_id_++;
+  buffers_[id] = buffer{std::move(bytes), 1};
+  return id;
+}
+
+void cluster::acquire(std::uint64_t id) {
+  if (id != 0) ++buffers_.at(id).references;
+}
+
+void cluster::release(std::uint64_t id) {
+  if (id == 0) return;
+  auto found = buffers_.find(id);
+  assert(found != buffers_.end() && found->second.references > 0);
+  if (--found->second.references == 0) buffers_.erase(found);
+}
+
+// ------------------------------------------------------------------------------------ stepping
+
+void cluster::step(node_id node, input_kind kind) {
+  sim_node& n = nodes_.at(node);
+  n.outputs.clear();
+  n.replica.step(input{events_.now_ns(), std::move(kind)}, n.outputs);
+  handle_outputs(node);
+}
+
+void cluster::handle_outputs(node_id node) {
+  // Every effect on another node or on the transport is scheduled, never run inline, so no step
+  // nests inside another.
+  for (const output& out : nodes_.at(node).outputs) {
+    std::visit(
+        [&](const auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, send_to>) {
+            link& l = link_between(node, o.peer);
+            if (!l.connected) return;  // the transport is down: the message is lost with it
+            const buffer_ref payload = wire::payload_of(o.msg);
+            std::span<const std::byte> bytes;
+            if (!payload.empty()) bytes = buffers_.at(payload.id).bytes;
+            std::vector<std::byte> frame;
+            wire::encode(o.msg, bytes, frame);
+            auto& c = counters_[{node, o.peer}];
+            ++c.messages[wire::type_of(o.msg)];
+            if (std::holds_alternative<wire::rs_data_reply>(o.msg)) c.resync_payload_bytes += payload.length_bytes;
+            if (std::holds_alternative<wire::data>(o.msg)) c.data_payload_bytes += payload.length_bytes;
+            if (held_types_.count({node, o.peer, wire::type_of(o.msg)})) {
+              held_.push_back({node, o.peer, l.epoch, std::move(frame)});
+              return;
+            }
+            schedule_delivery(node, o.peer, l.epoch, std::move(frame));
+          } else if constexpr (std::is_same_v<T, disk_submit>) {
+            disk_io(node, o);
+          } else if constexpr (std::is_same_v<T, complete_client>) {
+            client_result& r = results_[o.tag];
+            r.done = true;
+            r.status = o.status;
+            r.completed_at_ns = events_.now_ns();
+            if (!o.data.empty()) {
+              const auto& bytes = buffers_.at(o.data.id).bytes;
+              r.data.assign(bytes.begin(), bytes.begin() + std::min<std::size_t>(bytes.size(), o.data.length_bytes));
+            }
+            auto held = client_buffers_.find(o.tag);
+            if (held != client_buffers_.end()) {
+              release(held->second);
+              client_buffers_.erase(held);
+            }
+          } else if constexpr (std::is_same_v<T, arm_timer>) {
+            events_.at(o.at_ns, [this, node, timer = o.timer] { step(node, timer_fired{timer}); });
+          } else if constexpr (std::is_same_v<T, connect_to>) {
+            standalone_.erase({node, o.peer});
+            events_.after(0, [this, node, peer = o.peer] { try_connect(node, peer); });
+          } else if constexpr (std::is_same_v<T, disconnect_from>) {
+            for (const auto& c : nodes_.at(node).replica.view().connections) {
+              if (c.peer == o.peer && c.conn == conn_state::standalone) standalone_.insert({node, o.peer});
+            }
+            events_.after(0, [this, node, peer = o.peer] { tear_down(node, peer); });
+          } else if constexpr (std::is_same_v<T, state_changed>) {
+            std::string where;
+            switch (o.object) {
+              case state_object::resource: break;
+              case state_object::device: where = " volume " + std::to_string(o.volume); break;
+              case state_object::connection: where = " peer n" + std::to_string(o.peer); break;
+              case state_object::peer_device:
+                where = " peer n" + std::to_string(o.peer) + " volume " + std::to_string(o.volume);
+                break;
+            }
+            record(node, std::string(o.field) + where + ": " + std::string(o.from) + " -> " + std::string(o.to));
+          } else if constexpr (std::is_same_v<T, event>) {
+            record(node, "event " + o.name + " peer n" + std::to_string(o.peer) + " volume " +
+                             std::to_string(o.volume) + " blocks " + std::to_string(o.blocks) +
+                             (o.detail.empty() ? "" : " (" + o.detail + ")"));
+          } else if constexpr (std::is_same_v<T, admin_done>) {
+            admin_results_.push_back(o);
+          } else if constexpr (std::is_same_v<T, retain_buffer>) {
+            acquire(o.buffer);
+          } else if constexpr (std::is_same_v<T, release_buffer>) {
+            release(o.buffer);
+          }
+        },
+        out);
+  }
+}
+
+void cluster::record(node_id node, const std::string& line) {
+  log_.push_back(format_time(events_.now_ns()) + " n" + std::to_string(node) + " " + line);
+}
+
+// ------------------------------------------------------------------------------------ network
+
+cluster::link& cluster::link_between(node_id a, node_id b) { return links_.at(key_of(a, b)); }
+
+void cluster::schedule_delivery(node_id from, node_id to, std::uint64_t epoch, std::vector<std::byte> frame) {
+  const std::uint64_t latency =
+      network_random_.between(options_.link_latency_min_ns, options_.link_latency_max_ns);
+  // FIFO per direction, like a TCP stream: never deliver before an earlier message on the same link.
+  auto& fifo = last_delivery_ns_[{from, to}];
+  const std::uint64_t at = std::max(events_.now_ns() + latency, fifo);
+  fifo = at;
+  events_.at(at, [this, from, to, epoch, frame = std::move(frame)]() mutable {
+    deliver(from, to, epoch, std::move(frame));
+  });
+}
+
+void cluster::deliver(node_id from, node_id to, std::uint64_t epoch, std::vector<std::byte> frame) {
+  link& l = link_between(from, to);
+  if (!l.connected || l.epoch != epoch) return;  // sent on a connection that no longer exists
+  wire::decoded d = wire::decode(frame);
+  if (d.status != wire::decode_status::ok) {
+    ++decode_errors_;
+    record(to, "dropping connection to n" + std::to_string(from) + ": " + d.detail);
+    return tear_down(from, to);
+  }
+  std::uint64_t payload_id = 0;
+  if (!d.payload_bytes.empty()) {
+    payload_id = new_buffer(std::vector<std::byte>(d.payload_bytes.begin(), d.payload_bytes.end()));
+    std::visit(
+        [&](auto& m) {
+          if constexpr (requires { m.payload; }) m.payload.id = payload_id;
+        },
+        d.msg);
+  }
+  step(to, peer_message{from, std::move(d.msg)});
+  release(payload_id);
+}
+
+bool cluster::wants_connection(node_id a, node_id b) const {
+  return !standalone_.count({a, b}) && !standalone_.count({b, a});
+}
+
+void cluster::try_connect(node_id a, node_id b) {
+  link& l = link_between(a, b);
+  if (!l.up || l.connected || !wants_connection(a, b)) return;
+  l.connected = true;
+  ++l.epoch;
+  step(a, peer_connected{b});
+  step(b, peer_connected{a});
+}
+
+void cluster::tear_down(node_id a, node_id b) {
+  link& l = link_between(a, b);
+  if (!l.connected) return;
+  l.connected = false;
+  ++l.epoch;
+  step(a, peer_lost{b});
+  step(b, peer_lost{a});
+  events_.after(options_.reconnect_delay_ns, [this, a, b] { try_connect(a, b); });
+}
+
+void cluster::cut_link(node_id a, node_id b) {
+  link_between(a, b).up = false;
+  tear_down(a, b);
+}
+
+void cluster::heal_link(node_id a, node_id b) {
+  link_between(a, b).up = true;
+  try_connect(a, b);
+}
+
+void cluster::isolate(node_id node) {
+  for (int n = 0; n < options_.nodes; ++n) {
+    if (n != node) cut_link(node, static_cast<node_id>(n));
+  }
+}
+
+void cluster::rejoin(node_id node) {
+  for (int n = 0; n < options_.nodes; ++n) {
+    if (n != node) heal_link(node, static_cast<node_id>(n));
+  }
+}
+
+void cluster::hold(node_id from, node_id to, wire::msg_type type) { held_types_.insert({from, to, type}); }
+
+void cluster::release_held() {
+  held_types_.clear();
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& h : held) schedule_delivery(h.from, h.to, h.epoch, std::move(h.frame));
+}
+
+// ------------------------------------------------------------------------------------ disks
+
+void cluster::disk_io(node_id node, const disk_submit& submit) {
+  if (submit.op == io_op::write) acquire(submit.buffer.id);
+  const std::uint64_t latency = disk_random_.between(options_.disk_latency_min_ns, options_.disk_latency_max_ns);
+  // Concurrent requests complete in any order, as on a real disk; the core must order what matters.
+  events_.after(latency, [this, node, submit] {
+    auto& disk = nodes_.at(node).disks.at(submit.volume);
+    const bool in_range = submit.offset_bytes + submit.length_bytes <= disk.size();
+    buffer_ref result;
+    if (in_range && submit.op == io_op::write) {
+      const auto& bytes = buffers_.at(submit.buffer.id).bytes;
+      std::copy_n(bytes.begin(), submit.length_bytes, disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes));
+    } else if (in_range && submit.op == io_op::read) {
+      std::vector<std::byte> bytes(disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes),
+                                   disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes + submit.length_bytes));
+      result = buffer_ref{new_buffer(std::move(bytes)), submit.length_bytes};
+    }
+    if (submit.op == io_op::write) release(submit.buffer.id);
+    step(node, disk_done{submit.request, in_range || submit.op == io_op::flush, result});
+    release(result.id);
+  });
+}
+
+// ------------------------------------------------------------------------------------ clients
+
+admin_done cluster::admin_command(node_id node, admin_op op, node_id peer) {
+  const std::uint64_t tag = next_tag_++;
+  admin_results_.clear();
+  step(node, admin{tag, op, peer});
+  for (const auto& done : admin_results_) {
+    if (done.tag == tag) return done;
+  }
+  return admin_done{tag, false, "no answer from the replica"};
+}
+
+std::uint64_t cluster::write(node_id node, volume_nr volume, std::uint64_t offset_bytes,
+                             std::vector<std::byte> bytes) {
+  const std::uint64_t tag = next_tag_++;
+  const auto length = static_cast<std::uint32_t>(bytes.size());
+  const std::uint64_t id = new_buffer(std::move(bytes));
+  client_buffers_[tag] = id;
+  results_[tag] = {};
+  step(node, client_io{tag, io_op::write, volume, offset_bytes, length, buffer_ref{id, length}, false});
+  return tag;
+}
+
+std::uint64_t cluster::read(node_id node, volume_nr volume, std::uint64_t offset_bytes,
+                            std::uint32_t length_bytes) {
+  const std::uint64_t tag = next_tag_++;
+  results_[tag] = {};
+  step(node, client_io{tag, io_op::read, volume, offset_bytes, length_bytes, {}, false});
+  return tag;
+}
+
+// ------------------------------------------------------------------------------------ running
+
+void cluster::run_for(std::uint64_t duration_ns) { events_.run_until(events_.now_ns() + duration_ns); }
+
+bool cluster::run_until_quiet(std::uint64_t max_events) {
+  for (std::uint64_t i = 0; i < max_events; ++i) {
+    if (!events_.run_one()) return true;
+  }
+  return false;
+}
+
+// ------------------------------------------------------------------------------------ observing
+
+const std::vector<std::byte>& cluster::disk_bytes(node_id node, volume_nr volume) const {
+  return nodes_.at(node).disks.at(volume);
+}
+
+std::uint64_t cluster::checksum(node_id node, volume_nr volume) const {
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (std::byte b : disk_bytes(node, volume)) {
+    hash ^= std::to_integer<std::uint64_t>(b);
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+const link_counters& cluster::counters(node_id from, node_id to) const {
+  static const link_counters empty;
+  auto found = counters_.find({from, to});
+  return found == counters_.end() ? empty : found->second;
+}
+
+std::uint64_t cluster::resync_bytes_received(node_id node) const {
+  std::uint64_t total = 0;
+  for (const auto& [key, c] : counters_) {
+    if (key.second == node) total += c.resync_payload_bytes;
+  }
+  return total;
+}
+
+std::vector<std::string> cluster::events_named(const std::string& name) const {
+  std::vector<std::string> lines;
+  for (const auto& line : log_) {
+    if (line.find(" event " + name + " ") != std::string::npos) lines.push_back(line);
+  }
+  return lines;
+}
+
+}  // namespace tandem::sim
