@@ -24,6 +24,7 @@ replica_config config_for(const cluster_options& options, node_id self) {
   config.self = self;
   config.self_diskful = !mask_has(options.diskless_nodes, self);
   config.uuid_seed = options.seed;
+  config.allow_two_primaries = options.allow_two_primaries;
   for (int v = 0; v < options.volumes; ++v) {
     config.volumes.push_back({static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes});
   }
@@ -292,8 +293,11 @@ void cluster::disk_io(node_id node, const disk_submit& submit) {
   events_.after(latency, [this, node, submit] {
     auto& disk = nodes_.at(node).disks.at(submit.volume);
     const bool in_range = submit.offset_bytes + submit.length_bytes <= disk.size();
+    const bool failed = submit.op == io_op::write && nodes_.at(node).writes_fail;
     buffer_ref result;
-    if (in_range && submit.op == io_op::write) {
+    if (failed) {
+      // The write never reaches the medium.
+    } else if (in_range && submit.op == io_op::write) {
       const auto& bytes = buffers_.at(submit.buffer.id).bytes;
       std::copy_n(bytes.begin(), submit.length_bytes, disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes));
     } else if (in_range && submit.op == io_op::read) {
@@ -302,7 +306,8 @@ void cluster::disk_io(node_id node, const disk_submit& submit) {
       result = buffer_ref{new_buffer(std::move(bytes)), submit.length_bytes};
     }
     if (submit.op == io_op::write) release(submit.buffer.id);
-    step(node, disk_done{submit.request, in_range || submit.op == io_op::flush, result});
+    const bool ok = !failed && (in_range || submit.op == io_op::flush);
+    step(node, disk_done{submit.request, ok, result});
     release(result.id);
   });
 }

@@ -24,6 +24,7 @@ struct cluster_options {
   int volumes = 1;
   std::uint64_t volume_size_bytes = 4 << 20;
   protocol proto = protocol::c;
+  bool allow_two_primaries = false;
   std::uint64_t seed = 1;
   // Day 0: every diskful node starts UpToDate on one shared generation (like `new-current-uuid
   // --clear-bitmap` after create-md), so no initial full sync is needed.
@@ -62,6 +63,8 @@ class cluster {
   void heal_link(node_id a, node_id b);
   void isolate(node_id node);            // cut every link of node
   void rejoin(node_id node);
+  // Every later write to node's disk fails with an I/O error (reads keep working).
+  void fail_disk_writes(node_id node, bool fail = true) { nodes_.at(node).writes_fail = fail; }
   // Messages of this type from `from` to `to` are held back (not lost) until release_held().
   void hold(node_id from, node_id to, wire::msg_type type);
   void release_held();
@@ -97,6 +100,7 @@ class cluster {
     Replica replica;
     std::vector<std::vector<std::byte>> disks;  // per volume
     std::vector<output> outputs;                // reused between steps
+    bool writes_fail = false;
   };
   struct link {
     bool up = true;

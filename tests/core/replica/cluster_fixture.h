@@ -1,0 +1,70 @@
+// Helpers shared by the replica tests: deterministic payloads, and a model of what every acknowledged
+// write left on the volume, to check replicas byte for byte.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <vector>
+
+#include "sim/cluster.h"
+
+namespace tandem::test {
+
+inline std::vector<std::byte> payload(std::uint64_t seed, std::size_t length_bytes) {
+  sim::prng random(seed);
+  std::vector<std::byte> bytes(length_bytes);
+  for (auto& b : bytes) b = static_cast<std::byte>(random.next() & 0xff);
+  return bytes;
+}
+
+// The bytes a correct volume must hold: every acknowledged write applied in completion order (tests
+// only overlap writes they serialise themselves).
+class volume_model {
+ public:
+  explicit volume_model(std::uint64_t size_bytes) : bytes_(size_bytes) {}
+  void apply(std::uint64_t offset_bytes, const std::vector<std::byte>& data) {
+    std::copy(data.begin(), data.end(), bytes_.begin() + static_cast<std::ptrdiff_t>(offset_bytes));
+  }
+  const std::vector<std::byte>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<std::byte> bytes_;
+};
+
+// Writes through `node`, runs the cluster until quiet and requires the write to be acknowledged.
+inline void write_ok(sim::cluster& c, volume_model& model, node_id node, std::uint64_t offset_bytes,
+                     std::vector<std::byte> data) {
+  const auto copy = data;
+  const auto tag = c.write(node, 0, offset_bytes, std::move(data));
+  c.run_until_quiet();
+  REQUIRE(c.result(tag).done);
+  REQUIRE(c.result(tag).status == io_status::ok);
+  model.apply(offset_bytes, copy);
+}
+
+inline void check_all_match(const sim::cluster& c, const volume_model& model, node_mask skip = 0) {
+  for (int n = 0; n < c.node_count(); ++n) {
+    if (mask_has(skip, static_cast<node_id>(n))) continue;
+    CAPTURE(n);
+    CHECK(c.disk_bytes(static_cast<node_id>(n), 0) == model.bytes());
+  }
+}
+
+inline const peer_device_view& peer_device(const replica_view& view, node_id peer) {
+  for (const auto& c : view.connections) {
+    if (c.peer == peer) return c.volumes.at(0);
+  }
+  FAIL("no connection to that peer");
+  static peer_device_view none;
+  return none;
+}
+
+inline conn_state connection(const replica_view& view, node_id peer) {
+  for (const auto& c : view.connections) {
+    if (c.peer == peer) return c.conn;
+  }
+  return conn_state::standalone;
+}
+
+}  // namespace tandem::test
