@@ -218,14 +218,49 @@ node_mask replica_machine::replication_targets(std::size_t vi) const {
 }
 
 void replica_machine::on_client_write(client_request& request) {
+  if (write_blocked_by_resync_read(request, waiting_writes_.size())) {
+    waiting_writes_.push_back(request.tag);
+    return;
+  }
+  dispatch_client_write(request);
+}
+
+// A write must not be sent to peers while a resync read of the same blocks is in flight here:
+// the (older) resync reply would reach the target after the (newer) write and overwrite it. Such
+// a write waits, with everything after it that overlaps it, until the read is done.
+bool replica_machine::write_blocked_by_resync_read(const client_request& request,
+                                                   std::size_t waiting_before) const {
+  const block_range blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
+  auto blocks_it = [&](const disk_request& other) {
+    return other.purpose == disk_purpose::resync_read && other.volume_index == request.volume_index &&
+           other.blocks.overlaps(blocks);
+  };
+  for (const auto& [id, other] : in_flight_) {
+    if (blocks_it(other)) return true;
+  }
+  for (const auto& other : deferred_) {
+    if (blocks_it(other)) return true;
+  }
+  for (std::size_t i = 0; i < waiting_before && i < waiting_writes_.size(); ++i) {
+    const client_request& earlier = clients_.at(waiting_writes_[i]);
+    if (earlier.volume_index == request.volume_index &&
+        blocks_of_bytes(earlier.offset_bytes, earlier.length_bytes).overlaps(blocks)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void replica_machine::dispatch_client_write(client_request& request) {
   const std::size_t vi = request.volume_index;
   if (volumes_[vi].new_uuid_pending) rotate_current_uuid(vi, 0);
   local_volume& volume = volumes_[vi];
   const node_mask targets = replication_targets(vi);
   const bool local_disk = volume.disk >= disk_state::inconsistent;
   if (!local_disk && targets == 0) {
+    emit(complete_client{request.tag, io_status::no_data, {}});
     clients_.erase(request.tag);
-    return emit(complete_client{request.tag, io_status::no_data, {}});
+    return;
   }
   const block_range blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
   // Every diskful peer that does not get this write must resync these blocks later.
@@ -246,6 +281,7 @@ void replica_machine::on_client_write(client_request& request) {
   }
   if (local_disk) {
     request.local_pending = true;
+    note_local_write(vi, blocks);
     disk_request dr;
     dr.purpose = disk_purpose::client_write;
     dr.volume_index = vi;
@@ -331,6 +367,7 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
     if (node != peer.node && !mask_has(msg.replicated_to, node)) bitmap.set(blocks);
   }
   if (msg.flags & wire::kDataFlagWantRecvAck) send(peer, wire::recv_ack{ack});
+  note_local_write(vi, blocks);
   disk_request dr;
   dr.purpose = disk_purpose::peer_write;
   dr.volume_index = vi;
@@ -451,6 +488,15 @@ void replica_machine::release_ordered(std::uint64_t request_id) {
     if (!ready.submit.buffer.empty()) emit(release_buffer{ready.submit.buffer.id});
     in_flight_.emplace(ready.id, std::move(ready));
   }
+  for (std::size_t i = 0; i < waiting_writes_.size();) {
+    client_request& waiting = clients_.at(waiting_writes_[i]);
+    if (write_blocked_by_resync_read(waiting, i)) {
+      ++i;
+      continue;
+    }
+    waiting_writes_.erase(waiting_writes_.begin() + static_cast<std::ptrdiff_t>(i));
+    dispatch_client_write(waiting);
+  }
 }
 
 void replica_machine::on_disk_done(const disk_done& done) {
@@ -511,14 +557,19 @@ void replica_machine::on_disk_done(const disk_done& done) {
     case disk_purpose::resync_write: {
       if (!peer) return;
       auto& pv = peer->volumes[request.volume_index];
-      if (pv.requests_in_flight > 0) --pv.requests_in_flight;
+      pv.resync_requests.erase(request.block_id);
       if (!done.ok) return;
-      auto bitmap = volumes_[request.volume_index].bitmaps.find(peer->node);
-      if (bitmap != volumes_[request.volume_index].bitmaps.end()) bitmap->second.clear(request.blocks);
+      // The blocks now equal the source's, and so those of every source on the same generation.
+      const generation_uuid source_generation = uuid_value(pv.peer_state.current);
+      for (auto& [node, bitmap] : volumes_[request.volume_index].bitmaps) {
+        const peer_link* other = find_peer(node);
+        const bool same = other && uuid_value(other->volumes[request.volume_index].peer_state.current) ==
+                                       source_generation;
+        if (node == peer->node || same) bitmap.clear(request.blocks);
+      }
       pv.resynced_blocks += request.blocks.count;
-      if (!peer_current) return;
-      send(*peer, wire::rs_write_ack{ack});
-      return request_resync_blocks(*peer, request.volume_index);
+      if (peer_current) send(*peer, wire::rs_write_ack{ack});
+      return continue_resync(request.volume_index);
     }
   }
 }

@@ -444,6 +444,14 @@ void replica_machine::on_admin(const admin& cmd) {
           if (volumes_[vi].disk >= disk_state::inconsistent && volumes_[vi].disk != disk_state::uptodate) {
             set_disk(vi, disk_state::uptodate);
             rotate_current_uuid(vi, 0);  // forced data is a generation of its own
+            // Connected peers without usable data get everything (DRBD: full sync after --force).
+            for (auto& peer : peers_) {
+              if (handshake_done(peer) && peer.diskful &&
+                  peer.volumes[vi].peer_disk == disk_state::inconsistent &&
+                  peer.volumes[vi].repl == repl_state::established) {
+                start_resync_as_source(peer, vi, {sync_strategy::source_set_bitmap, "primary-force"});
+              }
+            }
           }
         }
       }

@@ -37,7 +37,13 @@ struct peer_volume {
   generation_uuid source_uuid = 0;  // adopted when the resync completes
   bool clear_own_bits = false;      // target-clear-bitmap: ignore my bits toward the source
   std::uint64_t next_block = 0;
-  std::uint32_t requests_in_flight = 0;
+  // Outstanding rs_data_requests by block_id. `touched`: a newer write hit these blocks while the
+  // request was out, so the reply may be older than what is on disk and must not be written.
+  struct resync_request {
+    block_range blocks;
+    bool touched = false;
+  };
+  std::map<std::uint64_t, resync_request> resync_requests;
   // Both sides.
   std::uint64_t resynced_blocks = 0;
 };
@@ -110,6 +116,8 @@ class replica_machine {
   // replica.cpp — client I/O and the disk.
   void on_client(const client_io& io);
   void on_client_write(client_request& request);
+  void dispatch_client_write(client_request& request);
+  bool write_blocked_by_resync_read(const client_request& request, std::size_t waiting_before) const;
   void on_client_read(client_request& request);
   bool forward_read(client_request& request);
   void on_disk_done(const disk_done& done);
@@ -157,6 +165,7 @@ class replica_machine {
   void on_bitmap_chunk(peer_link& peer, const wire::bitmap_chunk& msg);
   void activate_sync_target(peer_link& peer, std::size_t volume_index);
   void request_resync_blocks(peer_link& peer, std::size_t volume_index);
+  void continue_resync(std::size_t volume_index);
   void on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg);
   void on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg);
   void on_rs_write_ack(peer_link& peer, const wire::rs_write_ack& msg);
@@ -164,6 +173,7 @@ class replica_machine {
   void finish_resync_as_target(peer_link& peer, std::size_t volume_index);
   void check_source_finished(peer_link& peer, std::size_t volume_index);
   void resume_paused_targets(std::size_t volume_index);
+  void note_local_write(std::size_t volume_index, block_range blocks);
 
   // helpers
   peer_link* find_peer(node_id node);
@@ -183,6 +193,7 @@ class replica_machine {
   std::map<std::uint64_t, client_request> clients_;
   std::map<std::uint64_t, disk_request> in_flight_;  // submitted to the driver
   std::deque<disk_request> deferred_;                 // waiting for an overlapping request
+  std::deque<std::uint64_t> waiting_writes_;          // client writes waiting for a resync read
   std::vector<output>* out_ = nullptr;
 };
 

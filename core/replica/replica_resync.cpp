@@ -49,7 +49,7 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
   auto& pv = peer.volumes[vi];
   pv.source_uuid = msg.source_uuid;
   pv.next_block = 0;
-  pv.requests_in_flight = 0;
+  pv.resync_requests.clear();
   pv.resynced_blocks = 0;
   auto bitmap = volumes_[vi].bitmaps.find(peer.node);
   if (bitmap != volumes_[vi].bitmaps.end() && pv.clear_own_bits) bitmap->second.clear_all();
@@ -70,15 +70,31 @@ void replica_machine::on_bitmap_chunk(peer_link& peer, const wire::bitmap_chunk&
   activate_sync_target(peer, vi);
 }
 
-// Becomes SyncTarget toward peer unless another source is already feeding this volume.
+// Becomes SyncTarget toward peer unless another source is already feeding this volume. A Primary
+// source is preferred: it orders its resync reads after its own writes, so its replies are never
+// older than the writes this node already has.
 void replica_machine::activate_sync_target(peer_link& peer, std::size_t vi) {
-  const bool busy = std::any_of(peers_.begin(), peers_.end(), [&](const peer_link& other) {
-    return other.node != peer.node && other.volumes[vi].repl == repl_state::sync_target;
-  });
-  if (busy) return set_repl(peer, vi, repl_state::paused_sync_t);
+  for (auto& other : peers_) {
+    if (other.node == peer.node || other.volumes[vi].repl != repl_state::sync_target) continue;
+    if (peer.peer_role != role::primary || other.peer_role == role::primary) {
+      return set_repl(peer, vi, repl_state::paused_sync_t);
+    }
+    // Outstanding replies from the paused source are still accepted and written.
+    set_repl(other, vi, repl_state::paused_sync_t);
+  }
   set_repl(peer, vi, repl_state::sync_target);
   set_disk(vi, disk_state::inconsistent);
   request_resync_blocks(peer, vi);
+}
+
+// A write reached the local disk path: resync replies already requested for these blocks may carry
+// older data.
+void replica_machine::note_local_write(std::size_t vi, block_range blocks) {
+  for (auto& peer : peers_) {
+    for (auto& [id, request] : peer.volumes[vi].resync_requests) {
+      if (request.blocks.overlaps(blocks)) request.touched = true;
+    }
+  }
 }
 
 void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
@@ -86,27 +102,56 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
   if (pv.repl != repl_state::sync_target || !handshake_done(peer)) return;
   const local_volume& volume = volumes_[vi];
   const block_bitmap& bitmap = volume.bitmaps.at(peer.node);
-  while (pv.requests_in_flight < kResyncWindow) {
-    const std::uint64_t block = bitmap.find_next_set(pv.next_block);
-    if (block == block_bitmap::npos) break;
-    const std::uint64_t run = bitmap.run_length(block, kResyncRequestBlocks);
-    const std::uint64_t end_bytes = std::min((block + run) * kBlockBytes, volume.size_sectors * kSectorBytes);
-    wire::rs_data_request request;
-    request.volume = volume.number;
-    request.sector = block * kSectorsPerBlock;
-    request.block_id = next_request_id_++;
-    request.size_bytes = static_cast<std::uint32_t>(end_bytes - block * kBlockBytes);
-    send(peer, request);
-    ++pv.requests_in_flight;
-    pv.next_block = block + run;
-  }
-  if (pv.requests_in_flight > 0) return;
-  if (bitmap.any()) {
-    // Bits behind the cursor (a request that came back negative): start another pass.
+  // Blocks still requested from a source that was paused meanwhile are not asked for twice.
+  auto requested_elsewhere = [&](std::uint64_t block) {
+    for (const auto& other : peers_) {
+      if (other.node == peer.node) continue;
+      for (const auto& [id, request] : other.volumes[vi].resync_requests) {
+        if (request.blocks.overlaps({block, 1})) return true;
+      }
+    }
+    return false;
+  };
+  bool waiting_elsewhere = false;
+  for (int pass = 0; pass < 2 && pv.resync_requests.size() < kResyncWindow; ++pass) {
+    while (pv.resync_requests.size() < kResyncWindow) {
+      const std::uint64_t block = bitmap.find_next_set(pv.next_block);
+      if (block == block_bitmap::npos) break;
+      if (requested_elsewhere(block)) {
+        waiting_elsewhere = true;
+        pv.next_block = block + 1;
+        continue;
+      }
+      std::uint64_t run = 1;
+      while (run < kResyncRequestBlocks && block + run < bitmap.size_blocks() &&
+             bitmap.test(block + run) && !requested_elsewhere(block + run)) {
+        ++run;
+      }
+      const std::uint64_t end_bytes =
+          std::min((block + run) * kBlockBytes, volume.size_sectors * kSectorBytes);
+      wire::rs_data_request request;
+      request.volume = volume.number;
+      request.sector = block * kSectorsPerBlock;
+      request.block_id = next_request_id_++;
+      request.size_bytes = static_cast<std::uint32_t>(end_bytes - block * kBlockBytes);
+      send(peer, request);
+      pv.resync_requests[request.block_id] = {block_range{block, run}, false};
+      pv.next_block = block + run;
+    }
+    if (!pv.resync_requests.empty() || !bitmap.any()) break;
+    // Bits behind the cursor (a dropped or refused reply): one more pass from the start.
     pv.next_block = 0;
-    if (bitmap.find_next_set(0) != block_bitmap::npos) return request_resync_blocks(peer, vi);
   }
-  finish_resync_as_target(peer, vi);
+  if (pv.resync_requests.empty() && !waiting_elsewhere && !bitmap.any()) {
+    finish_resync_as_target(peer, vi);
+  }
+}
+
+// Wakes the active source of a volume after something that may have cleared or freed blocks.
+void replica_machine::continue_resync(std::size_t vi) {
+  for (auto& peer : peers_) {
+    if (peer.volumes[vi].repl == repl_state::sync_target) return request_resync_blocks(peer, vi);
+  }
 }
 
 void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg) {
@@ -132,10 +177,18 @@ void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_re
 
 void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg) {
   const std::size_t vi = volume_index_of(msg.volume);
-  if (vi == volumes_.size() || peer.volumes[vi].repl != repl_state::sync_target ||
+  auto* pv = vi < volumes_.size() ? &peer.volumes[vi] : nullptr;
+  auto outstanding = pv ? pv->resync_requests.find(msg.block_id) : decltype(pv->resync_requests.end()){};
+  if (!pv || outstanding == pv->resync_requests.end() ||
+      outstanding->second.blocks.first != msg.sector / kSectorsPerBlock ||
       msg.sector * kSectorBytes + msg.payload.length_bytes > volumes_[vi].size_sectors * kSectorBytes) {
-    emit_event("protocol-error", peer.node, msg.volume, 0, "unexpected rs_data_reply");
+    emit_event("protocol-error", peer.node, msg.volume, 0, "rs_data_reply for no outstanding request");
     return drop_connection(peer, conn_state::protocol_error, true);
+  }
+  if (outstanding->second.touched) {
+    // Newer data reached these blocks meanwhile; their bits stay set and a later pass asks again.
+    pv->resync_requests.erase(outstanding);
+    return continue_resync(vi);
   }
   disk_request dr;
   dr.purpose = disk_purpose::resync_write;
@@ -167,7 +220,7 @@ void replica_machine::on_neg_rs_dreply(peer_link& peer, const wire::neg_rs_drepl
   const std::size_t vi = volume_index_of(msg.volume);
   if (vi == volumes_.size()) return;
   auto& pv = peer.volumes[vi];
-  if (pv.requests_in_flight > 0) --pv.requests_in_flight;
+  pv.resync_requests.erase(msg.block_id);
   // The source cannot serve this block: stop pulling from it rather than loop.
   emit_event("resync-failed", peer.node, msg.volume, 0, "source could not read sector " +
                                                             std::to_string(msg.sector));
