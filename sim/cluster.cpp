@@ -160,7 +160,7 @@ void cluster::handle_outputs(node_id node) {
             for (const auto& c : nodes_.at(node).replica.view().connections) {
               if (c.peer == o.peer && c.conn == conn_state::standalone) standalone_.insert({node, o.peer});
             }
-            events_.after(0, [this, node, peer = o.peer] { tear_down(node, peer); });
+            close_gracefully(node, o.peer);
           } else if constexpr (std::is_same_v<T, state_changed>) {
             std::string where;
             switch (o.object) {
@@ -211,6 +211,7 @@ void cluster::schedule_delivery(node_id from, node_id to, std::uint64_t epoch, s
 void cluster::deliver(node_id from, node_id to, std::uint64_t epoch, std::vector<std::byte> frame) {
   link& l = link_between(from, to);
   if (!l.connected || l.epoch != epoch) return;  // sent on a connection that no longer exists
+  if (l.closed_by == to) return;                 // the receiver already hung up
   wire::decoded d = wire::decode(frame);
   if (d.status != wire::decode_status::ok) {
     ++decode_errors_;
@@ -243,10 +244,22 @@ void cluster::try_connect(node_id a, node_id b) {
   step(b, peer_connected{a});
 }
 
+void cluster::close_gracefully(node_id closer, node_id peer) {
+  link& l = link_between(closer, peer);
+  if (!l.connected || l.closed_by >= 0) return;
+  l.closed_by = closer;
+  const std::uint64_t epoch = l.epoch;
+  const std::uint64_t drained_at = std::max(events_.now_ns(), last_delivery_ns_[{closer, peer}]) + 1;
+  events_.at(drained_at, [this, closer, peer, epoch] {
+    if (link_between(closer, peer).epoch == epoch) tear_down(closer, peer);
+  });
+}
+
 void cluster::tear_down(node_id a, node_id b) {
   link& l = link_between(a, b);
   if (!l.connected) return;
   l.connected = false;
+  l.closed_by = -1;
   ++l.epoch;
   step(a, peer_lost{b});
   step(b, peer_lost{a});

@@ -106,6 +106,7 @@ class cluster {
     bool up = true;
     bool connected = false;
     std::uint64_t epoch = 0;
+    int closed_by = -1;  // node that hung up; what it sent before still arrives, like TCP's FIN
   };
   struct held_message {
     node_id from, to;
@@ -120,6 +121,7 @@ class cluster {
   void disk_io(node_id node, const disk_submit& submit);
   void try_connect(node_id a, node_id b);
   void tear_down(node_id a, node_id b);
+  void close_gracefully(node_id closer, node_id peer);
   bool wants_connection(node_id a, node_id b) const;
   link& link_between(node_id a, node_id b);
   std::uint64_t new_buffer(std::vector<std::byte> bytes);

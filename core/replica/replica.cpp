@@ -312,8 +312,8 @@ void replica_machine::on_client_read(client_request& request) {
     return submit(std::move(dr));
   }
   if (!forward_read(request)) {
-    clients_.erase(request.tag);
     emit(complete_client{request.tag, io_status::no_data, {}});
+    clients_.erase(request.tag);  // last use of `request`
   }
 }
 

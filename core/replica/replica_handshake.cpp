@@ -70,6 +70,8 @@ void replica_machine::on_peer_connected(peer_link& peer) {
 void replica_machine::disconnect_from_peer_quietly(peer_link& peer) { emit(disconnect_from{peer.node}); }
 
 void replica_machine::on_peer_lost(peer_link& peer) {
+  // Already handled when this side hung up itself (drop_connection).
+  if (!peer.features_sent && !handshake_done(peer)) return;
   const bool was_connected = handshake_done(peer);
   ++peer.epoch;
   peer.features_sent = peer.features_received = peer.role_received = false;
@@ -119,6 +121,7 @@ void replica_machine::on_peer_lost(peer_link& peer) {
 }
 
 void replica_machine::drop_connection(peer_link& peer, conn_state reason, bool reconnect) {
+  peer.features_sent = true;  // so that on_peer_lost cleans up even mid-handshake
   set_conn(peer, reason);
   on_peer_lost(peer);
   if (!reconnect) set_conn(peer, conn_state::standalone);

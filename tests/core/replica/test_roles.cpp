@@ -1,0 +1,141 @@
+#include "tests/core/replica/cluster_fixture.h"
+
+using namespace tandem;
+using namespace tandem::test;
+
+namespace {
+
+sim::cluster started(int nodes, bool two_primaries = false) {
+  sim::cluster_options options;
+  options.nodes = nodes;
+  options.volume_size_bytes = 1 << 20;
+  options.allow_two_primaries = two_primaries;
+  sim::cluster c(options);
+  c.start();
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a Secondary refuses client writes with a clear status and serves reads") {
+  auto c = started(2);
+  const auto tag = c.write(1, 0, 0, payload(1, kBlockBytes));
+  c.run_until_quiet();
+  CHECK(c.result(tag).status == io_status::not_primary);
+  CHECK(std::string(to_string(io_status::not_primary)).find("Primary") != std::string::npos);
+  const auto read = c.read(1, 0, 0, kBlockBytes);
+  c.run_until_quiet();
+  CHECK(c.result(read).status == io_status::ok);
+  CHECK(c.result(read).data.size() == kBlockBytes);
+}
+
+TEST_CASE("only one Primary unless allow-two-primaries") {
+  SUBCASE("refused") {
+    auto c = started(3);
+    REQUIRE(c.admin_command(0, admin_op::primary).ok);
+    c.run_until_quiet();
+    const auto refused = c.admin_command(1, admin_op::primary);
+    CHECK_FALSE(refused.ok);
+    CHECK(refused.message.find("node 0 is Primary") != std::string::npos);
+    CHECK(c.view(1).local_role == role::secondary);
+    CHECK(connection(c.view(1), 0) == conn_state::connected);
+  }
+  SUBCASE("allowed") {
+    auto c = started(2, true);
+    REQUIRE(c.admin_command(0, admin_op::primary).ok);
+    c.run_until_quiet();
+    CHECK(c.admin_command(1, admin_op::primary).ok);
+    c.run_until_quiet();
+    CHECK(c.view(0).connections[0].peer_role == role::primary);
+    CHECK(c.view(1).connections[0].peer_role == role::primary);
+  }
+}
+
+TEST_CASE("promotion needs access to UpToDate data") {
+  sim::cluster_options options;
+  options.nodes = 2;
+  options.volume_size_bytes = 1 << 20;
+  options.start_uptodate = false;
+  sim::cluster c(options);
+  c.start();
+  const auto refused = c.admin_command(1, admin_op::primary);
+  CHECK_FALSE(refused.ok);
+  CHECK(refused.message.find("Inconsistent") != std::string::npos);
+  // An isolated Inconsistent node cannot be forced into a Diskless-like nothing, but can be forced.
+  c.isolate(1);
+  c.run_until_quiet();
+  CHECK(c.admin_command(1, admin_op::primary_force).ok);
+  CHECK(c.view(1).volumes[0].disk == disk_state::uptodate);
+}
+
+TEST_CASE("VM migration: demote here, promote there, writes continue on the new Primary") {
+  auto c = started(3);
+  volume_model model(1 << 20);
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  write_ok(c, model, 0, 0, payload(1, kBlockBytes));
+  REQUIRE(c.admin_command(0, admin_op::secondary).ok);
+  c.run_until_quiet();
+  REQUIRE(c.admin_command(2, admin_op::primary).ok);
+  c.run_until_quiet();
+  write_ok(c, model, 2, kBlockBytes, payload(2, kBlockBytes));
+  const auto refused = c.write(0, 0, 0, payload(3, kBlockBytes));
+  c.run_until_quiet();
+  CHECK(c.result(refused).status == io_status::not_primary);
+  check_all_match(c, model);
+  CHECK(c.view(0).connections[1].peer_role == role::primary);
+}
+
+TEST_CASE("a promote/demote without writes does not start a new generation") {
+  auto c = started(2);
+  const auto before = c.view(0).volumes[0].current;
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  REQUIRE(c.admin_command(0, admin_op::secondary).ok);
+  CHECK(c.view(0).volumes[0].current == before);
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  volume_model model(1 << 20);
+  write_ok(c, model, 0, 0, payload(1, kBlockBytes));
+  CHECK(uuid_value(c.view(0).volumes[0].current) != uuid_value(before));
+  // The connected peer adopted the new generation with the write.
+  CHECK(uuid_value(c.view(1).volumes[0].current) == uuid_value(c.view(0).volumes[0].current));
+}
+
+TEST_CASE("split brain: two sides written independently are detected and left StandAlone") {
+  auto c = started(2);
+  volume_model model(1 << 20);
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  write_ok(c, model, 0, 0, payload(1, kBlockBytes));
+  c.cut_link(0, 1);
+  c.run_until_quiet();
+  write_ok(c, model, 0, kBlockBytes, payload(2, kBlockBytes));
+  // The other side cannot see a Primary any more, so it may be promoted: the classic split brain.
+  REQUIRE(c.admin_command(1, admin_op::primary).ok);
+  const auto tag = c.write(1, 0, 2 * kBlockBytes, payload(3, kBlockBytes));
+  c.run_until_quiet();
+  REQUIRE(c.result(tag).status == io_status::ok);
+  c.heal_link(0, 1);
+  c.run_until_quiet();
+  CHECK(c.events_named("split-brain").size() == 2);
+  CHECK(connection(c.view(0), 1) == conn_state::standalone);
+  CHECK(connection(c.view(1), 0) == conn_state::standalone);
+  // No data moved in either direction.
+  CHECK(c.resync_bytes_received(0) == 0);
+  CHECK(c.resync_bytes_received(1) == 0);
+  // The operator resolves it: n1 steps down and reconnects... still diverged, still refused.
+  REQUIRE(c.admin_command(1, admin_op::secondary).ok);
+  REQUIRE(c.admin_command(1, admin_op::connect, 0).ok);
+  REQUIRE(c.admin_command(0, admin_op::connect, 1).ok);
+  c.run_until_quiet();
+  CHECK(c.events_named("split-brain").size() == 4);
+}
+
+TEST_CASE("admin disconnect stays StandAlone until connect") {
+  auto c = started(2);
+  REQUIRE(c.admin_command(0, admin_op::disconnect, 1).ok);
+  c.run_for(1'000'000'000);
+  CHECK(connection(c.view(0), 1) == conn_state::standalone);
+  CHECK(connection(c.view(1), 0) == conn_state::connecting);
+  REQUIRE(c.admin_command(0, admin_op::connect, 1).ok);
+  c.run_until_quiet();
+  CHECK(connection(c.view(0), 1) == conn_state::connected);
+  CHECK_FALSE(c.admin_command(0, admin_op::connect, 9).ok);
+}
