@@ -1,5 +1,6 @@
 #include "core/wire/codec.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <type_traits>
