@@ -139,6 +139,7 @@ void cluster::handle_outputs(node_id node) {
             disk_io(node, o);
           } else if constexpr (std::is_same_v<T, complete_client>) {
             client_result& r = results_[o.tag];
+            record(node, "client tag " + std::to_string(o.tag) + " completed: " + to_string(o.status));
             r.done = true;
             r.status = o.status;
             r.completed_at_ns = events_.now_ns();
@@ -344,6 +345,8 @@ std::uint64_t cluster::write(node_id node, volume_nr volume, std::uint64_t offse
   const std::uint64_t id = new_buffer(std::move(bytes));
   client_buffers_[tag] = id;
   results_[tag] = {};
+  record(node, "client tag " + std::to_string(tag) + " write offset " + std::to_string(offset_bytes) +
+                   " length " + std::to_string(length));
   step(node, client_io{tag, io_op::write, volume, offset_bytes, length, buffer_ref{id, length}, false});
   return tag;
 }
