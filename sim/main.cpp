@@ -11,15 +11,16 @@ namespace {
 void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: tandem-sim demo [--seed N]\n"
-               "       tandem-sim sweep [--seed N] [--seeds COUNT] [--verbose]\n"
+               "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations] [--verbose]\n"
                "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
                "  sweep  random link cuts, heals and migrations under writes; checks every\n"
                "         acknowledged write on every replica (seeds N .. N+COUNT-1)\n");
 }
 
-int run_sweeps(std::uint64_t first_seed, std::uint64_t count, bool verbose) {
+int run_sweeps(std::uint64_t first_seed, std::uint64_t count, bool verbose, bool migrations) {
   tandem::sim::sweep_options options;
   options.keep_log = verbose;
+  options.migrations = migrations;
   int failed = 0;
   for (std::uint64_t seed = first_seed; seed < first_seed + count; ++seed) {
     const auto report = tandem::sim::run_sweep(seed, options);
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   std::uint64_t seeds = 1;
   bool verbose = false;
+  bool migrations = true;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if ((arg == "--seed" || arg == "--seeds") && i + 1 < argc) {
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
       (arg == "--seed" ? seed : seeds) = value;
     } else if (arg == "--verbose") {
       verbose = true;
+    } else if (arg == "--no-migrations") {
+      migrations = false;
     } else {
       std::fprintf(stderr, "tandem-sim: unknown argument '%s'\n", arg.c_str());
       usage(stderr);
@@ -74,7 +78,7 @@ int main(int argc, char** argv) {
     }
   }
   if (command == "demo") return tandem::sim::run_demo(seed, stdout);
-  if (command == "sweep") return run_sweeps(seed, seeds, verbose);
+  if (command == "sweep") return run_sweeps(seed, seeds, verbose, migrations);
   if (command == "--help" || command == "help") {
     usage(stdout);
     return 0;

@@ -92,7 +92,7 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
       const auto a = static_cast<node_id>(random.below(options.nodes));
       const auto b = static_cast<node_id>(random.below(options.nodes));
       if (a != b) c.heal_link(a, b);
-    } else if (action < 85 && in_flight.empty()) {
+    } else if (action < 85 && in_flight.empty() && options.migrations) {
       // The operator migrates the VM only to a node that holds every acknowledged write.
       const auto target = static_cast<node_id>(random.below(options.nodes));
       if (target != primary && fully_in_sync(c, primary, target)) {

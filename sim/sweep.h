@@ -13,6 +13,7 @@ struct sweep_options {
   int nodes = 3;
   int steps = 300;
   std::uint64_t volume_size_bytes = 1 << 20;
+  bool migrations = true;  // move the Primary role between in-sync nodes now and then
   bool keep_log = false;  // copy the run's log into the report (tandem-sim sweep --verbose)
 };
 

@@ -264,8 +264,8 @@ void replica_machine::dispatch_client_write(client_request& request) {
   }
   const block_range blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
   // Every diskful peer that does not get this write must resync these blocks later.
-  for (auto& [node, bitmap] : volume.bitmaps) {
-    if (!mask_has(targets, node)) bitmap.set(blocks);
+  for (const auto& [node, bitmap] : volume.bitmaps) {
+    if (!mask_has(targets, node)) mark_out_of_sync(vi, node, blocks);
   }
   const node_mask replicated_to = targets | (local_disk ? mask_of(config_.self) : 0);
   const std::uint64_t sector = request.offset_bytes / kSectorBytes;
@@ -281,7 +281,7 @@ void replica_machine::dispatch_client_write(client_request& request) {
   }
   if (local_disk) {
     request.local_pending = true;
-    note_local_write(vi, blocks);
+    note_local_write(vi, blocks, config_.self);
     disk_request dr;
     dr.purpose = disk_purpose::client_write;
     dr.volume_index = vi;
@@ -363,11 +363,11 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
   local_volume& volume = volumes_[vi];
   const block_range blocks = blocks_of_sectors(msg.sector, msg.payload.length_bytes);
   // Mirror DRBD's P_PEER_ACK bookkeeping: nodes the writer did not reach miss this write.
-  for (auto& [node, bitmap] : volume.bitmaps) {
-    if (node != peer.node && !mask_has(msg.replicated_to, node)) bitmap.set(blocks);
+  for (const auto& [node, bitmap] : volume.bitmaps) {
+    if (node != peer.node && !mask_has(msg.replicated_to, node)) mark_out_of_sync(vi, node, blocks);
   }
   if (msg.flags & wire::kDataFlagWantRecvAck) send(peer, wire::recv_ack{ack});
-  note_local_write(vi, blocks);
+  note_local_write(vi, blocks, peer.node);
   disk_request dr;
   dr.purpose = disk_purpose::peer_write;
   dr.volume_index = vi;
@@ -393,11 +393,8 @@ void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_f
   if (ok) {
     request.acked |= mask_of(peer.node);
   } else {
-    auto& bitmaps = volumes_[request.volume_index].bitmaps;
-    auto bitmap = bitmaps.find(peer.node);
-    if (bitmap != bitmaps.end()) {
-      bitmap->second.set(blocks_of_bytes(request.offset_bytes, request.length_bytes));
-    }
+    mark_out_of_sync(request.volume_index, peer.node,
+                     blocks_of_bytes(request.offset_bytes, request.length_bytes));
   }
   maybe_complete(ack.block_id);
 }
@@ -552,6 +549,7 @@ void replica_machine::on_disk_done(const disk_done& done) {
     case disk_purpose::resync_read:
       if (!peer_current) return;
       if (!done.ok) return send(*peer, wire::neg_rs_dreply{ack});
+      peer->volumes[request.volume_index].served[request.block_id] = {request.blocks, false, false};
       return send(*peer, wire::rs_data_reply{{volume_number, request.sector, request.block_id,
                                               buffer_ref{done.buffer.id, request.length_bytes}}});
     case disk_purpose::resync_write: {
@@ -559,16 +557,29 @@ void replica_machine::on_disk_done(const disk_done& done) {
       auto& pv = peer->volumes[request.volume_index];
       pv.resync_requests.erase(request.block_id);
       if (!done.ok) return;
-      // The blocks now equal the source's, and so those of every source on the same generation.
+      // The blocks now equal the source's, and so those of every source on the same generation. A
+      // block fetched from its writer is the newest there is: no source needs to send it any more.
+      local_volume& volume = volumes_[request.volume_index];
       const generation_uuid source_generation = uuid_value(pv.peer_state.current);
-      for (auto& [node, bitmap] : volumes_[request.volume_index].bitmaps) {
+      for (auto& [node, bitmap] : volume.bitmaps) {
         const peer_link* other = find_peer(node);
-        const bool same = other && uuid_value(other->volumes[request.volume_index].peer_state.current) ==
-                                       source_generation;
-        if (node == peer->node || same) bitmap.clear(request.blocks);
+        const auto& other_pv = other->volumes[request.volume_index];
+        const bool same = uuid_value(other_pv.peer_state.current) == source_generation;
+        const bool source = other_pv.repl == repl_state::sync_target ||
+                            other_pv.repl == repl_state::paused_sync_t ||
+                            other_pv.repl == repl_state::wf_bitmap_t;
+        if (node == peer->node || same || (request.from_writer && source)) bitmap.clear(request.blocks);
+      }
+      if (request.from_writer) {
+        for (auto block = request.blocks.first; block < request.blocks.end(); ++block) {
+          auto entry = volume.fetch_from_writer.find(block);
+          if (entry != volume.fetch_from_writer.end() && entry->second == peer->node) {
+            volume.fetch_from_writer.erase(entry);
+          }
+        }
       }
       pv.resynced_blocks += request.blocks.count;
-      if (peer_current) send(*peer, wire::rs_write_ack{ack});
+      if (peer_current && !request.from_writer) send(*peer, wire::rs_write_ack{ack});
       return continue_resync(request.volume_index);
     }
   }

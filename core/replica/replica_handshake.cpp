@@ -2,6 +2,7 @@
 // admin commands.
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
 #include <string>
 
 #include "core/replica/replica_machine.h"
@@ -163,6 +164,7 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
         else if constexpr (std::is_same_v<T, wire::rs_data_reply>) on_rs_data_reply(peer, m);
         else if constexpr (std::is_same_v<T, wire::rs_write_ack>) on_rs_write_ack(peer, m);
         else if constexpr (std::is_same_v<T, wire::neg_rs_dreply>) on_neg_rs_dreply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::out_of_sync>) on_out_of_sync(peer, m);
         else if constexpr (std::is_same_v<T, wire::ping>) send(peer, wire::ping_ack{});
         else if constexpr (std::is_same_v<T, wire::ping_ack>) {}
       },
@@ -245,6 +247,11 @@ void replica_machine::on_volume_state(peer_link& peer, const wire::volume_state&
   }
   set_peer_disk(peer, vi, msg.disk);
   check_source_finished(peer, vi);
+  auto& repl = peer.volumes[vi].repl;
+  if (repl == repl_state::sync_target && msg.disk != disk_state::uptodate) {
+    set_repl(peer, vi, repl_state::paused_sync_t);  // my source fell behind itself
+  }
+  if (repl == repl_state::paused_sync_t) resume_paused_targets(vi);
 }
 
 void replica_machine::maybe_finish_handshake(peer_link& peer) {
@@ -270,6 +277,20 @@ uuid_set uuids_of(const wire::volume_state& state) {
   return set;
 }
 
+std::string hex16(generation_uuid uuid) {
+  char text[20];
+  std::snprintf(text, sizeof text, "%016llX", static_cast<unsigned long long>(uuid));
+  return text;
+}
+
+// "current:bitmap-toward-other:history..." as DRBD logs UUID sets at a handshake.
+std::string describe_uuids(const wire::volume_state& state, node_id other) {
+  std::string text = hex16(state.current) + ":" +
+                     hex16(mask_has(state.bitmap_uuid_nodes, other) ? state.bitmap_uuids[other] : 0);
+  for (std::size_t i = 0; i < state.history.size() && i < 2; ++i) text += ":" + hex16(state.history[i]);
+  return text;
+}
+
 // DRBD's "resync-based-on-disk-states": data that is not usable never serves as a source.
 sync_decision apply_disk_states(sync_decision d, disk_state self, disk_state peer) {
   const bool self_usable = self >= disk_state::outdated;
@@ -293,7 +314,9 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   sync_decision d = compare_uuids(config_.self, uuids_of(mine), peer.node, uuids_of(theirs));
   d = apply_disk_states(d, mine.disk, theirs.disk);
   emit_event("handshake-decision", peer.node, volumes_[vi].number, 0,
-             std::string("uuid_compare()=") + to_string(d.strategy) + " by rule=" + d.rule);
+             std::string("uuid_compare()=") + to_string(d.strategy) + " by rule=" + d.rule +
+                 "; self " + describe_uuids(mine, peer.node) + "; peer " +
+                 describe_uuids(theirs, config_.self));
   if (is_split_brain(d.strategy)) {
     emit_event("split-brain", peer.node, volumes_[vi].number, 0,
                std::string(to_string(d.strategy)) + ": automatic recovery is not enabled");
@@ -395,6 +418,13 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   const std::size_t vi = volume_index_of(msg.volume);
   if (vi == volumes_.size()) return;
   auto& pv = peer.volumes[vi];
+  // Mirror the peer's rotation: its previous generation is an ancestor now.
+  auto& peer_history = pv.peer_state.history;
+  const generation_uuid previous = pv.peer_state.current;
+  if (previous != 0 && std::find(peer_history.begin(), peer_history.end(), previous) == peer_history.end()) {
+    peer_history.insert(peer_history.begin(), previous);
+    if (peer_history.size() > wire::kHistoryUuids) peer_history.pop_back();
+  }
   pv.peer_state.current = msg.uuid;
   if (pv.repl == repl_state::sync_target || pv.repl == repl_state::wf_bitmap_t ||
       pv.repl == repl_state::paused_sync_t) {

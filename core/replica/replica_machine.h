@@ -24,6 +24,10 @@ struct local_volume {
   uuid_set uuids;
   std::map<node_id, block_bitmap> bitmaps;  // toward each diskful peer
   bool new_uuid_pending = false;  // rotate the generation at the next write (DRBD new-current-uuid)
+  // While this node is a sync target: blocks that received writes from a writer other than the active
+  // source. A non-Primary source may not have those writes yet, so these blocks are fetched from
+  // their writer, never from the source (DRBD orders this with dagtags).
+  std::map<std::uint64_t, node_id> fetch_from_writer;
 };
 
 struct peer_volume {
@@ -42,9 +46,15 @@ struct peer_volume {
   struct resync_request {
     block_range blocks;
     bool touched = false;
+    bool from_writer = false;  // a fetch_from_writer block, not part of this peer's own resync
   };
   std::map<std::uint64_t, resync_request> resync_requests;
-  // Both sides.
+  // Sync-source side: replies sent and not yet acknowledged. `touched`: the block was marked out of
+  // sync after it was read, so the acknowledgement must not clear the mark.
+  std::map<std::uint64_t, resync_request> served;
+  // Both sides: blocks marked out of sync while a resync with this peer was under way. The resync
+  // that is running may already have moved past them, so they are resynced again afterwards.
+  block_bitmap late_marks;
   std::uint64_t resynced_blocks = 0;
 };
 
@@ -86,6 +96,7 @@ struct disk_request {
   std::uint32_t length_bytes = 0;
   std::uint64_t block_id = 0;
   std::uint32_t data_flags = 0;
+  bool from_writer = false;  // resync_write of a block fetched from its writer
   disk_submit submit;  // what is (or will be) handed to the driver
 };
 
@@ -173,7 +184,12 @@ class replica_machine {
   void finish_resync_as_target(peer_link& peer, std::size_t volume_index);
   void check_source_finished(peer_link& peer, std::size_t volume_index);
   void resume_paused_targets(std::size_t volume_index);
-  void note_local_write(std::size_t volume_index, block_range blocks);
+  void renegotiate(peer_link& peer, std::size_t volume_index);
+  void note_local_write(std::size_t volume_index, block_range blocks, node_id writer);
+  void mark_out_of_sync(std::size_t volume_index, node_id peer, block_range blocks);
+  void on_out_of_sync(peer_link& peer, const wire::out_of_sync& msg);
+  peer_link* active_source(std::size_t volume_index);
+  void fetch_blocks_from_writers(std::size_t volume_index, const peer_link& source);
 
   // helpers
   peer_link* find_peer(node_id node);

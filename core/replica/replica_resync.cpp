@@ -49,10 +49,10 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
   auto& pv = peer.volumes[vi];
   pv.source_uuid = msg.source_uuid;
   pv.next_block = 0;
-  pv.resync_requests.clear();
   pv.resynced_blocks = 0;
   auto bitmap = volumes_[vi].bitmaps.find(peer.node);
   if (bitmap != volumes_[vi].bitmaps.end() && pv.clear_own_bits) bitmap->second.clear_all();
+  if (!active_source(vi)) volumes_[vi].fetch_from_writer.clear();
   set_repl(peer, vi, repl_state::wf_bitmap_t);
 }
 
@@ -74,6 +74,8 @@ void replica_machine::on_bitmap_chunk(peer_link& peer, const wire::bitmap_chunk&
 // source is preferred: it orders its resync reads after its own writes, so its replies are never
 // older than the writes this node already has.
 void replica_machine::activate_sync_target(peer_link& peer, std::size_t vi) {
+  // A source that is itself behind (a sync target elsewhere) waits until it is UpToDate again.
+  if (peer.volumes[vi].peer_disk != disk_state::uptodate) return set_repl(peer, vi, repl_state::paused_sync_t);
   for (auto& other : peers_) {
     if (other.node == peer.node || other.volumes[vi].repl != repl_state::sync_target) continue;
     if (peer.peer_role != role::primary || other.peer_role == role::primary) {
@@ -87,13 +89,54 @@ void replica_machine::activate_sync_target(peer_link& peer, std::size_t vi) {
   request_resync_blocks(peer, vi);
 }
 
-// A write reached the local disk path: resync replies already requested for these blocks may carry
-// older data.
-void replica_machine::note_local_write(std::size_t vi, block_range blocks) {
+// A write reached the local disk path. Resync replies already requested for these blocks may carry
+// older data, and a source other than the writer may not have this write yet.
+void replica_machine::note_local_write(std::size_t vi, block_range blocks, node_id writer) {
   for (auto& peer : peers_) {
     for (auto& [id, request] : peer.volumes[vi].resync_requests) {
       if (request.blocks.overlaps(blocks)) request.touched = true;
     }
+  }
+  const peer_link* source = active_source(vi);
+  if (!source || writer == source->node || writer == config_.self) return;
+  for (auto block = blocks.first; block < blocks.end(); ++block) {
+    volumes_[vi].fetch_from_writer[block] = writer;
+  }
+}
+
+peer_link* replica_machine::active_source(std::size_t vi) {
+  for (auto& peer : peers_) {
+    const repl_state repl = peer.volumes[vi].repl;
+    if (repl == repl_state::sync_target || repl == repl_state::wf_bitmap_t) return &peer;
+  }
+  return nullptr;
+}
+
+// Asks each writer for the blocks it wrote here during the resync that the source still marks.
+void replica_machine::fetch_blocks_from_writers(std::size_t vi, const peer_link& source) {
+  local_volume& volume = volumes_[vi];
+  const block_bitmap& bitmap = volume.bitmaps.at(source.node);
+  for (auto it = volume.fetch_from_writer.begin(); it != volume.fetch_from_writer.end();) {
+    const std::uint64_t block = it->first;
+    peer_link* writer = find_peer(it->second);
+    if (!bitmap.test(block) || writer == nullptr || writer->node == source.node) {
+      it = volume.fetch_from_writer.erase(it);
+      continue;
+    }
+    auto& wpv = writer->volumes[vi];
+    const bool outstanding = std::any_of(wpv.resync_requests.begin(), wpv.resync_requests.end(),
+                                         [&](const auto& r) { return r.second.blocks.overlaps({block, 1}); });
+    if (!outstanding && handshake_done(*writer) && wpv.peer_disk == disk_state::uptodate &&
+        wpv.resync_requests.size() < kResyncWindow) {
+      wire::rs_data_request request;
+      request.volume = volume.number;
+      request.sector = block * kSectorsPerBlock;
+      request.block_id = next_request_id_++;
+      request.size_bytes = static_cast<std::uint32_t>(kBlockBytes);
+      send(*writer, request);
+      wpv.resync_requests[request.block_id] = {block_range{block, 1}, false, true};
+    }
+    ++it;
   }
 }
 
@@ -102,8 +145,11 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
   if (pv.repl != repl_state::sync_target || !handshake_done(peer)) return;
   const local_volume& volume = volumes_[vi];
   const block_bitmap& bitmap = volume.bitmaps.at(peer.node);
-  // Blocks still requested from a source that was paused meanwhile are not asked for twice.
+  fetch_blocks_from_writers(vi, peer);
+  // Blocks still requested from a source that was paused meanwhile, or owed by their writer, are
+  // not asked for here.
   auto requested_elsewhere = [&](std::uint64_t block) {
+    if (volume.fetch_from_writer.count(block)) return true;
     for (const auto& other : peers_) {
       if (other.node == peer.node) continue;
       for (const auto& [id, request] : other.volumes[vi].resync_requests) {
@@ -142,7 +188,8 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
     // Bits behind the cursor (a dropped or refused reply): one more pass from the start.
     pv.next_block = 0;
   }
-  if (pv.resync_requests.empty() && !waiting_elsewhere && !bitmap.any()) {
+  if (pv.resync_requests.empty() && !waiting_elsewhere && !bitmap.any() &&
+      volume.fetch_from_writer.empty()) {
     finish_resync_as_target(peer, vi);
   }
 }
@@ -201,6 +248,7 @@ void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_repl
   dr.sector = msg.sector;
   dr.length_bytes = msg.payload.length_bytes;
   dr.block_id = msg.block_id;
+  dr.from_writer = outstanding->second.from_writer;
   dr.submit = disk_submit{0, io_op::write, msg.volume, msg.sector * kSectorBytes,
                           msg.payload.length_bytes, msg.payload, false};
   submit(std::move(dr));
@@ -209,22 +257,33 @@ void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_repl
 void replica_machine::on_rs_write_ack(peer_link& peer, const wire::rs_write_ack& msg) {
   const std::size_t vi = volume_index_of(msg.volume);
   if (vi == volumes_.size()) return;
-  auto bitmap = volumes_[vi].bitmaps.find(peer.node);
-  if (bitmap == volumes_[vi].bitmaps.end()) return;
+  auto& pv = peer.volumes[vi];
+  auto served = pv.served.find(msg.block_id);
+  if (served == pv.served.end()) return;
+  const bool touched = served->second.touched;
+  pv.served.erase(served);
   const block_range blocks = blocks_of_sectors(msg.sector, msg.size_bytes);
-  bitmap->second.clear(blocks);
-  peer.volumes[vi].resynced_blocks += blocks.count;
+  pv.resynced_blocks += blocks.count;
+  if (touched) return;  // marked again after the read: the target still lacks the newer data
+  auto bitmap = volumes_[vi].bitmaps.find(peer.node);
+  if (bitmap != volumes_[vi].bitmaps.end()) bitmap->second.clear(blocks);
+  if (pv.late_marks.size_blocks() != 0) pv.late_marks.clear(blocks);
 }
 
 void replica_machine::on_neg_rs_dreply(peer_link& peer, const wire::neg_rs_dreply& msg) {
   const std::size_t vi = volume_index_of(msg.volume);
   if (vi == volumes_.size()) return;
   auto& pv = peer.volumes[vi];
-  pv.resync_requests.erase(msg.block_id);
-  // The source cannot serve this block: stop pulling from it rather than loop.
-  emit_event("resync-failed", peer.node, msg.volume, 0, "source could not read sector " +
-                                                            std::to_string(msg.sector));
-  set_repl(peer, vi, repl_state::established);
+  auto request = pv.resync_requests.find(msg.block_id);
+  if (request == pv.resync_requests.end()) return;
+  const bool from_writer = request->second.from_writer;
+  pv.resync_requests.erase(request);
+  // Blocks the active source skipped while this request was out are free for it now.
+  if (from_writer || pv.repl != repl_state::sync_target) return continue_resync(vi);
+  // The source cannot serve this block now: wait for it (or another source) instead of looping.
+  emit_event("resync-paused", peer.node, msg.volume, 0,
+             "source could not serve sector " + std::to_string(msg.sector));
+  set_repl(peer, vi, repl_state::paused_sync_t);
   resume_paused_targets(vi);
 }
 
@@ -232,6 +291,21 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
   local_volume& volume = volumes_[vi];
   auto& pv = peer.volumes[vi];
   if (pv.source_uuid != 0) adopt_uuid(volume, pv.source_uuid, 0);
+  // The data is now the source's, and so is its ancestry: every generation the source descends
+  // from (its history, and the generations its bitmaps start at) is an ancestor of this node too.
+  auto& history = volume.uuids.history;
+  auto add_ancestor = [&](generation_uuid uuid) {
+    if (uuid == 0 || uuid_value(uuid) == uuid_value(volume.uuids.current)) return;
+    if (std::find(history.begin(), history.end(), uuid) != history.end()) return;
+    if (history.size() >= wire::kHistoryUuids) history.pop_back();
+    history.insert(history.begin(), uuid);
+  };
+  for (generation_uuid uuid : pv.peer_state.history) add_ancestor(uuid);
+  for (int node = 0; node < kMaxNodes; ++node) {
+    if (node != config_.self && mask_has(pv.peer_state.bitmap_uuid_nodes, static_cast<node_id>(node))) {
+      add_ancestor(pv.peer_state.bitmap_uuids[node]);
+    }
+  }
   retire_bitmap_uuid(volume, peer.node);
   set_repl(peer, vi, repl_state::established);
   emit_event("resync-finished", peer.node, volume.number, pv.resynced_blocks, "target");
@@ -244,13 +318,23 @@ void replica_machine::check_source_finished(peer_link& peer, std::size_t vi) {
   auto& pv = peer.volumes[vi];
   local_volume& volume = volumes_[vi];
   const bool same_generation = uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
-  if (pv.peer_disk != disk_state::uptodate || !same_generation) return;
+  if (pv.peer_disk != disk_state::uptodate) return;
   if (pv.repl != repl_state::sync_source && pv.repl != repl_state::paused_sync_s &&
       pv.repl != repl_state::wf_bitmap_s) {
     return;
   }
+  if (!same_generation) return renegotiate(peer, vi);
+  // The target is UpToDate on my generation. What is left to send are only the blocks marked after
+  // the resync had started (another source may have covered the rest).
   auto bitmap = volume.bitmaps.find(peer.node);
-  if (bitmap != volume.bitmaps.end()) bitmap->second.clear_all();
+  if (bitmap != volume.bitmaps.end()) {
+    bitmap->second.clear_all();
+    if (pv.late_marks.size_blocks() != 0) bitmap->second.merge_words(0, pv.late_marks.words());
+  }
+  pv.late_marks = block_bitmap();
+  if (bitmap != volume.bitmaps.end() && bitmap->second.any()) {
+    return start_resync_as_source(peer, vi, {sync_strategy::source_use_bitmap, "late-out-of-sync"});
+  }
   retire_bitmap_uuid(volume, peer.node);
   set_repl(peer, vi, repl_state::established);
   emit_event("resync-finished", peer.node, volume.number, pv.resynced_blocks, "source");
@@ -265,14 +349,90 @@ void replica_machine::resume_paused_targets(std::size_t vi) {
     if (pv.repl != repl_state::paused_sync_t) continue;
     const bool same_generation = uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
     if (volume.disk == disk_state::uptodate && same_generation) {
+      // Covered by the resync that just ended, except what the paused source marked meanwhile: that
+      // source sends it once it sees this node UpToDate.
       auto bitmap = volume.bitmaps.find(peer.node);
-      if (bitmap != volume.bitmaps.end()) bitmap->second.clear_all();
+      if (bitmap != volume.bitmaps.end()) {
+        bitmap->second.clear_all();
+        if (pv.late_marks.size_blocks() != 0) bitmap->second.merge_words(0, pv.late_marks.words());
+      }
+      pv.late_marks = block_bitmap();
       retire_bitmap_uuid(volume, peer.node);
       set_repl(peer, vi, repl_state::established);
       continue;
     }
+    // UpToDate from another source on a different generation than this one: the decision made
+    // when we connected no longer holds.
+    if (volume.disk == disk_state::uptodate) {
+      renegotiate(peer, vi);
+      continue;
+    }
     activate_sync_target(peer, vi);
   }
+}
+
+// Reconnects to re-run the handshake: both sides then decide again from fresh UUIDs and bitmaps.
+void replica_machine::renegotiate(peer_link& peer, std::size_t vi) {
+  emit_event("resync-renegotiate", peer.node, volumes_[vi].number, 0,
+             "the peer's generation changed during the resync");
+  drop_connection(peer, conn_state::teardown, true);
+}
+
+namespace {
+
+bool is_sync_source_state(repl_state repl) {
+  return repl == repl_state::sync_source || repl == repl_state::paused_sync_s ||
+         repl == repl_state::wf_bitmap_s;
+}
+
+bool is_sync_target_state(repl_state repl) {
+  return repl == repl_state::sync_target || repl == repl_state::paused_sync_t ||
+         repl == repl_state::wf_bitmap_t;
+}
+
+void mark_late(block_bitmap& late, std::uint64_t size_blocks, block_range blocks) {
+  if (late.size_blocks() == 0) late = block_bitmap(size_blocks);
+  late.set(blocks);
+}
+
+}  // namespace
+
+// Records that `node` may lack these blocks. A peer I am resyncing is told at once (DRBD
+// P_OUT_OF_SYNC): its resync may already have passed these blocks.
+void replica_machine::mark_out_of_sync(std::size_t vi, node_id node, block_range blocks) {
+  local_volume& volume = volumes_[vi];
+  auto bitmap = volume.bitmaps.find(node);
+  if (bitmap == volume.bitmaps.end()) return;
+  bitmap->second.set(blocks);
+  peer_link* peer = find_peer(node);
+  if (!peer || !handshake_done(*peer)) return;
+  auto& pv = peer->volumes[vi];
+  if (!is_sync_source_state(pv.repl)) return;
+  mark_late(pv.late_marks, volume.size_blocks, blocks);
+  for (auto& [id, served] : pv.served) {
+    if (served.blocks.overlaps(blocks)) served.touched = true;
+  }
+  wire::out_of_sync msg;
+  msg.volume = volume.number;
+  msg.sector = blocks.first * kSectorsPerBlock;
+  msg.size_bytes = static_cast<std::uint32_t>(blocks.count * kBlockBytes);
+  send(*peer, msg);
+}
+
+void replica_machine::on_out_of_sync(peer_link& peer, const wire::out_of_sync& msg) {
+  const std::size_t vi = volume_index_of(msg.volume);
+  if (vi == volumes_.size()) return;
+  local_volume& volume = volumes_[vi];
+  auto bitmap = volume.bitmaps.find(peer.node);
+  if (bitmap == volume.bitmaps.end()) return;
+  const block_range blocks = blocks_of_sectors(msg.sector, msg.size_bytes);
+  bitmap->second.set(blocks);
+  auto& pv = peer.volumes[vi];
+  for (auto& [id, request] : pv.resync_requests) {
+    if (request.blocks.overlaps(blocks)) request.touched = true;
+  }
+  if (is_sync_target_state(pv.repl)) mark_late(pv.late_marks, volume.size_blocks, blocks);
+  if (pv.repl == repl_state::sync_target) request_resync_blocks(peer, vi);
 }
 
 }  // namespace tandem

@@ -232,6 +232,7 @@ bool make_empty(std::uint16_t raw_type, message& out) {
     case msg_type::rs_data_reply: out = rs_data_reply{}; return true;
     case msg_type::rs_write_ack: out = rs_write_ack{}; return true;
     case msg_type::neg_rs_dreply: out = neg_rs_dreply{}; return true;
+    case msg_type::out_of_sync: out = out_of_sync{}; return true;
     case msg_type::ping: out = ping{}; return true;
     case msg_type::ping_ack: out = ping_ack{}; return true;
   }

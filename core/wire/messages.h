@@ -34,6 +34,7 @@ enum class msg_type : std::uint16_t {
   rs_data_reply = 0x21,    // P_RS_DATA_REPLY
   rs_write_ack = 0x22,     // P_RS_WRITE_ACK
   neg_rs_dreply = 0x23,    // P_NEG_RS_DREPLY
+  out_of_sync = 0x24,      // P_OUT_OF_SYNC
   ping = 0x30,             // P_PING
   ping_ack = 0x31,         // P_PING_ACK
 };
@@ -125,6 +126,8 @@ struct neg_dreply : block_ack_fields {};
 struct rs_data_request : block_ack_fields {};
 struct rs_write_ack : block_ack_fields {};
 struct neg_rs_dreply : block_ack_fields {};
+// "These blocks changed and you do not have the change": sent to a sync target by its sources.
+struct out_of_sync : block_ack_fields {};
 
 struct reply_fields {
   volume_nr volume = 0;
@@ -146,7 +149,7 @@ struct ping_ack {
 using message = std::variant<features, role_state, volume_state, current_uuid, resync_start,
                              bitmap_chunk, data, write_ack, recv_ack, neg_ack, data_request,
                              data_reply, neg_dreply, rs_data_request, rs_data_reply, rs_write_ack,
-                             neg_rs_dreply, ping, ping_ack>;
+                             neg_rs_dreply, out_of_sync, ping, ping_ack>;
 
 msg_type type_of(const message& msg);
 const char* name_of(msg_type type);

@@ -144,6 +144,7 @@ std::vector<sample> all_samples() {
   out.push_back(reply<rs_data_reply>(8, 3000));
   out.push_back({block_ack<rs_write_ack>(9), {}});
   out.push_back({block_ack<neg_rs_dreply>(10), {}});
+  out.push_back({block_ack<out_of_sync>(11), {}});
   out.push_back({ping{}, {}});
   out.push_back({ping_ack{}, {}});
   return out;
@@ -183,7 +184,7 @@ const type_info kAllTypes[] = {
     {msg_type::data, 30},            {msg_type::write_ack, 22},    {msg_type::recv_ack, 22},
     {msg_type::neg_ack, 22},         {msg_type::data_request, 22}, {msg_type::data_reply, 22},
     {msg_type::neg_dreply, 22},      {msg_type::rs_data_request, 22},
-    {msg_type::rs_data_reply, 22},   {msg_type::rs_write_ack, 22}, {msg_type::neg_rs_dreply, 22},
+    {msg_type::rs_data_reply, 22},   {msg_type::rs_write_ack, 22}, {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22},
     {msg_type::ping, 0},             {msg_type::ping_ack, 0},
 };
 
@@ -242,7 +243,8 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(6) == 30 + 4096 + 17);             // data
   CHECK(body_of(7) == 22);                         // write_ack
   CHECK(body_of(11) == 22 + 512);                  // data_reply
-  CHECK(body_of(17) == 0);                         // ping
+  CHECK(body_of(17) == 22);                        // out_of_sync
+  CHECK(body_of(18) == 0);                         // ping
 }
 
 TEST_CASE("round trip at the limits") {
@@ -419,7 +421,7 @@ TEST_CASE("decode rejects malformed headers") {
     check_rejected(bad, decode_status::bad_version);
   }
   SUBCASE("unknown type") {
-    for (std::uint16_t raw : {0x00, 0x07, 0x0f, 0x17, 0x24, 0x32, 0xffff}) {
+    for (std::uint16_t raw : {0x00, 0x07, 0x0f, 0x17, 0x25, 0x32, 0xffff}) {
       CAPTURE(raw);
       bytes bad = frame;
       write_be16(bad, 6, raw);
