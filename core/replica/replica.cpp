@@ -85,7 +85,12 @@ replica_machine::replica_machine(replica_config config, std::vector<local_volume
     : config_(std::move(config)), volumes_(std::move(volumes)) {
   assert(config_.self < kMaxNodes);
   assert(config_.peers.size() < kMaxNodes);
-  uuid_state_ = config_.uuid_seed ^ (0x9e3779b97f4a7c15ull * (config_.self + 1ull));
+  // Each node's UUID stream starts at a hash of (seed, node id): streams of different nodes must not
+  // overlap, or two nodes would mint the same generation.
+  std::uint64_t mixed = config_.uuid_seed * 0x100000001b3ull + config_.self + 1;
+  mixed = (mixed ^ (mixed >> 30)) * 0xbf58476d1ce4e5b9ull;
+  mixed = (mixed ^ (mixed >> 27)) * 0x94d049bb133111ebull;
+  uuid_state_ = mixed ^ (mixed >> 31);
   for (const auto& pc : config_.peers) {
     assert(pc.node != config_.self && pc.node < kMaxNodes);
     peer_link peer;
@@ -568,7 +573,12 @@ void replica_machine::on_disk_done(const disk_done& done) {
         const bool source = other_pv.repl == repl_state::sync_target ||
                             other_pv.repl == repl_state::paused_sync_t ||
                             other_pv.repl == repl_state::wf_bitmap_t;
-        if (node == peer->node || same || (request.from_writer && source)) bitmap.clear(request.blocks);
+        if (node == peer->node || same || (request.from_writer && source)) {
+          bitmap.clear(request.blocks);
+        } else {
+          // A third node may not have what just arrived here: it differs from me now.
+          mark_out_of_sync(request.volume_index, node, request.blocks);
+        }
       }
       if (request.from_writer) {
         for (auto block = request.blocks.first; block < request.blocks.end(); ++block) {

@@ -290,7 +290,13 @@ void replica_machine::on_neg_rs_dreply(peer_link& peer, const wire::neg_rs_drepl
 void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
   local_volume& volume = volumes_[vi];
   auto& pv = peer.volumes[vi];
-  if (pv.source_uuid != 0) adopt_uuid(volume, pv.source_uuid, 0);
+  // Third nodes I now hold marks toward are behind my new generation by exactly those marks: my old
+  // generation becomes their bitmap UUID, so the next handshake with them resyncs by bitmap.
+  node_mask behind = 0;
+  for (const auto& [node, bitmap] : volume.bitmaps) {
+    if (node != peer.node && bitmap.any()) behind |= mask_of(node);
+  }
+  if (pv.source_uuid != 0) adopt_uuid(volume, pv.source_uuid, behind);
   // The data is now the source's, and so is its ancestry: every generation the source descends
   // from (its history, and the generations its bitmaps start at) is an ancestor of this node too.
   auto& history = volume.uuids.history;
@@ -311,6 +317,13 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
   emit_event("resync-finished", peer.node, volume.number, pv.resynced_blocks, "target");
   set_disk(vi, disk_state::uptodate);  // also tells every peer
   resume_paused_targets(vi);
+  // Connected third nodes that are behind now get a fresh handshake, which resyncs them.
+  for (auto& other : peers_) {
+    if (mask_has(behind, other.node) && handshake_done(other) &&
+        other.volumes[vi].repl == repl_state::established) {
+      renegotiate(other, vi);
+    }
+  }
 }
 
 // A source learns that its target is done when the target reports UpToDate on the same generation.
