@@ -418,14 +418,7 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   const std::size_t vi = volume_index_of(msg.volume);
   if (vi == volumes_.size()) return;
   auto& pv = peer.volumes[vi];
-  // Mirror the peer's rotation: its previous generation is an ancestor now.
-  auto& peer_history = pv.peer_state.history;
-  const generation_uuid previous = pv.peer_state.current;
-  if (previous != 0 && std::find(peer_history.begin(), peer_history.end(), previous) == peer_history.end()) {
-    peer_history.insert(peer_history.begin(), previous);
-    if (peer_history.size() > wire::kHistoryUuids) peer_history.pop_back();
-  }
-  pv.peer_state.current = msg.uuid;
+  note_peer_generation(pv, msg.uuid);
   if (pv.repl == repl_state::sync_target || pv.repl == repl_state::wf_bitmap_t ||
       pv.repl == repl_state::paused_sync_t) {
     pv.source_uuid = msg.uuid;  // adopted when the resync completes
@@ -436,6 +429,18 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
       peer.peer_role == role::primary) {
     adopt_uuid(volume, msg.uuid, msg.weak_nodes & ~mask_of(config_.self));
   }
+}
+
+// Mirrors a peer's rotation in what I know of its UUIDs: its previous generation is an ancestor now.
+void replica_machine::note_peer_generation(peer_volume& pv, generation_uuid uuid) {
+  const generation_uuid previous = pv.peer_state.current;
+  if (uuid_value(previous) == uuid_value(uuid)) return;
+  auto& history = pv.peer_state.history;
+  if (previous != 0 && std::find(history.begin(), history.end(), previous) == history.end()) {
+    history.insert(history.begin(), previous);
+    if (history.size() > wire::kHistoryUuids) history.pop_back();
+  }
+  pv.peer_state.current = uuid;
 }
 
 // ------------------------------------------------------------------------------ roles and admin

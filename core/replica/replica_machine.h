@@ -159,6 +159,7 @@ class replica_machine {
   void broadcast_volume_state(std::size_t volume_index);
   void rotate_current_uuid(std::size_t volume_index, node_mask weak_nodes);
   void adopt_uuid(local_volume& volume, generation_uuid uuid, node_mask weak_nodes);
+  static void note_peer_generation(peer_volume& pv, generation_uuid uuid);
   void retire_bitmap_uuid(local_volume& volume, node_id peer);
   generation_uuid next_uuid();
   bool has_uptodate_access(const local_volume& volume, std::size_t volume_index) const;

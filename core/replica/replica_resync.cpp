@@ -47,6 +47,7 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
     return drop_connection(peer, conn_state::protocol_error, false);
   }
   auto& pv = peer.volumes[vi];
+  note_peer_generation(pv, msg.source_uuid);  // it may have rotated since its handshake state
   pv.source_uuid = msg.source_uuid;
   pv.next_block = 0;
   pv.resynced_blocks = 0;
@@ -420,6 +421,12 @@ void replica_machine::mark_out_of_sync(std::size_t vi, node_id node, block_range
   peer_link* peer = find_peer(node);
   if (!peer || !handshake_done(*peer)) return;
   auto& pv = peer->volumes[vi];
+  const bool peer_current = uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
+  if (pv.repl == repl_state::established && volume.disk == disk_state::uptodate &&
+      pv.peer_disk == disk_state::uptodate && peer_current) {
+    // A connected peer on my generation lacks a write that reached me: send it the blocks.
+    return start_resync_as_source(*peer, vi, {sync_strategy::source_use_bitmap, "missed-write"});
+  }
   if (!is_sync_source_state(pv.repl)) return;
   mark_late(pv.late_marks, volume.size_blocks, blocks);
   for (auto& [id, served] : pv.served) {
