@@ -39,6 +39,7 @@ struct peer_volume {
   wire::volume_state peer_state;     // latest state the peer reported
   // Sync-target side.
   generation_uuid source_uuid = 0;  // adopted when the resync completes
+  generation_uuid sync_uuid = 0;    // my generation while this source fills me
   bool clear_own_bits = false;      // target-clear-bitmap: ignore my bits toward the source
   std::uint64_t next_block = 0;
   // Outstanding rs_data_requests by block_id. `touched`: a newer write hit these blocks while the

@@ -21,7 +21,13 @@ void replica_machine::start_resync_as_source(peer_link& peer, std::size_t vi, co
   auto& pv = peer.volumes[vi];
   pv.resynced_blocks = 0;
   set_repl(peer, vi, repl_state::wf_bitmap_s);
-  send(peer, wire::resync_start{volume.number, volume.uuids.current, bitmap.count()});
+  // My bits toward the target now describe "since the sync UUID": a reconnect in the middle resumes
+  // by bitmap (bitmap-self), and nobody else's bitmap UUID matches the half-synced target.
+  const generation_uuid sync_uuid = next_uuid();
+  retire_bitmap_uuid(volume, peer.node);  // its generation stays known, as an ancestor
+  volume.uuids.bitmap_uuids[peer.node] = sync_uuid;
+  volume.uuids.bitmap_uuid_nodes |= mask_of(peer.node);
+  send(peer, wire::resync_start{volume.number, volume.uuids.current, sync_uuid, bitmap.count()});
   const auto& words = bitmap.words();
   std::size_t first = 0;
   do {
@@ -49,6 +55,7 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
   auto& pv = peer.volumes[vi];
   note_peer_generation(pv, msg.source_uuid);  // it may have rotated since its handshake state
   pv.source_uuid = msg.source_uuid;
+  pv.sync_uuid = msg.sync_uuid;
   pv.next_block = 0;
   pv.resynced_blocks = 0;
   auto bitmap = volumes_[vi].bitmaps.find(peer.node);
@@ -86,6 +93,9 @@ void replica_machine::activate_sync_target(peer_link& peer, std::size_t vi) {
     set_repl(other, vi, repl_state::paused_sync_t);
   }
   set_repl(peer, vi, repl_state::sync_target);
+  // From the first resynced block on, this disk is a generation of its own until the resync
+  // completes (see resync_start::sync_uuid).
+  if (peer.volumes[vi].sync_uuid != 0) adopt_uuid(volumes_[vi], peer.volumes[vi].sync_uuid, 0);
   set_disk(vi, disk_state::inconsistent);
   request_resync_blocks(peer, vi);
 }

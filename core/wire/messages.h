@@ -81,7 +81,10 @@ struct current_uuid {
 // Sent by the sync source: "I am source, you are target", followed by the bitmap chunks.
 struct resync_start {
   volume_nr volume = 0;
-  generation_uuid source_uuid = 0;
+  generation_uuid source_uuid = 0;  // adopted by the target when the resync completes
+  // A fresh generation for the target while it is partly synced (DRBD P_SYNC_UUID): a half-synced
+  // disk must not look like the generation it started from to anybody's bitmap UUIDs.
+  generation_uuid sync_uuid = 0;
   std::uint64_t total_blocks = 0;
   friend bool operator==(const resync_start&, const resync_start&) = default;
 };
