@@ -340,7 +340,7 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
       volume.disk == disk_state::uptodate) {
     start_resync_as_source(peer, vi, {sync_strategy::source_use_bitmap, "reconcile"});
   } else if (uuid_value(volume.uuids.current) != uuid_value(mine.current)) {
-    send(peer, wire::current_uuid{volume.number, volume.uuids.current, 0});
+    send(peer, wire::current_uuid{volume.number, volume.uuids.current, mine.current, 0});
   }
 }
 
@@ -407,10 +407,17 @@ void replica_machine::rotate_current_uuid(std::size_t vi, node_mask weak_nodes) 
     const bool reachable = handshake_done(peer) && peer.volumes[vi].peer_disk >= disk_state::inconsistent;
     if (peer.diskful && !reachable) weak_nodes |= mask_of(peer.node);
   }
+  const generation_uuid previous = volume.uuids.current;
   adopt_uuid(volume, uuid, weak_nodes);
   emit_event("new-current-uuid", config_.self, volume.number, 0, std::to_string(uuid));
-  for (const auto& peer : peers_) {
-    if (handshake_done(peer)) send(peer, wire::current_uuid{volume.number, uuid, weak_nodes});
+  for (auto& peer : peers_) {
+    if (!handshake_done(peer)) continue;
+    send(peer, wire::current_uuid{volume.number, uuid, previous, weak_nodes});
+    // Peers on my previous generation follow me into the new one (see on_current_uuid).
+    auto& pv = peer.volumes[vi];
+    if (uuid_value(pv.peer_state.current) == uuid_value(previous) && !mask_has(weak_nodes, peer.node)) {
+      pv.peer_state.current = uuid;
+    }
   }
 }
 
@@ -425,10 +432,17 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
     return;
   }
   local_volume& volume = volumes_[vi];
-  if (pv.repl == repl_state::established && volume.disk == disk_state::uptodate &&
-      peer.peer_role == role::primary) {
-    adopt_uuid(volume, msg.uuid, msg.weak_nodes & ~mask_of(config_.self));
+  if (pv.repl != repl_state::established || volume.disk != disk_state::uptodate ||
+      peer.peer_role != role::primary) {
+    return;
   }
+  // Only a node that holds the Primary's previous generation may follow it into the next one. One
+  // that is behind (it missed writes the Primary's peers marked) must resync first: a fresh
+  // handshake decides from what.
+  const bool follows = uuid_value(msg.previous) == uuid_value(volume.uuids.current) &&
+                       !mask_has(msg.weak_nodes, config_.self);
+  if (!follows) return renegotiate(peer, vi);
+  adopt_uuid(volume, msg.uuid, msg.weak_nodes & ~mask_of(config_.self));
 }
 
 // Mirrors a peer's rotation in what I know of its UUIDs: its previous generation is an ancestor now.

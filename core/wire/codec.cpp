@@ -120,11 +120,13 @@ bool get(byte_reader& r, volume_state& m) {
 void put(byte_writer& w, const current_uuid& m) {
   w.put(m.volume);
   w.put(m.uuid);
+  w.put(m.previous);
   w.put(m.weak_nodes);
 }
 bool get(byte_reader& r, current_uuid& m) {
   m.volume = r.get<std::uint16_t>();
   m.uuid = r.get<std::uint64_t>();
+  m.previous = r.get<std::uint64_t>();
   m.weak_nodes = r.get<std::uint32_t>();
   return true;
 }

@@ -74,7 +74,8 @@ struct volume_state {
 struct current_uuid {
   volume_nr volume = 0;
   generation_uuid uuid = 0;
-  node_mask weak_nodes = 0;  // diskful nodes the sender cannot replicate to
+  generation_uuid previous = 0;  // the generation it follows; only holders of it may adopt uuid
+  node_mask weak_nodes = 0;      // diskful nodes the sender cannot replicate to
   friend bool operator==(const current_uuid&, const current_uuid&) = default;
 };
 

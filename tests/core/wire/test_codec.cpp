@@ -114,6 +114,7 @@ std::vector<sample> all_samples() {
   out.push_back({role_state{.sender_role = role::primary}, {}});
   out.push_back({sample_volume_state(), {}});
   out.push_back({current_uuid{.volume = 2, .uuid = 0x4444'0000'0000'0005ull,
+                              .previous = 0x3333'0000'0000'0007ull,
                               .weak_nodes = mask_of(1) | mask_of(30)},
                  {}});
   out.push_back({resync_start{.volume = 5, .source_uuid = 0x1234'5678'9abc'def0ull,
@@ -180,7 +181,7 @@ struct type_info {
 };
 const type_info kAllTypes[] = {
     {msg_type::features, 6},         {msg_type::role_state, 1},   {msg_type::volume_state, 36},
-    {msg_type::current_uuid, 14},    {msg_type::resync_start, 26}, {msg_type::bitmap_chunk, 15},
+    {msg_type::current_uuid, 22},    {msg_type::resync_start, 26}, {msg_type::bitmap_chunk, 15},
     {msg_type::data, 30},            {msg_type::write_ack, 22},    {msg_type::recv_ack, 22},
     {msg_type::neg_ack, 22},         {msg_type::data_request, 22}, {msg_type::data_reply, 22},
     {msg_type::neg_dreply, 22},      {msg_type::rs_data_request, 22},
@@ -237,7 +238,7 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(0) == 6);                          // features
   CHECK(body_of(1) == 1);                          // role_state
   CHECK(body_of(2) == 2 + 1 + 8 + 8 + 4 + 8 + 4 + 4 * 8 + 1 + 3 * 8);  // volume_state
-  CHECK(body_of(3) == 14);                         // current_uuid
+  CHECK(body_of(3) == 22);                         // current_uuid
   CHECK(body_of(4) == 26);                         // resync_start
   CHECK(body_of(5) == 15 + 4 * 8);                 // bitmap_chunk
   CHECK(body_of(6) == 30 + 4096 + 17);             // data
