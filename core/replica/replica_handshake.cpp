@@ -309,6 +309,12 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   const wire::volume_state& mine = pv.sent_snapshot;
   const wire::volume_state& theirs = pv.peer_state;
   if (mine.disk == disk_state::diskless || theirs.disk == disk_state::diskless) {
+    // A node without a disk has no generation of its own: it follows the data it reaches, so that
+    // the generations it starts as a Primary follow the one its peers hold.
+    local_volume& volume = volumes_[vi];
+    if (volume.disk == disk_state::diskless && theirs.disk == disk_state::uptodate) {
+      volume.uuids.current = theirs.current;
+    }
     return set_repl(peer, vi, repl_state::established);
   }
   sync_decision d = compare_uuids(config_.self, uuids_of(mine), peer.node, uuids_of(theirs));
