@@ -281,9 +281,11 @@ void replica_machine::dispatch_client_write(client_request& request) {
     if (peer.proto == protocol::b) flags |= wire::kDataFlagWantRecvAck;
     // Protocol A: the write counts as replicated once handed to the transport.
     if (peer.proto != protocol::a) request.acks_pending |= mask_of(peer.node);
+    if (peer.proto == protocol::a) request.unacknowledged |= mask_of(peer.node);
     send(peer, wire::data{volume.number, sector, request.tag, flags, replicated_to,
                           buffer_ref{request.buffer.id, request.length_bytes}});
   }
+  request.replicated_to = replicated_to;
   if (local_disk) {
     request.local_pending = true;
     note_local_write(vi, blocks, config_.self);
@@ -349,7 +351,17 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
   if (request.local_pending || request.acks_pending != 0) return;
   // A write succeeds if at least one copy reached stable storage; copies that missed it are in the
   // bitmaps and get resynced.
-  const bool ok = request.local_ok || request.acked != 0;
+  const node_mask have = (request.local_ok ? mask_of(config_.self) : 0) | request.acked |
+                         request.unacknowledged;
+  const bool ok = (have & ~mask_of(config_.self)) != 0 || request.local_ok;
+  if (request.op == io_op::write && (request.replicated_to & ~have) != 0) {
+    // Some receivers hold a write a node it was sent to never got: tell them (DRBD P_PEER_ACK).
+    const wire::peer_ack ack{volumes_[request.volume_index].number, request.offset_bytes / kSectorBytes,
+                             request.length_bytes, have};
+    for (const auto& peer : peers_) {
+      if (mask_has(have, peer.node) && handshake_done(peer)) send(peer, ack);
+    }
+  }
   emit(complete_client{tag, ok ? io_status::ok : io_status::io_error, {}});
   clients_.erase(found);
 }

@@ -165,6 +165,7 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
         else if constexpr (std::is_same_v<T, wire::rs_write_ack>) on_rs_write_ack(peer, m);
         else if constexpr (std::is_same_v<T, wire::neg_rs_dreply>) on_neg_rs_dreply(peer, m);
         else if constexpr (std::is_same_v<T, wire::out_of_sync>) on_out_of_sync(peer, m);
+        else if constexpr (std::is_same_v<T, wire::peer_ack>) on_peer_ack(peer, m);
         else if constexpr (std::is_same_v<T, wire::ping>) send(peer, wire::ping_ack{});
         else if constexpr (std::is_same_v<T, wire::ping_ack>) {}
       },

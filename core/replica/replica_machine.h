@@ -112,6 +112,8 @@ struct client_request {
   bool local_ok = false;
   node_mask acks_pending = 0;
   node_mask acked = 0;
+  node_mask replicated_to = 0;   // nodes the write was sent to (plus self with a disk)
+  node_mask unacknowledged = 0;  // protocol A peers: counted as holding the write
   node_mask read_tried = 0;  // peers already asked for a forwarded read
 };
 
@@ -190,6 +192,7 @@ class replica_machine {
   void note_local_write(std::size_t volume_index, block_range blocks, node_id writer);
   void mark_out_of_sync(std::size_t volume_index, node_id peer, block_range blocks);
   void on_out_of_sync(peer_link& peer, const wire::out_of_sync& msg);
+  void on_peer_ack(peer_link& peer, const wire::peer_ack& msg);
   peer_link* active_source(std::size_t volume_index);
   void fetch_blocks_from_writers(std::size_t volume_index, const peer_link& source);
 

@@ -465,4 +465,15 @@ void replica_machine::on_out_of_sync(peer_link& peer, const wire::out_of_sync& m
   if (pv.repl == repl_state::sync_target) request_resync_blocks(peer, vi);
 }
 
+void replica_machine::on_peer_ack(peer_link& peer, const wire::peer_ack& msg) {
+  const std::size_t vi = volume_index_of(msg.volume);
+  if (vi == volumes_.size()) return;
+  const block_range blocks = blocks_of_sectors(msg.sector, msg.size_bytes);
+  std::vector<node_id> missing;
+  for (const auto& [node, bitmap] : volumes_[vi].bitmaps) {
+    if (node != peer.node && !mask_has(msg.have, node)) missing.push_back(node);
+  }
+  for (node_id node : missing) mark_out_of_sync(vi, node, blocks);
+}
+
 }  // namespace tandem

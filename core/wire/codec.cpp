@@ -211,6 +211,20 @@ bool get(byte_reader& r, reply_fields& m) {
   return m.payload.length_bytes > 0 && m.payload.length_bytes <= kMaxIoBytes;
 }
 
+void put(byte_writer& w, const peer_ack& m) {
+  w.put(m.volume);
+  w.put(m.sector);
+  w.put(m.size_bytes);
+  w.put(m.have);
+}
+bool get(byte_reader& r, peer_ack& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.sector = r.get<std::uint64_t>();
+  m.size_bytes = r.get<std::uint32_t>();
+  m.have = r.get<std::uint32_t>();
+  return m.size_bytes > 0 && m.size_bytes <= kMaxIoBytes;
+}
+
 void put(byte_writer&, const ping&) {}
 bool get(byte_reader&, ping&) { return true; }
 void put(byte_writer&, const ping_ack&) {}
@@ -237,6 +251,7 @@ bool make_empty(std::uint16_t raw_type, message& out) {
     case msg_type::rs_write_ack: out = rs_write_ack{}; return true;
     case msg_type::neg_rs_dreply: out = neg_rs_dreply{}; return true;
     case msg_type::out_of_sync: out = out_of_sync{}; return true;
+    case msg_type::peer_ack: out = peer_ack{}; return true;
     case msg_type::ping: out = ping{}; return true;
     case msg_type::ping_ack: out = ping_ack{}; return true;
   }

@@ -23,6 +23,7 @@ template <> constexpr msg_type type_for<rs_data_reply>() { return msg_type::rs_d
 template <> constexpr msg_type type_for<rs_write_ack>() { return msg_type::rs_write_ack; }
 template <> constexpr msg_type type_for<neg_rs_dreply>() { return msg_type::neg_rs_dreply; }
 template <> constexpr msg_type type_for<out_of_sync>() { return msg_type::out_of_sync; }
+template <> constexpr msg_type type_for<peer_ack>() { return msg_type::peer_ack; }
 template <> constexpr msg_type type_for<ping>() { return msg_type::ping; }
 template <> constexpr msg_type type_for<ping_ack>() { return msg_type::ping_ack; }
 
@@ -52,6 +53,7 @@ const char* name_of(msg_type type) {
     case msg_type::rs_write_ack: return "rs_write_ack";
     case msg_type::neg_rs_dreply: return "neg_rs_dreply";
     case msg_type::out_of_sync: return "out_of_sync";
+    case msg_type::peer_ack: return "peer_ack";
     case msg_type::ping: return "ping";
     case msg_type::ping_ack: return "ping_ack";
   }

@@ -35,6 +35,7 @@ enum class msg_type : std::uint16_t {
   rs_write_ack = 0x22,     // P_RS_WRITE_ACK
   neg_rs_dreply = 0x23,    // P_NEG_RS_DREPLY
   out_of_sync = 0x24,      // P_OUT_OF_SYNC
+  peer_ack = 0x25,         // P_PEER_ACK
   ping = 0x30,             // P_PING
   ping_ack = 0x31,         // P_PING_ACK
 };
@@ -133,6 +134,16 @@ struct neg_rs_dreply : block_ack_fields {};
 // "These blocks changed and you do not have the change": sent to a sync target by its sources.
 struct out_of_sync : block_ack_fields {};
 
+// Sent by a writer after a write completed that did not reach every node it was sent to: the nodes
+// outside `have` miss it, and every receiver marks it out of sync toward them.
+struct peer_ack {
+  volume_nr volume = 0;
+  std::uint64_t sector = 0;
+  std::uint32_t size_bytes = 0;
+  node_mask have = 0;
+  friend bool operator==(const peer_ack&, const peer_ack&) = default;
+};
+
 struct reply_fields {
   volume_nr volume = 0;
   std::uint64_t sector = 0;
@@ -153,7 +164,7 @@ struct ping_ack {
 using message = std::variant<features, role_state, volume_state, current_uuid, resync_start,
                              bitmap_chunk, data, write_ack, recv_ack, neg_ack, data_request,
                              data_reply, neg_dreply, rs_data_request, rs_data_reply, rs_write_ack,
-                             neg_rs_dreply, out_of_sync, ping, ping_ack>;
+                             neg_rs_dreply, out_of_sync, peer_ack, ping, ping_ack>;
 
 msg_type type_of(const message& msg);
 const char* name_of(msg_type type);

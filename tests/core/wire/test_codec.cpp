@@ -146,6 +146,9 @@ std::vector<sample> all_samples() {
   out.push_back({block_ack<rs_write_ack>(9), {}});
   out.push_back({block_ack<neg_rs_dreply>(10), {}});
   out.push_back({block_ack<out_of_sync>(11), {}});
+  out.push_back({peer_ack{.volume = 3, .sector = 4096, .size_bytes = 8192,
+                          .have = mask_of(0) | mask_of(2)},
+                 {}});
   out.push_back({ping{}, {}});
   out.push_back({ping_ack{}, {}});
   return out;
@@ -185,7 +188,7 @@ const type_info kAllTypes[] = {
     {msg_type::data, 30},            {msg_type::write_ack, 22},    {msg_type::recv_ack, 22},
     {msg_type::neg_ack, 22},         {msg_type::data_request, 22}, {msg_type::data_reply, 22},
     {msg_type::neg_dreply, 22},      {msg_type::rs_data_request, 22},
-    {msg_type::rs_data_reply, 22},   {msg_type::rs_write_ack, 22}, {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22},
+    {msg_type::rs_data_reply, 22},   {msg_type::rs_write_ack, 22}, {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22}, {msg_type::peer_ack, 18},
     {msg_type::ping, 0},             {msg_type::ping_ack, 0},
 };
 
@@ -245,7 +248,8 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(7) == 22);                         // write_ack
   CHECK(body_of(11) == 22 + 512);                  // data_reply
   CHECK(body_of(17) == 22);                        // out_of_sync
-  CHECK(body_of(18) == 0);                         // ping
+  CHECK(body_of(18) == 18);                        // peer_ack
+  CHECK(body_of(19) == 0);                         // ping
 }
 
 TEST_CASE("round trip at the limits") {
@@ -422,7 +426,7 @@ TEST_CASE("decode rejects malformed headers") {
     check_rejected(bad, decode_status::bad_version);
   }
   SUBCASE("unknown type") {
-    for (std::uint16_t raw : {0x00, 0x07, 0x0f, 0x17, 0x25, 0x32, 0xffff}) {
+    for (std::uint16_t raw : {0x00, 0x07, 0x0f, 0x17, 0x26, 0x32, 0xffff}) {
       CAPTURE(raw);
       bytes bad = frame;
       write_be16(bad, 6, raw);
