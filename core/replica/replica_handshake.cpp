@@ -309,6 +309,13 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   auto& pv = peer.volumes[vi];
   const wire::volume_state& mine = pv.sent_snapshot;
   const wire::volume_state& theirs = pv.peer_state;
+  const local_volume& now = volumes_[vi];
+  if (now.disk != mine.disk || uuid_value(now.uuids.current) != uuid_value(mine.current)) {
+    // My disk or generation changed after I described it to the peer: a decision on the old
+    // description could run a resync the wrong way (DRBD rule "initial-handshake-changed").
+    emit_event("handshake-retry", peer.node, now.number, 0, "local state changed during the handshake");
+    return drop_connection(peer, conn_state::teardown, true);
+  }
   if (mine.disk == disk_state::diskless || theirs.disk == disk_state::diskless) {
     // A node without a disk has no generation of its own: it follows the data it reaches, so that
     // the generations it starts as a Primary follow the one its peers hold.

@@ -25,6 +25,22 @@ TEST_CASE("random link faults never lose an acknowledged write and always conver
   CHECK(resync_bytes > 0);
 }
 
+TEST_CASE("Primary migrations between in-sync nodes under link faults lose nothing (seeds 1-60)") {
+  std::uint64_t acknowledged = 0, migrations = 0;
+  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+    const auto report = tandem::sim::run_sweep(seed);
+    CAPTURE(seed);
+    std::string violations;
+    for (const auto& v : report.violations) violations += v + "; ";
+    CAPTURE(violations);
+    CHECK(report.ok());
+    acknowledged += report.writes_acknowledged;
+    migrations += report.migrations;
+  }
+  CHECK(acknowledged > 5000);
+  CHECK(migrations > 60);
+}
+
 TEST_CASE("a sweep run is a pure function of its seed") {
   const auto a = tandem::sim::run_sweep(17);
   const auto b = tandem::sim::run_sweep(17);
