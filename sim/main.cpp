@@ -11,16 +11,15 @@ namespace {
 void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: tandem-sim demo [--seed N]\n"
-               "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations] [--verbose]\n"
+               "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations] [--diskless-client]\n"
+               "                        [--small-writes] [--verbose]\n"
                "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
                "  sweep  random link cuts, heals and migrations under writes; checks every\n"
                "         acknowledged write on every replica (seeds N .. N+COUNT-1)\n");
 }
 
-int run_sweeps(std::uint64_t first_seed, std::uint64_t count, bool verbose, bool migrations) {
-  tandem::sim::sweep_options options;
-  options.keep_log = verbose;
-  options.migrations = migrations;
+int run_sweeps(std::uint64_t first_seed, std::uint64_t count, const tandem::sim::sweep_options& options) {
+  const bool verbose = options.keep_log;
   int failed = 0;
   for (std::uint64_t seed = first_seed; seed < first_seed + count; ++seed) {
     const auto report = tandem::sim::run_sweep(seed, options);
@@ -57,6 +56,8 @@ int main(int argc, char** argv) {
   std::uint64_t seeds = 1;
   bool verbose = false;
   bool migrations = true;
+  bool diskless = false;
+  bool small_writes = false;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if ((arg == "--seed" || arg == "--seeds") && i + 1 < argc) {
@@ -71,6 +72,10 @@ int main(int argc, char** argv) {
       verbose = true;
     } else if (arg == "--no-migrations") {
       migrations = false;
+    } else if (arg == "--diskless-client") {
+      diskless = true;
+    } else if (arg == "--small-writes") {
+      small_writes = true;
     } else {
       std::fprintf(stderr, "tandem-sim: unknown argument '%s'\n", arg.c_str());
       usage(stderr);
@@ -78,7 +83,14 @@ int main(int argc, char** argv) {
     }
   }
   if (command == "demo") return tandem::sim::run_demo(seed, stdout);
-  if (command == "sweep") return run_sweeps(seed, seeds, verbose, migrations);
+  if (command == "sweep") {
+    tandem::sim::sweep_options options;
+    options.keep_log = verbose;
+    options.migrations = migrations;
+    options.diskless_client = diskless;
+    options.small_writes = small_writes;
+    return run_sweeps(seed, seeds, options);
+  }
   if (command == "--help" || command == "help") {
     usage(stdout);
     return 0;

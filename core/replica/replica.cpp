@@ -354,8 +354,11 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
   const node_mask have = (request.local_ok ? mask_of(config_.self) : 0) | request.acked |
                          request.unacknowledged;
   const bool ok = (have & ~mask_of(config_.self)) != 0 || request.local_ok;
-  if (request.op == io_op::write && (request.replicated_to & ~have) != 0) {
+  const bool diskless_writer = volumes_[request.volume_index].disk == disk_state::diskless;
+  if (request.op == io_op::write && ((request.replicated_to & ~have) != 0 || diskless_writer)) {
     // Some receivers hold a write a node it was sent to never got: tell them (DRBD P_PEER_ACK).
+    // A diskless writer always tells: a sync target cannot fetch the block back from it, so it
+    // learns here whether its sync source has the write.
     const wire::peer_ack ack{volumes_[request.volume_index].number, request.offset_bytes / kSectorBytes,
                              request.length_bytes, have};
     for (const auto& peer : peers_) {

@@ -118,6 +118,14 @@ void replica_machine::on_peer_lost(peer_link& peer) {
     }
     maybe_complete(tag);
   }
+  // A lost diskless writer will not say who holds its last writes: take them from the source.
+  if (!peer.diskful) {
+    for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+      auto& owed = volumes_[vi].fetch_from_writer;
+      std::erase_if(owed, [&](const auto& entry) { return entry.second == peer.node; });
+      continue_resync(vi);
+    }
+  }
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) resume_paused_targets(vi);
 }
 

@@ -193,6 +193,8 @@ class replica_machine {
   void mark_out_of_sync(std::size_t volume_index, node_id peer, block_range blocks);
   void on_out_of_sync(peer_link& peer, const wire::out_of_sync& msg);
   void on_peer_ack(peer_link& peer, const wire::peer_ack& msg);
+  void settle_diskless_writes(peer_link& writer, std::size_t volume_index, block_range blocks,
+                              node_mask have);
   peer_link* active_source(std::size_t volume_index);
   void fetch_blocks_from_writers(std::size_t volume_index, const peer_link& source);
 

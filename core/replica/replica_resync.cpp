@@ -8,6 +8,25 @@
 
 namespace tandem {
 
+namespace {
+
+bool is_sync_source_state(repl_state repl) {
+  return repl == repl_state::sync_source || repl == repl_state::paused_sync_s ||
+         repl == repl_state::wf_bitmap_s;
+}
+
+bool is_sync_target_state(repl_state repl) {
+  return repl == repl_state::sync_target || repl == repl_state::paused_sync_t ||
+         repl == repl_state::wf_bitmap_t;
+}
+
+void mark_late(block_bitmap& late, std::uint64_t size_blocks, block_range blocks) {
+  if (late.size_blocks() == 0) late = block_bitmap(size_blocks);
+  late.set(blocks);
+}
+
+}  // namespace
+
 void replica_machine::start_resync_as_source(peer_link& peer, std::size_t vi, const sync_decision& d) {
   local_volume& volume = volumes_[vi];
   auto found = volume.bitmaps.find(peer.node);
@@ -135,6 +154,10 @@ void replica_machine::fetch_blocks_from_writers(std::size_t vi, const peer_link&
       continue;
     }
     auto& wpv = writer->volumes[vi];
+    if (!writer->diskful) {  // settled by the writer's peer_ack (see on_peer_ack)
+      ++it;
+      continue;
+    }
     const bool outstanding = std::any_of(wpv.resync_requests.begin(), wpv.resync_requests.end(),
                                          [&](const auto& r) { return r.second.blocks.overlaps({block, 1}); });
     if (!outstanding && handshake_done(*writer) && wpv.peer_disk == disk_state::uptodate &&
@@ -402,24 +425,6 @@ void replica_machine::renegotiate(peer_link& peer, std::size_t vi) {
   drop_connection(peer, conn_state::teardown, true);
 }
 
-namespace {
-
-bool is_sync_source_state(repl_state repl) {
-  return repl == repl_state::sync_source || repl == repl_state::paused_sync_s ||
-         repl == repl_state::wf_bitmap_s;
-}
-
-bool is_sync_target_state(repl_state repl) {
-  return repl == repl_state::sync_target || repl == repl_state::paused_sync_t ||
-         repl == repl_state::wf_bitmap_t;
-}
-
-void mark_late(block_bitmap& late, std::uint64_t size_blocks, block_range blocks) {
-  if (late.size_blocks() == 0) late = block_bitmap(size_blocks);
-  late.set(blocks);
-}
-
-}  // namespace
 
 // Records that `node` may lack these blocks. A peer I am resyncing is told at once (DRBD
 // P_OUT_OF_SYNC): its resync may already have passed these blocks.
@@ -465,10 +470,33 @@ void replica_machine::on_out_of_sync(peer_link& peer, const wire::out_of_sync& m
   if (pv.repl == repl_state::sync_target) request_resync_blocks(peer, vi);
 }
 
+// A diskless writer's write reached this sync target; now the writer says who holds it. If my sync
+// source does, it may serve the block; if not, my copy is the newest and the source is the one
+// behind.
+void replica_machine::settle_diskless_writes(peer_link& writer, std::size_t vi, block_range blocks,
+                                             node_mask have) {
+  local_volume& volume = volumes_[vi];
+  peer_link* source = active_source(vi);
+  bool settled = false;
+  for (auto block = blocks.first; block < blocks.end(); ++block) {
+    auto entry = volume.fetch_from_writer.find(block);
+    if (entry == volume.fetch_from_writer.end() || entry->second != writer.node) continue;
+    volume.fetch_from_writer.erase(entry);
+    settled = true;
+    if (source == nullptr || mask_has(have, source->node)) continue;
+    for (const auto& other : peers_) {
+      if (is_sync_target_state(other.volumes[vi].repl)) volume.bitmaps.at(other.node).clear({block, 1});
+    }
+    mark_out_of_sync(vi, source->node, {block, 1});
+  }
+  if (settled) continue_resync(vi);
+}
+
 void replica_machine::on_peer_ack(peer_link& peer, const wire::peer_ack& msg) {
   const std::size_t vi = volume_index_of(msg.volume);
   if (vi == volumes_.size()) return;
   const block_range blocks = blocks_of_sectors(msg.sector, msg.size_bytes);
+  settle_diskless_writes(peer, vi, blocks, msg.have);
   std::vector<node_id> missing;
   for (const auto& [node, bitmap] : volumes_[vi].bitmaps) {
     if (node != peer.node && !mask_has(msg.have, node)) missing.push_back(node);
