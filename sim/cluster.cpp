@@ -10,11 +10,14 @@
 namespace tandem::sim {
 namespace {
 
-std::pair<node_id, node_id> key_of(node_id a, node_id b) { return {std::min(a, b), std::max(a, b)}; }
+std::pair<node_id, node_id> key_of(node_id a, node_id b) {
+  return {std::min(a, b), std::max(a, b)};
+}
 
 std::string format_time(std::uint64_t ns) {
   char text[32];
-  std::snprintf(text, sizeof text, "%4llu.%06llus", static_cast<unsigned long long>(ns / 1'000'000'000),
+  std::snprintf(text, sizeof text, "%4llu.%06llus",
+                static_cast<unsigned long long>(ns / 1'000'000'000),
                 static_cast<unsigned long long>((ns / 1000) % 1'000'000));
   return text;
 }
@@ -39,7 +42,8 @@ replica_config config_for(const cluster_options& options, node_id self) {
 Replica make_replica(const cluster_options& options, node_id self) {
   replica_config config = config_for(options, self);
   if (!options.start_uptodate || !config.self_diskful) return Replica(std::move(config));
-  // Day-0 generation shared by all diskful nodes, derived from the seed like every other random value.
+  // Day-0 generation shared by all diskful nodes, derived from the seed like every other random
+  // value.
   const generation_uuid day0 = uuid_value(prng(options.seed ^ 0xda70).next()) | 0x100;
   std::vector<volume_persistent_state> saved;
   for (const auto& vc : config.volumes) {
@@ -66,12 +70,14 @@ cluster::cluster(cluster_options options)
     const auto id = static_cast<node_id>(n);
     sim_node node{make_replica(options_, id), {}, {}};
     for (int v = 0; v < options_.volumes; ++v) {
-      node.disks.emplace_back(mask_has(options_.diskless_nodes, id) ? 0 : options_.volume_size_bytes);
+      node.disks.emplace_back(mask_has(options_.diskless_nodes, id) ? 0
+                                                                    : options_.volume_size_bytes);
     }
     nodes_.push_back(std::move(node));
   }
   for (int a = 0; a < options_.nodes; ++a) {
-    for (int b = a + 1; b < options_.nodes; ++b) links_[{static_cast<node_id>(a), static_cast<node_id>(b)}] = {};
+    for (int b = a + 1; b < options_.nodes; ++b)
+      links_[{static_cast<node_id>(a), static_cast<node_id>(b)}] = {};
   }
 }
 
@@ -128,8 +134,10 @@ void cluster::handle_outputs(node_id node) {
             wire::encode(o.msg, bytes, frame);
             auto& c = counters_[{node, o.peer}];
             ++c.messages[wire::type_of(o.msg)];
-            if (std::holds_alternative<wire::rs_data_reply>(o.msg)) c.resync_payload_bytes += payload.length_bytes;
-            if (std::holds_alternative<wire::data>(o.msg)) c.data_payload_bytes += payload.length_bytes;
+            if (std::holds_alternative<wire::rs_data_reply>(o.msg))
+              c.resync_payload_bytes += payload.length_bytes;
+            if (std::holds_alternative<wire::data>(o.msg))
+              c.data_payload_bytes += payload.length_bytes;
             if (held_types_.count({node, o.peer, wire::type_of(o.msg)})) {
               held_.push_back({node, o.peer, l.epoch, std::move(frame)});
               return;
@@ -139,13 +147,15 @@ void cluster::handle_outputs(node_id node) {
             disk_io(node, o);
           } else if constexpr (std::is_same_v<T, complete_client>) {
             client_result& r = results_[o.tag];
-            record(node, "client tag " + std::to_string(o.tag) + " completed: " + to_string(o.status));
+            record(node,
+                   "client tag " + std::to_string(o.tag) + " completed: " + to_string(o.status));
             r.done = true;
             r.status = o.status;
             r.completed_at_ns = events_.now_ns();
             if (!o.data.empty()) {
               const auto& bytes = buffers_.at(o.data.id).bytes;
-              r.data.assign(bytes.begin(), bytes.begin() + std::min<std::size_t>(bytes.size(), o.data.length_bytes));
+              r.data.assign(bytes.begin(), bytes.begin() + std::min<std::size_t>(
+                                                               bytes.size(), o.data.length_bytes));
             }
             auto held = client_buffers_.find(o.tag);
             if (held != client_buffers_.end()) {
@@ -159,7 +169,8 @@ void cluster::handle_outputs(node_id node) {
             events_.after(0, [this, node, peer = o.peer] { try_connect(node, peer); });
           } else if constexpr (std::is_same_v<T, disconnect_from>) {
             for (const auto& c : nodes_.at(node).replica.view().connections) {
-              if (c.peer == o.peer && c.conn == conn_state::standalone) standalone_.insert({node, o.peer});
+              if (c.peer == o.peer && c.conn == conn_state::standalone)
+                standalone_.insert({node, o.peer});
             }
             close_gracefully(node, o.peer);
           } else if constexpr (std::is_same_v<T, state_changed>) {
@@ -172,7 +183,8 @@ void cluster::handle_outputs(node_id node) {
                 where = " peer n" + std::to_string(o.peer) + " volume " + std::to_string(o.volume);
                 break;
             }
-            record(node, std::string(o.field) + where + ": " + std::string(o.from) + " -> " + std::string(o.to));
+            record(node, std::string(o.field) + where + ": " + std::string(o.from) + " -> " +
+                             std::string(o.to));
           } else if constexpr (std::is_same_v<T, event>) {
             record(node, "event " + o.name + " peer n" + std::to_string(o.peer) + " volume " +
                              std::to_string(o.volume) + " blocks " + std::to_string(o.blocks) +
@@ -195,12 +207,16 @@ void cluster::record(node_id node, const std::string& line) {
 
 // ------------------------------------------------------------------------------------ network
 
-cluster::link& cluster::link_between(node_id a, node_id b) { return links_.at(key_of(a, b)); }
+cluster::link& cluster::link_between(node_id a, node_id b) {
+  return links_.at(key_of(a, b));
+}
 
-void cluster::schedule_delivery(node_id from, node_id to, std::uint64_t epoch, std::vector<std::byte> frame) {
+void cluster::schedule_delivery(node_id from, node_id to, std::uint64_t epoch,
+                                std::vector<std::byte> frame) {
   const std::uint64_t latency =
       network_random_.between(options_.link_latency_min_ns, options_.link_latency_max_ns);
-  // FIFO per direction, like a TCP stream: never deliver before an earlier message on the same link.
+  // FIFO per direction, like a TCP stream: never deliver before an earlier message on the same
+  // link.
   auto& fifo = last_delivery_ns_[{from, to}];
   const std::uint64_t at = std::max(events_.now_ns() + latency, fifo);
   fifo = at;
@@ -250,7 +266,8 @@ void cluster::close_gracefully(node_id closer, node_id peer) {
   if (!l.connected || l.closed_by >= 0) return;
   l.closed_by = closer;
   const std::uint64_t epoch = l.epoch;
-  const std::uint64_t drained_at = std::max(events_.now_ns(), last_delivery_ns_[{closer, peer}]) + 1;
+  const std::uint64_t drained_at =
+      std::max(events_.now_ns(), last_delivery_ns_[{closer, peer}]) + 1;
   events_.at(drained_at, [this, closer, peer, epoch] {
     if (link_between(closer, peer).epoch == epoch) tear_down(closer, peer);
   });
@@ -289,7 +306,9 @@ void cluster::rejoin(node_id node) {
   }
 }
 
-void cluster::hold(node_id from, node_id to, wire::msg_type type) { held_types_.insert({from, to, type}); }
+void cluster::hold(node_id from, node_id to, wire::msg_type type) {
+  held_types_.insert({from, to, type});
+}
 
 void cluster::release_held() {
   held_types_.clear();
@@ -302,7 +321,8 @@ void cluster::release_held() {
 
 void cluster::disk_io(node_id node, const disk_submit& submit) {
   if (submit.op == io_op::write) acquire(submit.buffer.id);
-  const std::uint64_t latency = disk_random_.between(options_.disk_latency_min_ns, options_.disk_latency_max_ns);
+  const std::uint64_t latency =
+      disk_random_.between(options_.disk_latency_min_ns, options_.disk_latency_max_ns);
   // Concurrent requests complete in any order, as on a real disk; the core must order what matters.
   events_.after(latency, [this, node, submit] {
     auto& disk = nodes_.at(node).disks.at(submit.volume);
@@ -313,10 +333,12 @@ void cluster::disk_io(node_id node, const disk_submit& submit) {
       // The write never reaches the medium.
     } else if (in_range && submit.op == io_op::write) {
       const auto& bytes = buffers_.at(submit.buffer.id).bytes;
-      std::copy_n(bytes.begin(), submit.length_bytes, disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes));
+      std::copy_n(bytes.begin(), submit.length_bytes,
+                  disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes));
     } else if (in_range && submit.op == io_op::read) {
-      std::vector<std::byte> bytes(disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes),
-                                   disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes + submit.length_bytes));
+      std::vector<std::byte> bytes(
+          disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes),
+          disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes + submit.length_bytes));
       result = buffer_ref{new_buffer(std::move(bytes)), submit.length_bytes};
     }
     if (submit.op == io_op::write) release(submit.buffer.id);
@@ -345,9 +367,10 @@ std::uint64_t cluster::write(node_id node, volume_nr volume, std::uint64_t offse
   const std::uint64_t id = new_buffer(std::move(bytes));
   client_buffers_[tag] = id;
   results_[tag] = {};
-  record(node, "client tag " + std::to_string(tag) + " write offset " + std::to_string(offset_bytes) +
-                   " length " + std::to_string(length));
-  step(node, client_io{tag, io_op::write, volume, offset_bytes, length, buffer_ref{id, length}, false});
+  record(node, "client tag " + std::to_string(tag) + " write offset " +
+                   std::to_string(offset_bytes) + " length " + std::to_string(length));
+  step(node,
+       client_io{tag, io_op::write, volume, offset_bytes, length, buffer_ref{id, length}, false});
   return tag;
 }
 
@@ -361,7 +384,9 @@ std::uint64_t cluster::read(node_id node, volume_nr volume, std::uint64_t offset
 
 // ------------------------------------------------------------------------------------ running
 
-void cluster::run_for(std::uint64_t duration_ns) { events_.run_until(events_.now_ns() + duration_ns); }
+void cluster::run_for(std::uint64_t duration_ns) {
+  events_.run_until(events_.now_ns() + duration_ns);
+}
 
 bool cluster::run_until_quiet(std::uint64_t max_events) {
   for (std::uint64_t i = 0; i < max_events; ++i) {

@@ -59,9 +59,9 @@ class cluster {
 
   // ---- operator and fault actions
   admin_done admin_command(node_id node, admin_op op, node_id peer = 0);
-  void cut_link(node_id a, node_id b);   // both directions
+  void cut_link(node_id a, node_id b);  // both directions
   void heal_link(node_id a, node_id b);
-  void isolate(node_id node);            // cut every link of node
+  void isolate(node_id node);  // cut every link of node
   void rejoin(node_id node);
   // Every later write to node's disk fails with an I/O error (reads keep working).
   void fail_disk_writes(node_id node, bool fail = true) { nodes_.at(node).writes_fail = fail; }
@@ -78,7 +78,8 @@ class cluster {
 
   // ---- running
   void run_for(std::uint64_t duration_ns);
-  // Runs until no event is left or max_events ran; returns false if it stopped because of the bound.
+  // Runs until no event is left or max_events ran; returns false if it stopped because of the
+  // bound.
   bool run_until_quiet(std::uint64_t max_events = 10'000'000);
   std::uint64_t now_ns() const { return events_.now_ns(); }
 
@@ -117,7 +118,8 @@ class cluster {
   void step(node_id node, input_kind kind);
   void handle_outputs(node_id node);
   void deliver(node_id from, node_id to, std::uint64_t epoch, std::vector<std::byte> frame);
-  void schedule_delivery(node_id from, node_id to, std::uint64_t epoch, std::vector<std::byte> frame);
+  void schedule_delivery(node_id from, node_id to, std::uint64_t epoch,
+                         std::vector<std::byte> frame);
   void disk_io(node_id node, const disk_submit& submit);
   void try_connect(node_id a, node_id b);
   void tear_down(node_id a, node_id b);
@@ -135,10 +137,10 @@ class cluster {
   prng disk_random_;
   prng workload_random_;
   std::vector<sim_node> nodes_;
-  std::map<std::pair<node_id, node_id>, link> links_;  // key: (min, max)
-  std::map<std::pair<node_id, node_id>, link_counters> counters_;  // key: (from, to)
+  std::map<std::pair<node_id, node_id>, link> links_;                      // key: (min, max)
+  std::map<std::pair<node_id, node_id>, link_counters> counters_;          // key: (from, to)
   std::map<std::pair<node_id, node_id>, std::uint64_t> last_delivery_ns_;  // key: (from, to)
-  std::set<std::pair<node_id, node_id>> standalone_;   // (node, peer): node will not connect to peer
+  std::set<std::pair<node_id, node_id>> standalone_;  // (node, peer): node will not connect to peer
   std::set<std::tuple<node_id, node_id, wire::msg_type>> held_types_;
   std::vector<held_message> held_;
   struct buffer {

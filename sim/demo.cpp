@@ -69,7 +69,8 @@ int run_demo(std::uint64_t seed, std::FILE* out) {
   }
   c.run_until_quiet();
   bool all_ok = true;
-  for (auto tag : tags) all_ok = all_ok && c.result(tag).done && c.result(tag).status == io_status::ok;
+  for (auto tag : tags)
+    all_ok = all_ok && c.result(tag).done && c.result(tag).status == io_status::ok;
   check(all_ok, "all 256 writes acknowledged");
   check(all_checksums_equal(c, out), "all three replicas identical");
 
@@ -88,18 +89,21 @@ int run_demo(std::uint64_t seed, std::FILE* out) {
   }
   c.run_until_quiet();
   all_ok = true;
-  for (auto tag : tags) all_ok = all_ok && c.result(tag).done && c.result(tag).status == io_status::ok;
+  for (auto tag : tags)
+    all_ok = all_ok && c.result(tag).done && c.result(tag).status == io_status::ok;
   check(all_ok, "all 100 writes acknowledged while n2 was away");
   std::fprintf(out, "  distinct 4 KiB blocks written while n2 was away: %zu\n", dirty.size());
-  std::fprintf(out, "  n0's out-of-sync count toward n2: %llu blocks\n",
-               static_cast<unsigned long long>(c.view(0).connections[1].volumes[0].out_of_sync_blocks));
+  std::fprintf(
+      out, "  n0's out-of-sync count toward n2: %llu blocks\n",
+      static_cast<unsigned long long>(c.view(0).connections[1].volumes[0].out_of_sync_blocks));
   print_states(c, out);
 
   std::fprintf(out, "\n3. n2 comes back: handshake, bitmap-based resync\n");
   c.rejoin(2);
   c.run_until_quiet();
   for (const auto& line : c.log()) {
-    if (line.find("handshake-decision") != std::string::npos || line.find("resync-") != std::string::npos) {
+    if (line.find("handshake-decision") != std::string::npos ||
+        line.find("resync-") != std::string::npos) {
       std::fprintf(out, "  %s\n", line.c_str());
     }
   }
@@ -107,12 +111,14 @@ int run_demo(std::uint64_t seed, std::FILE* out) {
   const std::uint64_t resynced_blocks = c.resync_bytes_received(2) / kBlockBytes;
   std::fprintf(out, "  blocks resynced to n2 (counted on the wire): %llu\n",
                static_cast<unsigned long long>(resynced_blocks));
-  check(resynced_blocks == dirty.size(), "resync moved exactly the blocks written while n2 was away");
+  check(resynced_blocks == dirty.size(),
+        "resync moved exactly the blocks written while n2 was away");
   const replica_view n2 = c.view(2);
   check(n2.volumes[0].disk == disk_state::uptodate, "n2 is UpToDate again");
   check(all_checksums_equal(c, out), "all three replicas identical after resync");
 
-  std::fprintf(out, "\n%s: %d check(s) failed\n", failures == 0 ? "demo passed" : "demo FAILED", failures);
+  std::fprintf(out, "\n%s: %d check(s) failed\n", failures == 0 ? "demo passed" : "demo FAILED",
+               failures);
   return failures == 0 ? 0 : 1;
 }
 

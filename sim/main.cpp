@@ -9,16 +9,18 @@
 namespace {
 
 void usage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: tandem-sim demo [--seed N]\n"
-               "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations] [--diskless-client]\n"
-               "                        [--small-writes] [--verbose]\n"
-               "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
-               "  sweep  random link cuts, heals and migrations under writes; checks every\n"
-               "         acknowledged write on every replica (seeds N .. N+COUNT-1)\n");
+  std::fprintf(
+      out,
+      "usage: tandem-sim demo [--seed N]\n"
+      "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations] [--diskless-client]\n"
+      "                        [--small-writes] [--verbose]\n"
+      "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
+      "  sweep  random link cuts, heals and migrations under writes; checks every\n"
+      "         acknowledged write on every replica (seeds N .. N+COUNT-1)\n");
 }
 
-int run_sweeps(std::uint64_t first_seed, std::uint64_t count, const tandem::sim::sweep_options& options) {
+int run_sweeps(std::uint64_t first_seed, std::uint64_t count,
+               const tandem::sim::sweep_options& options) {
   const bool verbose = options.keep_log;
   int failed = 0;
   for (std::uint64_t seed = first_seed; seed < first_seed + count; ++seed) {
@@ -26,18 +28,20 @@ int run_sweeps(std::uint64_t first_seed, std::uint64_t count, const tandem::sim:
     if (verbose) {
       for (const auto& line : report.log) std::printf("%s\n", line.c_str());
     }
-    std::printf("seed %llu: %s, %llu writes acknowledged, %llu link cuts, %llu migrations, "
-                "%llu resync bytes, trace %016llx\n",
-                static_cast<unsigned long long>(seed), report.ok() ? "ok" : "FAILED",
-                static_cast<unsigned long long>(report.writes_acknowledged),
-                static_cast<unsigned long long>(report.link_cuts),
-                static_cast<unsigned long long>(report.migrations),
-                static_cast<unsigned long long>(report.resync_bytes),
-                static_cast<unsigned long long>(report.trace_hash));
+    std::printf(
+        "seed %llu: %s, %llu writes acknowledged, %llu link cuts, %llu migrations, "
+        "%llu resync bytes, trace %016llx\n",
+        static_cast<unsigned long long>(seed), report.ok() ? "ok" : "FAILED",
+        static_cast<unsigned long long>(report.writes_acknowledged),
+        static_cast<unsigned long long>(report.link_cuts),
+        static_cast<unsigned long long>(report.migrations),
+        static_cast<unsigned long long>(report.resync_bytes),
+        static_cast<unsigned long long>(report.trace_hash));
     for (const auto& v : report.violations) std::printf("  violation: %s\n", v.c_str());
     if (!report.ok()) {
       ++failed;
-      std::printf("  replay: tandem-sim sweep --seed %llu --verbose\n", static_cast<unsigned long long>(seed));
+      std::printf("  replay: tandem-sim sweep --seed %llu --verbose\n",
+                  static_cast<unsigned long long>(seed));
     }
   }
   std::printf("%llu passed, %d failed\n", static_cast<unsigned long long>(count - failed), failed);
@@ -64,7 +68,8 @@ int main(int argc, char** argv) {
       char* end = nullptr;
       const std::uint64_t value = std::strtoull(argv[++i], &end, 10);
       if (end == nullptr || *end != '\0' || argv[i][0] == '\0') {
-        std::fprintf(stderr, "tandem-sim: %s needs a decimal number, got '%s'\n", arg.c_str(), argv[i]);
+        std::fprintf(stderr, "tandem-sim: %s needs a decimal number, got '%s'\n", arg.c_str(),
+                     argv[i]);
         return 2;
       }
       (arg == "--seed" ? seed : seeds) = value;

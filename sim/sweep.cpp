@@ -45,7 +45,8 @@ bool fully_in_sync(const cluster& c, node_id primary, node_id candidate) {
   for (const auto& conn : c.view(primary).connections) {
     if (conn.peer != candidate) continue;
     return conn.conn == conn_state::connected && conn.volumes[0].repl == repl_state::established &&
-           conn.volumes[0].peer_disk == disk_state::uptodate && conn.volumes[0].out_of_sync_blocks == 0;
+           conn.volumes[0].peer_disk == disk_state::uptodate &&
+           conn.volumes[0].out_of_sync_blocks == 0;
   }
   return false;
 }
@@ -86,8 +87,8 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
         // A Primary with its own disk never fails a write here (simulated disks do not fail in a
         // sweep); a diskless one fails writes when it reaches no disk, as DRBD does.
         if (c.view(primary_of_write).volumes[0].disk != disk_state::diskless) {
-          report.violations.push_back("write tag " + std::to_string(it->first) + " failed: " +
-                                      to_string(r.status));
+          report.violations.push_back("write tag " + std::to_string(it->first) +
+                                      " failed: " + to_string(r.status));
         }
         undefined_blocks.insert(block);
       } else {
@@ -148,11 +149,14 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
     collect();
   }
   for (int a = 0; a < co.nodes; ++a) {
-    for (int b = a + 1; b < co.nodes; ++b) c.heal_link(static_cast<node_id>(a), static_cast<node_id>(b));
+    for (int b = a + 1; b < co.nodes; ++b)
+      c.heal_link(static_cast<node_id>(a), static_cast<node_id>(b));
   }
-  if (!c.run_until_quiet(50'000'000)) report.violations.push_back("the cluster did not become quiet");
+  if (!c.run_until_quiet(50'000'000))
+    report.violations.push_back("the cluster did not become quiet");
   collect();
-  if (!in_flight.empty()) report.violations.push_back(std::to_string(in_flight.size()) + " writes never completed");
+  if (!in_flight.empty())
+    report.violations.push_back(std::to_string(in_flight.size()) + " writes never completed");
 
   const node_id reference = 0;  // node 0 always has a disk
   for (int n = 0; n < co.nodes; ++n) {
@@ -168,12 +172,13 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
       continue;
     }
     if (v.volumes[0].disk != disk_state::uptodate) {
-      report.violations.push_back("n" + std::to_string(n) + " ended " + std::string(to_string(v.volumes[0].disk)));
+      report.violations.push_back("n" + std::to_string(n) + " ended " +
+                                  std::string(to_string(v.volumes[0].disk)));
     }
     for (const auto& conn : v.connections) {
       if (conn.conn != conn_state::connected || conn.volumes[0].repl != repl_state::established) {
-        report.violations.push_back("n" + std::to_string(n) + " to n" + std::to_string(conn.peer) + " ended " +
-                                    std::string(to_string(conn.conn)) + "/" +
+        report.violations.push_back("n" + std::to_string(n) + " to n" + std::to_string(conn.peer) +
+                                    " ended " + std::string(to_string(conn.conn)) + "/" +
                                     std::string(to_string(conn.volumes[0].repl)));
       }
     }
@@ -188,7 +193,8 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
       }
     }
     if (wrong != 0) {
-      report.violations.push_back("n" + std::to_string(n) + " differs from the acknowledged writes in " +
+      report.violations.push_back("n" + std::to_string(n) +
+                                  " differs from the acknowledged writes in " +
                                   std::to_string(wrong) + " blocks, the first at offset " +
                                   std::to_string(first_wrong * kBlockBytes));
     }

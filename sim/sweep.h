@@ -13,10 +13,10 @@ struct sweep_options {
   int nodes = 3;
   int steps = 300;
   std::uint64_t volume_size_bytes = 1 << 20;
-  bool migrations = true;  // move the Primary role between in-sync nodes now and then
+  bool migrations = true;        // move the Primary role between in-sync nodes now and then
   bool diskless_client = false;  // one extra diskless node that takes part in migrations
   bool small_writes = false;     // some writes are 512 bytes to 3 KiB, at any sector in a block
-  bool keep_log = false;  // copy the run's log into the report (tandem-sim sweep --verbose)
+  bool keep_log = false;         // copy the run's log into the report (tandem-sim sweep --verbose)
 };
 
 struct sweep_report {

@@ -10,8 +10,12 @@ inline constexpr int kMaxNodes = 32;
 using node_id = std::uint8_t;
 using node_mask = std::uint32_t;
 
-constexpr node_mask mask_of(node_id node) { return node_mask{1} << node; }
-constexpr bool mask_has(node_mask mask, node_id node) { return (mask & mask_of(node)) != 0; }
+constexpr node_mask mask_of(node_id node) {
+  return node_mask{1} << node;
+}
+constexpr bool mask_has(node_mask mask, node_id node) {
+  return (mask & mask_of(node)) != 0;
+}
 
 using volume_nr = std::uint16_t;
 inline constexpr int kMaxVolumes = 64;
@@ -23,8 +27,8 @@ inline constexpr std::uint64_t kSectorsPerBlock = kBlockBytes / kSectorBytes;
 // Largest single request or payload (DRBD's max_bio_size is 1 MiB as well).
 inline constexpr std::uint32_t kMaxIoBytes = 1u << 20;
 
-// Opaque handle of a payload buffer owned by the driver (engine or simulator). The core never reads or
-// copies payload bytes; it only passes handles between inputs and outputs. 0 means "no buffer".
+// Opaque handle of a payload buffer owned by the driver (engine or simulator). The core never reads
+// or copies payload bytes; it only passes handles between inputs and outputs. 0 means "no buffer".
 struct buffer_ref {
   std::uint64_t id = 0;
   std::uint32_t length_bytes = 0;
@@ -37,6 +41,8 @@ struct buffer_ref {
 using generation_uuid = std::uint64_t;
 inline constexpr generation_uuid kUuidJustCreated = 4;
 inline constexpr generation_uuid kUuidPrimaryFlag = 1;
-constexpr generation_uuid uuid_value(generation_uuid uuid) { return uuid & ~kUuidPrimaryFlag; }
+constexpr generation_uuid uuid_value(generation_uuid uuid) {
+  return uuid & ~kUuidPrimaryFlag;
+}
 
 }  // namespace tandem

@@ -7,15 +7,15 @@ namespace {
 
 constexpr std::array<std::string_view, 3> kRoleNames{"Unknown", "Primary", "Secondary"};
 constexpr std::array<std::string_view, 10> kDiskNames{
-    "Diskless", "Attaching", "Detaching", "Failed",   "Negotiating",
-    "Inconsistent", "Outdated", "DUnknown", "Consistent", "UpToDate"};
+    "Diskless",     "Attaching", "Detaching", "Failed",     "Negotiating",
+    "Inconsistent", "Outdated",  "DUnknown",  "Consistent", "UpToDate"};
 constexpr std::array<std::string_view, 10> kConnNames{
-    "StandAlone", "Disconnecting", "Unconnected", "Timeout", "BrokenPipe",
-    "NetworkFailure", "ProtocolError", "TearDown", "Connecting", "Connected"};
+    "StandAlone",     "Disconnecting", "Unconnected", "Timeout",    "BrokenPipe",
+    "NetworkFailure", "ProtocolError", "TearDown",    "Connecting", "Connected"};
 constexpr std::array<std::string_view, 15> kReplNames{
-    "Off",        "Established", "StartingSyncS", "StartingSyncT", "WFBitMapS",
-    "WFBitMapT",  "WFSyncUUID",  "SyncSource",    "SyncTarget",    "VerifyS",
-    "VerifyT",    "PausedSyncS", "PausedSyncT",   "Ahead",         "Behind"};
+    "Off",       "Established", "StartingSyncS", "StartingSyncT", "WFBitMapS",
+    "WFBitMapT", "WFSyncUUID",  "SyncSource",    "SyncTarget",    "VerifyS",
+    "VerifyT",   "PausedSyncS", "PausedSyncT",   "Ahead",         "Behind"};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const std::array<std::string_view, N>& names, Enum value) {
@@ -25,10 +25,18 @@ std::string_view name_of(const std::array<std::string_view, N>& names, Enum valu
 
 }  // namespace
 
-std::string_view to_string(role value) { return name_of(kRoleNames, value); }
-std::string_view to_string(disk_state value) { return name_of(kDiskNames, value); }
-std::string_view to_string(conn_state value) { return name_of(kConnNames, value); }
-std::string_view to_string(repl_state value) { return name_of(kReplNames, value); }
+std::string_view to_string(role value) {
+  return name_of(kRoleNames, value);
+}
+std::string_view to_string(disk_state value) {
+  return name_of(kDiskNames, value);
+}
+std::string_view to_string(conn_state value) {
+  return name_of(kConnNames, value);
+}
+std::string_view to_string(repl_state value) {
+  return name_of(kReplNames, value);
+}
 std::string_view to_string(protocol value) {
   switch (value) {
     case protocol::a: return "A";

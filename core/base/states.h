@@ -53,8 +53,8 @@ enum class repl_state : std::uint8_t {
   behind,
 };
 
-// Replication protocol per connection: A = local disk + send buffer, B = local disk + peer received,
-// C = local disk + peer disk.
+// Replication protocol per connection: A = local disk + send buffer, B = local disk + peer
+// received, C = local disk + peer disk.
 enum class protocol : std::uint8_t { a = 1, b = 2, c = 3 };
 
 // DRBD's names, exactly as drbdsetup prints them.

@@ -15,7 +15,9 @@ struct block_range {
   std::uint64_t first = 0;
   std::uint64_t count = 0;
   std::uint64_t end() const { return first + count; }
-  bool overlaps(const block_range& other) const { return first < other.end() && other.first < end(); }
+  bool overlaps(const block_range& other) const {
+    return first < other.end() && other.first < end();
+  }
 };
 block_range blocks_of_bytes(std::uint64_t offset_bytes, std::uint64_t length_bytes);
 block_range blocks_of_sectors(std::uint64_t sector, std::uint64_t length_bytes);

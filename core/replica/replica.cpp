@@ -72,12 +72,18 @@ Replica::~Replica() = default;
 Replica::Replica(Replica&&) noexcept = default;
 Replica& Replica::operator=(Replica&&) noexcept = default;
 
-void Replica::step(const input& in, std::vector<output>& out) { machine_->step(in, out); }
-replica_view Replica::view() const { return machine_->view(); }
+void Replica::step(const input& in, std::vector<output>& out) {
+  machine_->step(in, out);
+}
+replica_view Replica::view() const {
+  return machine_->view();
+}
 std::vector<volume_persistent_state> Replica::persistent_state() const {
   return machine_->persistent_state();
 }
-node_id Replica::self() const { return machine_->config().self; }
+node_id Replica::self() const {
+  return machine_->config().self;
+}
 
 // ------------------------------------------------------------------------------ replica_machine
 
@@ -85,8 +91,8 @@ replica_machine::replica_machine(replica_config config, std::vector<local_volume
     : config_(std::move(config)), volumes_(std::move(volumes)) {
   assert(config_.self < kMaxNodes);
   assert(config_.peers.size() < kMaxNodes);
-  // Each node's UUID stream starts at a hash of (seed, node id): streams of different nodes must not
-  // overlap, or two nodes would mint the same generation.
+  // Each node's UUID stream starts at a hash of (seed, node id): streams of different nodes must
+  // not overlap, or two nodes would mint the same generation.
   std::uint64_t mixed = config_.uuid_seed * 0x100000001b3ull + config_.self + 1;
   mixed = (mixed ^ (mixed >> 30)) * 0xbf58476d1ce4e5b9ull;
   mixed = (mixed ^ (mixed >> 27)) * 0x94d049bb133111ebull;
@@ -194,11 +200,8 @@ void replica_machine::on_client(const client_io& io) {
       }
       auto& stored = clients_.emplace(io.tag, request).first->second;
       stored.local_pending = true;
-      disk_request dr;
-      dr.purpose = disk_purpose::client_flush;
-      dr.volume_index = vi;
+      disk_request dr = make_disk_request(disk_purpose::client_flush, vi, io_op::flush, 0, 0, {});
       dr.client_tag = io.tag;
-      dr.submit = disk_submit{0, io_op::flush, volume.number, 0, 0, {}, false};
       return submit(std::move(dr));
     }
     case io_op::trim:
@@ -213,10 +216,11 @@ node_mask replica_machine::replication_targets(std::size_t vi) const {
   for (const auto& peer : peers_) {
     if (!handshake_done(peer) || !peer.diskful) continue;
     const auto& pv = peer.volumes[vi];
-    const bool replicating = pv.repl == repl_state::established || pv.repl == repl_state::sync_source ||
-                             pv.repl == repl_state::sync_target || pv.repl == repl_state::paused_sync_s ||
-                             pv.repl == repl_state::paused_sync_t || pv.repl == repl_state::wf_bitmap_t ||
-                             pv.repl == repl_state::wf_bitmap_s;
+    const bool replicating =
+        pv.repl == repl_state::established || pv.repl == repl_state::sync_source ||
+        pv.repl == repl_state::sync_target || pv.repl == repl_state::paused_sync_s ||
+        pv.repl == repl_state::paused_sync_t || pv.repl == repl_state::wf_bitmap_t ||
+        pv.repl == repl_state::wf_bitmap_s;
     if (replicating && pv.peer_disk >= disk_state::inconsistent) targets |= mask_of(peer.node);
   }
   return targets;
@@ -237,8 +241,8 @@ bool replica_machine::write_blocked_by_resync_read(const client_request& request
                                                    std::size_t waiting_before) const {
   const block_range blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
   auto blocks_it = [&](const disk_request& other) {
-    return other.purpose == disk_purpose::resync_read && other.volume_index == request.volume_index &&
-           other.blocks.overlaps(blocks);
+    return other.purpose == disk_purpose::resync_read &&
+           other.volume_index == request.volume_index && other.blocks.overlaps(blocks);
   };
   for (const auto& [id, other] : in_flight_) {
     if (blocks_it(other)) return true;
@@ -289,16 +293,10 @@ void replica_machine::dispatch_client_write(client_request& request) {
   if (local_disk) {
     request.local_pending = true;
     note_local_write(vi, blocks, config_.self);
-    disk_request dr;
-    dr.purpose = disk_purpose::client_write;
-    dr.volume_index = vi;
-    dr.blocks = blocks;
-    dr.ordered = true;
-    dr.is_write = true;
+    disk_request dr = make_disk_request(disk_purpose::client_write, vi, io_op::write,
+                                        request.offset_bytes, request.length_bytes,
+                                        buffer_ref{request.buffer.id, request.length_bytes});
     dr.client_tag = request.tag;
-    dr.submit = disk_submit{0, io_op::write, volume.number, request.offset_bytes,
-                            request.length_bytes, buffer_ref{request.buffer.id, request.length_bytes},
-                            false};
     submit(std::move(dr));
   }
   maybe_complete(request.tag);
@@ -309,13 +307,9 @@ void replica_machine::on_client_read(client_request& request) {
   const local_volume& volume = volumes_[vi];
   if (volume.disk == disk_state::uptodate) {
     request.local_pending = true;
-    disk_request dr;
-    dr.purpose = disk_purpose::client_read;
-    dr.volume_index = vi;
-    dr.blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
+    disk_request dr = make_disk_request(disk_purpose::client_read, vi, io_op::read,
+                                        request.offset_bytes, request.length_bytes, request.buffer);
     dr.client_tag = request.tag;
-    dr.submit = disk_submit{0, io_op::read, volume.number, request.offset_bytes,
-                            request.length_bytes, request.buffer, false};
     return submit(std::move(dr));
   }
   if (!forward_read(request)) {
@@ -351,16 +345,16 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
   if (request.local_pending || request.acks_pending != 0) return;
   // A write succeeds if at least one copy reached stable storage; copies that missed it are in the
   // bitmaps and get resynced.
-  const node_mask have = (request.local_ok ? mask_of(config_.self) : 0) | request.acked |
-                         request.unacknowledged;
+  const node_mask have =
+      (request.local_ok ? mask_of(config_.self) : 0) | request.acked | request.unacknowledged;
   const bool ok = (have & ~mask_of(config_.self)) != 0 || request.local_ok;
   const bool diskless_writer = volumes_[request.volume_index].disk == disk_state::diskless;
   if (request.op == io_op::write && ((request.replicated_to & ~have) != 0 || diskless_writer)) {
     // Some receivers hold a write a node it was sent to never got: tell them (DRBD P_PEER_ACK).
     // A diskless writer always tells: a sync target cannot fetch the block back from it, so it
     // learns here whether its sync source has the write.
-    const wire::peer_ack ack{volumes_[request.volume_index].number, request.offset_bytes / kSectorBytes,
-                             request.length_bytes, have};
+    const wire::peer_ack ack{volumes_[request.volume_index].number,
+                             request.offset_bytes / kSectorBytes, request.length_bytes, have};
     for (const auto& peer : peers_) {
       if (mask_has(have, peer.node) && handshake_done(peer)) send(peer, ack);
     }
@@ -373,9 +367,9 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
 
 void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
   const std::size_t vi = volume_index_of(msg.volume);
-  const bool in_range = vi < volumes_.size() &&
-                        msg.sector * kSectorBytes + msg.payload.length_bytes <=
-                            volumes_[vi].size_sectors * kSectorBytes;
+  const bool in_range =
+      vi < volumes_.size() && msg.sector * kSectorBytes + msg.payload.length_bytes <=
+                                  volumes_[vi].size_sectors * kSectorBytes;
   wire::block_ack_fields ack{msg.volume, msg.sector, msg.block_id, msg.payload.length_bytes};
   if (!in_range || volumes_[vi].disk < disk_state::inconsistent) {
     return send(peer, wire::neg_ack{ack});
@@ -388,24 +382,16 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
   }
   if (msg.flags & wire::kDataFlagWantRecvAck) send(peer, wire::recv_ack{ack});
   note_local_write(vi, blocks, peer.node);
-  disk_request dr;
-  dr.purpose = disk_purpose::peer_write;
-  dr.volume_index = vi;
-  dr.blocks = blocks;
-  dr.ordered = true;
-  dr.is_write = true;
-  dr.peer = peer.node;
-  dr.peer_epoch = peer.epoch;
-  dr.sector = msg.sector;
-  dr.length_bytes = msg.payload.length_bytes;
-  dr.block_id = msg.block_id;
+  disk_request dr =
+      make_peer_disk_request(disk_purpose::peer_write, peer, vi, io_op::write, msg.sector,
+                             msg.payload.length_bytes, msg.block_id, msg.payload);
   dr.data_flags = msg.flags;
-  dr.submit = disk_submit{0, io_op::write, volume.number, msg.sector * kSectorBytes,
-                          msg.payload.length_bytes, msg.payload, (msg.flags & wire::kDataFlagFua) != 0};
+  dr.submit.fua = (msg.flags & wire::kDataFlagFua) != 0;
   submit(std::move(dr));
 }
 
-void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_fields& ack, bool ok) {
+void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_fields& ack,
+                                        bool ok) {
   auto found = clients_.find(ack.block_id);
   if (found == clients_.end() || !mask_has(found->second.acks_pending, peer.node)) return;
   client_request& request = found->second;
@@ -423,22 +409,11 @@ void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_f
 
 void replica_machine::on_data_request(peer_link& peer, const wire::data_request& msg) {
   const std::size_t vi = volume_index_of(msg.volume);
-  const bool valid = vi < volumes_.size() && msg.size_bytes > 0 &&
-                     msg.sector * kSectorBytes + msg.size_bytes <= volumes_[vi].size_sectors * kSectorBytes;
-  if (!valid || volumes_[vi].disk != disk_state::uptodate) {
+  if (!in_volume(vi, msg.sector, msg.size_bytes) || volumes_[vi].disk != disk_state::uptodate) {
     return send(peer, wire::neg_dreply{{msg.volume, msg.sector, msg.block_id, msg.size_bytes}});
   }
-  disk_request dr;
-  dr.purpose = disk_purpose::serve_read;
-  dr.volume_index = vi;
-  dr.blocks = blocks_of_sectors(msg.sector, msg.size_bytes);
-  dr.peer = peer.node;
-  dr.peer_epoch = peer.epoch;
-  dr.sector = msg.sector;
-  dr.length_bytes = msg.size_bytes;
-  dr.block_id = msg.block_id;
-  dr.submit = disk_submit{0, io_op::read, msg.volume, msg.sector * kSectorBytes, msg.size_bytes, {}, false};
-  submit(std::move(dr));
+  submit(make_peer_disk_request(disk_purpose::serve_read, peer, vi, io_op::read, msg.sector,
+                                msg.size_bytes, msg.block_id, {}));
 }
 
 void replica_machine::on_data_reply(peer_link& peer, const wire::data_reply& msg) {
@@ -478,8 +453,46 @@ bool replica_machine::conflicts(const disk_request& request, std::size_t deferre
   return false;
 }
 
-// Overlapping writes (and a resync read vs. a write) are never in flight together, so the disk cannot
-// reorder them: the later one waits. This is what keeps resync data from overwriting newer data.
+disk_request replica_machine::make_disk_request(disk_purpose purpose, std::size_t vi, io_op op,
+                                                std::uint64_t offset_bytes,
+                                                std::uint32_t length_bytes,
+                                                buffer_ref buffer) const {
+  disk_request request;
+  request.purpose = purpose;
+  request.volume_index = vi;
+  request.blocks = blocks_of_bytes(offset_bytes, length_bytes);
+  request.is_write = op == io_op::write;
+  // A resync read must not pass a write to the same blocks either (see submit()).
+  request.ordered = request.is_write || purpose == disk_purpose::resync_read;
+  request.submit =
+      disk_submit{0, op, volumes_[vi].number, offset_bytes, length_bytes, buffer, false};
+  return request;
+}
+
+disk_request replica_machine::make_peer_disk_request(disk_purpose purpose, const peer_link& peer,
+                                                     std::size_t vi, io_op op, std::uint64_t sector,
+                                                     std::uint32_t length_bytes,
+                                                     std::uint64_t block_id,
+                                                     buffer_ref buffer) const {
+  disk_request request =
+      make_disk_request(purpose, vi, op, sector * kSectorBytes, length_bytes, buffer);
+  request.peer = peer.node;
+  request.peer_epoch = peer.epoch;
+  request.sector = sector;
+  request.length_bytes = length_bytes;
+  request.block_id = block_id;
+  return request;
+}
+
+bool replica_machine::in_volume(std::size_t vi, std::uint64_t sector,
+                                std::uint32_t length_bytes) const {
+  return vi < volumes_.size() && length_bytes > 0 &&
+         sector * kSectorBytes + length_bytes <= volumes_[vi].size_sectors * kSectorBytes;
+}
+
+// Overlapping writes (and a resync read vs. a write) are never in flight together, so the disk
+// cannot reorder them: the later one waits. This is what keeps resync data from overwriting newer
+// data.
 void replica_machine::submit(disk_request request) {
   request.id = next_request_id_++;
   request.submit.request = request.id;
@@ -616,7 +629,8 @@ replica_view replica_machine::view() const {
   replica_view v;
   v.self = config_.self;
   v.local_role = role_;
-  for (const auto& volume : volumes_) v.volumes.push_back({volume.number, volume.disk, volume.uuids.current});
+  for (const auto& volume : volumes_)
+    v.volumes.push_back({volume.number, volume.disk, volume.uuids.current});
   for (const auto& peer : peers_) {
     connection_view c;
     c.peer = peer.node;

@@ -4,11 +4,14 @@
 //
 //   void Replica::step(const input& in, std::vector<output>& out);
 //
-// * Deterministic: the same sequence of inputs yields the same sequence of outputs. Time enters only as
+// * Deterministic: the same sequence of inputs yields the same sequence of outputs. Time enters
+// only as
 //   input::now_ns; randomness (new generation UUIDs) only from replica_config::uuid_seed.
-// * Outputs are appended to `out`, which the caller owns and reuses between steps (clear() keeps the
+// * Outputs are appended to `out`, which the caller owns and reuses between steps (clear() keeps
+// the
 //   capacity, so a steady state allocates nothing per step).
-// * Ordering: the driver executes outputs in order. A disk_submit that depends on an earlier one is only
+// * Ordering: the driver executes outputs in order. A disk_submit that depends on an earlier one is
+// only
 //   emitted after the earlier one's disk_done arrived, so the driver may run every disk_submit in
 //   parallel, and the disk may complete them in any order.
 // * Buffers are opaque handles (buffer_ref) owned by the driver:
@@ -16,8 +19,10 @@
 //     - a client WRITE's buffer stays valid until the matching complete_client;
 //     - an output that names a buffer keeps it valid until its effect is done (send_to: until the
 //       driver encoded the message; disk_submit: until its disk_done);
-//     - disk_submit READ with an empty buffer asks the driver to allocate one; disk_done returns it;
-//     - when the core keeps a buffer beyond the step (a write waiting for an overlapping one), it emits
+//     - disk_submit READ with an empty buffer asks the driver to allocate one; disk_done returns
+//     it;
+//     - when the core keeps a buffer beyond the step (a write waiting for an overlapping one), it
+//     emits
 //       retain_buffer, and release_buffer once the later output that uses it has been emitted.
 //   Payload bytes are never copied by the core.
 // * Restart: the driver decodes the persisted state and builds the Replica from it with restore();
@@ -76,11 +81,11 @@ enum class io_op : std::uint8_t { read, write, flush, trim, write_zeroes };
 
 enum class io_status : std::uint8_t {
   ok,
-  io_error,       // the disk (and every copy that could have served it) failed
-  not_primary,    // a write on a Secondary (DRBD answers EROFS / "wrong medium type")
-  no_data,        // no access to UpToDate data (local or via a connected peer)
-  out_of_range,   // beyond the end of the volume, or bad volume number
-  invalid,        // malformed request (zero length, too large)
+  io_error,      // the disk (and every copy that could have served it) failed
+  not_primary,   // a write on a Secondary (DRBD answers EROFS / "wrong medium type")
+  no_data,       // no access to UpToDate data (local or via a connected peer)
+  out_of_range,  // beyond the end of the volume, or bad volume number
+  invalid,       // malformed request (zero length, too large)
 };
 const char* to_string(io_status status);
 
@@ -209,9 +214,9 @@ struct admin_done {
   std::string message;  // why it was refused
 };
 
-using output = std::variant<send_to, disk_submit, complete_client, arm_timer, connect_to,
-                            disconnect_from, state_changed, event, admin_done, retain_buffer,
-                            release_buffer>;
+using output =
+    std::variant<send_to, disk_submit, complete_client, arm_timer, connect_to, disconnect_from,
+                 state_changed, event, admin_done, retain_buffer, release_buffer>;
 
 // ------------------------------------------------------------------------------- observable state
 
@@ -248,11 +253,12 @@ class replica_machine;  // the implementation, private to core/replica
 
 class Replica {
  public:
-  // A new replica: metadata as `create-md` leaves it (current UUID "just created", disk Inconsistent,
-  // or Diskless for a diskless node).
+  // A new replica: metadata as `create-md` leaves it (current UUID "just created", disk
+  // Inconsistent, or Diskless for a diskless node).
   explicit Replica(replica_config config);
   // A replica rebuilt from its persisted state after a (re)start.
-  static Replica restore(replica_config config, const std::vector<volume_persistent_state>& volumes);
+  static Replica restore(replica_config config,
+                         const std::vector<volume_persistent_state>& volumes);
 
   void step(const input& in, std::vector<output>& out);
 

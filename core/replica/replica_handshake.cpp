@@ -68,7 +68,9 @@ void replica_machine::on_peer_connected(peer_link& peer) {
   send(peer, wire::features{wire::kProtocolMin, wire::kProtocolMax, config_.self, peer.node});
 }
 
-void replica_machine::disconnect_from_peer_quietly(peer_link& peer) { emit(disconnect_from{peer.node}); }
+void replica_machine::disconnect_from_peer_quietly(peer_link& peer) {
+  emit(disconnect_from{peer.node});
+}
 
 void replica_machine::on_peer_lost(peer_link& peer) {
   // Already handled when this side hung up itself (drop_connection).
@@ -155,40 +157,61 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
   std::visit(
       [&](const auto& m) {
         using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, wire::features>) on_features(peer, m);
-        else if constexpr (std::is_same_v<T, wire::role_state>) on_role_state(peer, m);
-        else if constexpr (std::is_same_v<T, wire::volume_state>) on_volume_state(peer, m);
-        else if constexpr (std::is_same_v<T, wire::current_uuid>) on_current_uuid(peer, m);
-        else if constexpr (std::is_same_v<T, wire::resync_start>) on_resync_start(peer, m);
-        else if constexpr (std::is_same_v<T, wire::bitmap_chunk>) on_bitmap_chunk(peer, m);
-        else if constexpr (std::is_same_v<T, wire::data>) on_peer_data(peer, m);
-        else if constexpr (std::is_same_v<T, wire::write_ack>) on_peer_write_ack(peer, m, true);
-        else if constexpr (std::is_same_v<T, wire::recv_ack>) on_peer_write_ack(peer, m, true);
-        else if constexpr (std::is_same_v<T, wire::neg_ack>) on_peer_write_ack(peer, m, false);
-        else if constexpr (std::is_same_v<T, wire::data_request>) on_data_request(peer, m);
-        else if constexpr (std::is_same_v<T, wire::data_reply>) on_data_reply(peer, m);
-        else if constexpr (std::is_same_v<T, wire::neg_dreply>) on_neg_dreply(peer, m);
-        else if constexpr (std::is_same_v<T, wire::rs_data_request>) on_rs_data_request(peer, m);
-        else if constexpr (std::is_same_v<T, wire::rs_data_reply>) on_rs_data_reply(peer, m);
-        else if constexpr (std::is_same_v<T, wire::rs_write_ack>) on_rs_write_ack(peer, m);
-        else if constexpr (std::is_same_v<T, wire::neg_rs_dreply>) on_neg_rs_dreply(peer, m);
-        else if constexpr (std::is_same_v<T, wire::out_of_sync>) on_out_of_sync(peer, m);
-        else if constexpr (std::is_same_v<T, wire::peer_ack>) on_peer_ack(peer, m);
-        else if constexpr (std::is_same_v<T, wire::ping>) send(peer, wire::ping_ack{});
-        else if constexpr (std::is_same_v<T, wire::ping_ack>) {}
+        if constexpr (std::is_same_v<T, wire::features>)
+          on_features(peer, m);
+        else if constexpr (std::is_same_v<T, wire::role_state>)
+          on_role_state(peer, m);
+        else if constexpr (std::is_same_v<T, wire::volume_state>)
+          on_volume_state(peer, m);
+        else if constexpr (std::is_same_v<T, wire::current_uuid>)
+          on_current_uuid(peer, m);
+        else if constexpr (std::is_same_v<T, wire::resync_start>)
+          on_resync_start(peer, m);
+        else if constexpr (std::is_same_v<T, wire::bitmap_chunk>)
+          on_bitmap_chunk(peer, m);
+        else if constexpr (std::is_same_v<T, wire::data>)
+          on_peer_data(peer, m);
+        else if constexpr (std::is_same_v<T, wire::write_ack>)
+          on_peer_write_ack(peer, m, true);
+        else if constexpr (std::is_same_v<T, wire::recv_ack>)
+          on_peer_write_ack(peer, m, true);
+        else if constexpr (std::is_same_v<T, wire::neg_ack>)
+          on_peer_write_ack(peer, m, false);
+        else if constexpr (std::is_same_v<T, wire::data_request>)
+          on_data_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::data_reply>)
+          on_data_reply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::neg_dreply>)
+          on_neg_dreply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_data_request>)
+          on_rs_data_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_data_reply>)
+          on_rs_data_reply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_write_ack>)
+          on_rs_write_ack(peer, m);
+        else if constexpr (std::is_same_v<T, wire::neg_rs_dreply>)
+          on_neg_rs_dreply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::out_of_sync>)
+          on_out_of_sync(peer, m);
+        else if constexpr (std::is_same_v<T, wire::peer_ack>)
+          on_peer_ack(peer, m);
+        else if constexpr (std::is_same_v<T, wire::ping>)
+          send(peer, wire::ping_ack{});
+        else if constexpr (std::is_same_v<T, wire::ping_ack>) {
+        }
       },
       msg);
 }
 
 void replica_machine::on_features(peer_link& peer, const wire::features& msg) {
-  const bool versions_overlap = msg.protocol_max >= wire::kProtocolMin &&
-                                msg.protocol_min <= wire::kProtocolMax;
+  const bool versions_overlap =
+      msg.protocol_max >= wire::kProtocolMin && msg.protocol_min <= wire::kProtocolMax;
   if (peer.features_received || msg.sender != peer.node || msg.receiver != config_.self ||
       !versions_overlap) {
     emit_event("protocol-error", peer.node, 0, 0,
-               "features: node ids " + std::to_string(msg.sender) + "->" + std::to_string(msg.receiver) +
-                   ", versions " + std::to_string(msg.protocol_min) + ".." +
-                   std::to_string(msg.protocol_max));
+               "features: node ids " + std::to_string(msg.sender) + "->" +
+                   std::to_string(msg.receiver) + ", versions " + std::to_string(msg.protocol_min) +
+                   ".." + std::to_string(msg.protocol_max));
     return drop_connection(peer, conn_state::protocol_error, versions_overlap);
   }
   peer.features_received = true;
@@ -294,9 +317,11 @@ std::string hex16(generation_uuid uuid) {
 
 // "current:bitmap-toward-other:history..." as DRBD logs UUID sets at a handshake.
 std::string describe_uuids(const wire::volume_state& state, node_id other) {
-  std::string text = hex16(state.current) + ":" +
-                     hex16(mask_has(state.bitmap_uuid_nodes, other) ? state.bitmap_uuids[other] : 0);
-  for (std::size_t i = 0; i < state.history.size() && i < 2; ++i) text += ":" + hex16(state.history[i]);
+  std::string text =
+      hex16(state.current) + ":" +
+      hex16(mask_has(state.bitmap_uuid_nodes, other) ? state.bitmap_uuids[other] : 0);
+  for (std::size_t i = 0; i < state.history.size() && i < 2; ++i)
+    text += ":" + hex16(state.history[i]);
   return text;
 }
 
@@ -305,14 +330,17 @@ sync_decision apply_disk_states(sync_decision d, disk_state self, disk_state pee
   const bool self_usable = self >= disk_state::outdated;
   const bool peer_usable = peer >= disk_state::outdated;
   if (!self_usable && !peer_usable) return {sync_strategy::no_sync, "both-inconsistent"};
-  if (!self_usable && !is_target(d.strategy)) return {sync_strategy::target_set_bitmap, "disk-states"};
-  if (!peer_usable && !is_source(d.strategy)) return {sync_strategy::source_set_bitmap, "disk-states"};
+  if (!self_usable && !is_target(d.strategy))
+    return {sync_strategy::target_set_bitmap, "disk-states"};
+  if (!peer_usable && !is_source(d.strategy))
+    return {sync_strategy::source_set_bitmap, "disk-states"};
   return d;
 }
 
 }  // namespace
 
-// Both sides evaluate the same two snapshots (what each sent), so their decisions mirror each other.
+// Both sides evaluate the same two snapshots (what each sent), so their decisions mirror each
+// other.
 void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   auto& pv = peer.volumes[vi];
   const wire::volume_state& mine = pv.sent_snapshot;
@@ -321,7 +349,8 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   if (now.disk != mine.disk || uuid_value(now.uuids.current) != uuid_value(mine.current)) {
     // My disk or generation changed after I described it to the peer: a decision on the old
     // description could run a resync the wrong way (DRBD rule "initial-handshake-changed").
-    emit_event("handshake-retry", peer.node, now.number, 0, "local state changed during the handshake");
+    emit_event("handshake-retry", peer.node, now.number, 0,
+               "local state changed during the handshake");
     return drop_connection(peer, conn_state::teardown, true);
   }
   if (mine.disk == disk_state::diskless || theirs.disk == disk_state::diskless) {
@@ -426,7 +455,8 @@ void replica_machine::rotate_current_uuid(std::size_t vi, node_mask weak_nodes) 
   generation_uuid uuid = next_uuid();
   if (role_ == role::primary) uuid |= kUuidPrimaryFlag;
   for (const auto& peer : peers_) {
-    const bool reachable = handshake_done(peer) && peer.volumes[vi].peer_disk >= disk_state::inconsistent;
+    const bool reachable =
+        handshake_done(peer) && peer.volumes[vi].peer_disk >= disk_state::inconsistent;
     if (peer.diskful && !reachable) weak_nodes |= mask_of(peer.node);
   }
   const generation_uuid previous = volume.uuids.current;
@@ -437,7 +467,8 @@ void replica_machine::rotate_current_uuid(std::size_t vi, node_mask weak_nodes) 
     send(peer, wire::current_uuid{volume.number, uuid, previous, weak_nodes});
     // Peers on my previous generation follow me into the new one (see on_current_uuid).
     auto& pv = peer.volumes[vi];
-    if (uuid_value(pv.peer_state.current) == uuid_value(previous) && !mask_has(weak_nodes, peer.node)) {
+    if (uuid_value(pv.peer_state.current) == uuid_value(previous) &&
+        !mask_has(weak_nodes, peer.node)) {
       pv.peer_state.current = uuid;
     }
   }
@@ -467,7 +498,8 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   adopt_uuid(volume, msg.uuid, msg.weak_nodes & ~mask_of(config_.self));
 }
 
-// Mirrors a peer's rotation in what I know of its UUIDs: its previous generation is an ancestor now.
+// Mirrors a peer's rotation in what I know of its UUIDs: its previous generation is an ancestor
+// now.
 void replica_machine::note_peer_generation(peer_volume& pv, generation_uuid uuid) {
   const generation_uuid previous = pv.peer_state.current;
   if (uuid_value(previous) == uuid_value(uuid)) return;
@@ -505,17 +537,18 @@ void replica_machine::on_admin(const admin& cmd) {
       for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
         local_volume& volume = volumes_[vi];
         if (has_uptodate_access(volume, vi)) continue;
-        const bool forceable = cmd.op == admin_op::primary_force &&
-                               volume.disk >= disk_state::inconsistent;
+        const bool forceable =
+            cmd.op == admin_op::primary_force && volume.disk >= disk_state::inconsistent;
         if (!forceable) {
           return refuse("volume " + std::to_string(volume.number) +
-                        ": no access to UpToDate data (local disk " + std::string(to_string(volume.disk)) +
-                        ")");
+                        ": no access to UpToDate data (local disk " +
+                        std::string(to_string(volume.disk)) + ")");
         }
       }
       if (cmd.op == admin_op::primary_force) {
         for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
-          if (volumes_[vi].disk >= disk_state::inconsistent && volumes_[vi].disk != disk_state::uptodate) {
+          if (volumes_[vi].disk >= disk_state::inconsistent &&
+              volumes_[vi].disk != disk_state::uptodate) {
             set_disk(vi, disk_state::uptodate);
             rotate_current_uuid(vi, 0);  // forced data is a generation of its own
             // Connected peers without usable data get everything (DRBD: full sync after --force).
@@ -523,7 +556,8 @@ void replica_machine::on_admin(const admin& cmd) {
               if (handshake_done(peer) && peer.diskful &&
                   peer.volumes[vi].peer_disk == disk_state::inconsistent &&
                   peer.volumes[vi].repl == repl_state::established) {
-                start_resync_as_source(peer, vi, {sync_strategy::source_set_bitmap, "primary-force"});
+                start_resync_as_source(peer, vi,
+                                       {sync_strategy::source_set_bitmap, "primary-force"});
               }
             }
           }
@@ -553,7 +587,8 @@ void replica_machine::on_admin(const admin& cmd) {
     case admin_op::disconnect: {
       peer_link* peer = find_peer(cmd.peer);
       if (!peer) return refuse("no peer with node id " + std::to_string(cmd.peer));
-      if (peer->conn != conn_state::standalone) drop_connection(*peer, conn_state::disconnecting, false);
+      if (peer->conn != conn_state::standalone)
+        drop_connection(*peer, conn_state::disconnecting, false);
       return emit(admin_done{cmd.tag, true, ""});
     }
   }

@@ -1,5 +1,6 @@
 // The implementation behind Replica, split over replica.cpp (I/O path), replica_handshake.cpp
-// (connections, UUIDs, roles) and replica_resync.cpp (bitmap-based resync). Private to core/replica.
+// (connections, UUIDs, roles) and replica_resync.cpp (bitmap-based resync). Private to
+// core/replica.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +25,9 @@ struct local_volume {
   uuid_set uuids;
   std::map<node_id, block_bitmap> bitmaps;  // toward each diskful peer
   bool new_uuid_pending = false;  // rotate the generation at the next write (DRBD new-current-uuid)
-  // While this node is a sync target: blocks that received writes from a writer other than the active
-  // source. A non-Primary source may not have those writes yet, so these blocks are fetched from
-  // their writer, never from the source (DRBD orders this with dagtags).
+  // While this node is a sync target: blocks that received writes from a writer other than the
+  // active source. A non-Primary source may not have those writes yet, so these blocks are fetched
+  // from their writer, never from the source (DRBD orders this with dagtags).
   std::map<std::uint64_t, node_id> fetch_from_writer;
 };
 
@@ -98,7 +99,7 @@ struct disk_request {
   std::uint64_t block_id = 0;
   std::uint32_t data_flags = 0;
   bool from_writer = false;  // resync_write of a block fetched from its writer
-  disk_submit submit;  // what is (or will be) handed to the driver
+  disk_submit submit;        // what is (or will be) handed to the driver
 };
 
 struct client_request {
@@ -114,7 +115,7 @@ struct client_request {
   node_mask acked = 0;
   node_mask replicated_to = 0;   // nodes the write was sent to (plus self with a disk)
   node_mask unacknowledged = 0;  // protocol A peers: counted as holding the write
-  node_mask read_tried = 0;  // peers already asked for a forwarded read
+  node_mask read_tried = 0;      // peers already asked for a forwarded read
 };
 
 class replica_machine {
@@ -131,7 +132,8 @@ class replica_machine {
   void on_client(const client_io& io);
   void on_client_write(client_request& request);
   void dispatch_client_write(client_request& request);
-  bool write_blocked_by_resync_read(const client_request& request, std::size_t waiting_before) const;
+  bool write_blocked_by_resync_read(const client_request& request,
+                                    std::size_t waiting_before) const;
   void on_client_read(client_request& request);
   bool forward_read(client_request& request);
   void on_disk_done(const disk_done& done);
@@ -141,6 +143,14 @@ class replica_machine {
   void on_data_reply(peer_link& peer, const wire::data_reply& msg);
   void on_neg_dreply(peer_link& peer, const wire::neg_dreply& msg);
   void maybe_complete(std::uint64_t tag);
+  disk_request make_disk_request(disk_purpose purpose, std::size_t volume_index, io_op op,
+                                 std::uint64_t offset_bytes, std::uint32_t length_bytes,
+                                 buffer_ref buffer) const;
+  disk_request make_peer_disk_request(disk_purpose purpose, const peer_link& peer,
+                                      std::size_t volume_index, io_op op, std::uint64_t sector,
+                                      std::uint32_t length_bytes, std::uint64_t block_id,
+                                      buffer_ref buffer) const;
+  bool in_volume(std::size_t volume_index, std::uint64_t sector, std::uint32_t length_bytes) const;
   void submit(disk_request request);
   void release_ordered(std::uint64_t request_id);
   bool conflicts(const disk_request& request, std::size_t deferred_before) const;
@@ -215,8 +225,8 @@ class replica_machine {
   std::uint64_t next_request_id_ = 1;
   std::map<std::uint64_t, client_request> clients_;
   std::map<std::uint64_t, disk_request> in_flight_;  // submitted to the driver
-  std::deque<disk_request> deferred_;                 // waiting for an overlapping request
-  std::deque<std::uint64_t> waiting_writes_;          // client writes waiting for a resync read
+  std::deque<disk_request> deferred_;                // waiting for an overlapping request
+  std::deque<std::uint64_t> waiting_writes_;         // client writes waiting for a resync read
   std::vector<output>* out_ = nullptr;
 };
 

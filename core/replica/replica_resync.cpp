@@ -1,6 +1,6 @@
 // Bitmap-based resync (DRBD WFBitMapS/T -> SyncSource/SyncTarget): the source sends its bitmap, the
-// target ORs in its own bits, pulls every marked block with rs_data_request and clears the bits as the
-// blocks land. A target syncs from one source at a time; other sources wait as PausedSyncT.
+// target ORs in its own bits, pulls every marked block with rs_data_request and clears the bits as
+// the blocks land. A target syncs from one source at a time; other sources wait as PausedSyncT.
 #include <algorithm>
 #include <string>
 
@@ -27,7 +27,8 @@ void mark_late(block_bitmap& late, std::uint64_t size_blocks, block_range blocks
 
 }  // namespace
 
-void replica_machine::start_resync_as_source(peer_link& peer, std::size_t vi, const sync_decision& d) {
+void replica_machine::start_resync_as_source(peer_link& peer, std::size_t vi,
+                                             const sync_decision& d) {
   local_volume& volume = volumes_[vi];
   auto found = volume.bitmaps.find(peer.node);
   if (found == volume.bitmaps.end()) return set_repl(peer, vi, repl_state::established);
@@ -102,7 +103,8 @@ void replica_machine::on_bitmap_chunk(peer_link& peer, const wire::bitmap_chunk&
 // older than the writes this node already has.
 void replica_machine::activate_sync_target(peer_link& peer, std::size_t vi) {
   // A source that is itself behind (a sync target elsewhere) waits until it is UpToDate again.
-  if (peer.volumes[vi].peer_disk != disk_state::uptodate) return set_repl(peer, vi, repl_state::paused_sync_t);
+  if (peer.volumes[vi].peer_disk != disk_state::uptodate)
+    return set_repl(peer, vi, repl_state::paused_sync_t);
   for (auto& other : peers_) {
     if (other.node == peer.node || other.volumes[vi].repl != repl_state::sync_target) continue;
     if (peer.peer_role != role::primary || other.peer_role == role::primary) {
@@ -158,8 +160,10 @@ void replica_machine::fetch_blocks_from_writers(std::size_t vi, const peer_link&
       ++it;
       continue;
     }
-    const bool outstanding = std::any_of(wpv.resync_requests.begin(), wpv.resync_requests.end(),
-                                         [&](const auto& r) { return r.second.blocks.overlaps({block, 1}); });
+    const bool outstanding =
+        std::any_of(wpv.resync_requests.begin(), wpv.resync_requests.end(), [&](const auto& r) {
+          return r.second.blocks.overlaps({block, 1});
+        });
     if (!outstanding && handshake_done(*writer) && wpv.peer_disk == disk_state::uptodate &&
         wpv.resync_requests.size() < kResyncWindow) {
       wire::rs_data_request request;
@@ -237,33 +241,23 @@ void replica_machine::continue_resync(std::size_t vi) {
 
 void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg) {
   const std::size_t vi = volume_index_of(msg.volume);
-  const bool valid = vi < volumes_.size() && msg.size_bytes > 0 &&
-                     msg.sector * kSectorBytes + msg.size_bytes <= volumes_[vi].size_sectors * kSectorBytes;
-  if (!valid || volumes_[vi].disk != disk_state::uptodate) {
+  if (!in_volume(vi, msg.sector, msg.size_bytes) || volumes_[vi].disk != disk_state::uptodate) {
     return send(peer, wire::neg_rs_dreply{{msg.volume, msg.sector, msg.block_id, msg.size_bytes}});
   }
-  disk_request dr;
-  dr.purpose = disk_purpose::resync_read;
-  dr.volume_index = vi;
-  dr.blocks = blocks_of_sectors(msg.sector, msg.size_bytes);
-  dr.ordered = true;  // must not pass a write to the same blocks (see submit())
-  dr.peer = peer.node;
-  dr.peer_epoch = peer.epoch;
-  dr.sector = msg.sector;
-  dr.length_bytes = msg.size_bytes;
-  dr.block_id = msg.block_id;
-  dr.submit = disk_submit{0, io_op::read, msg.volume, msg.sector * kSectorBytes, msg.size_bytes, {}, false};
-  submit(std::move(dr));
+  submit(make_peer_disk_request(disk_purpose::resync_read, peer, vi, io_op::read, msg.sector,
+                                msg.size_bytes, msg.block_id, {}));
 }
 
 void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg) {
   const std::size_t vi = volume_index_of(msg.volume);
   auto* pv = vi < volumes_.size() ? &peer.volumes[vi] : nullptr;
-  auto outstanding = pv ? pv->resync_requests.find(msg.block_id) : decltype(pv->resync_requests.end()){};
+  auto outstanding =
+      pv ? pv->resync_requests.find(msg.block_id) : decltype(pv->resync_requests.end()){};
   if (!pv || outstanding == pv->resync_requests.end() ||
       outstanding->second.blocks.first != msg.sector / kSectorsPerBlock ||
-      msg.sector * kSectorBytes + msg.payload.length_bytes > volumes_[vi].size_sectors * kSectorBytes) {
-    emit_event("protocol-error", peer.node, msg.volume, 0, "rs_data_reply for no outstanding request");
+      !in_volume(vi, msg.sector, msg.payload.length_bytes)) {
+    emit_event("protocol-error", peer.node, msg.volume, 0,
+               "rs_data_reply for no outstanding request");
     return drop_connection(peer, conn_state::protocol_error, true);
   }
   if (outstanding->second.touched) {
@@ -271,20 +265,10 @@ void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_repl
     pv->resync_requests.erase(outstanding);
     return continue_resync(vi);
   }
-  disk_request dr;
-  dr.purpose = disk_purpose::resync_write;
-  dr.volume_index = vi;
-  dr.blocks = blocks_of_sectors(msg.sector, msg.payload.length_bytes);
-  dr.ordered = true;
-  dr.is_write = true;
-  dr.peer = peer.node;
-  dr.peer_epoch = peer.epoch;
-  dr.sector = msg.sector;
-  dr.length_bytes = msg.payload.length_bytes;
-  dr.block_id = msg.block_id;
+  disk_request dr =
+      make_peer_disk_request(disk_purpose::resync_write, peer, vi, io_op::write, msg.sector,
+                             msg.payload.length_bytes, msg.block_id, msg.payload);
   dr.from_writer = outstanding->second.from_writer;
-  dr.submit = disk_submit{0, io_op::write, msg.volume, msg.sector * kSectorBytes,
-                          msg.payload.length_bytes, msg.payload, false};
   submit(std::move(dr));
 }
 
@@ -342,7 +326,8 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
   };
   for (generation_uuid uuid : pv.peer_state.history) add_ancestor(uuid);
   for (int node = 0; node < kMaxNodes; ++node) {
-    if (node != config_.self && mask_has(pv.peer_state.bitmap_uuid_nodes, static_cast<node_id>(node))) {
+    if (node != config_.self &&
+        mask_has(pv.peer_state.bitmap_uuid_nodes, static_cast<node_id>(node))) {
       add_ancestor(pv.peer_state.bitmap_uuids[node]);
     }
   }
@@ -364,7 +349,8 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
 void replica_machine::check_source_finished(peer_link& peer, std::size_t vi) {
   auto& pv = peer.volumes[vi];
   local_volume& volume = volumes_[vi];
-  const bool same_generation = uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
+  const bool same_generation =
+      uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
   if (pv.peer_disk != disk_state::uptodate) return;
   if (pv.repl != repl_state::sync_source && pv.repl != repl_state::paused_sync_s &&
       pv.repl != repl_state::wf_bitmap_s) {
@@ -387,14 +373,15 @@ void replica_machine::check_source_finished(peer_link& peer, std::size_t vi) {
   emit_event("resync-finished", peer.node, volume.number, pv.resynced_blocks, "source");
 }
 
-// After a resync from one source ends (or breaks), the sources that waited either turn out to hold the
-// same generation (nothing left to do) or take over.
+// After a resync from one source ends (or breaks), the sources that waited either turn out to hold
+// the same generation (nothing left to do) or take over.
 void replica_machine::resume_paused_targets(std::size_t vi) {
   local_volume& volume = volumes_[vi];
   for (auto& peer : peers_) {
     auto& pv = peer.volumes[vi];
     if (pv.repl != repl_state::paused_sync_t) continue;
-    const bool same_generation = uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
+    const bool same_generation =
+        uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
     if (volume.disk == disk_state::uptodate && same_generation) {
       // Covered by the resync that just ended, except what the paused source marked meanwhile: that
       // source sends it once it sees this node UpToDate.
@@ -424,7 +411,6 @@ void replica_machine::renegotiate(peer_link& peer, std::size_t vi) {
              "the peer's generation changed during the resync");
   drop_connection(peer, conn_state::teardown, true);
 }
-
 
 // Records that `node` may lack these blocks. A peer I am resyncing is told at once (DRBD
 // P_OUT_OF_SYNC): its resync may already have passed these blocks.
@@ -485,7 +471,8 @@ void replica_machine::settle_diskless_writes(peer_link& writer, std::size_t vi, 
     settled = true;
     if (source == nullptr || mask_has(have, source->node)) continue;
     for (const auto& other : peers_) {
-      if (is_sync_target_state(other.volumes[vi].repl)) volume.bitmaps.at(other.node).clear({block, 1});
+      if (is_sync_target_state(other.volumes[vi].repl))
+        volume.bitmaps.at(other.node).clear({block, 1});
     }
     mark_out_of_sync(vi, source->node, {block, 1});
   }

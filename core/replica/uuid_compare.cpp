@@ -47,8 +47,8 @@ bool is_full_sync(sync_strategy s) {
   return s == sync_strategy::source_set_bitmap || s == sync_strategy::target_set_bitmap;
 }
 bool is_split_brain(sync_strategy s) {
-  return s == sync_strategy::split_brain_auto_recover || s == sync_strategy::split_brain_disconnect ||
-         s == sync_strategy::unrelated_data;
+  return s == sync_strategy::split_brain_auto_recover ||
+         s == sync_strategy::split_brain_disconnect || s == sync_strategy::unrelated_data;
 }
 
 const char* to_string(sync_strategy s) {

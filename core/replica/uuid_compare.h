@@ -1,6 +1,6 @@
-// The generation-UUID comparison that decides, when two nodes connect, whether and in which direction
-// they resync (DRBD's drbd_uuid_compare). Pure and table-driven: every rule has a name that appears in
-// events and logs ("uuid_compare()=<strategy> by rule=<rule>").
+// The generation-UUID comparison that decides, when two nodes connect, whether and in which
+// direction they resync (DRBD's drbd_uuid_compare). Pure and table-driven: every rule has a name
+// that appears in events and logs ("uuid_compare()=<strategy> by rule=<rule>").
 #pragma once
 
 #include <array>
@@ -20,12 +20,12 @@ struct uuid_set {
 
 enum class sync_strategy : std::uint8_t {
   no_sync,
-  source_use_bitmap,   // I am newer; resync what my bitmap toward the peer marks
-  target_use_bitmap,   // the peer is newer; it resyncs what its bitmap toward me marks
-  source_set_bitmap,   // full sync, I am source
-  target_set_bitmap,   // full sync, I am target
-  source_copy_bitmap,  // I am source; my bitmap toward a third node describes the difference
-  target_clear_bitmap, // the peer is source, using its bitmap toward a third node
+  source_use_bitmap,         // I am newer; resync what my bitmap toward the peer marks
+  target_use_bitmap,         // the peer is newer; it resyncs what its bitmap toward me marks
+  source_set_bitmap,         // full sync, I am source
+  target_set_bitmap,         // full sync, I am target
+  source_copy_bitmap,        // I am source; my bitmap toward a third node describes the difference
+  target_clear_bitmap,       // the peer is source, using its bitmap toward a third node
   split_brain_auto_recover,  // diverged from a common generation, bitmaps usable
   split_brain_disconnect,    // diverged from an older common ancestor
   unrelated_data,

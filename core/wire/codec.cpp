@@ -18,17 +18,21 @@ class byte_writer {
       out_.push_back(static_cast<std::byte>((value >> shift) & 0xff));
     }
   }
-  void put_bytes(std::span<const std::byte> bytes) { out_.insert(out_.end(), bytes.begin(), bytes.end()); }
+  void put_bytes(std::span<const std::byte> bytes) {
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+  }
   std::size_t size() const { return out_.size(); }
   void patch_u32(std::size_t at, std::uint32_t value) {
-    for (int i = 0; i < 4; ++i) out_[at + i] = static_cast<std::byte>((value >> (24 - 8 * i)) & 0xff);
+    for (int i = 0; i < 4; ++i)
+      out_[at + i] = static_cast<std::byte>((value >> (24 - 8 * i)) & 0xff);
   }
 
  private:
   std::vector<std::byte>& out_;
 };
 
-// Reads big-endian fields; the first read past the end sets failed() and every later read returns 0.
+// Reads big-endian fields; the first read past the end sets failed() and every later read returns
+// 0.
 class byte_reader {
  public:
   explicit byte_reader(std::span<const std::byte> in) : in_(in) {}
@@ -40,7 +44,8 @@ class byte_reader {
       return 0;
     }
     Int value = 0;
-    for (std::size_t i = 0; i < sizeof(Int); ++i) value = static_cast<Int>((value << 8) | std::to_integer<Int>(in_[pos_ + i]));
+    for (std::size_t i = 0; i < sizeof(Int); ++i)
+      value = static_cast<Int>((value << 8) | std::to_integer<Int>(in_[pos_ + i]));
     pos_ += sizeof(Int);
     return value;
   }
@@ -77,7 +82,9 @@ bool get(byte_reader& r, features& m) {
   return m.sender < kMaxNodes && m.receiver < kMaxNodes && m.protocol_min <= m.protocol_max;
 }
 
-void put(byte_writer& w, const role_state& m) { w.put(static_cast<std::uint8_t>(m.sender_role)); }
+void put(byte_writer& w, const role_state& m) {
+  w.put(static_cast<std::uint8_t>(m.sender_role));
+}
 bool get(byte_reader& r, role_state& m) {
   auto value = role_from(r.get<std::uint8_t>());
   m.sender_role = value.value_or(role::unknown);
@@ -107,7 +114,8 @@ bool get(byte_reader& r, volume_state& m) {
   m.dirty_blocks = r.get<std::uint64_t>();
   m.bitmap_uuid_nodes = r.get<std::uint32_t>();
   for (int node = 0; node < kMaxNodes; ++node) {
-    if (mask_has(m.bitmap_uuid_nodes, static_cast<node_id>(node))) m.bitmap_uuids[node] = r.get<std::uint64_t>();
+    if (mask_has(m.bitmap_uuid_nodes, static_cast<node_id>(node)))
+      m.bitmap_uuids[node] = r.get<std::uint64_t>();
   }
   const auto history_count = r.get<std::uint8_t>();
   if (history_count > kHistoryUuids) return false;
@@ -226,11 +234,16 @@ bool get(byte_reader& r, peer_ack& m) {
 }
 
 void put(byte_writer&, const ping&) {}
-bool get(byte_reader&, ping&) { return true; }
+bool get(byte_reader&, ping&) {
+  return true;
+}
 void put(byte_writer&, const ping_ack&) {}
-bool get(byte_reader&, ping_ack&) { return true; }
+bool get(byte_reader&, ping_ack&) {
+  return true;
+}
 
-// The variant alternative for a wire type number, default-constructed; false if the type is unknown.
+// The variant alternative for a wire type number, default-constructed; false if the type is
+// unknown.
 bool make_empty(std::uint16_t raw_type, message& out) {
   switch (static_cast<msg_type>(raw_type)) {
     case msg_type::features: out = features{}; return true;
@@ -304,21 +317,27 @@ decoded decode(std::span<const std::byte> frame) {
   const auto version = header.get<std::uint16_t>();
   const auto raw_type = header.get<std::uint16_t>();
   const auto body_bytes = header.get<std::uint32_t>();
-  if (header.failed()) return failure(decode_status::truncated, "frame shorter than its 12-byte header");
-  if (magic != kMagic) return failure(decode_status::bad_magic, "frame does not start with the TAND magic");
+  if (header.failed())
+    return failure(decode_status::truncated, "frame shorter than its 12-byte header");
+  if (magic != kMagic)
+    return failure(decode_status::bad_magic, "frame does not start with the TAND magic");
   if (version != kHeaderVersion) {
-    return failure(decode_status::bad_version, "header version " + std::to_string(version) + " unsupported");
+    return failure(decode_status::bad_version,
+                   "header version " + std::to_string(version) + " unsupported");
   }
   if (body_bytes > kMaxBodyBytes) {
-    return failure(decode_status::oversized, "body of " + std::to_string(body_bytes) + " bytes exceeds the limit");
+    return failure(decode_status::oversized,
+                   "body of " + std::to_string(body_bytes) + " bytes exceeds the limit");
   }
   if (frame.size() - kHeaderBytes != body_bytes) {
     return failure(decode_status::truncated, "header announces " + std::to_string(body_bytes) +
-                                                 " body bytes, frame has " + std::to_string(frame.size() - kHeaderBytes));
+                                                 " body bytes, frame has " +
+                                                 std::to_string(frame.size() - kHeaderBytes));
   }
   decoded result;
   if (!make_empty(raw_type, result.msg)) {
-    return failure(decode_status::unknown_type, "message type " + std::to_string(raw_type) + " unknown");
+    return failure(decode_status::unknown_type,
+                   "message type " + std::to_string(raw_type) + " unknown");
   }
   byte_reader body(frame.subspan(kHeaderBytes));
   const bool in_range = std::visit([&](auto& m) { return get(body, m); }, result.msg);
@@ -328,11 +347,13 @@ decoded decode(std::span<const std::byte> frame) {
   const std::uint32_t payload_bytes = payload_of(result.msg).length_bytes;
   result.payload_bytes = body.get_bytes(payload_bytes);
   if (body.failed()) return failure(decode_status::truncated, name + " payload is truncated");
-  if (body.remaining() != 0) return failure(decode_status::trailing_bytes, name + " has trailing bytes");
+  if (body.remaining() != 0)
+    return failure(decode_status::trailing_bytes, name + " has trailing bytes");
   return result;
 }
 
-void encode(const message& msg, std::span<const std::byte> payload_bytes, std::vector<std::byte>& out) {
+void encode(const message& msg, std::span<const std::byte> payload_bytes,
+            std::vector<std::byte>& out) {
   byte_writer w(out);
   const std::size_t start = w.size();
   w.put(kMagic);
@@ -340,7 +361,8 @@ void encode(const message& msg, std::span<const std::byte> payload_bytes, std::v
   w.put(static_cast<std::uint16_t>(type_of(msg)));
   w.put(std::uint32_t{0});  // body length, patched below
   std::visit([&](const auto& m) { put(w, m); }, msg);
-  w.put_bytes(payload_bytes.first(std::min<std::size_t>(payload_bytes.size(), payload_of(msg).length_bytes)));
+  w.put_bytes(payload_bytes.first(
+      std::min<std::size_t>(payload_bytes.size(), payload_of(msg).length_bytes)));
   w.patch_u32(start + 8, static_cast<std::uint32_t>(w.size() - start - kHeaderBytes));
 }
 

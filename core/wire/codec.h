@@ -1,7 +1,8 @@
 // Binary codec of the peer protocol. Frame = 12-byte header (big-endian: u32 magic "TAND",
-// u16 header version, u16 message type, u32 body length) + body. Payload bytes of data messages travel
-// at the end of the body; the core only sees buffer handles, so the driver passes the bytes separately.
-// Decoding never trusts its input: truncated, oversized or garbage frames yield a decode_error.
+// u16 header version, u16 message type, u32 body length) + body. Payload bytes of data messages
+// travel at the end of the body; the core only sees buffer handles, so the driver passes the bytes
+// separately. Decoding never trusts its input: truncated, oversized or garbage frames yield a
+// decode_error.
 #pragma once
 
 #include <cstddef>
@@ -22,8 +23,8 @@ inline constexpr std::uint32_t kMaxBodyBytes = kMaxIoBytes + 64 * 1024;
 
 enum class decode_status : std::uint8_t {
   ok,
-  need_more,       // frame_length only: not enough bytes yet to know or hold the frame
-  truncated,       // a field or the payload runs past the end of the frame
+  need_more,  // frame_length only: not enough bytes yet to know or hold the frame
+  truncated,  // a field or the payload runs past the end of the frame
   bad_magic,
   bad_version,
   unknown_type,
@@ -53,6 +54,7 @@ struct decoded {
 decoded decode(std::span<const std::byte> frame);
 
 // Appends the frame for msg to out. payload_bytes must have payload_of(msg).length_bytes bytes.
-void encode(const message& msg, std::span<const std::byte> payload_bytes, std::vector<std::byte>& out);
+void encode(const message& msg, std::span<const std::byte> payload_bytes,
+            std::vector<std::byte>& out);
 
 }  // namespace tandem::wire

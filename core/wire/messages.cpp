@@ -5,27 +5,90 @@ namespace {
 
 template <typename T>
 constexpr msg_type type_for();
-template <> constexpr msg_type type_for<features>() { return msg_type::features; }
-template <> constexpr msg_type type_for<role_state>() { return msg_type::role_state; }
-template <> constexpr msg_type type_for<volume_state>() { return msg_type::volume_state; }
-template <> constexpr msg_type type_for<current_uuid>() { return msg_type::current_uuid; }
-template <> constexpr msg_type type_for<resync_start>() { return msg_type::resync_start; }
-template <> constexpr msg_type type_for<bitmap_chunk>() { return msg_type::bitmap_chunk; }
-template <> constexpr msg_type type_for<data>() { return msg_type::data; }
-template <> constexpr msg_type type_for<write_ack>() { return msg_type::write_ack; }
-template <> constexpr msg_type type_for<recv_ack>() { return msg_type::recv_ack; }
-template <> constexpr msg_type type_for<neg_ack>() { return msg_type::neg_ack; }
-template <> constexpr msg_type type_for<data_request>() { return msg_type::data_request; }
-template <> constexpr msg_type type_for<data_reply>() { return msg_type::data_reply; }
-template <> constexpr msg_type type_for<neg_dreply>() { return msg_type::neg_dreply; }
-template <> constexpr msg_type type_for<rs_data_request>() { return msg_type::rs_data_request; }
-template <> constexpr msg_type type_for<rs_data_reply>() { return msg_type::rs_data_reply; }
-template <> constexpr msg_type type_for<rs_write_ack>() { return msg_type::rs_write_ack; }
-template <> constexpr msg_type type_for<neg_rs_dreply>() { return msg_type::neg_rs_dreply; }
-template <> constexpr msg_type type_for<out_of_sync>() { return msg_type::out_of_sync; }
-template <> constexpr msg_type type_for<peer_ack>() { return msg_type::peer_ack; }
-template <> constexpr msg_type type_for<ping>() { return msg_type::ping; }
-template <> constexpr msg_type type_for<ping_ack>() { return msg_type::ping_ack; }
+template <>
+constexpr msg_type type_for<features>() {
+  return msg_type::features;
+}
+template <>
+constexpr msg_type type_for<role_state>() {
+  return msg_type::role_state;
+}
+template <>
+constexpr msg_type type_for<volume_state>() {
+  return msg_type::volume_state;
+}
+template <>
+constexpr msg_type type_for<current_uuid>() {
+  return msg_type::current_uuid;
+}
+template <>
+constexpr msg_type type_for<resync_start>() {
+  return msg_type::resync_start;
+}
+template <>
+constexpr msg_type type_for<bitmap_chunk>() {
+  return msg_type::bitmap_chunk;
+}
+template <>
+constexpr msg_type type_for<data>() {
+  return msg_type::data;
+}
+template <>
+constexpr msg_type type_for<write_ack>() {
+  return msg_type::write_ack;
+}
+template <>
+constexpr msg_type type_for<recv_ack>() {
+  return msg_type::recv_ack;
+}
+template <>
+constexpr msg_type type_for<neg_ack>() {
+  return msg_type::neg_ack;
+}
+template <>
+constexpr msg_type type_for<data_request>() {
+  return msg_type::data_request;
+}
+template <>
+constexpr msg_type type_for<data_reply>() {
+  return msg_type::data_reply;
+}
+template <>
+constexpr msg_type type_for<neg_dreply>() {
+  return msg_type::neg_dreply;
+}
+template <>
+constexpr msg_type type_for<rs_data_request>() {
+  return msg_type::rs_data_request;
+}
+template <>
+constexpr msg_type type_for<rs_data_reply>() {
+  return msg_type::rs_data_reply;
+}
+template <>
+constexpr msg_type type_for<rs_write_ack>() {
+  return msg_type::rs_write_ack;
+}
+template <>
+constexpr msg_type type_for<neg_rs_dreply>() {
+  return msg_type::neg_rs_dreply;
+}
+template <>
+constexpr msg_type type_for<out_of_sync>() {
+  return msg_type::out_of_sync;
+}
+template <>
+constexpr msg_type type_for<peer_ack>() {
+  return msg_type::peer_ack;
+}
+template <>
+constexpr msg_type type_for<ping>() {
+  return msg_type::ping;
+}
+template <>
+constexpr msg_type type_for<ping_ack>() {
+  return msg_type::ping_ack;
+}
 
 }  // namespace
 

@@ -17,19 +17,19 @@ inline constexpr std::uint16_t kProtocolMin = 1;
 inline constexpr std::uint16_t kProtocolMax = 1;
 
 enum class msg_type : std::uint16_t {
-  features = 0x01,       // P_CONNECTION_FEATURES
-  role_state = 0x02,     // P_STATE (resource part)
-  volume_state = 0x03,   // P_UUIDS110 + P_SIZES + P_STATE (volume part)
-  current_uuid = 0x04,   // P_CURRENT_UUID
-  resync_start = 0x05,   // P_BECOME_SYNC_TARGET / P_SYNC_UUID
-  bitmap_chunk = 0x06,   // P_BITMAP
-  data = 0x10,           // P_DATA
-  write_ack = 0x11,      // P_WRITE_ACK
-  recv_ack = 0x12,       // P_RECV_ACK
-  neg_ack = 0x13,        // P_NEG_ACK
-  data_request = 0x14,   // P_DATA_REQUEST (read forwarded by a node without usable local data)
-  data_reply = 0x15,     // P_DATA_REPLY
-  neg_dreply = 0x16,     // P_NEG_DREPLY
+  features = 0x01,         // P_CONNECTION_FEATURES
+  role_state = 0x02,       // P_STATE (resource part)
+  volume_state = 0x03,     // P_UUIDS110 + P_SIZES + P_STATE (volume part)
+  current_uuid = 0x04,     // P_CURRENT_UUID
+  resync_start = 0x05,     // P_BECOME_SYNC_TARGET / P_SYNC_UUID
+  bitmap_chunk = 0x06,     // P_BITMAP
+  data = 0x10,             // P_DATA
+  write_ack = 0x11,        // P_WRITE_ACK
+  recv_ack = 0x12,         // P_RECV_ACK
+  neg_ack = 0x13,          // P_NEG_ACK
+  data_request = 0x14,     // P_DATA_REQUEST (read forwarded by a node without usable local data)
+  data_reply = 0x15,       // P_DATA_REPLY
+  neg_dreply = 0x16,       // P_NEG_DREPLY
   rs_data_request = 0x20,  // P_RS_DATA_REQUEST
   rs_data_reply = 0x21,    // P_RS_DATA_REPLY
   rs_write_ack = 0x22,     // P_RS_WRITE_ACK
@@ -65,7 +65,7 @@ struct volume_state {
   std::uint64_t size_sectors = 0;
   generation_uuid current = 0;
   std::uint32_t uuid_flags = 0;
-  std::uint64_t dirty_blocks = 0;  // bits set in the sender's bitmap toward the receiver
+  std::uint64_t dirty_blocks = 0;   // bits set in the sender's bitmap toward the receiver
   node_mask bitmap_uuid_nodes = 0;  // which entries of bitmap_uuids are meaningful
   std::array<generation_uuid, kMaxNodes> bitmap_uuids{};
   std::vector<generation_uuid> history;  // newest first, at most kHistoryUuids

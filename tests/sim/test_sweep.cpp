@@ -41,6 +41,19 @@ TEST_CASE("Primary migrations between in-sync nodes under link faults lose nothi
   CHECK(migrations > 60);
 }
 
+TEST_CASE("sub-block writes under link faults and migrations lose nothing (seeds 1-40)") {
+  tandem::sim::sweep_options options;
+  options.small_writes = true;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    const auto report = tandem::sim::run_sweep(seed, options);
+    CAPTURE(seed);
+    std::string violations;
+    for (const auto& v : report.violations) violations += v + "; ";
+    CAPTURE(violations);
+    CHECK(report.ok());
+  }
+}
+
 TEST_CASE("a sweep run is a pure function of its seed") {
   const auto a = tandem::sim::run_sweep(17);
   const auto b = tandem::sim::run_sweep(17);

@@ -1,5 +1,5 @@
-// Helpers shared by the replica tests: deterministic payloads, and a model of what every acknowledged
-// write left on the volume, to check replicas byte for byte.
+// Helpers shared by the replica tests: deterministic payloads, and a model of what every
+// acknowledged write left on the volume, to check replicas byte for byte.
 #pragma once
 
 #include <doctest/doctest.h>

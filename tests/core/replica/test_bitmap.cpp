@@ -7,8 +7,8 @@ using namespace tandem;
 TEST_CASE("byte ranges map to every 4 KiB block they touch") {
   CHECK(blocks_of_bytes(0, 4096).first == 0);
   CHECK(blocks_of_bytes(0, 4096).count == 1);
-  CHECK(blocks_of_bytes(512, 512).count == 1);       // sub-block write
-  CHECK(blocks_of_bytes(3584, 1024).count == 2);     // straddles a boundary
+  CHECK(blocks_of_bytes(512, 512).count == 1);    // sub-block write
+  CHECK(blocks_of_bytes(3584, 1024).count == 2);  // straddles a boundary
   CHECK(blocks_of_bytes(3584, 1024).first == 0);
   CHECK(blocks_of_bytes(8192, 8192).first == 2);
   CHECK(blocks_of_bytes(8192, 8192).count == 2);

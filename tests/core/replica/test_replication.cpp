@@ -34,9 +34,15 @@ void replicate_and_check(int nodes) {
 
 }  // namespace
 
-TEST_CASE("replication to 2 nodes: every acknowledged byte is on both") { replicate_and_check(2); }
-TEST_CASE("replication to 3 nodes: every acknowledged byte is on all three") { replicate_and_check(3); }
-TEST_CASE("replication to 32 nodes (the DRBD maximum)") { replicate_and_check(32); }
+TEST_CASE("replication to 2 nodes: every acknowledged byte is on both") {
+  replicate_and_check(2);
+}
+TEST_CASE("replication to 3 nodes: every acknowledged byte is on all three") {
+  replicate_and_check(3);
+}
+TEST_CASE("replication to 32 nodes (the DRBD maximum)") {
+  replicate_and_check(32);
+}
 
 TEST_CASE("protocol C: no completion before every peer's write ack") {
   auto c = promoted_cluster(3);

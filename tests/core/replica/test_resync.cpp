@@ -31,7 +31,8 @@ TEST_CASE("disconnect/reconnect resyncs exactly the dirty 4 KiB blocks") {
     CAPTURE(seed);
     auto c = started(3, seed);
     volume_model model(kVolumeBytes);
-    for (int i = 0; i < 20; ++i) write_ok(c, model, 0, i * kBlockBytes, payload(seed * 1000 + i, kBlockBytes));
+    for (int i = 0; i < 20; ++i)
+      write_ok(c, model, 0, i * kBlockBytes, payload(seed * 1000 + i, kBlockBytes));
     c.isolate(2);
     c.run_until_quiet();
     std::set<std::uint64_t> dirty;
@@ -41,11 +42,13 @@ TEST_CASE("disconnect/reconnect resyncs exactly the dirty 4 KiB blocks") {
       // Sub-block writes dirty the whole 4 KiB block they touch; a write across a block boundary
       // dirties both blocks.
       const int shape = static_cast<int>(random.below(3));
-      const std::uint64_t offset = block * kBlockBytes + (shape == 1 ? 1024 : 0) + (shape == 2 ? 3584 : 0);
+      const std::uint64_t offset =
+          block * kBlockBytes + (shape == 1 ? 1024 : 0) + (shape == 2 ? 3584 : 0);
       const std::size_t length = shape == 0 ? kBlockBytes : 1024;
       if (offset + length > kVolumeBytes) continue;
       write_ok(c, model, 0, offset, payload(seed * 7919 + i, length));
-      for (auto b = offset / kBlockBytes; b <= (offset + length - 1) / kBlockBytes; ++b) dirty.insert(b);
+      for (auto b = offset / kBlockBytes; b <= (offset + length - 1) / kBlockBytes; ++b)
+        dirty.insert(b);
     }
     CHECK(peer_device(c.view(0), 2).out_of_sync_blocks == dirty.size());
     CHECK(peer_device(c.view(1), 2).out_of_sync_blocks == dirty.size());
@@ -88,7 +91,8 @@ TEST_CASE("writes during resync are never overwritten by older resync data") {
     volume_model model(kVolumeBytes);
     c.isolate(1);
     c.run_until_quiet();
-    for (int i = 0; i < 64; ++i) write_ok(c, model, 0, i * kBlockBytes, payload(seed * 100 + i, kBlockBytes));
+    for (int i = 0; i < 64; ++i)
+      write_ok(c, model, 0, i * kBlockBytes, payload(seed * 100 + i, kBlockBytes));
     c.rejoin(1);
     c.run_for(1'000'000);  // resync is under way
     CHECK(peer_device(c.view(0), 1).repl == repl_state::sync_source);
@@ -98,7 +102,8 @@ TEST_CASE("writes during resync are never overwritten by older resync data") {
     std::set<std::uint64_t> used;
     for (int i = 0; i < 32; ++i) {
       std::uint64_t block = random.below(64);
-      if (!used.insert(block).second) continue;  // one in-flight write per block keeps the model exact
+      if (!used.insert(block).second)
+        continue;  // one in-flight write per block keeps the model exact
       auto data = payload(seed * 5000 + i, kBlockBytes);
       tags.push_back(c.write(0, 0, block * kBlockBytes, data));
       pending.emplace_back(block * kBlockBytes, std::move(data));

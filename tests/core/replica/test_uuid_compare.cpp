@@ -55,7 +55,8 @@ TEST_CASE("rule equal: same generation, the Primary flag bit is ignored") {
   CHECK(std::string(d.rule) == "equal");
 }
 
-TEST_CASE("rules bitmap-peer / bitmap-self: bitmap-based resync toward the one that kept a bitmap") {
+TEST_CASE(
+    "rules bitmap-peer / bitmap-self: bitmap-based resync toward the one that kept a bitmap") {
   uuid_set behind = with_current(0x1000);
   uuid_set ahead = with_current(0x2000);
   set_bitmap_uuid(ahead, kSelf, 0x1000);  // ahead kept a bitmap toward node 0 since 0x1000

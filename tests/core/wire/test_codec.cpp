@@ -113,19 +113,22 @@ std::vector<sample> all_samples() {
   out.push_back({features{.protocol_min = 1, .protocol_max = 9, .sender = 3, .receiver = 31}, {}});
   out.push_back({role_state{.sender_role = role::primary}, {}});
   out.push_back({sample_volume_state(), {}});
-  out.push_back({current_uuid{.volume = 2, .uuid = 0x4444'0000'0000'0005ull,
+  out.push_back({current_uuid{.volume = 2,
+                              .uuid = 0x4444'0000'0000'0005ull,
                               .previous = 0x3333'0000'0000'0007ull,
                               .weak_nodes = mask_of(1) | mask_of(30)},
                  {}});
-  out.push_back({resync_start{.volume = 5, .source_uuid = 0x1234'5678'9abc'def0ull,
-                              .sync_uuid = 0x0fed'cba9'8765'4321ull, .total_blocks = 1ull << 40},
+  out.push_back({resync_start{.volume = 5,
+                              .source_uuid = 0x1234'5678'9abc'def0ull,
+                              .sync_uuid = 0x0fed'cba9'8765'4321ull,
+                              .total_blocks = 1ull << 40},
                  {}});
-  out.push_back({bitmap_chunk{.volume = 4,
-                              .first_word = 0x1'0000'0000ull,
-                              .last = true,
-                              .words = {0, ~0ull, 0x8000'0000'0000'0001ull,
-                                        0x00ff'00ff'00ff'00ffull}},
-                 {}});
+  out.push_back(
+      {bitmap_chunk{.volume = 4,
+                    .first_word = 0x1'0000'0000ull,
+                    .last = true,
+                    .words = {0, ~0ull, 0x8000'0000'0000'0001ull, 0x00ff'00ff'00ff'00ffull}},
+       {}});
   {
     data m{.volume = 9,
            .sector = 0x0000'00ab'cdef'0000ull,
@@ -146,9 +149,9 @@ std::vector<sample> all_samples() {
   out.push_back({block_ack<rs_write_ack>(9), {}});
   out.push_back({block_ack<neg_rs_dreply>(10), {}});
   out.push_back({block_ack<out_of_sync>(11), {}});
-  out.push_back({peer_ack{.volume = 3, .sector = 4096, .size_bytes = 8192,
-                          .have = mask_of(0) | mask_of(2)},
-                 {}});
+  out.push_back(
+      {peer_ack{.volume = 3, .sector = 4096, .size_bytes = 8192, .have = mask_of(0) | mask_of(2)},
+       {}});
   out.push_back({ping{}, {}});
   out.push_back({ping_ack{}, {}});
   return out;
@@ -183,13 +186,17 @@ struct type_info {
   std::size_t fixed_body;
 };
 const type_info kAllTypes[] = {
-    {msg_type::features, 6},         {msg_type::role_state, 1},   {msg_type::volume_state, 36},
-    {msg_type::current_uuid, 22},    {msg_type::resync_start, 26}, {msg_type::bitmap_chunk, 15},
-    {msg_type::data, 30},            {msg_type::write_ack, 22},    {msg_type::recv_ack, 22},
-    {msg_type::neg_ack, 22},         {msg_type::data_request, 22}, {msg_type::data_reply, 22},
-    {msg_type::neg_dreply, 22},      {msg_type::rs_data_request, 22},
-    {msg_type::rs_data_reply, 22},   {msg_type::rs_write_ack, 22}, {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22}, {msg_type::peer_ack, 18},
-    {msg_type::ping, 0},             {msg_type::ping_ack, 0},
+    {msg_type::features, 6},       {msg_type::role_state, 1},
+    {msg_type::volume_state, 36},  {msg_type::current_uuid, 22},
+    {msg_type::resync_start, 26},  {msg_type::bitmap_chunk, 15},
+    {msg_type::data, 30},          {msg_type::write_ack, 22},
+    {msg_type::recv_ack, 22},      {msg_type::neg_ack, 22},
+    {msg_type::data_request, 22},  {msg_type::data_reply, 22},
+    {msg_type::neg_dreply, 22},    {msg_type::rs_data_request, 22},
+    {msg_type::rs_data_reply, 22}, {msg_type::rs_write_ack, 22},
+    {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22},
+    {msg_type::peer_ack, 18},      {msg_type::ping, 0},
+    {msg_type::ping_ack, 0},
 };
 
 }  // namespace
@@ -201,9 +208,8 @@ TEST_CASE("the samples cover every message type once") {
   for (std::size_t i = 0; i < samples.size(); ++i) {
     CHECK(samples[i].msg.index() == i);
     CHECK(type_of(samples[i].msg) == kAllTypes[i].type);
-    const message empty =
-        std::visit([](const auto& m) { return message{std::decay_t<decltype(m)>{}}; },
-                   samples[i].msg);
+    const message empty = std::visit(
+        [](const auto& m) { return message{std::decay_t<decltype(m)>{}}; }, samples[i].msg);
     CHECK(encode_frame(empty).size() == kHeaderBytes + kAllTypes[i].fixed_body);
   }
 }
@@ -238,18 +244,18 @@ TEST_CASE("fixed body sizes match the documented layout") {
   auto body_of = [&](std::size_t index) {
     return encode_frame(samples[index].msg, samples[index].payload).size() - kHeaderBytes;
   };
-  CHECK(body_of(0) == 6);                          // features
-  CHECK(body_of(1) == 1);                          // role_state
+  CHECK(body_of(0) == 6);                                              // features
+  CHECK(body_of(1) == 1);                                              // role_state
   CHECK(body_of(2) == 2 + 1 + 8 + 8 + 4 + 8 + 4 + 4 * 8 + 1 + 3 * 8);  // volume_state
-  CHECK(body_of(3) == 22);                         // current_uuid
-  CHECK(body_of(4) == 26);                         // resync_start
-  CHECK(body_of(5) == 15 + 4 * 8);                 // bitmap_chunk
-  CHECK(body_of(6) == 30 + 4096 + 17);             // data
-  CHECK(body_of(7) == 22);                         // write_ack
-  CHECK(body_of(11) == 22 + 512);                  // data_reply
-  CHECK(body_of(17) == 22);                        // out_of_sync
-  CHECK(body_of(18) == 18);                        // peer_ack
-  CHECK(body_of(19) == 0);                         // ping
+  CHECK(body_of(3) == 22);                                             // current_uuid
+  CHECK(body_of(4) == 26);                                             // resync_start
+  CHECK(body_of(5) == 15 + 4 * 8);                                     // bitmap_chunk
+  CHECK(body_of(6) == 30 + 4096 + 17);                                 // data
+  CHECK(body_of(7) == 22);                                             // write_ack
+  CHECK(body_of(11) == 22 + 512);                                      // data_reply
+  CHECK(body_of(17) == 22);                                            // out_of_sync
+  CHECK(body_of(18) == 18);                                            // peer_ack
+  CHECK(body_of(19) == 0);                                             // ping
 }
 
 TEST_CASE("round trip at the limits") {
@@ -284,7 +290,11 @@ TEST_CASE("round trip at the limits") {
     CHECK(result.msg == message{m});
   }
   SUBCASE("data with the maximal payload") {
-    data m{.volume = 1, .sector = 0, .block_id = 1, .flags = 0, .replicated_to = 1,
+    data m{.volume = 1,
+           .sector = 0,
+           .block_id = 1,
+           .flags = 0,
+           .replicated_to = 1,
            .payload = {9, kMaxIoBytes}};
     const bytes payload = make_payload(kMaxIoBytes, 3);
     const bytes frame = encode_frame(m, payload);
@@ -498,12 +508,16 @@ TEST_CASE("decode rejects out-of-range field values") {
     check_rejected(bad, decode_status::bad_value);
   }
   SUBCASE("data with a zero payload length") {
-    data m{.volume = 0, .sector = 8, .block_id = 1, .flags = 0, .replicated_to = 0,
-           .payload = {1, 0}};
+    data m{
+        .volume = 0, .sector = 8, .block_id = 1, .flags = 0, .replicated_to = 0, .payload = {1, 0}};
     check_rejected(encode_frame(m), decode_status::bad_value);
   }
   SUBCASE("data with a payload longer than kMaxIoBytes") {
-    data m{.volume = 0, .sector = 8, .block_id = 1, .flags = 0, .replicated_to = 0,
+    data m{.volume = 0,
+           .sector = 8,
+           .block_id = 1,
+           .flags = 0,
+           .replicated_to = 0,
            .payload = {1, kMaxIoBytes + 1}};
     const bytes payload = make_payload(kMaxIoBytes + 1, 0);
     const bytes bad = encode_frame(m, payload);
@@ -528,28 +542,28 @@ TEST_CASE("decode rejects out-of-range field values") {
     CHECK(decode(encode_frame(m)).status == decode_status::ok);
   }
   SUBCASE("features with a node id of 32 or more") {
-    check_rejected(encode_frame(features{.protocol_min = 1, .protocol_max = 1, .sender = 32,
-                                         .receiver = 0}),
-                   decode_status::bad_value);
-    check_rejected(encode_frame(features{.protocol_min = 1, .protocol_max = 1, .sender = 0,
-                                         .receiver = 255}),
-                   decode_status::bad_value);
-    CHECK(decode(encode_frame(features{.protocol_min = 1, .protocol_max = 1, .sender = 31,
-                                       .receiver = 31}))
+    check_rejected(
+        encode_frame(features{.protocol_min = 1, .protocol_max = 1, .sender = 32, .receiver = 0}),
+        decode_status::bad_value);
+    check_rejected(
+        encode_frame(features{.protocol_min = 1, .protocol_max = 1, .sender = 0, .receiver = 255}),
+        decode_status::bad_value);
+    CHECK(decode(encode_frame(
+                     features{.protocol_min = 1, .protocol_max = 1, .sender = 31, .receiver = 31}))
               .status == decode_status::ok);
   }
   SUBCASE("features with protocol_min above protocol_max") {
-    check_rejected(encode_frame(features{.protocol_min = 3, .protocol_max = 2, .sender = 0,
-                                         .receiver = 1}),
-                   decode_status::bad_value);
+    check_rejected(
+        encode_frame(features{.protocol_min = 3, .protocol_max = 2, .sender = 0, .receiver = 1}),
+        decode_status::bad_value);
   }
 }
 
 TEST_CASE("decode_status values have names") {
-  for (auto status : {decode_status::ok, decode_status::need_more, decode_status::truncated,
-                      decode_status::bad_magic, decode_status::bad_version,
-                      decode_status::unknown_type, decode_status::oversized,
-                      decode_status::trailing_bytes, decode_status::bad_value}) {
+  for (auto status :
+       {decode_status::ok, decode_status::need_more, decode_status::truncated,
+        decode_status::bad_magic, decode_status::bad_version, decode_status::unknown_type,
+        decode_status::oversized, decode_status::trailing_bytes, decode_status::bad_value}) {
     CHECK(std::string(to_string(status)) != "?");
   }
 }
