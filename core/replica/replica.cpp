@@ -2,6 +2,7 @@
 // and the ordering of overlapping disk requests.
 #include "core/replica/replica.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "core/replica/replica_machine.h"
@@ -16,6 +17,7 @@ const char* to_string(io_status status) {
     case io_status::no_data: return "no access to UpToDate data";
     case io_status::out_of_range: return "beyond the end of the volume";
     case io_status::invalid: return "invalid request";
+    case io_status::no_quorum: return "no quorum";
   }
   return "?";
 }
@@ -104,7 +106,14 @@ replica_machine::replica_machine(replica_config config, std::vector<local_volume
     peer.diskful = pc.diskful;
     peer.proto = pc.proto;
     peer.volumes.resize(volumes_.size());
+    peer.tiebreaker = pc.tiebreaker;
     peers_.push_back(std::move(peer));
+  }
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    // Nobody is connected yet: quorum only if this node's own vote suffices.
+    volumes_[vi].have_quorum = decide_quorum(count_votes(vi), config_.quorum,
+                                             config_.quorum_minimum_redundancy, false, false)
+                                   .have;
   }
 }
 
@@ -130,6 +139,7 @@ void replica_machine::step(const input& in, std::vector<output>& out) {
         }
       },
       in.kind);
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) update_quorum(vi);
   out_ = nullptr;
 }
 
@@ -164,14 +174,27 @@ void replica_machine::on_client(const client_io& io) {
   if (vi == volumes_.size()) return reject(io_status::out_of_range);
   if (clients_.count(io.tag)) return reject(io_status::invalid);
   const local_volume& volume = volumes_[vi];
-  if (io.op == io_op::read || io.op == io_op::write) {
-    if (io.length_bytes == 0 || io.length_bytes > kMaxIoBytes) return reject(io_status::invalid);
-    if (io.offset_bytes % kSectorBytes != 0 || io.length_bytes % kSectorBytes != 0) {
+  switch (io.op) {
+    case io_op::write:
+      if (role_ != role::primary) return reject(io_status::not_primary);
+      if (io.buffer.empty() || io.buffer.length_bytes < io.length_bytes) {
+        return reject(io_status::invalid);
+      }
+      [[fallthrough]];
+    case io_op::read:
+      if (io.length_bytes == 0 || io.length_bytes > kMaxIoBytes) return reject(io_status::invalid);
+      if (io.offset_bytes % kSectorBytes != 0 || io.length_bytes % kSectorBytes != 0) {
+        return reject(io_status::invalid);
+      }
+      if (io.offset_bytes + io.length_bytes > volume.size_sectors * kSectorBytes) {
+        return reject(io_status::out_of_range);
+      }
+      break;
+    case io_op::flush: break;
+    case io_op::trim:
+    case io_op::write_zeroes:
+      // Replicated discards arrive with the NBD export; until then they are refused, not ignored.
       return reject(io_status::invalid);
-    }
-    if (io.offset_bytes + io.length_bytes > volume.size_sectors * kSectorBytes) {
-      return reject(io_status::out_of_range);
-    }
   }
   client_request request;
   request.tag = io.tag;
@@ -180,35 +203,38 @@ void replica_machine::on_client(const client_io& io) {
   request.offset_bytes = io.offset_bytes;
   request.length_bytes = io.length_bytes;
   request.buffer = io.buffer;
-  switch (io.op) {
-    case io_op::write: {
-      if (role_ != role::primary) return reject(io_status::not_primary);
-      if (io.buffer.empty() || io.buffer.length_bytes < io.length_bytes) {
-        return reject(io_status::invalid);
-      }
-      auto& stored = clients_.emplace(io.tag, request).first->second;
-      return on_client_write(stored);
-    }
-    case io_op::read: {
-      auto& stored = clients_.emplace(io.tag, request).first->second;
-      return on_client_read(stored);
-    }
-    case io_op::flush: {
-      if (volume.disk < disk_state::inconsistent) {
-        // Diskless: acknowledged writes are already on the peers' disks (protocol C).
-        return emit(complete_client{io.tag, io_status::ok, {}});
-      }
-      auto& stored = clients_.emplace(io.tag, request).first->second;
-      stored.local_pending = true;
-      disk_request dr = make_disk_request(disk_purpose::client_flush, vi, io_op::flush, 0, 0, {});
-      dr.client_tag = io.tag;
-      return submit(std::move(dr));
-    }
-    case io_op::trim:
-    case io_op::write_zeroes:
-      // Replicated discards arrive with the NBD export; until then they are refused, not ignored.
-      return reject(io_status::invalid);
+  if (lacks_quorum(vi)) {
+    // DRBD on-no-quorum: fail the I/O, or freeze it until quorum returns.
+    if (config_.on_no_quorum_policy == on_no_quorum::io_error) return reject(io_status::no_quorum);
+    clients_.emplace(io.tag, request).first->second.suspended = true;
+    suspended_.push_back(io.tag);
+    return;
   }
+  start_client_request(clients_.emplace(io.tag, request).first->second);
+}
+
+void replica_machine::start_client_request(client_request& request) {
+  switch (request.op) {
+    case io_op::write: return on_client_write(request);
+    case io_op::read: return on_client_read(request);
+    case io_op::flush: return on_client_flush(request);
+    case io_op::trim:
+    case io_op::write_zeroes: break;  // refused in on_client
+  }
+}
+
+void replica_machine::on_client_flush(client_request& request) {
+  if (volumes_[request.volume_index].disk < disk_state::inconsistent) {
+    // Diskless: acknowledged writes are already on the peers' disks (protocol C).
+    emit(complete_client{request.tag, io_status::ok, {}});
+    clients_.erase(request.tag);  // last use of `request`
+    return;
+  }
+  request.local_pending = true;
+  disk_request dr =
+      make_disk_request(disk_purpose::client_flush, request.volume_index, io_op::flush, 0, 0, {});
+  dr.client_tag = request.tag;
+  submit(std::move(dr));
 }
 
 node_mask replica_machine::replication_targets(std::size_t vi) const {
@@ -345,6 +371,22 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
   if (request.local_pending || request.acks_pending != 0) return;
   // A write succeeds if at least one copy reached stable storage; copies that missed it are in the
   // bitmaps and get resynced.
+  if (request.op == io_op::write && lacks_quorum(request.volume_index)) {
+    update_quorum(request.volume_index);  // the loss that let this write finish may be news
+  }
+  if (request.op == io_op::write && lacks_quorum(request.volume_index)) {
+    // Never acknowledge a write without quorum: fail it, or hold the answer until quorum returns.
+    if (config_.on_no_quorum_policy == on_no_quorum::io_error) {
+      emit(complete_client{tag, io_status::no_quorum, {}});
+      clients_.erase(found);
+      return;
+    }
+    if (!request.suspended) {
+      request.suspended = true;
+      suspended_.push_back(tag);
+    }
+    return;
+  }
   const node_mask have =
       (request.local_ok ? mask_of(config_.self) : 0) | request.acked | request.unacknowledged;
   const bool ok = (have & ~mask_of(config_.self)) != 0 || request.local_ok;
@@ -629,8 +671,15 @@ replica_view replica_machine::view() const {
   replica_view v;
   v.self = config_.self;
   v.local_role = role_;
-  for (const auto& volume : volumes_)
-    v.volumes.push_back({volume.number, volume.disk, volume.uuids.current});
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    const auto& volume = volumes_[vi];
+    const auto suspended = std::count_if(suspended_.begin(), suspended_.end(), [&](auto tag) {
+      auto found = clients_.find(tag);
+      return found != clients_.end() && found->second.volume_index == vi;
+    });
+    v.volumes.push_back({volume.number, volume.disk, volume.uuids.current, volume.have_quorum,
+                         static_cast<std::size_t>(suspended)});
+  }
   for (const auto& peer : peers_) {
     connection_view c;
     c.peer = peer.node;

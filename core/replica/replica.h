@@ -40,6 +40,7 @@
 #include "core/base/ids.h"
 #include "core/base/states.h"
 #include "core/replica/bitmap.h"
+#include "core/replica/quorum.h"
 #include "core/replica/uuid_compare.h"
 #include "core/wire/messages.h"
 
@@ -56,6 +57,7 @@ struct peer_config {
   node_id node = 0;
   bool diskful = true;  // false: an intentionally diskless client (no bitmap slot toward it)
   protocol proto = protocol::c;
+  bool tiebreaker = true;  // a diskless peer's vote breaks even quorum splits (peer-tiebreaker)
 };
 
 struct replica_config {
@@ -64,6 +66,9 @@ struct replica_config {
   std::vector<peer_config> peers;
   std::vector<volume_config> volumes;
   bool allow_two_primaries = false;
+  quorum_setting quorum;  // off by default, as in DRBD
+  quorum_setting quorum_minimum_redundancy;
+  on_no_quorum on_no_quorum_policy = on_no_quorum::suspend_io;
   std::uint64_t uuid_seed = 1;  // seeds the generator of new generation UUIDs
 };
 
@@ -86,6 +91,7 @@ enum class io_status : std::uint8_t {
   no_data,       // no access to UpToDate data (local or via a connected peer)
   out_of_range,  // beyond the end of the volume, or bad volume number
   invalid,       // malformed request (zero length, too large)
+  no_quorum,     // quorum is enabled and this node has none (on-no-quorum io-error)
 };
 const char* to_string(io_status status);
 
@@ -238,6 +244,8 @@ struct volume_view {
   volume_nr number = 0;
   disk_state disk = disk_state::diskless;
   generation_uuid current = 0;
+  bool quorum = true;
+  std::size_t suspended_requests = 0;  // client requests frozen by on-no-quorum suspend-io
 };
 
 struct replica_view {

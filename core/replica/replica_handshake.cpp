@@ -249,6 +249,7 @@ wire::volume_state replica_machine::make_volume_state(const local_volume& volume
   auto bitmap = volume.bitmaps.find(peer.node);
   s.dirty_blocks = bitmap == volume.bitmaps.end() ? 0 : bitmap->second.count();
   if (volume.disk == disk_state::inconsistent) s.uuid_flags |= wire::kUuidFlagInconsistent;
+  if (config_.quorum.enabled() && volume.have_quorum) s.uuid_flags |= wire::kUuidFlagQuorate;
   return s;
 }
 
@@ -532,6 +533,11 @@ void replica_machine::on_admin(const admin& cmd) {
             return refuse("node " + std::to_string(peer.node) +
                           " is Primary and allow-two-primaries is off");
           }
+        }
+      }
+      for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+        if (lacks_quorum(vi)) {
+          return refuse("volume " + std::to_string(volumes_[vi].number) + ": no quorum");
         }
       }
       for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {

@@ -29,6 +29,7 @@ struct local_volume {
   // active source. A non-Primary source may not have those writes yet, so these blocks are fetched
   // from their writer, never from the source (DRBD orders this with dagtags).
   std::map<std::uint64_t, node_id> fetch_from_writer;
+  bool have_quorum = true;
 };
 
 struct peer_volume {
@@ -64,6 +65,7 @@ struct peer_link {
   node_id node = 0;
   bool diskful = true;
   protocol proto = protocol::c;
+  bool tiebreaker = true;
   conn_state conn = conn_state::connecting;
   role peer_role = role::unknown;
   std::uint64_t epoch = 0;  // incremented per connection; stale completions are dropped
@@ -116,6 +118,7 @@ struct client_request {
   node_mask replicated_to = 0;   // nodes the write was sent to (plus self with a disk)
   node_mask unacknowledged = 0;  // protocol A peers: counted as holding the write
   node_mask read_tried = 0;      // peers already asked for a forwarded read
+  bool suspended = false;        // frozen by on-no-quorum suspend-io (before or after the disk)
 };
 
 class replica_machine {
@@ -130,6 +133,8 @@ class replica_machine {
  private:
   // replica.cpp — client I/O and the disk.
   void on_client(const client_io& io);
+  void start_client_request(client_request& request);
+  void on_client_flush(client_request& request);
   void on_client_write(client_request& request);
   void dispatch_client_write(client_request& request);
   bool write_blocked_by_resync_read(const client_request& request,
@@ -208,6 +213,12 @@ class replica_machine {
   peer_link* active_source(std::size_t volume_index);
   void fetch_blocks_from_writers(std::size_t volume_index, const peer_link& source);
 
+  // replica_quorum.cpp — quorum and its effects on I/O.
+  quorum_votes count_votes(std::size_t volume_index) const;
+  void update_quorum(std::size_t volume_index);
+  bool lacks_quorum(std::size_t volume_index) const;
+  void resume_suspended(std::size_t volume_index);
+
   // helpers
   peer_link* find_peer(node_id node);
   std::size_t volume_index_of(volume_nr number) const;  // volumes_.size() if unknown
@@ -227,6 +238,7 @@ class replica_machine {
   std::map<std::uint64_t, disk_request> in_flight_;  // submitted to the driver
   std::deque<disk_request> deferred_;                // waiting for an overlapping request
   std::deque<std::uint64_t> waiting_writes_;         // client writes waiting for a resync read
+  std::deque<std::uint64_t> suspended_;  // client requests frozen until quorum returns
   std::vector<output>* out_ = nullptr;
 };
 

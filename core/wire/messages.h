@@ -56,6 +56,7 @@ struct role_state {
 // uuid_flags bits (DRBD P_UUIDS110 uuid_flags, subset).
 inline constexpr std::uint32_t kUuidFlagCrashedPrimary = 1u << 1;
 inline constexpr std::uint32_t kUuidFlagInconsistent = 1u << 2;
+inline constexpr std::uint32_t kUuidFlagQuorate = 1u << 13;  // the sender has quorum (P_STATE quorum)
 
 inline constexpr std::size_t kHistoryUuids = 32;
 
