@@ -28,6 +28,9 @@ replica_config config_for(const cluster_options& options, node_id self) {
   config.self_diskful = !mask_has(options.diskless_nodes, self);
   config.uuid_seed = options.seed;
   config.allow_two_primaries = options.allow_two_primaries;
+  config.quorum = options.quorum;
+  config.quorum_minimum_redundancy = options.quorum_minimum_redundancy;
+  config.on_no_quorum_policy = options.on_no_quorum_policy;
   for (int v = 0; v < options.volumes; ++v) {
     config.volumes.push_back({static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes});
   }

@@ -25,6 +25,9 @@ struct cluster_options {
   std::uint64_t volume_size_bytes = 4 << 20;
   protocol proto = protocol::c;
   bool allow_two_primaries = false;
+  quorum_setting quorum;
+  quorum_setting quorum_minimum_redundancy;
+  on_no_quorum on_no_quorum_policy = on_no_quorum::suspend_io;
   std::uint64_t seed = 1;
   // Day 0: every diskful node starts UpToDate on one shared generation (like `new-current-uuid
   // --clear-bitmap` after create-md), so no initial full sync is needed.

@@ -367,13 +367,15 @@ bool replica_machine::forward_read(client_request& request) {
 void replica_machine::maybe_complete(std::uint64_t tag) {
   auto found = clients_.find(tag);
   if (found == clients_.end()) return;
-  client_request& request = found->second;
-  if (request.local_pending || request.acks_pending != 0) return;
-  // A write succeeds if at least one copy reached stable storage; copies that missed it are in the
-  // bitmaps and get resynced.
-  if (request.op == io_op::write && lacks_quorum(request.volume_index)) {
-    update_quorum(request.volume_index);  // the loss that let this write finish may be news
+  if (found->second.local_pending || found->second.acks_pending != 0) return;
+  if (found->second.op == io_op::write) {
+    // The peer loss that let this write finish may have taken the quorum with it. Updating it can
+    // resume suspended requests (this one among them), so look the request up again afterwards.
+    update_quorum(found->second.volume_index);
+    found = clients_.find(tag);
+    if (found == clients_.end()) return;
   }
+  client_request& request = found->second;
   if (request.op == io_op::write && lacks_quorum(request.volume_index)) {
     // Never acknowledge a write without quorum: fail it, or hold the answer until quorum returns.
     if (config_.on_no_quorum_policy == on_no_quorum::io_error) {
@@ -387,6 +389,8 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
     }
     return;
   }
+  // A write succeeds if at least one copy reached stable storage; copies that missed it are in the
+  // bitmaps and get resynced.
   const node_mask have =
       (request.local_ok ? mask_of(config_.self) : 0) | request.acked | request.unacknowledged;
   const bool ok = (have & ~mask_of(config_.self)) != 0 || request.local_ok;
