@@ -13,7 +13,7 @@ void usage(std::FILE* out) {
       out,
       "usage: tandem-sim demo [--seed N]\n"
       "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations] [--diskless-client]\n"
-      "                        [--small-writes] [--verbose]\n"
+      "                        [--small-writes] [--quorum] [--verbose]\n"
       "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
       "  sweep  random link cuts, heals and migrations under writes; checks every\n"
       "         acknowledged write on every replica (seeds N .. N+COUNT-1)\n");
@@ -40,8 +40,10 @@ int run_sweeps(std::uint64_t first_seed, std::uint64_t count,
     for (const auto& v : report.violations) std::printf("  violation: %s\n", v.c_str());
     if (!report.ok()) {
       ++failed;
-      std::printf("  replay: tandem-sim sweep --seed %llu --verbose\n",
-                  static_cast<unsigned long long>(seed));
+      std::printf("  replay: tandem-sim sweep --seed %llu%s%s%s%s --verbose\n",
+                  static_cast<unsigned long long>(seed), options.migrations ? "" : " --no-migrations",
+                  options.diskless_client ? " --diskless-client" : "",
+                  options.small_writes ? " --small-writes" : "", options.quorum ? " --quorum" : "");
     }
   }
   std::printf("%llu passed, %d failed\n", static_cast<unsigned long long>(count - failed), failed);
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
   bool migrations = true;
   bool diskless = false;
   bool small_writes = false;
+  bool quorum = false;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if ((arg == "--seed" || arg == "--seeds") && i + 1 < argc) {
@@ -81,6 +84,8 @@ int main(int argc, char** argv) {
       diskless = true;
     } else if (arg == "--small-writes") {
       small_writes = true;
+    } else if (arg == "--quorum") {
+      quorum = true;
     } else {
       std::fprintf(stderr, "tandem-sim: unknown argument '%s'\n", arg.c_str());
       usage(stderr);
@@ -94,6 +99,7 @@ int main(int argc, char** argv) {
     options.migrations = migrations;
     options.diskless_client = diskless;
     options.small_writes = small_writes;
+    options.quorum = quorum;
     return run_sweeps(seed, seeds, options);
   }
   if (command == "--help" || command == "help") {

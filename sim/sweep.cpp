@@ -59,6 +59,10 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
   cluster_options co;
   co.nodes = options.nodes + (options.diskless_client ? 1 : 0);
   if (options.diskless_client) co.diskless_nodes = mask_of(static_cast<node_id>(options.nodes));
+  if (options.quorum) {
+    co.quorum = {quorum_setting::kind::majority, 0};
+    co.on_no_quorum_policy = on_no_quorum::io_error;
+  }
   co.volume_size_bytes = options.volume_size_bytes;
   co.seed = seed;
   cluster c(co);
@@ -85,14 +89,19 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
       const std::uint64_t block = it->second.offset_bytes / kBlockBytes;
       if (r.status != io_status::ok) {
         // A Primary with its own disk never fails a write here (simulated disks do not fail in a
-        // sweep); a diskless one fails writes when it reaches no disk, as DRBD does.
-        if (c.view(primary_of_write).volumes[0].disk != disk_state::diskless) {
+        // sweep); a diskless one fails writes when it reaches no disk, as DRBD does, and any
+        // Primary fails them without quorum.
+        const bool allowed = c.view(primary_of_write).volumes[0].disk == disk_state::diskless ||
+                             r.status == io_status::no_quorum;
+        if (!allowed) {
           report.violations.push_back("write tag " + std::to_string(it->first) +
                                       " failed: " + to_string(r.status));
         }
         undefined_blocks.insert(block);
       } else {
-        undefined_blocks.erase(block);
+        // Only a whole-block write defines a block again: a partial one leaves the sectors a
+        // failed write may have changed as they are.
+        if (it->second.data.size() == kBlockBytes) undefined_blocks.erase(block);
         ++report.writes_acknowledged;
         std::copy(it->second.data.begin(), it->second.data.end(),
                   model.begin() + static_cast<std::ptrdiff_t>(it->second.offset_bytes));
@@ -199,6 +208,9 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
                                   std::to_string(first_wrong * kBlockBytes));
     }
     report.resync_bytes += c.resync_bytes_received(node);
+  }
+  if (options.quorum && !c.events_named("split-brain").empty()) {
+    report.violations.push_back("split brain with quorum enabled");
   }
   report.events_executed = c.now_ns();
   report.trace_hash = fnv(c.log());

@@ -420,6 +420,11 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
   if (!in_range || volumes_[vi].disk < disk_state::inconsistent) {
     return send(peer, wire::neg_ack{ack});
   }
+  if (lacks_quorum(vi)) {
+    // A writer may believe it has quorum on a stale report (a diskless Primary borrows it): this
+    // node refuses the write, so no write completes on the strength of a partition without quorum.
+    return send(peer, wire::neg_ack{ack});
+  }
   local_volume& volume = volumes_[vi];
   const block_range blocks = blocks_of_sectors(msg.sector, msg.payload.length_bytes);
   // Mirror DRBD's P_PEER_ACK bookkeeping: nodes the writer did not reach miss this write.

@@ -128,7 +128,10 @@ void replica_machine::on_peer_lost(peer_link& peer) {
       continue_resync(vi);
     }
   }
-  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) resume_paused_targets(vi);
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    resume_paused_targets(vi);
+    continue_resync(vi);  // blocks requested from the lost peer may now be asked of the source
+  }
 }
 
 void replica_machine::drop_connection(peer_link& peer, conn_state reason, bool reconnect) {

@@ -57,6 +57,15 @@ TEST_CASE("sub-block writes under link faults and migrations lose nothing (seeds
   CHECK(totals.acknowledged > 3000);
 }
 
+TEST_CASE("with quorum no write is acknowledged by a minority and there is no split brain (1-40)") {
+  tandem::sim::sweep_options options;
+  options.quorum = true;
+  options.small_writes = true;
+  const auto totals = check_seeds(1, 40, options);
+  CHECK(totals.acknowledged > 2000);
+  CHECK(totals.migrations > 20);
+}
+
 TEST_CASE("a sweep run is a pure function of its seed") {
   const auto a = tandem::sim::run_sweep(17);
   const auto b = tandem::sim::run_sweep(17);
