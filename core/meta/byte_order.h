@@ -9,7 +9,7 @@
 #include <span>
 #include <type_traits>
 
-namespace tandem::meta::bytes {
+namespace tandem::meta::endian {
 
 template <typename Int>
 void put_be(std::span<std::byte> out, std::size_t offset, Int value) {
@@ -56,4 +56,4 @@ inline std::int32_t get_be_s32(std::span<const std::byte> in, std::size_t offset
   return static_cast<std::int32_t>(get_be<std::uint32_t>(in, offset));
 }
 
-}  // namespace tandem::meta::bytes
+}  // namespace tandem::meta::endian

@@ -17,7 +17,7 @@ struct error {
 template <typename T>
 class result {
  public:
-  result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose
+  result(T value) : value_(std::move(value)) {}                  // NOLINT: implicit on purpose
   result(error failure) : error_(std::move(failure.message)) {}  // NOLINT
 
   bool ok() const { return value_.has_value(); }
