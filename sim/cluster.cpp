@@ -31,6 +31,7 @@ replica_config config_for(const cluster_options& options, node_id self) {
   config.quorum = options.quorum;
   config.quorum_minimum_redundancy = options.quorum_minimum_redundancy;
   config.on_no_quorum_policy = options.on_no_quorum_policy;
+  config.split_brain = options.split_brain;
   for (int v = 0; v < options.volumes; ++v) {
     config.volumes.push_back({static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes});
   }

@@ -28,6 +28,7 @@ struct cluster_options {
   quorum_setting quorum;
   quorum_setting quorum_minimum_redundancy;
   on_no_quorum on_no_quorum_policy = on_no_quorum::suspend_io;
+  split_brain_policy split_brain;
   std::uint64_t seed = 1;
   // Day 0: every diskful node starts UpToDate on one shared generation (like `new-current-uuid
   // --clear-bitmap` after create-md), so no initial full sync is needed.

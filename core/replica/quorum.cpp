@@ -52,8 +52,7 @@ quorum_decision decide_quorum(const quorum_votes& votes, quorum_setting quorum,
   const int reachable = votes.up_to_date + votes.present;
   // Last man standing: when every absent node is known to be Outdated, none of them can form a
   // partition that writes, so they do not vote.
-  decision.voters = votes.unknown == 0 ? reachable
-                                       : reachable + votes.unknown + votes.outdated;
+  decision.voters = votes.unknown == 0 ? reachable : reachable + votes.unknown + votes.outdated;
   decision.needed = threshold(quorum, decision.voters);
   const int redundancy_needed = threshold(minimum_redundancy, decision.voters);
   const bool redundant = votes.up_to_date >= redundancy_needed;
@@ -66,7 +65,8 @@ quorum_decision decide_quorum(const quorum_votes& votes, quorum_setting quorum,
   // diskless tie-breakers, and only keeps a quorum it had.
   const int tiebreakers = votes.diskless + votes.missing_diskless;
   const bool even_split = reachable == decision.needed - 1 && decision.voters % 2 == 0;
-  if (even_split && redundant && had_quorum && tiebreakers > 0 && votes.diskless * 2 > tiebreakers) {
+  if (even_split && redundant && had_quorum && tiebreakers > 0 &&
+      votes.diskless * 2 > tiebreakers) {
     decision.have = true;
     decision.reason = "tie-breaker";
     return decision;

@@ -218,6 +218,7 @@ void replica_machine::on_features(peer_link& peer, const wire::features& msg) {
     return drop_connection(peer, conn_state::protocol_error, versions_overlap);
   }
   peer.features_received = true;
+  peer.sent_role = role_;
   send(peer, wire::role_state{role_});
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     auto& pv = peer.volumes[vi];
@@ -373,9 +374,24 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
                  "; self " + describe_uuids(mine, peer.node) + "; peer " +
                  describe_uuids(theirs, config_.self));
   if (is_split_brain(d.strategy)) {
-    emit_event("split-brain", peer.node, volumes_[vi].number, 0,
-               std::string(to_string(d.strategy)) + ": automatic recovery is not enabled");
-    return drop_connection(peer, conn_state::disconnecting, false);
+    emit_event("split-brain", peer.node, volumes_[vi].number, 0, to_string(d.strategy));
+    d = recover_split_brain(peer, vi, d);
+    if (is_split_brain(d.strategy)) {
+      emit_event("split-brain-unresolved", peer.node, volumes_[vi].number, 0, d.rule);
+      return drop_connection(peer, conn_state::disconnecting, false);
+    }
+    emit_event("split-brain-resolved", peer.node, volumes_[vi].number, 0,
+               std::string(to_string(d.strategy)) + " by " + d.rule);
+  }
+  if (is_target(d.strategy) && peer.sent_role == role::primary &&
+      mine.disk == disk_state::uptodate) {
+    // rr-conflict: this Primary's data would be overwritten under its application.
+    const rr_conflict policy = config_.split_brain.on_rr_conflict;
+    if (policy != rr_conflict::violently) {
+      emit_event("rr-conflict", peer.node, volumes_[vi].number, 0,
+                 "a Primary with UpToDate data would become sync target");
+      return drop_connection(peer, conn_state::disconnecting, policy == rr_conflict::retry_connect);
+    }
   }
   if (is_source(d.strategy)) return start_resync_as_source(peer, vi, d);
   if (is_target(d.strategy)) {
@@ -397,6 +413,57 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   } else if (uuid_value(volume.uuids.current) != uuid_value(mine.current)) {
     send(peer, wire::current_uuid{volume.number, volume.uuids.current, mine.current, 0});
   }
+}
+
+// Split brain found by the UUID comparison: quorum decides first (the side that has it wins), then
+// DRBD's after-sb policies. Returns the decision unchanged when nothing may recover it.
+sync_decision replica_machine::recover_split_brain(const peer_link& peer, std::size_t vi,
+                                                   sync_decision d) {
+  const auto& pv = peer.volumes[vi];
+  const wire::volume_state& mine = pv.sent_snapshot;
+  const wire::volume_state& theirs = pv.peer_state;
+  const bool bitmaps_usable = d.strategy == sync_strategy::split_brain_auto_recover;
+  const bool allowed = bitmaps_usable || (d.strategy == sync_strategy::split_brain_disconnect &&
+                                          config_.split_brain.always_asbp);
+  if (!allowed) {
+    d.rule = "no automatic recovery for this divergence";
+    return d;
+  }
+  auto as_source = [&](const char* rule) {
+    return sync_decision{
+        bitmaps_usable ? sync_strategy::source_use_bitmap : sync_strategy::source_set_bitmap, rule};
+  };
+  auto as_target = [&](const char* rule) {
+    return sync_decision{
+        bitmaps_usable ? sync_strategy::target_use_bitmap : sync_strategy::target_set_bitmap, rule};
+  };
+  if (config_.quorum.enabled()) {
+    const bool mine_quorate = (mine.uuid_flags & wire::kUuidFlagQuorate) != 0;
+    const bool theirs_quorate = (theirs.uuid_flags & wire::kUuidFlagQuorate) != 0;
+    if (mine_quorate != theirs_quorate) {
+      return mine_quorate ? as_source("quorum") : as_target("quorum");
+    }
+  }
+  const split_brain_side self{peer.sent_role == role::primary,
+                              (mine.current & kUuidPrimaryFlag) != 0, mine.dirty_blocks};
+  const split_brain_side other{peer.peer_role == role::primary,
+                               (theirs.current & kUuidPrimaryFlag) != 0, theirs.dirty_blocks};
+  // The connection's tie-breaker: true on exactly one of the two nodes.
+  const bool resolves_conflicts = config_.self < peer.node;
+  const split_brain_resolution r =
+      resolve_split_brain(config_.split_brain, self, other, resolves_conflicts);
+  if (r.demote_self && role_ == role::primary) {
+    emit_event("pri-lost-after-sb", peer.node, volumes_[vi].number, 0,
+               "demoting the losing Primary");
+    set_role(role::secondary);
+  }
+  switch (r.outcome) {
+    case split_brain_outcome::discard_peer: return as_source(r.rule);
+    case split_brain_outcome::discard_local: return as_target(r.rule);
+    case split_brain_outcome::disconnect: break;
+  }
+  d.rule = r.rule;
+  return d;
 }
 
 // ------------------------------------------------------------------------------ generation UUIDs

@@ -68,7 +68,8 @@ struct peer_link {
   bool tiebreaker = true;
   conn_state conn = conn_state::connecting;
   role peer_role = role::unknown;
-  std::uint64_t epoch = 0;  // incremented per connection; stale completions are dropped
+  role sent_role = role::secondary;  // the role this node described in its handshake
+  std::uint64_t epoch = 0;           // incremented per connection; stale completions are dropped
   bool features_sent = false;
   bool features_received = false;
   bool role_received = false;
@@ -172,6 +173,8 @@ class replica_machine {
   void on_current_uuid(peer_link& peer, const wire::current_uuid& msg);
   void maybe_finish_handshake(peer_link& peer);
   void decide_sync(peer_link& peer, std::size_t volume_index);
+  sync_decision recover_split_brain(const peer_link& peer, std::size_t volume_index,
+                                    sync_decision decision);
   void drop_connection(peer_link& peer, conn_state reason, bool reconnect);
   wire::volume_state make_volume_state(const local_volume& volume, const peer_link& peer) const;
   void broadcast_volume_state(std::size_t volume_index);
@@ -238,7 +241,7 @@ class replica_machine {
   std::map<std::uint64_t, disk_request> in_flight_;  // submitted to the driver
   std::deque<disk_request> deferred_;                // waiting for an overlapping request
   std::deque<std::uint64_t> waiting_writes_;         // client writes waiting for a resync read
-  std::deque<std::uint64_t> suspended_;  // client requests frozen until quorum returns
+  std::deque<std::uint64_t> suspended_;              // client requests frozen until quorum returns
   std::vector<output>* out_ = nullptr;
 };
 

@@ -1,5 +1,5 @@
-// Quorum (DRBD 9 resource option `quorum`): counting votes from the states this node knows, and what
-// losing and regaining quorum does to client I/O.
+// Quorum (DRBD 9 resource option `quorum`): counting votes from the states this node knows, and
+// what losing and regaining quorum does to client I/O.
 #include <algorithm>
 
 #include "core/replica/replica_machine.h"
