@@ -428,6 +428,17 @@ std::uint64_t cluster::resync_bytes_received(node_id node) const {
   return total;
 }
 
+std::uint64_t cluster::trace_hash() const {
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (const auto& line : log_) {
+    for (char ch : line) {
+      hash ^= static_cast<unsigned char>(ch);
+      hash *= 0x100000001b3ull;
+    }
+  }
+  return hash;
+}
+
 std::vector<std::string> cluster::events_named(const std::string& name) const {
   std::vector<std::string> lines;
   for (const auto& line : log_) {

@@ -86,6 +86,7 @@ class cluster {
   // bound.
   bool run_until_quiet(std::uint64_t max_events = 10'000'000);
   std::uint64_t now_ns() const { return events_.now_ns(); }
+  std::uint64_t events_executed() const { return events_.executed(); }
 
   // ---- observing
   replica_view view(node_id node) const { return nodes_.at(node).replica.view(); }
@@ -95,6 +96,7 @@ class cluster {
   std::uint64_t resync_bytes_received(node_id node) const;
   // Every state change and event, one line each, with the virtual time: the run's story.
   const std::vector<std::string>& log() const { return log_; }
+  std::uint64_t trace_hash() const;  // FNV-1a over the log: equal runs give equal hashes
   std::vector<std::string> events_named(const std::string& name) const;
   prng& workload_random() { return workload_random_; }
   int node_count() const { return options_.nodes; }

@@ -589,7 +589,8 @@ void replica_machine::on_disk_done(const disk_done& done) {
   const bool peer_current = peer && peer->epoch == request.peer_epoch && handshake_done(*peer);
   const volume_nr volume_number = volumes_[request.volume_index].number;
   wire::block_ack_fields ack{volume_number, request.sector, request.block_id, request.length_bytes};
-  if (!done.ok && request.purpose != disk_purpose::client_read &&
+  const bool attached = volumes_[request.volume_index].disk >= disk_state::inconsistent;
+  if (!done.ok && attached && request.purpose != disk_purpose::client_read &&
       request.purpose != disk_purpose::serve_read && request.purpose != disk_purpose::resync_read) {
     // A failed write leaves the local data unusable (DRBD on-io-error detach).
     emit_event("io-error", config_.self, volume_number, request.blocks.count, "local write failed");

@@ -1,0 +1,74 @@
+// Scenario files (scenarios/*.toml): a cluster, a timeline of operator actions and faults, and the
+// expected outcome. Loading validates everything and names the file, line and key of any mistake.
+// docs/scenarios.md documents the format.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/cluster.h"
+
+namespace tandem::sim {
+
+struct scenario_action {
+  int line = 0;
+  std::uint64_t at_ms = 0;
+  std::string action;  // promote, promote-force, demote, write, read, cut, heal, isolate, rejoin,
+                       // disk-fail, disconnect, connect, hold, release, settle
+  node_id node = 0;
+  node_id peer = 0;
+  int count = 1;
+  std::string size = "4k";  // write: 4k, 512, mixed
+  std::string message;      // hold: a wire message name, e.g. write_ack
+  bool refused = false;     // promote/demote: the command must be refused
+  bool may_fail = false;    // write: failures (no quorum, no data) are allowed
+};
+
+struct scenario_expectation {
+  int line = 0;
+  std::string kind;  // disk, role, connection, replication, quorum, event, resync, identical
+  node_id node = 0;
+  node_id peer = 0;
+  bool any_node = true;  // event: count over every node
+  std::string state;     // disk / role / connection / replication state name, quorum yes/no
+  std::string name;      // event name
+  std::optional<std::int64_t> exactly;
+  std::optional<std::int64_t> at_least;
+  std::optional<std::int64_t> at_most;
+  std::vector<node_id> nodes;  // identical
+};
+
+struct scenario {
+  std::string path;
+  std::string name;
+  std::string proves;
+  std::uint64_t seed = 1;
+  cluster_options cluster;
+  std::vector<scenario_action> timeline;
+  std::vector<scenario_expectation> expectations;
+};
+
+struct scenario_load {
+  std::optional<scenario> value;
+  std::string error;  // "<file>:<line>: <what is wrong>"
+};
+
+scenario_load parse_scenario(std::string_view text, const std::string& path);
+scenario_load load_scenario(const std::string& path);
+
+struct scenario_report {
+  std::vector<std::string> failures;  // broken invariants and unmet expectations
+  std::uint64_t writes_acknowledged = 0;
+  std::uint64_t events_executed = 0;
+  std::uint64_t simulated_ns = 0;
+  std::uint64_t trace_hash = 0;
+  std::vector<std::string> log;
+  bool ok() const { return failures.empty(); }
+};
+
+scenario_report run_scenario(const scenario& s, std::uint64_t seed);
+
+}  // namespace tandem::sim

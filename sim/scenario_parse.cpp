@@ -1,0 +1,305 @@
+// Loading scenario files with toml++. Every key is checked: unknown keys, wrong types and values
+// out of range are errors naming the file, line and key.
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "sim/scenario.h"
+
+namespace tandem::sim {
+namespace {
+
+struct load_error {
+  std::string message;
+};
+
+int line_of(const toml::node& node) {
+  return static_cast<int>(node.source().begin.line);
+}
+
+// Reads the keys of one table, remembering which were used so the rest can be reported.
+class table_reader {
+ public:
+  table_reader(const toml::table& table, std::string path, std::string where)
+      : table_(table), path_(std::move(path)), where_(std::move(where)) {}
+
+  [[noreturn]] void fail(const toml::node& node, const std::string& what) const {
+    throw load_error{path_ + ":" + std::to_string(line_of(node)) + ": " + where_ + what};
+  }
+  [[noreturn]] void fail_here(const std::string& what) const { fail(table_, what); }
+
+  const toml::node* get(const std::string& key) {
+    used_.insert(key);
+    return table_.get(key);
+  }
+
+  template <typename T>
+  std::optional<T> value(const std::string& key) {
+    const toml::node* node = get(key);
+    if (!node) return std::nullopt;
+    auto v = node->value<T>();
+    if (!v) fail(*node, "'" + key + "' has the wrong type");
+    return v;
+  }
+
+  template <typename T>
+  T required(const std::string& key) {
+    auto v = value<T>(key);
+    if (!v) fail_here("missing required key '" + key + "'");
+    return *v;
+  }
+
+  std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t low,
+                       std::int64_t high) {
+    const toml::node* node = table_.get(key);
+    const std::int64_t v = value<std::int64_t>(key).value_or(fallback);
+    if (v < low || v > high) {
+      fail(node ? *node : static_cast<const toml::node&>(table_),
+           "'" + key + "' = " + std::to_string(v) + " is outside " + std::to_string(low) + ".." +
+               std::to_string(high));
+    }
+    return v;
+  }
+
+  node_id node(const std::string& key, int nodes) {
+    return static_cast<node_id>(integer(key, 0, 0, nodes - 1));
+  }
+
+  // An enumerated string value; `parse` returns nullopt for values it does not know.
+  template <typename Parse>
+  auto choice(const std::string& key, Parse parse, const char* allowed)
+      -> std::optional<std::decay_t<decltype(*parse(std::string_view{}))>> {
+    auto text = value<std::string>(key);
+    if (!text) return std::nullopt;
+    auto parsed = parse(*text);
+    if (!parsed) fail(*table_.get(key), "'" + key + "' = \"" + *text + "\": expected " + allowed);
+    return *parsed;
+  }
+
+  void reject_unknown() const {
+    for (const auto& [key, node] : table_) {
+      if (!used_.count(std::string(key.str())))
+        fail(node, "unknown key '" + std::string(key.str()) + "'");
+    }
+  }
+
+ private:
+  const toml::table& table_;
+  std::string path_;
+  std::string where_;
+  std::set<std::string> used_;
+};
+
+std::pair<std::uint64_t, std::uint64_t> range_us(table_reader& r, const std::string& key,
+                                                 std::uint64_t low_ns, std::uint64_t high_ns) {
+  const toml::node* node = r.get(key);
+  if (!node) return {low_ns, high_ns};
+  const toml::array* array = node->as_array();
+  if (!array || array->size() != 2 || !array->get(0)->value<std::int64_t>() ||
+      !array->get(1)->value<std::int64_t>()) {
+    r.fail(*node, "'" + key + "' must be [min, max] in microseconds");
+  }
+  const auto low = *array->get(0)->value<std::int64_t>();
+  const auto high = *array->get(1)->value<std::int64_t>();
+  if (low < 0 || high < low || high > 10'000'000) {
+    r.fail(*node, "'" + key + "' must satisfy 0 <= min <= max <= 10000000");
+  }
+  return {static_cast<std::uint64_t>(low) * 1000, static_cast<std::uint64_t>(high) * 1000};
+}
+
+std::optional<protocol> parse_protocol(std::string_view text) {
+  if (text == "A") return protocol::a;
+  if (text == "B") return protocol::b;
+  if (text == "C") return protocol::c;
+  return std::nullopt;
+}
+
+std::optional<on_no_quorum> parse_on_no_quorum(std::string_view text) {
+  if (text == "io-error") return on_no_quorum::io_error;
+  if (text == "suspend-io") return on_no_quorum::suspend_io;
+  return std::nullopt;
+}
+
+void parse_cluster(table_reader& r, cluster_options& c) {
+  c.nodes = static_cast<int>(r.integer("nodes", 3, 1, kMaxNodes));
+  if (const toml::node* node = r.get("diskless")) {
+    const toml::array* array = node->as_array();
+    if (!array) r.fail(*node, "'diskless' must be an array of node ids");
+    for (const auto& item : *array) {
+      auto id = item.value<std::int64_t>();
+      if (!id || *id < 0 || *id >= c.nodes)
+        r.fail(item, "'diskless' holds a node id outside 0.." + std::to_string(c.nodes - 1));
+      c.diskless_nodes |= mask_of(static_cast<node_id>(*id));
+    }
+  }
+  c.volume_size_bytes =
+      static_cast<std::uint64_t>(r.integer("volume_kib", 4096, 4, 1 << 20)) * 1024;
+  if (c.volume_size_bytes % kBlockBytes != 0) r.fail_here("'volume_kib' must be a multiple of 4");
+  c.proto = r.choice("protocol", parse_protocol, "\"A\", \"B\" or \"C\"").value_or(protocol::c);
+  const char* quorum_values = "\"off\", \"majority\", \"all\" or \"1\"..\"31\"";
+  c.quorum = r.choice("quorum", parse_quorum_setting, quorum_values).value_or(quorum_setting{});
+  c.quorum_minimum_redundancy =
+      r.choice("quorum_minimum_redundancy", parse_quorum_setting, quorum_values)
+          .value_or(quorum_setting{});
+  c.on_no_quorum_policy =
+      r.choice("on_no_quorum", parse_on_no_quorum, "\"io-error\" or \"suspend-io\"")
+          .value_or(on_no_quorum::suspend_io);
+  auto& sb = c.split_brain;
+  sb.zero_primaries = r.choice("after_sb_0pri", parse_after_sb_0pri, "a DRBD after-sb-0pri value")
+                          .value_or(after_sb_0pri::disconnect);
+  sb.one_primary = r.choice("after_sb_1pri", parse_after_sb_1pri, "a DRBD after-sb-1pri value")
+                       .value_or(after_sb_1pri::disconnect);
+  sb.two_primaries = r.choice("after_sb_2pri", parse_after_sb_2pri, "a DRBD after-sb-2pri value")
+                         .value_or(after_sb_2pri::disconnect);
+  sb.always_asbp = r.value<bool>("always_asbp").value_or(false);
+  sb.on_rr_conflict = r.choice("rr_conflict", parse_rr_conflict,
+                               "\"disconnect\", \"retry-connect\" or \"violently\"")
+                          .value_or(rr_conflict::disconnect);
+  c.allow_two_primaries = r.value<bool>("allow_two_primaries").value_or(false);
+  const std::string start = r.value<std::string>("start").value_or("uptodate");
+  if (start != "uptodate" && start != "created") {
+    r.fail(*r.get("start"), "'start' must be \"uptodate\" or \"created\"");
+  }
+  c.start_uptodate = start == "uptodate";
+  std::tie(c.link_latency_min_ns, c.link_latency_max_ns) =
+      range_us(r, "link_latency_us", c.link_latency_min_ns, c.link_latency_max_ns);
+  std::tie(c.disk_latency_min_ns, c.disk_latency_max_ns) =
+      range_us(r, "disk_latency_us", c.disk_latency_min_ns, c.disk_latency_max_ns);
+  r.reject_unknown();
+}
+
+const std::set<std::string> kActions = {
+    "promote", "promote-force", "demote",     "write",   "read", "cut",     "heal",  "isolate",
+    "rejoin",  "disk-fail",     "disconnect", "connect", "hold", "release", "settle"};
+const std::set<std::string> kWithPeer = {"cut", "heal", "disconnect", "connect", "hold"};
+
+scenario_action parse_action(table_reader& r, const toml::table& table, int nodes) {
+  scenario_action a;
+  a.line = line_of(table);
+  a.at_ms = static_cast<std::uint64_t>(r.integer("at_ms", -1, 0, 3'600'000));
+  a.action = r.required<std::string>("action");
+  if (!kActions.count(a.action)) r.fail_here("unknown action '" + a.action + "'");
+  a.node = r.node("node", nodes);
+  if (kWithPeer.count(a.action)) {
+    if (!table.contains("peer")) r.fail_here("'" + a.action + "' needs 'peer'");
+    a.peer = r.node("peer", nodes);
+    if (a.peer == a.node) r.fail_here("'peer' must differ from 'node'");
+  }
+  a.count = static_cast<int>(r.integer("count", 1, 1, 100'000));
+  a.size = r.value<std::string>("size").value_or("4k");
+  if (a.size != "4k" && a.size != "512" && a.size != "mixed") {
+    r.fail_here("'size' must be \"4k\", \"512\" or \"mixed\"");
+  }
+  a.message = r.value<std::string>("message").value_or("");
+  if (a.action == "hold" && a.message.empty()) r.fail_here("'hold' needs 'message'");
+  a.refused = r.value<bool>("refused").value_or(false);
+  a.may_fail = r.value<bool>("may_fail").value_or(false);
+  r.reject_unknown();
+  return a;
+}
+
+const std::set<std::string> kKinds = {"disk",   "role",  "connection", "replication",
+                                      "quorum", "event", "resync",     "identical"};
+
+scenario_expectation parse_expectation(table_reader& r, const toml::table& table, int nodes) {
+  scenario_expectation e;
+  e.line = line_of(table);
+  e.kind = r.required<std::string>("kind");
+  if (!kKinds.count(e.kind)) r.fail_here("unknown expectation kind '" + e.kind + "'");
+  e.any_node = !table.contains("node");
+  e.node = r.node("node", nodes);
+  if (table.contains("peer")) e.peer = r.node("peer", nodes);
+  e.state = r.value<std::string>("state").value_or("");
+  e.name = r.value<std::string>("name").value_or("");
+  e.exactly = r.value<std::int64_t>("exactly");
+  e.at_least = r.value<std::int64_t>("at_least");
+  e.at_most = r.value<std::int64_t>("at_most");
+  if (const toml::node* node = r.get("nodes")) {
+    const toml::array* array = node->as_array();
+    if (!array) r.fail(*node, "'nodes' must be an array of node ids");
+    for (const auto& item : *array) {
+      auto id = item.value<std::int64_t>();
+      if (!id || *id < 0 || *id >= nodes) r.fail(item, "'nodes' holds an invalid node id");
+      e.nodes.push_back(static_cast<node_id>(*id));
+    }
+  }
+  const bool needs_state = e.kind == "disk" || e.kind == "role" || e.kind == "connection" ||
+                           e.kind == "replication" || e.kind == "quorum";
+  if (needs_state && e.state.empty()) r.fail_here("'" + e.kind + "' needs 'state'");
+  if (e.kind == "event" && e.name.empty()) r.fail_here("'event' needs 'name'");
+  if ((e.kind == "event" || e.kind == "resync") && !e.exactly && !e.at_least && !e.at_most) {
+    r.fail_here("'" + e.kind + "' needs 'exactly', 'at_least' or 'at_most'");
+  }
+  if (e.kind == "identical" && e.nodes.size() < 2) r.fail_here("'identical' needs 2+ 'nodes'");
+  r.reject_unknown();
+  return e;
+}
+
+}  // namespace
+
+scenario_load parse_scenario(std::string_view text, const std::string& path) {
+  scenario_load result;
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& error) {
+    result.error = path + ":" + std::to_string(error.source().begin.line) + ": " +
+                   std::string(error.description());
+    return result;
+  }
+  try {
+    scenario s;
+    s.path = path;
+    table_reader top(root, path, "");
+    const toml::node* head = top.get("scenario");
+    if (!head || !head->as_table()) top.fail_here("missing [scenario] table");
+    table_reader meta(*head->as_table(), path, "[scenario] ");
+    s.name = meta.required<std::string>("name");
+    s.proves = meta.required<std::string>("proves");
+    s.seed = static_cast<std::uint64_t>(meta.integer("seed", 1, 0, INT64_MAX));
+    meta.reject_unknown();
+    if (const toml::node* node = top.get("cluster")) {
+      if (!node->as_table()) top.fail(*node, "'cluster' must be a table");
+      table_reader cluster(*node->as_table(), path, "[cluster] ");
+      parse_cluster(cluster, s.cluster);
+    }
+    auto each_table = [&](const char* key, auto&& parse) {
+      const toml::node* node = top.get(key);
+      if (!node) return;
+      const toml::array* array = node->as_array();
+      if (!array) top.fail(*node, std::string("'") + key + "' must be an array of tables");
+      for (const auto& item : *array) {
+        if (!item.as_table()) top.fail(item, std::string("'") + key + "' entries must be tables");
+        table_reader r(*item.as_table(), path, std::string("[[") + key + "]] ");
+        parse(r, *item.as_table());
+      }
+    };
+    each_table("timeline", [&](table_reader& r, const toml::table& t) {
+      s.timeline.push_back(parse_action(r, t, s.cluster.nodes));
+      if (s.timeline.size() > 1 &&
+          s.timeline.back().at_ms < s.timeline[s.timeline.size() - 2].at_ms) {
+        r.fail_here("timeline entries must be in time order");
+      }
+    });
+    each_table("expect", [&](table_reader& r, const toml::table& t) {
+      s.expectations.push_back(parse_expectation(r, t, s.cluster.nodes));
+    });
+    top.reject_unknown();
+    result.value = std::move(s);
+  } catch (const load_error& error) {
+    result.error = error.message;
+  }
+  return result;
+}
+
+scenario_load load_scenario(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return {std::nullopt, path + ": cannot open the file"};
+  std::stringstream text;
+  text << file.rdbuf();
+  return parse_scenario(text.str(), path);
+}
+
+}  // namespace tandem::sim

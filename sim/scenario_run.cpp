@@ -1,0 +1,281 @@
+// Running a scenario: the timeline drives a simulated cluster; the invariants are checked along the
+// way and at the end, then the scenario's own expectations.
+#include <algorithm>
+#include <map>
+
+#include "sim/scenario.h"
+#include "sim/write_tracker.h"
+
+namespace tandem::sim {
+namespace {
+
+struct pending_read {
+  int line = 0;
+  bool may_fail = false;
+  std::vector<std::byte> expected;
+};
+
+class scenario_runner {
+ public:
+  scenario_runner(const scenario& s, std::uint64_t seed)
+      : s_(s),
+        options_(with_seed(s.cluster, seed)),
+        c_(options_),
+        random_(seed ^ 0x7363656e),
+        writes_(options_.volume_size_bytes) {}
+
+  scenario_report run() {
+    c_.start();
+    for (const auto& a : s_.timeline) {
+      const std::uint64_t at_ns = a.at_ms * 1'000'000;
+      if (at_ns > c_.now_ns()) c_.run_for(at_ns - c_.now_ns());
+      collect();
+      perform(a);
+      check_single_primary(a.line);
+    }
+    if (!c_.run_until_quiet(50'000'000)) fail(0, "the cluster did not become quiet");
+    collect();
+    check_reads();
+    check_end_state();
+    for (const auto& e : s_.expectations) check(e);
+    report_.writes_acknowledged = writes_.acknowledged();
+    report_.events_executed = c_.events_executed();
+    report_.simulated_ns = c_.now_ns();
+    report_.trace_hash = c_.trace_hash();
+    report_.log = c_.log();
+    return std::move(report_);
+  }
+
+ private:
+  static cluster_options with_seed(cluster_options options, std::uint64_t seed) {
+    options.seed = seed;
+    return options;
+  }
+
+  void fail(int line, const std::string& what) {
+    report_.failures.push_back(s_.path + ":" + std::to_string(line) + ": " + what);
+  }
+
+  void collect() {
+    const auto allowed = [](io_status, bool may_fail) { return may_fail; };
+    std::vector<std::string> violations;
+    writes_.collect(c_, allowed, violations);
+    for (auto& v : violations) fail(0, v);
+  }
+
+  void admin(const scenario_action& a, admin_op op) {
+    const admin_done done = c_.admin_command(a.node, op, a.peer);
+    if (a.refused && done.ok)
+      fail(a.line, a.action + " on n" + std::to_string(a.node) + " was not refused");
+    if (!a.refused && !done.ok)
+      fail(a.line, a.action + " on n" + std::to_string(a.node) + " refused: " + done.message);
+  }
+
+  void perform(const scenario_action& a) {
+    if (a.action == "promote") return admin(a, admin_op::primary);
+    if (a.action == "promote-force") return admin(a, admin_op::primary_force);
+    if (a.action == "demote") return admin(a, admin_op::secondary);
+    if (a.action == "disconnect") return admin(a, admin_op::disconnect);
+    if (a.action == "connect") return admin(a, admin_op::connect);
+    if (a.action == "write") return write(a);
+    if (a.action == "read") return read(a);
+    if (a.action == "cut") return c_.cut_link(a.node, a.peer);
+    if (a.action == "heal") return c_.heal_link(a.node, a.peer);
+    if (a.action == "isolate") return c_.isolate(a.node);
+    if (a.action == "rejoin") return c_.rejoin(a.node);
+    if (a.action == "disk-fail") return c_.fail_disk_writes(a.node);
+    if (a.action == "release") return c_.release_held();
+    if (a.action == "settle") {
+      if (!c_.run_until_quiet(50'000'000)) fail(a.line, "the cluster did not become quiet");
+      return collect();
+    }
+    if (a.action == "hold") {
+      for (int type = 0; type < 0x100; ++type) {
+        if (a.message == wire::name_of(static_cast<wire::msg_type>(type))) {
+          return c_.hold(a.node, a.peer, static_cast<wire::msg_type>(type));
+        }
+      }
+      return fail(a.line, "hold: no message type named '" + a.message + "'");
+    }
+    fail(a.line, "action '" + a.action + "' is not implemented");
+  }
+
+  void write(const scenario_action& a) {
+    int started = 0;
+    for (int attempt = 0; started < a.count && attempt < a.count * 8; ++attempt) {
+      const std::uint64_t block = random_.below(writes_.blocks());
+      const bool whole = a.size == "4k" || (a.size == "mixed" && random_.below(2) == 0);
+      const std::uint64_t sector = whole ? 0 : random_.below(kSectorsPerBlock);
+      std::vector<std::byte> data(whole ? kBlockBytes : kSectorBytes);
+      for (auto& b : data) b = static_cast<std::byte>(random_.next() & 0xff);
+      const std::uint64_t offset = block * kBlockBytes + sector * kSectorBytes;
+      if (writes_.start_write(c_, a.node, offset, std::move(data), a.may_fail)) ++started;
+    }
+    if (started < a.count) fail(a.line, "could only start " + std::to_string(started) + " writes");
+  }
+
+  void read(const scenario_action& a) {
+    for (int i = 0; i < a.count; ++i) {
+      const std::uint64_t offset = random_.below(writes_.blocks()) * kBlockBytes;
+      auto expected = writes_.expected(offset, kBlockBytes);
+      if (!expected) continue;  // a write to it is in flight, or failed: no single right answer
+      reads_[c_.read(a.node, 0, offset, kBlockBytes)] = {a.line, a.may_fail, std::move(*expected)};
+    }
+  }
+
+  // Two Primaries that see each other, or two with quorum, break the single-writer promise. Two in
+  // separate partitions without quorum is a split brain, which must then be reported.
+  void check_single_primary(int line) {
+    if (options_.allow_two_primaries || two_primaries_reported_) return;
+    int with_quorum = 0;
+    for (int n = 0; n < options_.nodes; ++n) {
+      const replica_view v = c_.view(static_cast<node_id>(n));
+      if (v.local_role != role::primary) continue;
+      if (options_.quorum.enabled() && v.volumes[0].quorum) ++with_quorum;
+      for (const auto& conn : v.connections) {
+        if (conn.conn == conn_state::connected && conn.peer_role == role::primary) {
+          two_primaries_reported_ = true;
+          return fail(line, "n" + std::to_string(n) + " and n" + std::to_string(conn.peer) +
+                                " are connected Primaries without allow-two-primaries");
+        }
+      }
+    }
+    if (with_quorum > 1) {
+      two_primaries_reported_ = true;
+      fail(line, std::to_string(with_quorum) + " Primaries have quorum at once");
+    }
+  }
+
+  void check_reads() {
+    for (const auto& [tag, read] : reads_) {
+      const client_result& r = c_.result(tag);
+      if (!r.done) {
+        if (!read.may_fail) fail(read.line, "a read never completed");
+      } else if (r.status != io_status::ok) {
+        if (!read.may_fail) fail(read.line, std::string("a read failed: ") + to_string(r.status));
+      } else if (r.data != read.expected) {
+        fail(read.line, "a read returned data no acknowledged write left there");
+      }
+    }
+  }
+
+  bool split_brain_reported() const { return !c_.events_named("split-brain").empty(); }
+
+  // Every node that is UpToDate and connected to everybody holds every acknowledged write; two
+  // UpToDate nodes in sync with each other hold the same bytes, unless a split brain was reported.
+  void check_end_state() {
+    if (writes_.in_flight() != 0) {
+      bool any_required = false;
+      for (const auto& a : s_.timeline) any_required |= a.action == "write" && !a.may_fail;
+      if (any_required) fail(0, std::to_string(writes_.in_flight()) + " writes never completed");
+    }
+    if (split_brain_reported()) return;
+    std::vector<node_id> settled;
+    for (int n = 0; n < options_.nodes; ++n) {
+      const auto node = static_cast<node_id>(n);
+      if (mask_has(options_.diskless_nodes, node)) continue;
+      const replica_view v = c_.view(node);
+      if (v.volumes[0].disk != disk_state::uptodate) continue;
+      bool connected_to_all = true;
+      for (const auto& conn : v.connections) {
+        const bool in_sync =
+            conn.conn == conn_state::connected && conn.volumes[0].repl == repl_state::established;
+        connected_to_all &= in_sync;
+        const bool peer_uptodate = conn.volumes[0].peer_disk == disk_state::uptodate;
+        if (in_sync && peer_uptodate && conn.volumes[0].out_of_sync_blocks == 0 &&
+            c_.disk_bytes(node, 0) != c_.disk_bytes(conn.peer, 0)) {
+          fail(0, "n" + std::to_string(n) + " and n" + std::to_string(conn.peer) +
+                      " are in sync and UpToDate but hold different data (silent divergence)");
+        }
+      }
+      if (connected_to_all) settled.push_back(node);
+    }
+    if (!settled.empty()) {
+      std::vector<std::string> violations;
+      writes_.check_replicas(c_, settled, settled.front(), violations);
+      for (auto& v : violations) fail(0, v);
+    }
+  }
+
+  bool compare(const scenario_expectation& e, std::int64_t actual, const std::string& what) {
+    const bool ok = (!e.exactly || actual == *e.exactly) &&
+                    (!e.at_least || actual >= *e.at_least) && (!e.at_most || actual <= *e.at_most);
+    if (!ok) {
+      std::string bound;
+      if (e.exactly) bound += " exactly " + std::to_string(*e.exactly);
+      if (e.at_least) bound += " at least " + std::to_string(*e.at_least);
+      if (e.at_most) bound += " at most " + std::to_string(*e.at_most);
+      fail(e.line, what + " is " + std::to_string(actual) + ", expected" + bound);
+    }
+    return ok;
+  }
+
+  void expect_name(const scenario_expectation& e, std::string_view actual,
+                   const std::string& what) {
+    if (actual != e.state) {
+      fail(e.line, what + " is " + std::string(actual) + ", expected " + e.state);
+    }
+  }
+
+  static const connection_view* connection(node_id peer, const replica_view& v) {
+    for (const auto& conn : v.connections) {
+      if (conn.peer == peer) return &conn;
+    }
+    return nullptr;
+  }
+
+  void check(const scenario_expectation& e) {
+    const std::string n = "n" + std::to_string(e.node);
+    const replica_view v = c_.view(e.node);
+    if (e.kind == "disk") return expect_name(e, to_string(v.volumes[0].disk), n + " disk");
+    if (e.kind == "role") return expect_name(e, to_string(v.local_role), n + " role");
+    if (e.kind == "quorum")
+      return expect_name(e, v.volumes[0].quorum ? "yes" : "no", n + " quorum");
+    if (e.kind == "connection" || e.kind == "replication") {
+      const connection_view* conn = connection(e.peer, v);
+      if (!conn) return fail(e.line, n + " has no connection to n" + std::to_string(e.peer));
+      const std::string what = n + " " + e.kind + " to n" + std::to_string(e.peer);
+      return expect_name(
+          e, e.kind == "connection" ? to_string(conn->conn) : to_string(conn->volumes[0].repl),
+          what);
+    }
+    if (e.kind == "event") {
+      std::int64_t count = 0;
+      for (const auto& line : c_.events_named(e.name)) {
+        if (e.any_node || line.find(" " + n + " event ") != std::string::npos) ++count;
+      }
+      compare(e, count, "count of '" + e.name + "' events" + (e.any_node ? "" : " on " + n));
+      return;
+    }
+    if (e.kind == "resync") {
+      compare(e, static_cast<std::int64_t>(c_.resync_bytes_received(e.node) / kBlockBytes),
+              "4 KiB blocks resynced to " + n);
+      return;
+    }
+    if (e.kind == "identical") {
+      for (node_id other : e.nodes) {
+        if (c_.disk_bytes(other, 0) != c_.disk_bytes(e.nodes.front(), 0)) {
+          fail(e.line,
+               "n" + std::to_string(other) + " differs from n" + std::to_string(e.nodes.front()));
+        }
+      }
+    }
+  }
+
+  const scenario& s_;
+  cluster_options options_;
+  cluster c_;
+  prng random_;
+  write_tracker writes_;
+  std::map<std::uint64_t, pending_read> reads_;
+  scenario_report report_;
+  bool two_primaries_reported_ = false;
+};
+
+}  // namespace
+
+scenario_report run_scenario(const scenario& s, std::uint64_t seed) {
+  return scenario_runner(s, seed).run();
+}
+
+}  // namespace tandem::sim
