@@ -223,6 +223,7 @@ void replica_machine::on_features(peer_link& peer, const wire::features& msg) {
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     auto& pv = peer.volumes[vi];
     pv.sent_snapshot = make_volume_state(volumes_[vi], peer);
+    pv.sent_quorate = (pv.sent_snapshot.uuid_flags & wire::kUuidFlagQuorate) != 0;
     pv.state_sent = true;
     send(peer, pv.sent_snapshot);
   }
@@ -259,7 +260,10 @@ wire::volume_state replica_machine::make_volume_state(const local_volume& volume
 
 void replica_machine::broadcast_volume_state(std::size_t vi) {
   for (auto& peer : peers_) {
-    if (handshake_done(peer)) send(peer, make_volume_state(volumes_[vi], peer));
+    if (!handshake_done(peer)) continue;
+    wire::volume_state state = make_volume_state(volumes_[vi], peer);
+    peer.volumes[vi].sent_quorate = (state.uuid_flags & wire::kUuidFlagQuorate) != 0;
+    send(peer, std::move(state));
   }
 }
 
@@ -351,7 +355,10 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   const wire::volume_state& mine = pv.sent_snapshot;
   const wire::volume_state& theirs = pv.peer_state;
   const local_volume& now = volumes_[vi];
-  if (now.disk != mine.disk || uuid_value(now.uuids.current) != uuid_value(mine.current)) {
+  // (A diskless node's generation only mirrors its peers', so for it only the disk state counts.)
+  const bool generation_changed = now.disk != disk_state::diskless &&
+                                  uuid_value(now.uuids.current) != uuid_value(mine.current);
+  if (now.disk != mine.disk || generation_changed) {
     // My disk or generation changed after I described it to the peer: a decision on the old
     // description could run a resync the wrong way (DRBD rule "initial-handshake-changed").
     emit_event("handshake-retry", peer.node, now.number, 0,

@@ -36,6 +36,7 @@ struct peer_volume {
   repl_state repl = repl_state::off;
   disk_state peer_disk = disk_state::dunknown;
   bool state_sent = false;
+  bool sent_quorate = false;  // the quorum flag in the last volume_state sent to this peer
   bool state_received = false;
   wire::volume_state sent_snapshot;  // what the peer's decision is based on
   wire::volume_state peer_state;     // latest state the peer reported

@@ -13,6 +13,8 @@ quorum_votes replica_machine::count_votes(std::size_t vi) const {
     ++votes.up_to_date;
   } else if (own >= disk_state::inconsistent) {
     ++votes.present;
+  } else if (!config_.self_diskful) {
+    ++votes.diskless;  // an intentionally diskless node is a tie-breaker itself
   }
   for (const auto& peer : peers_) {
     const bool connected = handshake_done(peer);
@@ -54,7 +56,16 @@ void replica_machine::update_quorum(std::size_t vi) {
   const quorum_decision decision =
       decide_quorum(count_votes(vi), config_.quorum, config_.quorum_minimum_redundancy,
                     volume.have_quorum, borrow);
-  if (decision.have == volume.have_quorum) return;
+  if (decision.have == volume.have_quorum) {
+    // A peer that connected while this node's quorum was changing may hold a stale flag.
+    for (auto& peer : peers_) {
+      const auto& pv = peer.volumes[vi];
+      if (handshake_done(peer) && pv.sent_quorate != volume.have_quorum) {
+        return broadcast_volume_state(vi);
+      }
+    }
+    return;
+  }
   emit(state_changed{state_object::device, 0, volume.number, "quorum",
                      volume.have_quorum ? "yes" : "no", decision.have ? "yes" : "no"});
   volume.have_quorum = decision.have;
