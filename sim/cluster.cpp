@@ -32,6 +32,7 @@ replica_config config_for(const cluster_options& options, node_id self) {
   config.quorum_minimum_redundancy = options.quorum_minimum_redundancy;
   config.on_no_quorum_policy = options.on_no_quorum_policy;
   config.split_brain = options.split_brain;
+  config.planted = options.planted;
   for (int v = 0; v < options.volumes; ++v) {
     config.volumes.push_back({static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes});
   }
@@ -156,6 +157,9 @@ void cluster::handle_outputs(node_id node) {
             r.done = true;
             r.status = o.status;
             r.completed_at_ns = events_.now_ns();
+            for (const auto& v : nodes_.at(node).replica.view().volumes) {
+              r.quorum_at_completion = r.quorum_at_completion && v.quorum;
+            }
             if (!o.data.empty()) {
               const auto& bytes = buffers_.at(o.data.id).bytes;
               r.data.assign(bytes.begin(), bytes.begin() + std::min<std::size_t>(

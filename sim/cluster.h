@@ -29,6 +29,7 @@ struct cluster_options {
   quorum_setting quorum_minimum_redundancy;
   on_no_quorum on_no_quorum_policy = on_no_quorum::suspend_io;
   split_brain_policy split_brain;
+  planted_bug planted = planted_bug::none;  // the self-test's deliberate bug (tandem-sim only)
   std::uint64_t seed = 1;
   // Day 0: every diskful node starts UpToDate on one shared generation (like `new-current-uuid
   // --clear-bitmap` after create-md), so no initial full sync is needed.
@@ -45,6 +46,7 @@ struct client_result {
   io_status status = io_status::ok;
   std::vector<std::byte> data;
   std::uint64_t completed_at_ns = 0;
+  bool quorum_at_completion = true;  // the completing node's quorum when it answered
 };
 
 // Counted by the network, outside the core: what really crossed each directed link.

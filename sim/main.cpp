@@ -9,6 +9,7 @@
 
 #include "sim/demo.h"
 #include "sim/scenario.h"
+#include "sim/selftest.h"
 #include "sim/sweep.h"
 
 namespace {
@@ -19,11 +20,13 @@ void usage(std::FILE* out) {
       "usage: tandem-sim demo [--seed N]\n"
       "       tandem-sim run FILE [--seed N] [--trace FILE] [--verbose]\n"
       "       tandem-sim suite [DIR|FILE...]        (default: scenarios/)\n"
+      "       tandem-sim selftest [--seed MAX_SEEDS]   (default 50)\n"
       "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations]\n"
       "                        [--diskless-client] [--small-writes] [--quorum] [--verbose]\n"
       "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
       "  run    one scenario file; exit 0 when every invariant and expectation holds\n"
       "  suite  every scenario, with a summary table\n"
+      "  selftest  each planted core bug must be caught by the sweep within MAX_SEEDS\n"
       "  sweep  random link cuts, heals and migrations under writes; checks every\n"
       "         acknowledged write on every replica (seeds N .. N+COUNT-1)\n");
 }
@@ -219,6 +222,8 @@ int main(int argc, char** argv) {
   if (command == "sweep") return run_sweeps(args);
   if (command == "run") return run_one(args);
   if (command == "suite") return run_suite(args);
+  if (command == "selftest")
+    return tandem::sim::run_selftest(args.seed_given ? args.seed : 50, stdout);
   std::fprintf(stderr, "tandem-sim: unknown command '%s'\n", command.c_str());
   usage(stderr);
   return 2;

@@ -59,7 +59,7 @@ class scenario_runner {
   void collect() {
     const auto allowed = [](io_status, bool may_fail) { return may_fail; };
     std::vector<std::string> violations;
-    writes_.collect(c_, allowed, violations);
+    writes_.collect(c_, allowed, options_.quorum.enabled(), violations);
     for (auto& v : violations) fail(0, v);
   }
 

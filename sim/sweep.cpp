@@ -49,6 +49,7 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
     co.on_no_quorum_policy = on_no_quorum::io_error;
   }
   co.volume_size_bytes = options.volume_size_bytes;
+  co.planted = options.planted;
   co.seed = seed;
   cluster c(co);
   prng random(seed ^ 0x73776570);
@@ -65,7 +66,7 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
     return c.view(primary_of_write).volumes[0].disk == disk_state::diskless ||
            status == io_status::no_quorum;
   };
-  auto collect = [&] { writes.collect(c, failure_allowed, report.violations); };
+  auto collect = [&] { writes.collect(c, failure_allowed, options.quorum, report.violations); };
 
   for (int step = 0; step < options.steps; ++step) {
     const std::uint64_t action = random.below(100);

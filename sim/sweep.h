@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/replica/planted_bugs.h"
+
 namespace tandem::sim {
 
 struct sweep_options {
@@ -16,7 +18,8 @@ struct sweep_options {
   bool migrations = true;        // move the Primary role between in-sync nodes now and then
   bool diskless_client = false;  // one extra diskless node that takes part in migrations
   bool small_writes = false;     // some writes are 512 bytes to 3 KiB, at any sector in a block
-  bool quorum = false;    // quorum majority with on-no-quorum io-error; then no split brain at all
+  bool quorum = false;  // quorum majority with on-no-quorum io-error; then no split brain at all
+  planted_bug planted = planted_bug::none;  // tandem-sim selftest only
   bool keep_log = false;  // copy the run's log into the report (tandem-sim sweep --verbose)
 };
 

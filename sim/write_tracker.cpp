@@ -31,7 +31,7 @@ bool write_tracker::start_write(cluster& c, node_id node, std::uint64_t offset_b
 }
 
 void write_tracker::collect(const cluster& c, const failure_policy& failure_allowed,
-                            std::vector<std::string>& violations) {
+                            bool quorum_required, std::vector<std::string>& violations) {
   for (auto it = in_flight_.begin(); it != in_flight_.end();) {
     const client_result& r = c.result(it->first);
     if (!r.done) {
@@ -50,6 +50,10 @@ void write_tracker::collect(const cluster& c, const failure_policy& failure_allo
       // write may have changed as they are.
       if (it->second.data.size() == kBlockBytes) undefined_blocks_.erase(block);
       ++acknowledged_;
+      if (quorum_required && !r.quorum_at_completion) {
+        violations.push_back("write tag " + std::to_string(it->first) +
+                             " was acknowledged without quorum");
+      }
       std::copy(it->second.data.begin(), it->second.data.end(),
                 model_.begin() + static_cast<std::ptrdiff_t>(it->second.offset_bytes));
     }

@@ -28,7 +28,8 @@ class write_tracker {
   // data may be there) until a whole-block write defines it again. `failure_allowed` decides,
   // per write, whether a failure is a violation.
   using failure_policy = std::function<bool(io_status status, bool may_fail)>;
-  void collect(const cluster& c, const failure_policy& failure_allowed,
+  // With quorum_required, a write acknowledged by a node that had no quorum is a violation.
+  void collect(const cluster& c, const failure_policy& failure_allowed, bool quorum_required,
                std::vector<std::string>& violations);
 
   // Every listed node's disk holds the model, and undefined blocks hold what `reference` holds.

@@ -300,7 +300,9 @@ void replica_machine::dispatch_client_write(client_request& request) {
   const block_range blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
   // Every diskful peer that does not get this write must resync these blocks later.
   for (const auto& [node, bitmap] : volume.bitmaps) {
-    if (!mask_has(targets, node)) mark_out_of_sync(vi, node, blocks);
+    if (!mask_has(targets, node) && !planted(planted_bug::no_bitmap_while_away)) {
+      mark_out_of_sync(vi, node, blocks);
+    }
   }
   const node_mask replicated_to = targets | (local_disk ? mask_of(config_.self) : 0);
   const std::uint64_t sector = request.offset_bytes / kSectorBytes;
@@ -310,7 +312,9 @@ void replica_machine::dispatch_client_write(client_request& request) {
     if (peer.proto == protocol::c) flags |= wire::kDataFlagWantWriteAck;
     if (peer.proto == protocol::b) flags |= wire::kDataFlagWantRecvAck;
     // Protocol A: the write counts as replicated once handed to the transport.
-    if (peer.proto != protocol::a) request.acks_pending |= mask_of(peer.node);
+    if (peer.proto != protocol::a && !planted(planted_bug::ack_before_peer)) {
+      request.acks_pending |= mask_of(peer.node);
+    }
     if (peer.proto == protocol::a) request.unacknowledged |= mask_of(peer.node);
     send(peer, wire::data{volume.number, sector, request.tag, flags, replicated_to,
                           buffer_ref{request.buffer.id, request.length_bytes}});

@@ -40,6 +40,7 @@
 #include "core/base/ids.h"
 #include "core/base/states.h"
 #include "core/replica/bitmap.h"
+#include "core/replica/planted_bugs.h"
 #include "core/replica/quorum.h"
 #include "core/replica/split_brain.h"
 #include "core/replica/uuid_compare.h"
@@ -70,8 +71,9 @@ struct replica_config {
   quorum_setting quorum;  // off by default, as in DRBD
   quorum_setting quorum_minimum_redundancy;
   on_no_quorum on_no_quorum_policy = on_no_quorum::suspend_io;
-  split_brain_policy split_brain;  // after-sb-0pri/1pri/2pri, always-asbp, rr-conflict
-  std::uint64_t uuid_seed = 1;     // seeds the generator of new generation UUIDs
+  split_brain_policy split_brain;           // after-sb-0pri/1pri/2pri, always-asbp, rr-conflict
+  planted_bug planted = planted_bug::none;  // honoured only by tandem-sim's core build
+  std::uint64_t uuid_seed = 1;              // seeds the generator of new generation UUIDs
 };
 
 // What survives a restart for one volume (encoded on disk by core/meta).

@@ -356,8 +356,8 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   const wire::volume_state& theirs = pv.peer_state;
   const local_volume& now = volumes_[vi];
   // (A diskless node's generation only mirrors its peers', so for it only the disk state counts.)
-  const bool generation_changed = now.disk != disk_state::diskless &&
-                                  uuid_value(now.uuids.current) != uuid_value(mine.current);
+  const bool generation_changed =
+      now.disk != disk_state::diskless && uuid_value(now.uuids.current) != uuid_value(mine.current);
   if (now.disk != mine.disk || generation_changed) {
     // My disk or generation changed after I described it to the peer: a decision on the old
     // description could run a resync the wrong way (DRBD rule "initial-handshake-changed").
@@ -375,6 +375,11 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
     return set_repl(peer, vi, repl_state::established);
   }
   sync_decision d = compare_uuids(config_.self, uuids_of(mine), peer.node, uuids_of(theirs));
+  if (planted(planted_bug::reversed_bitmap_rule) &&
+      (d.strategy == sync_strategy::source_use_bitmap ||
+       d.strategy == sync_strategy::target_use_bitmap)) {
+    d = {mirrored(d.strategy), "planted: reversed-bitmap-rule"};
+  }
   d = apply_disk_states(d, mine.disk, theirs.disk);
   emit_event("handshake-decision", peer.node, volumes_[vi].number, 0,
              std::string("uuid_compare()=") + to_string(d.strategy) + " by rule=" + d.rule +

@@ -227,6 +227,7 @@ class replica_machine {
   peer_link* find_peer(node_id node);
   std::size_t volume_index_of(volume_nr number) const;  // volumes_.size() if unknown
   bool handshake_done(const peer_link& peer) const { return peer.conn == conn_state::connected; }
+  bool planted(planted_bug bug) const { return planted_bugs_compiled && config_.planted == bug; }
   void send(const peer_link& peer, wire::message msg);
   void emit(output value) { out_->push_back(std::move(value)); }
   void emit_event(std::string name, node_id peer, volume_nr volume, std::uint64_t blocks,

@@ -260,7 +260,7 @@ void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_repl
                "rs_data_reply for no outstanding request");
     return drop_connection(peer, conn_state::protocol_error, true);
   }
-  if (outstanding->second.touched) {
+  if (outstanding->second.touched && !planted(planted_bug::stale_resync_reply)) {
     // Newer data reached these blocks meanwhile; their bits stay set and a later pass asks again.
     pv->resync_requests.erase(outstanding);
     return continue_resync(vi);
