@@ -143,7 +143,8 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
     report.violations.push_back("split brain with quorum enabled");
   }
   report.writes_acknowledged = writes.acknowledged();
-  report.events_executed = c.now_ns();
+  report.events_executed = c.events_executed();
+  report.simulated_ns = c.now_ns();
   report.trace_hash = c.trace_hash();
   if (options.keep_log) report.log = c.log();
   return report;

@@ -30,6 +30,7 @@ struct sweep_report {
   std::uint64_t migrations = 0;
   std::uint64_t resync_bytes = 0;
   std::uint64_t events_executed = 0;
+  std::uint64_t simulated_ns = 0;
   std::uint64_t trace_hash = 0;  // FNV-1a over the run's log: equal seeds give equal hashes
   std::vector<std::string> violations;
   std::vector<std::string> log;
