@@ -395,8 +395,8 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
     emit_event("split-brain-resolved", peer.node, volumes_[vi].number, 0,
                std::string(to_string(d.strategy)) + " by " + d.rule);
   }
-  if (is_target(d.strategy) && peer.sent_role == role::primary &&
-      mine.disk == disk_state::uptodate) {
+  // (The role now, not the one described: call-pri-lost-after-sb may just have demoted this node.)
+  if (is_target(d.strategy) && role_ == role::primary && mine.disk == disk_state::uptodate) {
     // rr-conflict: this Primary's data would be overwritten under its application.
     const rr_conflict policy = config_.split_brain.on_rr_conflict;
     if (policy != rr_conflict::violently) {
