@@ -198,7 +198,7 @@ void cluster::handle_outputs(node_id node) {
                              std::to_string(o.volume) + " blocks " + std::to_string(o.blocks) +
                              (o.detail.empty() ? "" : " (" + o.detail + ")"));
           } else if constexpr (std::is_same_v<T, admin_done>) {
-            admin_results_.push_back(o);
+            admin_results_[o.tag] = o;
           } else if constexpr (std::is_same_v<T, retain_buffer>) {
             acquire(o.buffer);
           } else if constexpr (std::is_same_v<T, release_buffer>) {
@@ -358,13 +358,25 @@ void cluster::disk_io(node_id node, const disk_submit& submit) {
 
 // ------------------------------------------------------------------------------------ clients
 
-admin_done cluster::admin_command(node_id node, admin_op op, node_id peer) {
+std::uint64_t cluster::admin_async(node_id node, admin_op op, node_id peer) {
   const std::uint64_t tag = next_tag_++;
-  admin_results_.clear();
   step(node, admin{tag, op, peer});
-  for (const auto& done : admin_results_) {
-    if (done.tag == tag) return done;
+  return tag;
+}
+
+std::optional<admin_done> cluster::admin_result(std::uint64_t tag) const {
+  auto found = admin_results_.find(tag);
+  if (found == admin_results_.end()) return std::nullopt;
+  return found->second;
+}
+
+admin_done cluster::admin_command(node_id node, admin_op op, node_id peer) {
+  const std::uint64_t tag = admin_async(node, op, peer);
+  // Bounded: an answer that needs more than this many events is a bug, reported as a refusal.
+  for (int i = 0; i < 1'000'000 && !admin_results_.count(tag); ++i) {
+    if (!events_.run_one()) break;
   }
+  if (auto done = admin_result(tag)) return *done;
   return admin_done{tag, false, "no answer from the replica"};
 }
 

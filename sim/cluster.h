@@ -64,7 +64,11 @@ class cluster {
   void start();
 
   // ---- operator and fault actions
+  // Runs the cluster until the command is answered (a promotion asks every connected peer first).
   admin_done admin_command(node_id node, admin_op op, node_id peer = 0);
+  // Issues a command without waiting; its answer appears in admin_result(tag) once given.
+  std::uint64_t admin_async(node_id node, admin_op op, node_id peer = 0);
+  std::optional<admin_done> admin_result(std::uint64_t tag) const;
   void cut_link(node_id a, node_id b);  // both directions
   void heal_link(node_id a, node_id b);
   void isolate(node_id node);  // cut every link of node
@@ -161,7 +165,7 @@ class cluster {
   std::map<std::uint64_t, client_result> results_;
   std::map<std::uint64_t, std::uint64_t> client_buffers_;  // tag -> buffer held until completion
   std::vector<std::string> log_;
-  std::vector<admin_done> admin_results_;
+  std::map<std::uint64_t, admin_done> admin_results_;  // tag -> answer
   std::uint64_t decode_errors_ = 0;
 };
 

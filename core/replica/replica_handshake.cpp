@@ -120,6 +120,13 @@ void replica_machine::on_peer_lost(peer_link& peer) {
     }
     maybe_complete(tag);
   }
+  // A lost coordinator ends its transaction here; a lost participant no longer needs to agree.
+  if (prepared_ && prepared_->initiator == peer.node) prepared_.reset();
+  if (promoting_ && mask_has(promoting_->awaiting, peer.node)) {
+    promoting_->awaiting &= ~mask_of(peer.node);
+    promoting_->asked &= ~mask_of(peer.node);
+    if (promoting_->awaiting == 0) conclude_promotion(wire::twopc_refusal::none);
+  }
   // A lost diskless writer will not say who holds its last writes: take them from the source.
   if (!peer.diskful) {
     for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
@@ -198,6 +205,14 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
           on_out_of_sync(peer, m);
         else if constexpr (std::is_same_v<T, wire::peer_ack>)
           on_peer_ack(peer, m);
+        else if constexpr (std::is_same_v<T, wire::twopc_prepare>)
+          on_twopc_prepare(peer, m);
+        else if constexpr (std::is_same_v<T, wire::twopc_reply>)
+          on_twopc_reply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::twopc_commit>)
+          on_twopc_end(peer, m.tid, m.initiator);
+        else if constexpr (std::is_same_v<T, wire::twopc_abort>)
+          on_twopc_end(peer, m.tid, m.initiator);
         else if constexpr (std::is_same_v<T, wire::ping>)
           send(peer, wire::ping_ack{});
         else if constexpr (std::is_same_v<T, wire::ping_ack>) {
@@ -607,57 +622,7 @@ void replica_machine::on_admin(const admin& cmd) {
   auto refuse = [&](std::string why) { emit(admin_done{cmd.tag, false, std::move(why)}); };
   switch (cmd.op) {
     case admin_op::primary:
-    case admin_op::primary_force: {
-      if (role_ == role::primary) return emit(admin_done{cmd.tag, true, "already Primary"});
-      if (!config_.allow_two_primaries) {
-        for (const auto& peer : peers_) {
-          if (handshake_done(peer) && peer.peer_role == role::primary) {
-            return refuse("node " + std::to_string(peer.node) +
-                          " is Primary and allow-two-primaries is off");
-          }
-        }
-      }
-      for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
-        if (lacks_quorum(vi)) {
-          return refuse("volume " + std::to_string(volumes_[vi].number) + ": no quorum");
-        }
-      }
-      for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
-        local_volume& volume = volumes_[vi];
-        if (has_uptodate_access(volume, vi)) continue;
-        const bool forceable =
-            cmd.op == admin_op::primary_force && volume.disk >= disk_state::inconsistent;
-        if (!forceable) {
-          return refuse("volume " + std::to_string(volume.number) +
-                        ": no access to UpToDate data (local disk " +
-                        std::string(to_string(volume.disk)) + ")");
-        }
-      }
-      if (cmd.op == admin_op::primary_force) {
-        for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
-          if (volumes_[vi].disk >= disk_state::inconsistent &&
-              volumes_[vi].disk != disk_state::uptodate) {
-            set_disk(vi, disk_state::uptodate);
-            rotate_current_uuid(vi, 0);  // forced data is a generation of its own
-            // Connected peers without usable data get everything (DRBD: full sync after --force).
-            for (auto& peer : peers_) {
-              if (handshake_done(peer) && peer.diskful &&
-                  peer.volumes[vi].peer_disk == disk_state::inconsistent &&
-                  peer.volumes[vi].repl == repl_state::established) {
-                start_resync_as_source(peer, vi,
-                                       {sync_strategy::source_set_bitmap, "primary-force"});
-              }
-            }
-          }
-        }
-      }
-      set_role(role::primary);
-      for (auto& volume : volumes_) volume.new_uuid_pending = true;
-      for (const auto& peer : peers_) {
-        if (handshake_done(peer)) send(peer, wire::role_state{role_});
-      }
-      return emit(admin_done{cmd.tag, true, ""});
-    }
+    case admin_op::primary_force: return on_admin_primary(cmd);
     case admin_op::secondary:
       set_role(role::secondary);
       for (auto& volume : volumes_) volume.new_uuid_pending = false;

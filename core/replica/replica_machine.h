@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/replica/replica.h"
@@ -167,6 +169,13 @@ class replica_machine {
   void on_peer_lost(peer_link& peer);
   void disconnect_from_peer_quietly(peer_link& peer);
   void on_admin(const admin& cmd);
+  void on_admin_primary(const admin& cmd);
+  std::string promotion_refusal(admin_op op) const;
+  void promote_now(admin_op op);
+  void conclude_promotion(wire::twopc_refusal refusal);
+  void on_twopc_prepare(peer_link& peer, const wire::twopc_prepare& msg);
+  void on_twopc_reply(peer_link& peer, const wire::twopc_reply& msg);
+  void on_twopc_end(const peer_link& peer, std::uint64_t tid, node_id initiator);
   void on_message(peer_link& peer, const wire::message& msg);
   void on_features(peer_link& peer, const wire::features& msg);
   void on_role_state(peer_link& peer, const wire::role_state& msg);
@@ -244,6 +253,21 @@ class replica_machine {
   std::deque<disk_request> deferred_;                // waiting for an overlapping request
   std::deque<std::uint64_t> waiting_writes_;         // client writes waiting for a resync read
   std::deque<std::uint64_t> suspended_;              // client requests frozen until quorum returns
+  // Cluster-wide promotion by two-phase commit: the one this node coordinates, and the one it has
+  // agreed to (a node is part of at most one transaction at a time).
+  struct promotion {
+    std::uint64_t tid = 0;
+    std::uint64_t tag = 0;
+    admin_op op = admin_op::primary;
+    node_mask asked = 0;
+    node_mask awaiting = 0;
+  };
+  std::optional<promotion> promoting_;
+  struct prepared {
+    std::uint64_t tid = 0;
+    node_id initiator = 0;
+  };
+  std::optional<prepared> prepared_;
   std::vector<output>* out_ = nullptr;
 };
 

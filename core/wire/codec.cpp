@@ -233,6 +233,49 @@ bool get(byte_reader& r, peer_ack& m) {
   return m.size_bytes > 0 && m.size_bytes <= kMaxIoBytes;
 }
 
+void put(byte_writer& w, const twopc_prepare& m) {
+  w.put(m.tid);
+  w.put(m.initiator);
+  w.put(static_cast<std::uint8_t>(m.change));
+}
+bool get(byte_reader& r, twopc_prepare& m) {
+  m.tid = r.get<std::uint64_t>();
+  m.initiator = r.get<std::uint8_t>();
+  const auto change = r.get<std::uint8_t>();
+  m.change = static_cast<twopc_change>(change);
+  return m.initiator < kMaxNodes && change == static_cast<std::uint8_t>(twopc_change::promote);
+}
+
+void put(byte_writer& w, const twopc_reply& m) {
+  w.put(m.tid);
+  w.put(m.initiator);
+  w.put(static_cast<std::uint8_t>(m.refusal));
+}
+bool get(byte_reader& r, twopc_reply& m) {
+  m.tid = r.get<std::uint64_t>();
+  m.initiator = r.get<std::uint8_t>();
+  const auto refusal = r.get<std::uint8_t>();
+  m.refusal = static_cast<twopc_refusal>(refusal);
+  return m.initiator < kMaxNodes && refusal <= static_cast<std::uint8_t>(twopc_refusal::primary);
+}
+
+// Commit and abort share one layout.
+template <typename T>
+void put_transaction(byte_writer& w, const T& m) {
+  w.put(m.tid);
+  w.put(m.initiator);
+}
+template <typename T>
+bool get_transaction(byte_reader& r, T& m) {
+  m.tid = r.get<std::uint64_t>();
+  m.initiator = r.get<std::uint8_t>();
+  return m.initiator < kMaxNodes;
+}
+void put(byte_writer& w, const twopc_commit& m) { put_transaction(w, m); }
+bool get(byte_reader& r, twopc_commit& m) { return get_transaction(r, m); }
+void put(byte_writer& w, const twopc_abort& m) { put_transaction(w, m); }
+bool get(byte_reader& r, twopc_abort& m) { return get_transaction(r, m); }
+
 void put(byte_writer&, const ping&) {}
 bool get(byte_reader&, ping&) {
   return true;
@@ -265,6 +308,10 @@ bool make_empty(std::uint16_t raw_type, message& out) {
     case msg_type::neg_rs_dreply: out = neg_rs_dreply{}; return true;
     case msg_type::out_of_sync: out = out_of_sync{}; return true;
     case msg_type::peer_ack: out = peer_ack{}; return true;
+    case msg_type::twopc_prepare: out = twopc_prepare{}; return true;
+    case msg_type::twopc_abort: out = twopc_abort{}; return true;
+    case msg_type::twopc_reply: out = twopc_reply{}; return true;
+    case msg_type::twopc_commit: out = twopc_commit{}; return true;
     case msg_type::ping: out = ping{}; return true;
     case msg_type::ping_ack: out = ping_ack{}; return true;
   }

@@ -82,6 +82,22 @@ constexpr msg_type type_for<peer_ack>() {
   return msg_type::peer_ack;
 }
 template <>
+constexpr msg_type type_for<twopc_prepare>() {
+  return msg_type::twopc_prepare;
+}
+template <>
+constexpr msg_type type_for<twopc_abort>() {
+  return msg_type::twopc_abort;
+}
+template <>
+constexpr msg_type type_for<twopc_reply>() {
+  return msg_type::twopc_reply;
+}
+template <>
+constexpr msg_type type_for<twopc_commit>() {
+  return msg_type::twopc_commit;
+}
+template <>
 constexpr msg_type type_for<ping>() {
   return msg_type::ping;
 }
@@ -117,6 +133,10 @@ const char* name_of(msg_type type) {
     case msg_type::neg_rs_dreply: return "neg_rs_dreply";
     case msg_type::out_of_sync: return "out_of_sync";
     case msg_type::peer_ack: return "peer_ack";
+    case msg_type::twopc_prepare: return "twopc_prepare";
+    case msg_type::twopc_abort: return "twopc_abort";
+    case msg_type::twopc_reply: return "twopc_reply";
+    case msg_type::twopc_commit: return "twopc_commit";
     case msg_type::ping: return "ping";
     case msg_type::ping_ack: return "ping_ack";
   }

@@ -36,6 +36,10 @@ enum class msg_type : std::uint16_t {
   neg_rs_dreply = 0x23,    // P_NEG_RS_DREPLY
   out_of_sync = 0x24,      // P_OUT_OF_SYNC
   peer_ack = 0x25,         // P_PEER_ACK
+  twopc_prepare = 0x2e,    // P_TWOPC_PREPARE
+  twopc_abort = 0x2f,      // P_TWOPC_ABORT
+  twopc_reply = 0x45,      // P_TWOPC_YES / P_TWOPC_NO
+  twopc_commit = 0x47,     // P_TWOPC_COMMIT
   ping = 0x30,             // P_PING
   ping_ack = 0x31,         // P_PING_ACK
 };
@@ -155,6 +159,34 @@ struct reply_fields {
 struct data_reply : reply_fields {};
 struct rs_data_reply : reply_fields {};
 
+// Two-phase commit of a cluster-wide state change (DRBD change_cluster_wide_state). Transactions
+// are identified by (initiator, tid).
+enum class twopc_change : std::uint8_t { promote = 1 };
+enum class twopc_refusal : std::uint8_t { none = 0, busy = 1, primary = 2 };
+
+struct twopc_prepare {
+  std::uint64_t tid = 0;
+  node_id initiator = 0;
+  twopc_change change = twopc_change::promote;
+  friend bool operator==(const twopc_prepare&, const twopc_prepare&) = default;
+};
+struct twopc_reply {
+  std::uint64_t tid = 0;
+  node_id initiator = 0;
+  twopc_refusal refusal = twopc_refusal::none;  // none = yes
+  friend bool operator==(const twopc_reply&, const twopc_reply&) = default;
+};
+struct twopc_commit {
+  std::uint64_t tid = 0;
+  node_id initiator = 0;
+  friend bool operator==(const twopc_commit&, const twopc_commit&) = default;
+};
+struct twopc_abort {
+  std::uint64_t tid = 0;
+  node_id initiator = 0;
+  friend bool operator==(const twopc_abort&, const twopc_abort&) = default;
+};
+
 struct ping {
   friend bool operator==(const ping&, const ping&) = default;
 };
@@ -165,7 +197,8 @@ struct ping_ack {
 using message = std::variant<features, role_state, volume_state, current_uuid, resync_start,
                              bitmap_chunk, data, write_ack, recv_ack, neg_ack, data_request,
                              data_reply, neg_dreply, rs_data_request, rs_data_reply, rs_write_ack,
-                             neg_rs_dreply, out_of_sync, peer_ack, ping, ping_ack>;
+                             neg_rs_dreply, out_of_sync, peer_ack, twopc_prepare, twopc_abort,
+                             twopc_reply, twopc_commit, ping, ping_ack>;
 
 msg_type type_of(const message& msg);
 const char* name_of(msg_type type);

@@ -139,3 +139,43 @@ TEST_CASE("admin disconnect stays StandAlone until connect") {
   CHECK(connection(c.view(0), 1) == conn_state::connected);
   CHECK_FALSE(c.admin_command(0, admin_op::connect, 9).ok);
 }
+
+TEST_CASE("two nodes promoted at the same instant never both become Primary (two-phase commit)") {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    CAPTURE(seed);
+    sim::cluster_options options;
+    options.nodes = 3;
+    options.volume_size_bytes = 1 << 20;
+    options.seed = seed;
+    sim::cluster c(options);
+    c.start();
+    const auto a = c.admin_async(0, admin_op::primary);
+    const auto b = c.admin_async(1, admin_op::primary);
+    c.run_until_quiet();
+    REQUIRE(c.admin_result(a).has_value());
+    REQUIRE(c.admin_result(b).has_value());
+    CHECK_FALSE((c.admin_result(a)->ok && c.admin_result(b)->ok));
+    int primaries = 0;
+    for (node_id n = 0; n < 3; ++n) primaries += c.view(n).local_role == role::primary ? 1 : 0;
+    CHECK(primaries <= 1);
+    // The refused side says why, and a retry after the race succeeds on exactly one node.
+    if (!c.admin_result(a)->ok) CHECK_FALSE(c.admin_result(a)->message.empty());
+    if (primaries == 0) CHECK(c.admin_command(1, admin_op::primary).ok);
+    CHECK_FALSE(c.admin_command(2, admin_op::primary).ok);
+  }
+}
+
+TEST_CASE("a promotion racing a peer's promotion is refused by that peer") {
+  auto c = started(2);
+  // n0 becomes Primary; n1 asks before n0's role_state reached it: n0 answers "I am Primary".
+  c.hold(0, 1, wire::msg_type::role_state);
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  c.run_for(1'000'000);  // the commit has arrived, the role_state has not
+  CHECK(c.view(1).connections[0].peer_role == role::secondary);
+  const auto refused = c.admin_command(1, admin_op::primary);
+  CHECK_FALSE(refused.ok);
+  CHECK(refused.message == "another node is Primary");
+  c.release_held();
+  c.run_until_quiet();
+  CHECK(c.view(1).local_role == role::secondary);
+}

@@ -152,6 +152,12 @@ std::vector<sample> all_samples() {
   out.push_back(
       {peer_ack{.volume = 3, .sector = 4096, .size_bytes = 8192, .have = mask_of(0) | mask_of(2)},
        {}});
+  out.push_back({twopc_prepare{.tid = 0x1122'3344'5566'7788ull, .initiator = 5,
+                               .change = twopc_change::promote},
+                 {}});
+  out.push_back({twopc_abort{.tid = 9, .initiator = 31}, {}});
+  out.push_back({twopc_reply{.tid = 10, .initiator = 2, .refusal = twopc_refusal::busy}, {}});
+  out.push_back({twopc_commit{.tid = 11, .initiator = 0}, {}});
   out.push_back({ping{}, {}});
   out.push_back({ping_ack{}, {}});
   return out;
@@ -195,7 +201,9 @@ const type_info kAllTypes[] = {
     {msg_type::neg_dreply, 22},    {msg_type::rs_data_request, 22},
     {msg_type::rs_data_reply, 22}, {msg_type::rs_write_ack, 22},
     {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22},
-    {msg_type::peer_ack, 18},      {msg_type::ping, 0},
+    {msg_type::peer_ack, 18},      {msg_type::twopc_prepare, 10},
+    {msg_type::twopc_abort, 9},    {msg_type::twopc_reply, 10},
+    {msg_type::twopc_commit, 9},   {msg_type::ping, 0},
     {msg_type::ping_ack, 0},
 };
 
@@ -255,7 +263,8 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(11) == 22 + 512);                                      // data_reply
   CHECK(body_of(17) == 22);                                            // out_of_sync
   CHECK(body_of(18) == 18);                                            // peer_ack
-  CHECK(body_of(19) == 0);                                             // ping
+  CHECK(body_of(19) == 10);                                            // twopc_prepare
+  CHECK(body_of(23) == 0);                                             // ping
 }
 
 TEST_CASE("round trip at the limits") {

@@ -1,0 +1,144 @@
+// Promotion as a cluster-wide state change (DRBD change_cluster_wide_state): the node asks every
+// connected peer with twopc_prepare; each agrees unless it is Primary itself (without
+// allow-two-primaries) or already part of another transaction; all yes -> twopc_commit and the node
+// becomes Primary, any no -> twopc_abort and the promotion is refused. Two nodes promoted at the
+// same moment therefore cannot both succeed.
+#include <string>
+
+#include "core/replica/replica_machine.h"
+
+namespace tandem {
+
+// Why this node may not become Primary now, or "" when it may.
+std::string replica_machine::promotion_refusal(admin_op op) const {
+  if (!config_.allow_two_primaries) {
+    for (const auto& peer : peers_) {
+      if (handshake_done(peer) && peer.peer_role == role::primary) {
+        return "node " + std::to_string(peer.node) + " is Primary and allow-two-primaries is off";
+      }
+    }
+  }
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    if (lacks_quorum(vi)) return "volume " + std::to_string(volumes_[vi].number) + ": no quorum";
+  }
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    const local_volume& volume = volumes_[vi];
+    if (has_uptodate_access(volume, vi)) continue;
+    const bool forceable = op == admin_op::primary_force && volume.disk >= disk_state::inconsistent;
+    if (!forceable) {
+      return "volume " + std::to_string(volume.number) +
+             ": no access to UpToDate data (local disk " + std::string(to_string(volume.disk)) +
+             ")";
+    }
+  }
+  return "";
+}
+
+void replica_machine::on_admin_primary(const admin& cmd) {
+  if (role_ == role::primary) return emit(admin_done{cmd.tag, true, "already Primary"});
+  if (promoting_ || prepared_) {
+    return emit(admin_done{cmd.tag, false, "a cluster-wide state change is in progress, retry"});
+  }
+  const std::string refusal = promotion_refusal(cmd.op);
+  if (!refusal.empty()) return emit(admin_done{cmd.tag, false, refusal});
+  promotion p;
+  p.tag = cmd.tag;
+  p.op = cmd.op;
+  for (const auto& peer : peers_) {
+    if (handshake_done(peer)) p.asked |= mask_of(peer.node);
+  }
+  if (p.asked == 0) {  // nobody to ask
+    promote_now(cmd.op);
+    return emit(admin_done{cmd.tag, true, ""});
+  }
+  p.tid = next_uuid();
+  p.awaiting = p.asked;
+  promoting_ = p;
+  for (const auto& peer : peers_) {
+    if (mask_has(p.asked, peer.node)) {
+      send(peer, wire::twopc_prepare{p.tid, config_.self, wire::twopc_change::promote});
+    }
+  }
+}
+
+void replica_machine::promote_now(admin_op op) {
+  if (op == admin_op::primary_force) {
+    for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+      if (volumes_[vi].disk < disk_state::inconsistent ||
+          volumes_[vi].disk == disk_state::uptodate) {
+        continue;
+      }
+      set_disk(vi, disk_state::uptodate);
+      rotate_current_uuid(vi, 0);  // forced data is a generation of its own
+      // Connected peers without usable data get everything (DRBD: full sync after --force).
+      for (auto& peer : peers_) {
+        if (handshake_done(peer) && peer.diskful &&
+            peer.volumes[vi].peer_disk == disk_state::inconsistent &&
+            peer.volumes[vi].repl == repl_state::established) {
+          start_resync_as_source(peer, vi, {sync_strategy::source_set_bitmap, "primary-force"});
+        }
+      }
+    }
+  }
+  set_role(role::primary);
+  for (auto& volume : volumes_) volume.new_uuid_pending = true;
+  for (const auto& peer : peers_) {
+    if (handshake_done(peer)) send(peer, wire::role_state{role_});
+  }
+}
+
+// Every peer asked has answered (or was lost): commit or abort the coordinated promotion.
+void replica_machine::conclude_promotion(wire::twopc_refusal refusal) {
+  const promotion p = *promoting_;
+  promoting_.reset();
+  std::string reason;
+  if (refusal == wire::twopc_refusal::busy)
+    reason = "a concurrent cluster-wide state change, retry";
+  if (refusal == wire::twopc_refusal::primary) reason = "another node is Primary";
+  if (reason.empty()) reason = promotion_refusal(p.op);  // the world may have changed meanwhile
+  for (const auto& peer : peers_) {
+    if (!mask_has(p.asked, peer.node) || !handshake_done(peer)) continue;
+    if (reason.empty()) {
+      send(peer, wire::twopc_commit{p.tid, config_.self});
+    } else {
+      send(peer, wire::twopc_abort{p.tid, config_.self});
+    }
+  }
+  if (!reason.empty()) return emit(admin_done{p.tag, false, reason});
+  promote_now(p.op);
+  emit(admin_done{p.tag, true, ""});
+}
+
+void replica_machine::on_twopc_prepare(peer_link& peer, const wire::twopc_prepare& msg) {
+  wire::twopc_reply reply{msg.tid, msg.initiator, wire::twopc_refusal::none};
+  if (msg.initiator != peer.node) {
+    emit_event("protocol-error", peer.node, 0, 0, "twopc_prepare forwarded for another node");
+    return drop_connection(peer, conn_state::protocol_error, true);
+  }
+  if (promoting_ || prepared_) {
+    reply.refusal = wire::twopc_refusal::busy;
+  } else if (role_ == role::primary && !config_.allow_two_primaries) {
+    reply.refusal = wire::twopc_refusal::primary;
+  } else {
+    prepared_ = prepared{msg.tid, msg.initiator};
+  }
+  send(peer, reply);
+}
+
+void replica_machine::on_twopc_reply(peer_link& peer, const wire::twopc_reply& msg) {
+  if (!promoting_ || msg.tid != promoting_->tid || !mask_has(promoting_->awaiting, peer.node)) {
+    return;
+  }
+  if (msg.refusal != wire::twopc_refusal::none) return conclude_promotion(msg.refusal);
+  promoting_->awaiting &= ~mask_of(peer.node);
+  if (promoting_->awaiting == 0) conclude_promotion(wire::twopc_refusal::none);
+}
+
+void replica_machine::on_twopc_end(const peer_link& peer, std::uint64_t tid, node_id initiator) {
+  if (prepared_ && prepared_->tid == tid && prepared_->initiator == initiator &&
+      initiator == peer.node) {
+    prepared_.reset();
+  }
+}
+
+}  // namespace tandem
