@@ -170,6 +170,10 @@ void wire_frames(const fs::path& root) {
             frame(reply<wire::rs_data_reply>(0, 65536, 9, 4096), pattern(4096, 19)));
   dir.write("out_of_sync", frame(acked<wire::out_of_sync>(0, 128, 0, 1048576)));
   dir.write("peer_ack", frame(wire::peer_ack{0, 2048, 4096, mask_of(0) | mask_of(1)}));
+  dir.write("twopc_prepare", frame(wire::twopc_prepare{77, 1, wire::twopc_change::promote}));
+  dir.write("twopc_reply", frame(wire::twopc_reply{77, 1, wire::twopc_refusal::busy}));
+  dir.write("twopc_commit", frame(wire::twopc_commit{77, 1}));
+  dir.write("twopc_abort", frame(wire::twopc_abort{78, 2}));
   dir.write("ping", frame(wire::ping{}));
 }
 
@@ -205,6 +209,9 @@ void wire_streams(const fs::path& root) {
                                                 frame(wire::peer_ack{0, 8, 4096, mask_of(0)}),
                                                 frame(acked<wire::neg_ack>(0, 8, 6, 4096)),
                                                 frame(acked<wire::recv_ack>(0, 16, 7, 4096))}));
+  dir.write("twopc_round", concat({frame(wire::twopc_prepare{77, 1, wire::twopc_change::promote}),
+                                   frame(wire::twopc_reply{77, 1, wire::twopc_refusal::none}),
+                                   frame(wire::twopc_commit{77, 1})}));
   // A stream cut in the middle of a frame: the reader keeps the rest for the next read.
   bytes cut = writes;
   cut.resize(writes.size() - 100);
