@@ -73,7 +73,7 @@ cluster::cluster(cluster_options options)
   }
   for (int n = 0; n < options_.nodes; ++n) {
     const auto id = static_cast<node_id>(n);
-    sim_node node{make_replica(options_, id), {}, {}};
+    sim_node node{make_replica(options_, id), {}, {}, false, true, 0, {}, {}};
     for (int v = 0; v < options_.volumes; ++v) {
       node.disks.emplace_back(mask_has(options_.diskless_nodes, id) ? 0
                                                                     : options_.volume_size_bytes);
@@ -117,6 +117,7 @@ void cluster::release(std::uint64_t id) {
 
 void cluster::step(node_id node, input_kind kind) {
   sim_node& n = nodes_.at(node);
+  if (!n.up) return;  // a crashed node does nothing until it restarts
   n.outputs.clear();
   n.replica.step(input{events_.now_ns(), std::move(kind)}, n.outputs);
   handle_outputs(node);
@@ -263,6 +264,7 @@ bool cluster::wants_connection(node_id a, node_id b) const {
 void cluster::try_connect(node_id a, node_id b) {
   link& l = link_between(a, b);
   if (!l.up || l.connected || !wants_connection(a, b)) return;
+  if (!nodes_.at(a).up || !nodes_.at(b).up) return;
   l.connected = true;
   ++l.epoch;
   step(a, peer_connected{b});
@@ -328,11 +330,17 @@ void cluster::release_held() {
 // ------------------------------------------------------------------------------------ disks
 
 void cluster::disk_io(node_id node, const disk_submit& submit) {
-  if (submit.op == io_op::write) acquire(submit.buffer.id);
+  if (submit.op == io_op::write) {
+    acquire(submit.buffer.id);
+    nodes_.at(node).pending_writes[submit.request] = submit;
+  }
   const std::uint64_t latency =
       disk_random_.between(options_.disk_latency_min_ns, options_.disk_latency_max_ns);
+  const std::uint64_t generation = nodes_.at(node).generation;
   // Concurrent requests complete in any order, as on a real disk; the core must order what matters.
-  events_.after(latency, [this, node, submit] {
+  events_.after(latency, [this, node, submit, generation] {
+    if (nodes_.at(node).generation != generation) return;  // settled when the node crashed
+    if (submit.op == io_op::write) nodes_.at(node).pending_writes.erase(submit.request);
     auto& disk = nodes_.at(node).disks.at(submit.volume);
     const bool in_range = submit.offset_bytes + submit.length_bytes <= disk.size();
     const bool failed = submit.op == io_op::write && nodes_.at(node).writes_fail;
@@ -357,6 +365,56 @@ void cluster::disk_io(node_id node, const disk_submit& submit) {
 }
 
 // ------------------------------------------------------------------------------------ clients
+
+void cluster::crash(node_id node) {
+  sim_node& n = nodes_.at(node);
+  if (!n.up) return;
+  record(node, "crashed");
+  n.saved = n.replica.persistent_state();
+  for (const auto& [request, submit] : n.pending_writes) {
+    if (disk_random_.below(2) == 0) {  // this one made it to the medium before the power went
+      auto& disk = n.disks.at(submit.volume);
+      const auto& bytes = buffers_.at(submit.buffer.id).bytes;
+      std::copy_n(bytes.begin(), submit.length_bytes,
+                  disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes));
+    }
+    release(submit.buffer.id);
+  }
+  n.pending_writes.clear();
+  ++n.generation;
+  n.up = false;
+  for (auto& [tag, result] : results_) {
+    auto owner = client_node_.find(tag);
+    if (result.done || owner == client_node_.end() || owner->second != node) continue;
+    result.done = true;
+    result.crashed = true;
+    result.status = io_status::io_error;
+  }
+  std::erase_if(held_, [&](const held_message& h) { return h.from == node || h.to == node; });
+  for (int other = 0; other < options_.nodes; ++other) {
+    if (other == node) continue;
+    link& l = link_between(node, static_cast<node_id>(other));
+    if (!l.connected) continue;
+    l.connected = false;
+    l.closed_by = -1;
+    ++l.epoch;
+    step(static_cast<node_id>(other), peer_lost{node});
+  }
+}
+
+void cluster::restart(node_id node) {
+  sim_node& n = nodes_.at(node);
+  if (n.up) return;
+  n.replica = Replica::restore(config_for(options_, node), n.saved);
+  n.up = true;
+  // A restarted node is no longer StandAlone toward anybody: it connects like a new one.
+  std::erase_if(standalone_, [&](const auto& entry) { return entry.first == node; });
+  record(node, "restarted from its metadata");
+  for (int other = 0; other < options_.nodes; ++other) {
+    if (other == node) continue;
+    events_.after(0, [this, node, other] { try_connect(node, static_cast<node_id>(other)); });
+  }
+}
 
 std::uint64_t cluster::admin_async(node_id node, admin_op op, node_id peer) {
   const std::uint64_t tag = next_tag_++;
@@ -386,6 +444,7 @@ std::uint64_t cluster::write(node_id node, volume_nr volume, std::uint64_t offse
   const auto length = static_cast<std::uint32_t>(bytes.size());
   const std::uint64_t id = new_buffer(std::move(bytes));
   client_buffers_[tag] = id;
+  client_node_[tag] = node;
   results_[tag] = {};
   record(node, "client tag " + std::to_string(tag) + " write offset " +
                    std::to_string(offset_bytes) + " length " + std::to_string(length));
@@ -398,6 +457,7 @@ std::uint64_t cluster::read(node_id node, volume_nr volume, std::uint64_t offset
                             std::uint32_t length_bytes) {
   const std::uint64_t tag = next_tag_++;
   results_[tag] = {};
+  client_node_[tag] = node;
   step(node, client_io{tag, io_op::read, volume, offset_bytes, length_bytes, {}, false});
   return tag;
 }

@@ -47,6 +47,7 @@ struct client_result {
   std::vector<std::byte> data;
   std::uint64_t completed_at_ns = 0;
   bool quorum_at_completion = true;  // the completing node's quorum when it answered
+  bool crashed = false;              // the node crashed before answering: outcome unknown
 };
 
 // Counted by the network, outside the core: what really crossed each directed link.
@@ -73,6 +74,12 @@ class cluster {
   void heal_link(node_id a, node_id b);
   void isolate(node_id node);  // cut every link of node
   void rejoin(node_id node);
+  // Crash: the node stops at once; each of its disk writes still in flight reaches the medium or
+  // not (a coin flip); its clients get no answer. Restart: a new Replica rebuilt from the persisted
+  // metadata (Replica::restore), which then reconnects.
+  void crash(node_id node);
+  void restart(node_id node);
+  bool is_up(node_id node) const { return nodes_.at(node).up; }
   // Every later write to node's disk fails with an I/O error (reads keep working).
   void fail_disk_writes(node_id node, bool fail = true) { nodes_.at(node).writes_fail = fail; }
   // Messages of this type from `from` to `to` are held back (not lost) until release_held().
@@ -114,6 +121,10 @@ class cluster {
     std::vector<std::vector<std::byte>> disks;  // per volume
     std::vector<output> outputs;                // reused between steps
     bool writes_fail = false;
+    bool up = true;
+    std::uint64_t generation = 0;                     // bumped by a crash: older completions are void
+    std::map<std::uint64_t, disk_submit> pending_writes;  // submitted, not yet on the medium
+    std::vector<volume_persistent_state> saved;       // the metadata a restart rebuilds from
   };
   struct link {
     bool up = true;
@@ -164,6 +175,7 @@ class cluster {
   std::uint64_t next_tag_ = 1;
   std::map<std::uint64_t, client_result> results_;
   std::map<std::uint64_t, std::uint64_t> client_buffers_;  // tag -> buffer held until completion
+  std::map<std::uint64_t, node_id> client_node_;           // tag -> node it was issued on
   std::vector<std::string> log_;
   std::map<std::uint64_t, admin_done> admin_results_;  // tag -> answer
   std::uint64_t decode_errors_ = 0;

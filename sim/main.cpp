@@ -23,7 +23,8 @@ void usage(std::FILE* out) {
       "       tandem-sim suite [DIR|FILE...]        (default: scenarios/)\n"
       "       tandem-sim selftest [--seed MAX_SEEDS]   (default 50)\n"
       "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations]\n"
-      "                        [--diskless-client] [--small-writes] [--quorum] [--verbose]\n"
+      "                        [--diskless-client] [--small-writes] [--quorum] [--crashes]\n"
+      "                        [--verbose]\n"
       "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
       "  run    one scenario file; exit 0 when every invariant and expectation holds\n"
       "  suite  every scenario, with a summary table\n"
@@ -73,6 +74,8 @@ bool parse_arguments(int argc, char** argv, arguments& args) {
       args.sweep.small_writes = true;
     } else if (arg == "--quorum") {
       args.sweep.quorum = true;
+    } else if (arg == "--crashes") {
+      args.sweep.crashes = true;
     } else if (arg.rfind("--", 0) == 0) {
       std::fprintf(stderr, "tandem-sim: unknown option '%s'\n", arg.c_str());
       return false;
@@ -111,20 +114,22 @@ int run_sweeps(const arguments& args) {
     for (const auto& v : report.violations) std::printf("  violation: %s\n", v.c_str());
     if (!report.ok()) {
       ++failed;
-      std::printf("  replay: tandem-sim sweep --seed %llu%s%s%s%s --verbose\n",
+      std::printf("  replay: tandem-sim sweep --seed %llu%s%s%s%s%s --verbose\n",
                   static_cast<unsigned long long>(seed),
                   options.migrations ? "" : " --no-migrations",
                   options.diskless_client ? " --diskless-client" : "",
-                  options.small_writes ? " --small-writes" : "", options.quorum ? " --quorum" : "");
+                  options.small_writes ? " --small-writes" : "", options.quorum ? " --quorum" : "",
+                  options.crashes ? " --crashes" : "");
     }
   }
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("runs %llu, violations in %d, simulated %.1f s, %llu events, %.0f events/s, "
-              "%.0fx real time\n",
-              static_cast<unsigned long long>(args.seeds), failed, simulated_ns / 1e9,
-              static_cast<unsigned long long>(events), wall_s > 0 ? events / wall_s : 0.0,
-              wall_s > 0 ? simulated_ns / 1e9 / wall_s : 0.0);
+  std::printf(
+      "runs %llu, violations in %d, simulated %.1f s, %llu events, %.0f events/s, "
+      "%.0fx real time\n",
+      static_cast<unsigned long long>(args.seeds), failed, simulated_ns / 1e9,
+      static_cast<unsigned long long>(events), wall_s > 0 ? events / wall_s : 0.0,
+      wall_s > 0 ? simulated_ns / 1e9 / wall_s : 0.0);
   std::printf("%llu passed, %d failed\n", static_cast<unsigned long long>(args.seeds - failed),
               failed);
   return failed == 0 ? 0 : 1;

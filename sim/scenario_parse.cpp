@@ -171,8 +171,9 @@ void parse_cluster(table_reader& r, cluster_options& c) {
 }
 
 const std::set<std::string> kActions = {
-    "promote", "promote-force", "demote",     "write",   "read", "cut",     "heal",  "isolate",
-    "rejoin",  "disk-fail",     "disconnect", "connect", "hold", "release", "settle"};
+    "promote", "promote-force", "demote", "write",     "read",       "cut",
+    "heal",    "isolate",       "rejoin", "disk-fail", "disconnect", "connect",
+    "hold",    "release",       "settle", "crash",     "restart"};
 const std::set<std::string> kWithPeer = {"cut", "heal", "disconnect", "connect", "hold"};
 
 scenario_action parse_action(table_reader& r, const toml::table& table, int nodes) {

@@ -84,6 +84,8 @@ class scenario_runner {
     if (a.action == "isolate") return c_.isolate(a.node);
     if (a.action == "rejoin") return c_.rejoin(a.node);
     if (a.action == "disk-fail") return c_.fail_disk_writes(a.node);
+    if (a.action == "crash") return c_.crash(a.node);
+    if (a.action == "restart") return c_.restart(a.node);
     if (a.action == "release") return c_.release_held();
     if (a.action == "settle") {
       if (!c_.run_until_quiet(50'000'000)) fail(a.line, "the cluster did not become quiet");
@@ -151,6 +153,8 @@ class scenario_runner {
       const client_result& r = c_.result(tag);
       if (!r.done) {
         if (!read.may_fail) fail(read.line, "a read never completed");
+      } else if (r.crashed) {
+        continue;  // its node crashed before answering
       } else if (r.status != io_status::ok) {
         if (!read.may_fail) fail(read.line, std::string("a read failed: ") + to_string(r.status));
       } else if (r.data != read.expected) {
@@ -181,7 +185,7 @@ class scenario_runner {
     std::vector<node_id> settled;
     for (int n = 0; n < options_.nodes; ++n) {
       const auto node = static_cast<node_id>(n);
-      if (mask_has(options_.diskless_nodes, node)) continue;
+      if (mask_has(options_.diskless_nodes, node) || !c_.is_up(node)) continue;
       const replica_view v = c_.view(node);
       if (v.volumes[0].disk != disk_state::uptodate) continue;
       bool connected_to_all = true;

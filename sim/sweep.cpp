@@ -12,6 +12,7 @@ namespace {
 // Every node connected to every other, nothing resyncing, nothing marked out of sync.
 bool cluster_clean(const cluster& c) {
   for (int n = 0; n < c.node_count(); ++n) {
+    if (!c.is_up(static_cast<node_id>(n))) return false;
     for (const auto& conn : c.view(static_cast<node_id>(n)).connections) {
       if (conn.conn != conn_state::connected || conn.volumes[0].repl != repl_state::established ||
           conn.volumes[0].out_of_sync_blocks != 0) {
@@ -23,6 +24,7 @@ bool cluster_clean(const cluster& c) {
 }
 
 bool fully_in_sync(const cluster& c, node_id primary, node_id candidate) {
+  if (!c.is_up(primary) || !c.is_up(candidate)) return false;
   // A diskless node keeps no bitmaps, so it cannot vouch for anybody: only a clean cluster will do.
   const bool diskless_involved = c.view(primary).volumes[0].disk == disk_state::diskless ||
                                  c.view(candidate).volumes[0].disk == disk_state::diskless;
@@ -68,11 +70,50 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
   };
   auto collect = [&] { writes.collect(c, failure_allowed, options.quorum, report.violations); };
 
+  bool have_primary = true;  // false after the Primary crashed with no in-sync node to take over
+  auto crash_one = [&] {
+    const auto victim = static_cast<node_id>(random.below(co.nodes));
+    for (int n = 0; n < co.nodes; ++n) {
+      if (!c.is_up(static_cast<node_id>(n))) return;  // one node down at a time
+    }
+    // The operator fails over only to a node that held every acknowledged write at the crash.
+    std::optional<node_id> successor;
+    if (have_primary && victim == primary) {
+      for (int n = 0; n < co.nodes && !successor; ++n) {
+        const auto candidate = static_cast<node_id>(n);
+        if (candidate != victim && fully_in_sync(c, primary, candidate)) successor = candidate;
+      }
+    }
+    c.crash(victim);
+    ++report.crashes;
+    if (!have_primary || victim != primary) return;
+    have_primary = false;
+    if (successor && c.admin_command(*successor, admin_op::primary).ok) {
+      primary = *successor;
+      have_primary = true;
+    }
+  };
+  auto restart_one = [&] {
+    for (int n = 0; n < co.nodes; ++n) {
+      if (!c.is_up(static_cast<node_id>(n))) return c.restart(static_cast<node_id>(n));
+    }
+  };
+  // Without a Primary, once everything is back and in sync, the operator promotes node 0 again.
+  auto recover_primary = [&] {
+    if (have_primary || !cluster_clean(c)) return;
+    if (c.admin_command(0, admin_op::primary).ok) {
+      primary = 0;
+      have_primary = true;
+    }
+  };
+
   for (int step = 0; step < options.steps; ++step) {
     const std::uint64_t action = random.below(100);
     if (action < 60) {
       primary_of_write = primary;
-      writes.start_random_write(c, primary, random, options.small_writes && random.below(3) == 0);
+      if (have_primary) {
+        writes.start_random_write(c, primary, random, options.small_writes && random.below(3) == 0);
+      }
     } else if (action < 70) {
       const auto a = static_cast<node_id>(random.below(co.nodes));
       const auto b = static_cast<node_id>(random.below(co.nodes));
@@ -84,7 +125,7 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
       const auto a = static_cast<node_id>(random.below(co.nodes));
       const auto b = static_cast<node_id>(random.below(co.nodes));
       if (a != b) c.heal_link(a, b);
-    } else if (action < 85 && writes.in_flight() == 0 && options.migrations) {
+    } else if (action < 85 && writes.in_flight() == 0 && options.migrations && have_primary) {
       // The operator migrates the VM only to a node that holds every acknowledged write.
       const auto target = static_cast<node_id>(random.below(co.nodes));
       if (target != primary && fully_in_sync(c, primary, target)) {
@@ -97,10 +138,16 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
           c.admin_command(primary, admin_op::primary);
         }
       }
+    } else if (action < 88 && options.crashes) {
+      crash_one();
+    } else if (action < 92 && options.crashes) {
+      restart_one();
     }
+    recover_primary();
     c.run_for(random.below(2'000'000));
     collect();
   }
+  for (int n = 0; n < co.nodes; ++n) c.restart(static_cast<node_id>(n));
   for (int a = 0; a < co.nodes; ++a) {
     for (int b = a + 1; b < co.nodes; ++b)
       c.heal_link(static_cast<node_id>(a), static_cast<node_id>(b));

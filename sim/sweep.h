@@ -19,6 +19,7 @@ struct sweep_options {
   bool diskless_client = false;  // one extra diskless node that takes part in migrations
   bool small_writes = false;     // some writes are 512 bytes to 3 KiB, at any sector in a block
   bool quorum = false;  // quorum majority with on-no-quorum io-error; then no split brain at all
+  bool crashes = false;  // nodes crash and restart; a crashed Primary fails over to an in-sync node
   planted_bug planted = planted_bug::none;  // tandem-sim selftest only
   bool keep_log = false;  // copy the run's log into the report (tandem-sim sweep --verbose)
 };
@@ -28,6 +29,7 @@ struct sweep_report {
   std::uint64_t writes_acknowledged = 0;
   std::uint64_t link_cuts = 0;
   std::uint64_t migrations = 0;
+  std::uint64_t crashes = 0;
   std::uint64_t resync_bytes = 0;
   std::uint64_t events_executed = 0;
   std::uint64_t simulated_ns = 0;

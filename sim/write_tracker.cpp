@@ -40,7 +40,8 @@ void write_tracker::collect(const cluster& c, const failure_policy& failure_allo
     }
     const std::uint64_t block = it->second.offset_bytes / kBlockBytes;
     if (r.status != io_status::ok) {
-      if (!failure_allowed(r.status, it->second.may_fail)) {
+      // A write lost with a crashed node may or may not be on the media: no promise was made.
+      if (!r.crashed && !failure_allowed(r.status, it->second.may_fail)) {
         violations.push_back("write tag " + std::to_string(it->first) +
                              " failed: " + to_string(r.status));
       }

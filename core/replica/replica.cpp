@@ -59,12 +59,25 @@ Replica Replica::restore(replica_config config, const std::vector<volume_persist
       if (state.number != volume.number) continue;
       volume.disk = config.self_diskful ? state.disk : disk_state::diskless;
       volume.uuids = state.uuids;
+      volume.uuids.crashed_primary = false;
+      for (auto extent : state.active_extents) volume.activity_log[extent] = {};
+      if (state.primary_indicator && volume.disk >= disk_state::inconsistent) {
+        // Crashed as Primary: writes in the hot extents may have reached only some replicas.
+        volume.crashed_primary = true;
+      }
       for (auto& [node, bitmap] : volume.bitmaps) {
         auto found = state.bitmaps.find(node);
         if (found != state.bitmaps.end() && found->second.size_blocks() == bitmap.size_blocks()) {
           bitmap = found->second;
         }
       }
+    }
+  }
+  for (auto& volume : volumes) {
+    if (!volume.crashed_primary) continue;
+    for (const auto& [extent, entry] : volume.activity_log) {
+      const block_range blocks{extent * kBlocksPerAlExtent, kBlocksPerAlExtent};
+      for (auto& [node, bitmap] : volume.bitmaps) bitmap.set(blocks);
     }
   }
   return Replica(std::make_unique<replica_machine>(std::move(config), std::move(volumes)));
@@ -323,6 +336,7 @@ void replica_machine::dispatch_client_write(client_request& request) {
   if (local_disk) {
     request.local_pending = true;
     note_local_write(vi, blocks, config_.self);
+    al_begin_write(vi, blocks);
     disk_request dr = make_disk_request(disk_purpose::client_write, vi, io_op::write,
                                         request.offset_bytes, request.length_bytes,
                                         buffer_ref{request.buffer.id, request.length_bytes});
@@ -603,6 +617,8 @@ void replica_machine::on_disk_done(const disk_done& done) {
   }
   switch (request.purpose) {
     case disk_purpose::client_write:
+      al_end_write(request.volume_index, request.blocks);
+      [[fallthrough]];
     case disk_purpose::client_flush: {
       auto client = clients_.find(request.client_tag);
       if (client == clients_.end()) return;
@@ -692,7 +708,8 @@ replica_view replica_machine::view() const {
       return found != clients_.end() && found->second.volume_index == vi;
     });
     v.volumes.push_back({volume.number, volume.disk, volume.uuids.current, volume.have_quorum,
-                         static_cast<std::size_t>(suspended)});
+                         static_cast<std::size_t>(suspended), volume.activity_log.size(),
+                         volume.al_transactions});
   }
   for (const auto& peer : peers_) {
     connection_view c;
@@ -717,6 +734,8 @@ std::vector<volume_persistent_state> replica_machine::persistent_state() const {
     state.number = volume.number;
     state.disk = volume.disk;
     state.uuids = volume.uuids;
+    for (const auto& [extent, entry] : volume.activity_log) state.active_extents.push_back(extent);
+    state.primary_indicator = role_ == role::primary;
     for (const auto& [node, bitmap] : volume.bitmaps) state.bitmaps.emplace(node, bitmap);
     states.push_back(std::move(state));
   }

@@ -73,6 +73,7 @@ struct replica_config {
   on_no_quorum on_no_quorum_policy = on_no_quorum::suspend_io;
   split_brain_policy split_brain;           // after-sb-0pri/1pri/2pri, always-asbp, rr-conflict
   planted_bug planted = planted_bug::none;  // honoured only by tandem-sim's core build
+  std::uint32_t al_extents = 1237;  // hot 4 MiB extents kept in the activity log (DRBD al-extents)
   std::uint64_t uuid_seed = 1;              // seeds the generator of new generation UUIDs
 };
 
@@ -82,6 +83,11 @@ struct volume_persistent_state {
   disk_state disk = disk_state::inconsistent;  // uptodate / outdated / inconsistent / diskless
   uuid_set uuids;
   std::map<node_id, block_bitmap> bitmaps;  // per diskful peer
+  // The activity log: 4 MiB extents that may have writes in flight (DRBD AL). After a crash as
+  // Primary (primary_indicator still set) they are resynced, because their writes may have reached
+  // only some replicas.
+  std::vector<std::uint64_t> active_extents;
+  bool primary_indicator = false;  // DRBD MDF_PRIMARY_IND: Primary and not cleanly demoted
 };
 
 // ----------------------------------------------------------------------------------------- inputs
@@ -250,6 +256,8 @@ struct volume_view {
   generation_uuid current = 0;
   bool quorum = true;
   std::size_t suspended_requests = 0;  // client requests frozen by on-no-quorum suspend-io
+  std::size_t active_extents = 0;      // extents in the activity log
+  std::uint64_t al_transactions = 0;   // extents made hot (each needs an AL write before its data)
 };
 
 struct replica_view {

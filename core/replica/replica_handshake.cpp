@@ -269,6 +269,7 @@ wire::volume_state replica_machine::make_volume_state(const local_volume& volume
   auto bitmap = volume.bitmaps.find(peer.node);
   s.dirty_blocks = bitmap == volume.bitmaps.end() ? 0 : bitmap->second.count();
   if (volume.disk == disk_state::inconsistent) s.uuid_flags |= wire::kUuidFlagInconsistent;
+  if (volume.crashed_primary) s.uuid_flags |= wire::kUuidFlagCrashedPrimary;
   if (config_.quorum.enabled() && volume.have_quorum) s.uuid_flags |= wire::kUuidFlagQuorate;
   return s;
 }
@@ -330,6 +331,7 @@ uuid_set uuids_of(const wire::volume_state& state) {
   set.bitmap_uuid_nodes = state.bitmap_uuid_nodes;
   set.bitmap_uuids = state.bitmap_uuids;
   set.history = state.history;
+  set.crashed_primary = (state.uuid_flags & wire::kUuidFlagCrashedPrimary) != 0;
   return set;
 }
 
@@ -394,6 +396,15 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
       (d.strategy == sync_strategy::source_use_bitmap ||
        d.strategy == sync_strategy::target_use_bitmap)) {
     d = {mirrored(d.strategy), "planted: reversed-bitmap-rule"};
+  }
+  // DRBD's crashed-primary strategies are "if both failed": when one side is Primary now, its data
+  // is what the application sees, so it is the source.
+  const bool crash_rule = std::string_view(d.rule) == "crashed-primary" ||
+                          std::string_view(d.rule) == "both-crashed-primary";
+  if (crash_rule && (peer.sent_role == role::primary) != (peer.peer_role == role::primary)) {
+    d = {peer.sent_role == role::primary ? sync_strategy::source_use_bitmap
+                                         : sync_strategy::target_use_bitmap,
+         "crashed-primary, following the current Primary"};
   }
   d = apply_disk_states(d, mine.disk, theirs.disk);
   emit_event("handshake-decision", peer.node, volumes_[vi].number, 0,

@@ -32,7 +32,19 @@ struct local_volume {
   // from their writer, never from the source (DRBD orders this with dagtags).
   std::map<std::uint64_t, node_id> fetch_from_writer;
   bool have_quorum = true;
+  // Activity log: hot 4 MiB extent -> (last use, writes in flight).
+  struct al_extent {
+    std::uint64_t last_use = 0;
+    std::uint32_t in_flight = 0;
+  };
+  std::map<std::uint64_t, al_extent> activity_log;
+  std::uint64_t al_clock = 0;
+  std::uint64_t al_transactions = 0;
+  bool crashed_primary = false;  // restored after a crash as Primary; told to peers at handshake
 };
+
+inline constexpr std::uint64_t kAlExtentBytes = 4 << 20;  // DRBD AL_EXTENT_SHIFT 22
+inline constexpr std::uint64_t kBlocksPerAlExtent = kAlExtentBytes / kBlockBytes;
 
 struct peer_volume {
   repl_state repl = repl_state::off;
@@ -218,6 +230,8 @@ class replica_machine {
   void resume_paused_targets(std::size_t volume_index);
   void renegotiate(peer_link& peer, std::size_t volume_index);
   void note_local_write(std::size_t volume_index, block_range blocks, node_id writer);
+  void al_begin_write(std::size_t volume_index, block_range blocks);
+  void al_end_write(std::size_t volume_index, block_range blocks);
   void mark_out_of_sync(std::size_t volume_index, node_id peer, block_range blocks);
   void on_out_of_sync(peer_link& peer, const wire::out_of_sync& msg);
   void on_peer_ack(peer_link& peer, const wire::peer_ack& msg);

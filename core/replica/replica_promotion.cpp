@@ -81,7 +81,10 @@ void replica_machine::promote_now(admin_op op) {
     }
   }
   set_role(role::primary);
-  for (auto& volume : volumes_) volume.new_uuid_pending = true;
+  for (auto& volume : volumes_) {
+    volume.new_uuid_pending = true;
+    volume.crashed_primary = false;  // its AL extents were marked; the new generation takes over
+  }
   for (const auto& peer : peers_) {
     if (handshake_done(peer)) send(peer, wire::role_state{role_});
   }

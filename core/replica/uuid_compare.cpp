@@ -92,7 +92,19 @@ sync_decision compare_uuids(node_id self_node, const uuid_set& self, node_id pee
   if (just_created(peer_current)) return {sync_strategy::source_set_bitmap, "just-created-peer"};
 
   // Rule 4: same generation, nothing to do (crash/quorum refinements come with the full core).
-  if (self_current == peer_current) return {sync_strategy::no_sync, "equal"};
+  if (self_current == peer_current) {
+    // Same generation, but a side that crashed as Primary may have written blocks (its activity
+    // log extents) that never reached the other: it is the source for them. Both crashed: the
+    // connection's tie-breaker (the lower node id) decides, the same way on both ends.
+    if (self.crashed_primary && peer.crashed_primary) {
+      return {self_node < peer_node ? sync_strategy::source_use_bitmap
+                                    : sync_strategy::target_use_bitmap,
+              "both-crashed-primary"};
+    }
+    if (self.crashed_primary) return {sync_strategy::source_use_bitmap, "crashed-primary"};
+    if (peer.crashed_primary) return {sync_strategy::target_use_bitmap, "crashed-primary"};
+    return {sync_strategy::no_sync, "equal"};
+  }
 
   // Rule 5: the peer kept a bitmap since my generation: I am behind.
   if (bitmap_uuid(peer, self_node) == self_current) {

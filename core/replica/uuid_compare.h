@@ -16,6 +16,9 @@ struct uuid_set {
   node_mask bitmap_uuid_nodes = 0;  // which bitmap_uuids entries are meaningful
   std::array<generation_uuid, kMaxNodes> bitmap_uuids{};
   std::vector<generation_uuid> history;  // newest first
+  // The node was Primary when it went down uncleanly: the blocks its activity log covered may
+  // differ from its peers' (DRBD uuid flag CRASHED_PRIMARY).
+  bool crashed_primary = false;
 };
 
 enum class sync_strategy : std::uint8_t {
