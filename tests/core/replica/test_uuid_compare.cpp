@@ -142,3 +142,21 @@ TEST_CASE("strategy helpers") {
   CHECK_FALSE(is_full_sync(sync_strategy::target_use_bitmap));
   CHECK(std::string(to_string(sync_strategy::no_sync)) == "no-sync");
 }
+
+TEST_CASE("rule crashed-primary: same generation, the side that crashed as Primary is the source") {
+  uuid_set crashed = with_current(0x7000);
+  crashed.crashed_primary = true;
+  auto d = decide(crashed, with_current(0x7000));
+  CHECK(d.strategy == sync_strategy::source_use_bitmap);
+  CHECK(std::string(d.rule) == "crashed-primary");
+  d = decide(with_current(0x7000), crashed);
+  CHECK(d.strategy == sync_strategy::target_use_bitmap);
+  // Both crashed (a common power failure): the connection's tie-breaker, the lower node id.
+  d = decide(crashed, crashed);
+  CHECK(d.strategy == sync_strategy::source_use_bitmap);
+  CHECK(std::string(d.rule) == "both-crashed-primary");
+  // Different generations: the ordinary rules decide, the flag does not matter.
+  uuid_set ahead = with_current(0x8000);
+  set_bitmap_uuid(ahead, kSelf, 0x7000);
+  CHECK(decide(crashed, ahead).strategy == sync_strategy::target_use_bitmap);
+}
