@@ -1,5 +1,6 @@
 #include "core/replica/bitmap.h"
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 
@@ -32,24 +33,26 @@ bool block_bitmap::any_in(block_range range) const {
 }
 
 void block_bitmap::set(block_range range) {
-  for (std::uint64_t block = range.first; block < range.end() && block < size_blocks_; ++block) {
-    auto& word = words_[block / 64];
-    const std::uint64_t bit = std::uint64_t{1} << (block % 64);
-    if (!(word & bit)) {
-      word |= bit;
-      ++set_blocks_;
-    }
-  }
+  assign(range, true);
+}
+void block_bitmap::clear(block_range range) {
+  assign(range, false);
 }
 
-void block_bitmap::clear(block_range range) {
-  for (std::uint64_t block = range.first; block < range.end() && block < size_blocks_; ++block) {
-    auto& word = words_[block / 64];
-    const std::uint64_t bit = std::uint64_t{1} << (block % 64);
-    if (word & bit) {
-      word &= ~bit;
-      --set_blocks_;
-    }
+// Word at a time: a 32-block range touches at most two words.
+void block_bitmap::assign(block_range range, bool value) {
+  const std::uint64_t end = std::min(range.end(), size_blocks_);
+  for (std::uint64_t block = range.first; block < end;) {
+    const std::uint64_t index = block / 64;
+    const std::uint64_t word_end = std::min(end, (index + 1) * 64);
+    const std::uint64_t width = word_end - block;
+    const std::uint64_t mask = (width == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << width) - 1))
+                               << (block % 64);
+    auto& word = words_[index];
+    const std::uint64_t updated = value ? word | mask : word & ~mask;
+    set_blocks_ += static_cast<std::uint64_t>(std::popcount(updated) - std::popcount(word));
+    word = updated;
+    block = word_end;
   }
 }
 
@@ -87,18 +90,16 @@ std::uint64_t block_bitmap::run_length(std::uint64_t block, std::uint64_t max_bl
 }
 
 void block_bitmap::merge_words(std::uint64_t first_word, std::span<const std::uint64_t> words) {
+  // Only the words touched are recounted: merging a whole bitmap chunk by chunk stays linear.
+  const std::uint64_t last_word_mask =
+      size_blocks_ % 64 != 0 ? (std::uint64_t{1} << (size_blocks_ % 64)) - 1 : ~std::uint64_t{0};
   for (std::size_t i = 0; i < words.size() && first_word + i < words_.size(); ++i) {
-    words_[first_word + i] |= words[i];
+    auto& word = words_[first_word + i];
+    std::uint64_t merged = word | words[i];
+    if (first_word + i == words_.size() - 1) merged &= last_word_mask;  // bits past the end
+    set_blocks_ += static_cast<std::uint64_t>(std::popcount(merged) - std::popcount(word));
+    word = merged;
   }
-  if (size_blocks_ % 64 != 0 && !words_.empty()) {
-    words_.back() &= (std::uint64_t{1} << (size_blocks_ % 64)) - 1;
-  }
-  recount();
-}
-
-void block_bitmap::recount() {
-  set_blocks_ = 0;
-  for (auto word : words_) set_blocks_ += static_cast<std::uint64_t>(std::popcount(word));
 }
 
 }  // namespace tandem

@@ -51,7 +51,7 @@ class block_bitmap {
   void merge_words(std::uint64_t first_word, std::span<const std::uint64_t> words);
 
  private:
-  void recount();
+  void assign(block_range range, bool value);
 
   std::uint64_t size_blocks_ = 0;
   std::uint64_t set_blocks_ = 0;

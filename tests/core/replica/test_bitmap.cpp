@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <vector>
+
 #include "core/replica/bitmap.h"
 
 using namespace tandem;
@@ -81,4 +83,47 @@ TEST_CASE("a 1 TiB volume's bitmap: set, find and clear far apart") {
   CHECK(bitmap.find_next_set(blocks / 2 + 3) == blocks - 1);
   bitmap.clear({0, blocks});
   CHECK(bitmap.count() == 0);
+}
+
+TEST_CASE("random set/clear/merge agree with a bit-by-bit model, counts included") {
+  std::uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (std::uint64_t size : {1ull, 63ull, 64ull, 65ull, 1000ull, 4097ull}) {
+    CAPTURE(size);
+    block_bitmap bitmap(size);
+    std::vector<bool> model(size);
+    for (int op = 0; op < 2000; ++op) {
+      const std::uint64_t first = next() % (size + 2);
+      const std::uint64_t count = next() % 130;
+      const int kind = static_cast<int>(next() % 3);
+      if (kind == 0) {
+        bitmap.set({first, count});
+        for (auto b = first; b < first + count && b < size; ++b) model[b] = true;
+      } else if (kind == 1) {
+        bitmap.clear({first, count});
+        for (auto b = first; b < first + count && b < size; ++b) model[b] = false;
+      } else {
+        const std::uint64_t words[] = {next(), next()};
+        const std::uint64_t word = next() % ((size + 63) / 64 + 1);
+        bitmap.merge_words(word, words);
+        for (std::uint64_t i = 0; i < 2; ++i) {
+          for (std::uint64_t bit = 0; bit < 64; ++bit) {
+            const std::uint64_t b = (word + i) * 64 + bit;
+            if (b < size && ((words[i] >> bit) & 1)) model[b] = true;
+          }
+        }
+      }
+    }
+    std::uint64_t expected = 0;
+    for (std::uint64_t b = 0; b < size; ++b) {
+      CHECK(bitmap.test(b) == model[b]);
+      expected += model[b] ? 1 : 0;
+    }
+    CHECK(bitmap.count() == expected);
+  }
 }
