@@ -299,6 +299,28 @@ void BM_replica_client_write(benchmark::State& state) {
 }
 BENCHMARK(BM_replica_client_write)->ArgName("in_flight")->Arg(1)->Arg(kBatch)->UseManualTime();
 
+// Prepares a batch: the Primary issues kBatch writes, the relay settles, and the messages the
+// benchmark's capture filter held back become the measured inputs.
+auto capture_writes(std::uint64_t& tag) {
+  return [&tag](relay& rel, std::vector<routed_input>& inputs) {
+    for (std::size_t i = 0; i < kBatch; ++i) rel.feed(0, client_write(++tag));
+    rel.settle();
+    for (auto& m : rel.captured) {
+      inputs.push_back({m.to, input{rel.now(), peer_message{m.from, std::move(m.msg)}}});
+    }
+    rel.captured.clear();
+  };
+}
+
+// Checks that every measured input completed exactly one write, and none failed.
+auto writes_completed(std::uint64_t ok_before, std::string what) {
+  return [ok_before, what](relay& rel, std::uint64_t measured) -> std::string {
+    return rel.completed_ok - ok_before == measured && rel.completed_failed == 0
+               ? ""
+               : what + " did not complete their writes";
+  };
+}
+
 // (b) The replicated write arriving on a Secondary: `data` -> local disk write.
 void BM_replica_peer_data(benchmark::State& state) {
   auto r = established_with_primary(state);
@@ -307,24 +329,10 @@ void BM_replica_peer_data(benchmark::State& state) {
     return from == 0 && to == 1 && std::holds_alternative<wire::data>(msg);
   };
   std::uint64_t tag = 1000;
-  const std::uint64_t ok_before = r->completed_ok;
-  run_batched(
-      state, *r,
-      [&](relay& rel, std::vector<routed_input>& inputs) {
-        // The Primary issues the writes; n2 acknowledges them, n1's copies are held here.
-        for (std::size_t i = 0; i < kBatch; ++i) rel.feed(0, client_write(++tag));
-        rel.settle();
-        for (auto& m : rel.captured) {
-          inputs.push_back({m.to, input{rel.now(), peer_message{m.from, std::move(m.msg)}}});
-        }
-        rel.captured.clear();
-      },
-      [&](relay& rel, std::uint64_t measured) -> std::string {
-        // Each measured `data` let n1 acknowledge, which completed its write on n0.
-        return rel.completed_ok - ok_before == measured && rel.completed_failed == 0
-                   ? ""
-                   : "the measured data messages did not complete their writes";
-      });
+  // The Primary issues the writes; n2 acknowledges them, n1's copies are held here. Each measured
+  // `data` lets n1 acknowledge, which completes its write on n0.
+  run_batched(state, *r, capture_writes(tag),
+              writes_completed(r->completed_ok, "the measured data messages"));
   state.SetLabel("Secondary, protocol C, 4 KiB");
 }
 BENCHMARK(BM_replica_peer_data)->UseManualTime();
@@ -338,22 +346,9 @@ void BM_replica_write_ack_completes(benchmark::State& state) {
     return from == 2 && to == 0 && std::holds_alternative<wire::write_ack>(msg);
   };
   std::uint64_t tag = 1000;
-  const std::uint64_t ok_before = r->completed_ok;  // only the measured acks complete writes
-  run_batched(
-      state, *r,
-      [&](relay& rel, std::vector<routed_input>& inputs) {
-        for (std::size_t i = 0; i < kBatch; ++i) rel.feed(0, client_write(++tag));
-        rel.settle();
-        for (auto& m : rel.captured) {
-          inputs.push_back({m.to, input{rel.now(), peer_message{m.from, std::move(m.msg)}}});
-        }
-        rel.captured.clear();
-      },
-      [&](relay& rel, std::uint64_t measured) -> std::string {
-        return rel.completed_ok - ok_before == measured && rel.completed_failed == 0
-                   ? ""
-                   : "the measured write_acks did not complete their writes";
-      });
+  // Only the measured acks complete writes.
+  run_batched(state, *r, capture_writes(tag),
+              writes_completed(r->completed_ok, "the measured write_acks"));
   state.SetLabel("Primary, last of 2 acks, 4 KiB");
 }
 BENCHMARK(BM_replica_write_ack_completes)->UseManualTime();
