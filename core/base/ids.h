@@ -44,5 +44,9 @@ inline constexpr generation_uuid kUuidPrimaryFlag = 1;
 constexpr generation_uuid uuid_value(generation_uuid uuid) {
   return uuid & ~kUuidPrimaryFlag;
 }
+// Bit 1 marks a sync UUID: the generation of a partly synced target (resync_start::sync_uuid). It
+// names a target's future, never an ancestor of anybody's data.
+inline constexpr generation_uuid kUuidSyncFlag = 2;
+constexpr bool is_sync_uuid(generation_uuid uuid) { return (uuid & kUuidSyncFlag) != 0; }
 
 }  // namespace tandem

@@ -514,7 +514,7 @@ generation_uuid replica_machine::next_uuid() {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     z ^= z >> 31;
-    const generation_uuid uuid = uuid_value(z);
+    const generation_uuid uuid = uuid_value(z) & ~kUuidSyncFlag;
     if (uuid > kUuidJustCreated) return uuid;
   }
 }

@@ -43,7 +43,7 @@ void replica_machine::start_resync_as_source(peer_link& peer, std::size_t vi,
   set_repl(peer, vi, repl_state::wf_bitmap_s);
   // My bits toward the target now describe "since the sync UUID": a reconnect in the middle resumes
   // by bitmap (bitmap-self), and nobody else's bitmap UUID matches the half-synced target.
-  const generation_uuid sync_uuid = next_uuid();
+  const generation_uuid sync_uuid = next_uuid() | kUuidSyncFlag;
   retire_bitmap_uuid(volume, peer.node);  // its generation stays known, as an ancestor
   volume.uuids.bitmap_uuids[peer.node] = sync_uuid;
   volume.uuids.bitmap_uuid_nodes |= mask_of(peer.node);
@@ -319,7 +319,8 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
   // from (its history, and the generations its bitmaps start at) is an ancestor of this node too.
   auto& history = volume.uuids.history;
   auto add_ancestor = [&](generation_uuid uuid) {
-    if (uuid == 0 || uuid_value(uuid) == uuid_value(volume.uuids.current)) return;
+    if (uuid == 0 || is_sync_uuid(uuid)) return;  // another target's future, not an ancestor
+    if (uuid_value(uuid) == uuid_value(volume.uuids.current)) return;
     if (std::find(history.begin(), history.end(), uuid) != history.end()) return;
     if (history.size() >= wire::kHistoryUuids) history.pop_back();
     history.insert(history.begin(), uuid);
