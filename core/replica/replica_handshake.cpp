@@ -604,7 +604,18 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   const bool follows = uuid_value(msg.previous) == uuid_value(volume.uuids.current) &&
                        !mask_has(msg.weak_nodes, config_.self);
   if (!follows) return renegotiate(peer, vi);
+  const generation_uuid previous = volume.uuids.current;
   adopt_uuid(volume, msg.uuid, msg.weak_nodes & ~mask_of(config_.self));
+  // My sync targets will adopt my generation when they finish: tell them it moved on, as the
+  // writes of the new one reach them too.
+  for (const auto& other : peers_) {
+    const repl_state repl = other.volumes[vi].repl;
+    const bool my_target = repl == repl_state::sync_source || repl == repl_state::paused_sync_s ||
+                           repl == repl_state::wf_bitmap_s;
+    if (other.node != peer.node && my_target && handshake_done(other)) {
+      send(other, wire::current_uuid{volume.number, msg.uuid, previous, msg.weak_nodes});
+    }
+  }
 }
 
 // Mirrors a peer's rotation in what I know of its UUIDs: its previous generation is an ancestor
