@@ -25,6 +25,13 @@ bool cluster_clean(const cluster& c) {
 
 bool fully_in_sync(const cluster& c, node_id primary, node_id candidate) {
   if (!c.is_up(primary) || !c.is_up(candidate)) return false;
+  // The operator also checks that both report the same generation (drbdadm status shows it).
+  const replica_view candidate_view = c.view(candidate);
+  if (candidate_view.volumes[0].disk == disk_state::uptodate &&
+      uuid_value(candidate_view.volumes[0].current) !=
+          uuid_value(c.view(primary).volumes[0].current)) {
+    return false;
+  }
   // A diskless node keeps no bitmaps, so it cannot vouch for anybody: only a clean cluster will do.
   const bool diskless_involved = c.view(primary).volumes[0].disk == disk_state::diskless ||
                                  c.view(candidate).volumes[0].disk == disk_state::diskless;
