@@ -2,7 +2,9 @@
 
 namespace tandem {
 
-bool planted_bugs_available() { return planted_bugs_compiled; }
+bool planted_bugs_available() {
+  return planted_bugs_compiled;
+}
 
 std::string_view to_string(planted_bug bug) {
   switch (bug) {

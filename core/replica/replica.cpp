@@ -255,11 +255,8 @@ node_mask replica_machine::replication_targets(std::size_t vi) const {
   for (const auto& peer : peers_) {
     if (!handshake_done(peer) || !peer.diskful) continue;
     const auto& pv = peer.volumes[vi];
-    const bool replicating =
-        pv.repl == repl_state::established || pv.repl == repl_state::sync_source ||
-        pv.repl == repl_state::sync_target || pv.repl == repl_state::paused_sync_s ||
-        pv.repl == repl_state::paused_sync_t || pv.repl == repl_state::wf_bitmap_t ||
-        pv.repl == repl_state::wf_bitmap_s;
+    const bool replicating = pv.repl == repl_state::established || is_sync_source_state(pv.repl) ||
+                             is_sync_target_state(pv.repl);
     if (replicating && pv.peer_disk >= disk_state::inconsistent) targets |= mask_of(peer.node);
   }
   return targets;
@@ -670,9 +667,7 @@ void replica_machine::on_disk_done(const disk_done& done) {
         const peer_link* other = find_peer(node);
         const auto& other_pv = other->volumes[request.volume_index];
         const bool same = uuid_value(other_pv.peer_state.current) == source_generation;
-        const bool source = other_pv.repl == repl_state::sync_target ||
-                            other_pv.repl == repl_state::paused_sync_t ||
-                            other_pv.repl == repl_state::wf_bitmap_t;
+        const bool source = is_sync_target_state(other_pv.repl);
         if (node == peer->node || same || (request.from_writer && source)) {
           bitmap.clear(request.blocks);
         } else {

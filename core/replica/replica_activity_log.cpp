@@ -45,7 +45,8 @@ void replica_machine::al_end_write(std::size_t vi, block_range blocks) {
   const block_range extents = extents_of(blocks);
   for (auto extent = extents.first; extent < extents.end(); ++extent) {
     auto entry = volume.activity_log.find(extent);
-    if (entry != volume.activity_log.end() && entry->second.in_flight > 0) --entry->second.in_flight;
+    if (entry != volume.activity_log.end() && entry->second.in_flight > 0)
+      --entry->second.in_flight;
   }
 }
 

@@ -59,17 +59,14 @@ void replica_machine::set_peer_disk(peer_link& peer, std::size_t vi, disk_state 
 // ------------------------------------------------------------------------------ connections
 
 void replica_machine::on_peer_connected(peer_link& peer) {
-  if (peer.conn == conn_state::standalone) return disconnect_from_peer_quietly(peer);
+  // StandAlone (admin disconnect, split brain): hang up again until an admin connect.
+  if (peer.conn == conn_state::standalone) return emit(disconnect_from{peer.node});
   ++peer.epoch;
   peer.features_sent = true;
   peer.features_received = false;
   peer.role_received = false;
   for (auto& pv : peer.volumes) pv = peer_volume{};
   send(peer, wire::features{wire::kProtocolMin, wire::kProtocolMax, config_.self, peer.node});
-}
-
-void replica_machine::disconnect_from_peer_quietly(peer_link& peer) {
-  emit(disconnect_from{peer.node});
 }
 
 void replica_machine::on_peer_lost(peer_link& peer) {
@@ -588,8 +585,7 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   if (vi == volumes_.size()) return;
   auto& pv = peer.volumes[vi];
   note_peer_generation(pv, msg.uuid);
-  if (pv.repl == repl_state::sync_target || pv.repl == repl_state::wf_bitmap_t ||
-      pv.repl == repl_state::paused_sync_t) {
+  if (is_sync_target_state(pv.repl)) {
     pv.source_uuid = msg.uuid;  // adopted when the resync completes
     return;
   }
@@ -609,9 +605,7 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   // My sync targets will adopt my generation when they finish: tell them it moved on, as the
   // writes of the new one reach them too.
   for (const auto& other : peers_) {
-    const repl_state repl = other.volumes[vi].repl;
-    const bool my_target = repl == repl_state::sync_source || repl == repl_state::paused_sync_s ||
-                           repl == repl_state::wf_bitmap_s;
+    const bool my_target = is_sync_source_state(other.volumes[vi].repl);
     if (other.node != peer.node && my_target && handshake_done(other)) {
       send(other, wire::current_uuid{volume.number, msg.uuid, previous, msg.weak_nodes});
     }

@@ -43,6 +43,16 @@ struct local_volume {
   bool crashed_primary = false;  // restored after a crash as Primary; told to peers at handshake
 };
 
+// This node is the peer's sync source (about to send, sending, or paused) / its sync target.
+constexpr bool is_sync_source_state(repl_state repl) {
+  return repl == repl_state::sync_source || repl == repl_state::paused_sync_s ||
+         repl == repl_state::wf_bitmap_s;
+}
+constexpr bool is_sync_target_state(repl_state repl) {
+  return repl == repl_state::sync_target || repl == repl_state::paused_sync_t ||
+         repl == repl_state::wf_bitmap_t;
+}
+
 inline constexpr std::uint64_t kAlExtentBytes = 4 << 20;  // DRBD AL_EXTENT_SHIFT 22
 inline constexpr std::uint64_t kBlocksPerAlExtent = kAlExtentBytes / kBlockBytes;
 
@@ -179,7 +189,6 @@ class replica_machine {
   // replica_handshake.cpp — connections, generation UUIDs, roles.
   void on_peer_connected(peer_link& peer);
   void on_peer_lost(peer_link& peer);
-  void disconnect_from_peer_quietly(peer_link& peer);
   void on_admin(const admin& cmd);
   void on_admin_primary(const admin& cmd);
   std::string promotion_refusal(admin_op op) const;

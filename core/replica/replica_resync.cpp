@@ -10,16 +10,6 @@ namespace tandem {
 
 namespace {
 
-bool is_sync_source_state(repl_state repl) {
-  return repl == repl_state::sync_source || repl == repl_state::paused_sync_s ||
-         repl == repl_state::wf_bitmap_s;
-}
-
-bool is_sync_target_state(repl_state repl) {
-  return repl == repl_state::sync_target || repl == repl_state::paused_sync_t ||
-         repl == repl_state::wf_bitmap_t;
-}
-
 void mark_late(block_bitmap& late, std::uint64_t size_blocks, block_range blocks) {
   if (late.size_blocks() == 0) late = block_bitmap(size_blocks);
   late.set(blocks);
@@ -353,10 +343,7 @@ void replica_machine::check_source_finished(peer_link& peer, std::size_t vi) {
   const bool same_generation =
       uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
   if (pv.peer_disk != disk_state::uptodate) return;
-  if (pv.repl != repl_state::sync_source && pv.repl != repl_state::paused_sync_s &&
-      pv.repl != repl_state::wf_bitmap_s) {
-    return;
-  }
+  if (!is_sync_source_state(pv.repl)) return;
   if (!same_generation) return renegotiate(peer, vi);
   // The target is UpToDate on my generation. What is left to send are only the blocks marked after
   // the resync had started (another source may have covered the rest).
