@@ -34,8 +34,8 @@ namespace tandem::nbd {
 
 // One exported block device, as the registry describes it.
 struct export_info {
-  std::string name;         // what a client asks for (the empty name is the default export)
-  std::string description;  // optional, shown by nbdinfo; empty = none
+  std::string name;              // what a client asks for (the empty name is the default export)
+  std::string description;       // optional, shown by nbdinfo; empty = none
   std::uint64_t size_bytes = 0;  // a multiple of 512 (the minimum block size advertised)
   bool read_only = false;        // refuses writers: open() is always asked with writable=false
   // NBD_FLAG_CAN_MULTI_CONN: a flush or FUA write on one connection makes every completed write of

@@ -53,13 +53,13 @@ void connection::arm_handshake_timer() {
 
 void connection::write_handshake(bytes out, std::function<void()> then) {
   handshake_out_ = std::move(out);
-  asio::async_write(socket_, asio::buffer(handshake_out_),
-                    [self = shared_from_this(), then = std::move(then)](const error_code& ec,
-                                                                        std::size_t) {
-                      if (self->phase_ == phase::closed) return;
-                      if (ec) return self->fail("handshake write failed: " + ec.message());
-                      then();
-                    });
+  asio::async_write(
+      socket_, asio::buffer(handshake_out_),
+      [self = shared_from_this(), then = std::move(then)](const error_code& ec, std::size_t) {
+        if (self->phase_ == phase::closed) return;
+        if (ec) return self->fail("handshake write failed: " + ec.message());
+        then();
+      });
 }
 
 void connection::read_client_flags() {
@@ -68,8 +68,8 @@ void connection::read_client_flags() {
                      if (self->phase_ == phase::closed) return;
                      if (ec) return self->fail("reading client flags: " + ec.message());
                      const auto step = self->haggler_.handle_client_flags(
-                         std::span<const std::byte, kClientFlagsBytes>(
-                             self->option_header_.data(), kClientFlagsBytes));
+                         std::span<const std::byte, kClientFlagsBytes>(self->option_header_.data(),
+                                                                       kClientFlagsBytes));
                      if (step.next == option_haggler::outcome::disconnect) {
                        return self->fail(step.problem);
                      }
@@ -123,8 +123,9 @@ void connection::open_export(const export_info& chosen) {
   // The completion is posted, never run inside open(): a synchronous backend must not re-enter
   // this connection while it is still inside on_option().
   ctx_.backend.open(chosen.name, want_writable, [self = shared_from_this()](open_result result) {
-    asio::post(self->socket_.get_executor(),
-               [self, result = std::move(result)]() mutable { self->on_opened(std::move(result)); });
+    asio::post(self->socket_.get_executor(), [self, result = std::move(result)]() mutable {
+      self->on_opened(std::move(result));
+    });
   });
 }
 
@@ -147,8 +148,8 @@ void connection::on_opened(open_result result) {
   writable_ = result.writable && !export_.read_only;
   limits_ = export_limits{export_.size_bytes, writable_, ctx_.config.max_request_bytes};
   handshake_timer_.cancel();
-  log(log_level::info, "export '" + export_.name + "' opened " +
-                           (writable_ ? "read-write" : "read-only"));
+  log(log_level::info,
+      "export '" + export_.name + "' opened " + (writable_ ? "read-write" : "read-only"));
   // Entering transmission: from now on phase_ is no longer handshake, so errors end in
   // maybe_finish(), which closes the session.
   phase_ = phase::transmission;
@@ -205,8 +206,8 @@ void connection::on_request_header() {
       phase_ = phase::draining;
       return maybe_finish();
     case request_check::verdict::reply_error:
-      log(log_level::debug, "request refused with " + std::string(to_string(check.error)) + ": " +
-                                check.problem);
+      log(log_level::debug,
+          "request refused with " + std::string(to_string(check.error)) + ": " + check.problem);
       ++requests_inflight_;
       queue_reply(header.handle, check.error, io_buffer{}, 0);
       if (check.payload_bytes > 0) {
@@ -231,22 +232,21 @@ void connection::read_write_payload(const request_header& header, const request_
   budget_bytes_ += header.length_bytes;
   auto* first = payload.data();
   reading_ = true;
-  asio::async_read(
-      socket_, asio::buffer(first, header.length_bytes),
-      [self = shared_from_this(), header, check, payload = std::move(payload)](
-          const error_code& ec, std::size_t) mutable {
-        self->reading_ = false;
-        if (self->phase_ != phase::transmission || ec) {
-          // The request never reached the backend: give its budget back.
-          self->budget_bytes_ -= header.length_bytes;
-          --self->requests_inflight_;
-          if (self->phase_ != phase::transmission) return self->maybe_finish();
-          return self->fail("reading " + std::to_string(header.length_bytes) +
-                            " bytes of NBD_CMD_WRITE payload: " + ec.message());
-        }
-        self->submit(header, check, std::move(payload));
-        self->read_request();
-      });
+  asio::async_read(socket_, asio::buffer(first, header.length_bytes),
+                   [self = shared_from_this(), header, check, payload = std::move(payload)](
+                       const error_code& ec, std::size_t) mutable {
+                     self->reading_ = false;
+                     if (self->phase_ != phase::transmission || ec) {
+                       // The request never reached the backend: give its budget back.
+                       self->budget_bytes_ -= header.length_bytes;
+                       --self->requests_inflight_;
+                       if (self->phase_ != phase::transmission) return self->maybe_finish();
+                       return self->fail("reading " + std::to_string(header.length_bytes) +
+                                         " bytes of NBD_CMD_WRITE payload: " + ec.message());
+                     }
+                     self->submit(header, check, std::move(payload));
+                     self->read_request();
+                   });
 }
 
 void connection::discard_payload(std::uint32_t remaining_bytes, std::function<void()> then) {
@@ -257,7 +257,8 @@ void connection::discard_payload(std::uint32_t remaining_bytes, std::function<vo
                        const error_code& ec, std::size_t got) mutable {
                      self->reading_ = false;
                      if (self->phase_ != phase::transmission) return self->maybe_finish();
-                     if (ec) return self->fail("reading a refused write's payload: " + ec.message());
+                     if (ec)
+                       return self->fail("reading a refused write's payload: " + ec.message());
                      const auto left = static_cast<std::uint32_t>(remaining_bytes - got);
                      if (left == 0) {
                        self->discard_scratch_.clear();
@@ -268,8 +269,7 @@ void connection::discard_payload(std::uint32_t remaining_bytes, std::function<vo
                    });
 }
 
-void connection::submit(const request_header& header, const request_check& check,
-                        io_buffer data) {
+void connection::submit(const request_header& header, const request_check& check, io_buffer data) {
   io_request request;
   request.op = check.op;
   request.offset_bytes = header.offset_bytes;
@@ -339,20 +339,20 @@ void connection::write_replies() {
       buffers.emplace_back(replies_[i].data.data(), replies_[i].data.size());
     }
   }
-  asio::async_write(socket_, buffers, [self = shared_from_this()](const error_code& ec,
-                                                                   std::size_t) {
-    for (std::size_t i = 0; i < self->replies_in_write_; ++i) {
-      self->budget_bytes_ -= self->replies_.front().budget_bytes;
-      --self->requests_inflight_;
-      self->replies_.pop_front();
-    }
-    self->replies_in_write_ = 0;
-    if (self->phase_ == phase::closed) return self->maybe_finish();
-    if (ec) return self->fail("writing replies: " + ec.message());
-    self->write_replies();
-    self->resume_reading_if_paused();
-    self->maybe_finish();
-  });
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](const error_code& ec, std::size_t) {
+                      for (std::size_t i = 0; i < self->replies_in_write_; ++i) {
+                        self->budget_bytes_ -= self->replies_.front().budget_bytes;
+                        --self->requests_inflight_;
+                        self->replies_.pop_front();
+                      }
+                      self->replies_in_write_ = 0;
+                      if (self->phase_ == phase::closed) return self->maybe_finish();
+                      if (ec) return self->fail("writing replies: " + ec.message());
+                      self->write_replies();
+                      self->resume_reading_if_paused();
+                      self->maybe_finish();
+                    });
 }
 
 // ------------------------------------------------------------------------------------ ending

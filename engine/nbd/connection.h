@@ -36,7 +36,7 @@ class connection : public std::enable_shared_from_this<connection> {
     block_backend& backend;
     const server_config& config;
     std::function<void(log_level, std::string_view)> log;  // prefixes nothing; we add the peer
-    std::function<void(connection*)> finished;  // the server forgets this connection
+    std::function<void(connection*)> finished;             // the server forgets this connection
   };
 
   connection(stream_socket socket, std::string peer, context ctx);
@@ -52,8 +52,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   struct pending_reply {
     std::array<std::byte, kSimpleReplyBytes> header{};
-    io_buffer data;                  // READ data that follows the header, or empty
-    std::size_t budget_bytes = 0;    // released once written (or dropped)
+    io_buffer data;                // READ data that follows the header, or empty
+    std::size_t budget_bytes = 0;  // released once written (or dropped)
   };
 
   // handshake
@@ -74,8 +74,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void submit(const request_header& header, const request_check& check, io_buffer data);
   void on_completed(std::uint64_t handle, io_op op, std::uint32_t length_bytes, io_status status,
                     io_buffer data);
-  void queue_reply(std::uint64_t handle, nbd_error error, io_buffer data,
-                   std::size_t budget_bytes);
+  void queue_reply(std::uint64_t handle, nbd_error error, io_buffer data, std::size_t budget_bytes);
   void write_replies();
   bool budget_allows_reading() const;
   void resume_reading_if_paused();
@@ -110,7 +109,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool reader_done_ = false;     // DISC, EOF, error or violation: no more requests
 
   std::deque<pending_reply> replies_;
-  std::size_t replies_in_write_ = 0;  // entries at the front of replies_ being written now
+  std::size_t replies_in_write_ = 0;   // entries at the front of replies_ being written now
   std::size_t requests_inflight_ = 0;  // accepted requests whose reply is not written yet
   std::size_t backend_inflight_ = 0;   // submitted and not yet completed by the backend
   std::size_t budget_bytes_ = 0;       // payload bytes held for in-flight requests

@@ -5,8 +5,8 @@
 namespace tandem::nbd {
 
 std::uint16_t transmission_flags(const export_info& info, bool writable) {
-  std::uint16_t flags = kFlagHasFlags | kFlagSendFlush | kFlagSendFua | kFlagSendTrim |
-                        kFlagSendWriteZeroes;
+  std::uint16_t flags =
+      kFlagHasFlags | kFlagSendFlush | kFlagSendFua | kFlagSendTrim | kFlagSendWriteZeroes;
   if (!writable) flags |= kFlagReadOnly;
   if (info.can_multi_conn) flags |= kFlagCanMultiConn;
   return flags;
@@ -184,8 +184,7 @@ bytes option_haggler::transmission_start(bool writable) const {
 bytes option_haggler::open_refused(std::string_view message) const {
   assert(pending_option_ == option::go);
   bytes out;
-  encode_option_reply(static_cast<std::uint32_t>(option::go), reply_type::err_policy, message,
-                      out);
+  encode_option_reply(static_cast<std::uint32_t>(option::go), reply_type::err_policy, message, out);
   return out;
 }
 

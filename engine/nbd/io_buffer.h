@@ -24,7 +24,7 @@ class io_buffer {
   // Allocates size_bytes (uninitialised). Throws std::bad_alloc like operator new.
   explicit io_buffer(std::size_t size_bytes)
       : data_(size_bytes == 0 ? nullptr
-                              : static_cast<std::byte*>(::operator new(
+                              : static_cast<std::byte*>(::operator new (
                                     size_bytes, std::align_val_t{kAlignmentBytes}))),
         size_bytes_(size_bytes) {}
   ~io_buffer() { release(); }
@@ -52,7 +52,7 @@ class io_buffer {
 
  private:
   void release() {
-    if (data_ != nullptr) ::operator delete(data_, std::align_val_t{kAlignmentBytes});
+    if (data_ != nullptr) ::operator delete (data_, std::align_val_t{kAlignmentBytes});
     data_ = nullptr;
     size_bytes_ = 0;
   }

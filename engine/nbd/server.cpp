@@ -105,7 +105,8 @@ std::string nbd_server::impl::listen_tcp() {
   if (ec) return "nbd: tcp address '" + config_.tcp_address + "' is not an IP address";
   const tcp::endpoint endpoint(address, config_.tcp_port);
   tcp::acceptor acceptor(io_);
-  if (acceptor.open(endpoint.protocol(), ec); ec) return "nbd: socket " + where + ": " + ec.message();
+  if (acceptor.open(endpoint.protocol(), ec); ec)
+    return "nbd: socket " + where + ": " + ec.message();
   acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (acceptor.bind(endpoint, ec); ec) return "nbd: bind " + where + ": " + ec.message();
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
@@ -113,8 +114,8 @@ std::string nbd_server::impl::listen_tcp() {
   }
   tcp_port_ = acceptor.local_endpoint().port();
   tcp_acceptor_.emplace(std::move(acceptor));
-  config_.log(log_level::info, "nbd: listening on " + config_.tcp_address + ":" +
-                                   std::to_string(tcp_port_));
+  config_.log(log_level::info,
+              "nbd: listening on " + config_.tcp_address + ":" + std::to_string(tcp_port_));
   accept_tcp();
   return {};
 }
@@ -132,7 +133,8 @@ std::string nbd_server::impl::listen_unix() {
   error_code ec;
   local_stream::acceptor acceptor(io_);
   const local_stream::endpoint endpoint(path);
-  if (acceptor.open(endpoint.protocol(), ec); ec) return "nbd: socket " + path + ": " + ec.message();
+  if (acceptor.open(endpoint.protocol(), ec); ec)
+    return "nbd: socket " + path + ": " + ec.message();
   if (acceptor.bind(endpoint, ec); ec) return "nbd: bind " + path + ": " + ec.message();
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
     return "nbd: listen " + path + ": " + ec.message();
@@ -182,11 +184,10 @@ void nbd_server::impl::adopt(stream_socket socket, std::string peer) {
     socket.close(ignored);
     return;
   }
-  connection::context ctx{
-      backend_, config_, config_.log,
-      [weak = weak_from_this()](connection* finished) {
-        if (auto self = weak.lock()) self->connections_.erase(finished);
-      }};
+  connection::context ctx{backend_, config_, config_.log,
+                          [weak = weak_from_this()](connection* finished) {
+                            if (auto self = weak.lock()) self->connections_.erase(finished);
+                          }};
   auto client = std::make_shared<connection>(std::move(socket), std::move(peer), std::move(ctx));
   connections_.emplace(client.get(), client);
   client->start();
@@ -210,11 +211,21 @@ void nbd_server::impl::stop() {
 nbd_server::nbd_server(asio::io_context& io, block_backend& backend, server_config config)
     : impl_(std::make_shared<impl>(io, backend, std::move(config))) {}
 
-nbd_server::~nbd_server() { impl_->stop(); }
+nbd_server::~nbd_server() {
+  impl_->stop();
+}
 
-std::string nbd_server::start() { return impl_->start(); }
-void nbd_server::stop() { impl_->stop(); }
-std::uint16_t nbd_server::tcp_port() const { return impl_->tcp_port(); }
-std::size_t nbd_server::client_count() const { return impl_->client_count(); }
+std::string nbd_server::start() {
+  return impl_->start();
+}
+void nbd_server::stop() {
+  impl_->stop();
+}
+std::uint16_t nbd_server::tcp_port() const {
+  return impl_->tcp_port();
+}
+std::size_t nbd_server::client_count() const {
+  return impl_->client_count();
+}
 
 }  // namespace tandem::nbd

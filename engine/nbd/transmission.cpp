@@ -88,8 +88,8 @@ request_check check_request(const request_header& header, const export_limits& l
     }
     if (cmd == command::flush) {
       if (header.offset_bytes != 0 || header.length_bytes != 0) {
-        return refuse(nbd_error::inval, "NBD_CMD_FLUSH with nonzero offset or length (" +
-                                            range_text(header) + ")");
+        return refuse(nbd_error::inval,
+                      "NBD_CMD_FLUSH with nonzero offset or length (" + range_text(header) + ")");
       }
     } else {
       if (writes_data(cmd) && !limits.writable) {
@@ -111,8 +111,7 @@ request_check check_request(const request_header& header, const export_limits& l
                           std::to_string(limits.size_bytes) + "-byte export");
       }
       if (cmd == command::read && header.length_bytes > limits.max_request_bytes) {
-        return refuse(nbd_error::inval, "NBD_CMD_READ of " +
-                                            std::to_string(header.length_bytes) +
+        return refuse(nbd_error::inval, "NBD_CMD_READ of " + std::to_string(header.length_bytes) +
                                             " bytes is larger than the advertised maximum of " +
                                             std::to_string(limits.max_request_bytes));
       }

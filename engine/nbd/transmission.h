@@ -20,10 +20,10 @@ struct export_limits {
 
 struct request_check {
   enum class verdict {
-    submit,        // hand `op` to the backend
-    reply_error,   // answer with `error`, touch nothing
-    disconnect,    // NBD_CMD_DISC: finish in-flight requests, then close
-    violation,     // the stream cannot be trusted any more: log `problem` and close
+    submit,       // hand `op` to the backend
+    reply_error,  // answer with `error`, touch nothing
+    disconnect,   // NBD_CMD_DISC: finish in-flight requests, then close
+    violation,    // the stream cannot be trusted any more: log `problem` and close
   };
   verdict action = verdict::reply_error;
   nbd_error error = nbd_error::none;
