@@ -21,6 +21,9 @@
 
 namespace tandem::storage {
 
+// LINSTOR's default number of DRBD peer slots (bitmaps) in internal metadata.
+inline constexpr std::uint32_t kDefaultPeerSlots = 7;
+
 enum class provider_kind { diskless, lvm, lvm_thin, zfs, zfs_thin, file, file_thin };
 
 // "LVM_THIN" etc., LINSTOR's REST spelling.
@@ -43,7 +46,7 @@ struct create_request {
   std::uint64_t usable_kib = 0;  // what the user asked for (net size)
   // DRBD internal metadata to add on top; 0 peer slots = no metadata (external or none: the gross
   // size is the usable size rounded to the allocation unit).
-  std::uint32_t peer_slots = 7;  // LINSTOR's default
+  std::uint32_t peer_slots = kDefaultPeerSlots;
 };
 
 struct volume_info {
@@ -70,7 +73,8 @@ struct snapshot_info {
   std::string name;           // the snapshot name given by the caller ("snap1")
   std::string provider_name;  // "vm-100-disk-1_00000_snap1", "pool/vm-100-disk-1_00000@snap1"
   std::uint64_t gross_kib = 0;
-  copy_method method = copy_method::reflink;
+  // Known for the snapshot create_snapshot just made; listings cannot tell a reflink from a copy.
+  std::optional<copy_method> method;
 };
 
 struct restored_volume {
@@ -100,15 +104,16 @@ class storage_provider {
   // peer_slots). Asking for less than the current usable size is refused (shrinking would cut
   // replicated data); asking for what it already has is a no-op that returns the volume.
   virtual result<volume_info> resize_volume(const volume_id& volume, std::uint64_t new_usable_kib,
-                                            std::uint32_t peer_slots = 7) = 0;
+                                            std::uint32_t peer_slots = kDefaultPeerSlots) = 0;
   // Fails with not_found if the volume does not exist.
   virtual status delete_volume(const volume_id& volume) = 0;
   // The pool's volumes that follow the "<resource>_<nnnnn>" naming; other content is ignored.
   // usable_kib is computed for peer_slots.
-  virtual result<std::vector<volume_info>> list_volumes(std::uint32_t peer_slots = 7) = 0;
+  virtual result<std::vector<volume_info>> list_volumes(
+      std::uint32_t peer_slots = kDefaultPeerSlots) = 0;
   // Convenience over list_volumes: nullopt when the volume does not exist.
   result<std::optional<volume_info>> find_volume(const volume_id& volume,
-                                                 std::uint32_t peer_slots = 7);
+                                                 std::uint32_t peer_slots = kDefaultPeerSlots);
 
   // Snapshots (LVM_THIN, ZFS, ZFS_THIN, FILE, FILE_THIN; thick LVM and DISKLESS answer
   // unsupported, as LINSTOR does).
@@ -119,9 +124,9 @@ class storage_provider {
   virtual result<std::vector<snapshot_info>> list_snapshots() = 0;
   // Creates a new volume `target` (typically of another resource definition) with the snapshot's
   // content and size. Fails with already_exists if target exists.
-  virtual result<restored_volume> restore_snapshot(const volume_id& source,
-                                                   const std::string& snapshot_name,
-                                                   const volume_id& target) = 0;
+  virtual result<restored_volume> restore_snapshot(
+      const volume_id& source, const std::string& snapshot_name, const volume_id& target,
+      std::uint32_t peer_slots = kDefaultPeerSlots) = 0;
 };
 
 }  // namespace tandem::storage

@@ -40,6 +40,10 @@ status check_resource_name(std::string_view resource) {
   return check_name("resource", resource);
 }
 
+status check_storage_pool_name(std::string_view pool) {
+  return check_name("storage pool", pool);
+}
+
 status check_snapshot_name(std::string_view snapshot) {
   return check_name("snapshot", snapshot);
 }

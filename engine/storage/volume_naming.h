@@ -16,7 +16,8 @@ inline constexpr std::size_t kMaxResourceNameLength = 48;
 inline constexpr std::uint32_t kMaxVolumeNumber = 99'999;
 
 status check_resource_name(std::string_view resource);
-// Snapshot names follow the resource name rules.
+// Storage pool and snapshot names follow the resource name rules.
+status check_storage_pool_name(std::string_view pool);
 status check_snapshot_name(std::string_view snapshot);
 status check_volume_id(const volume_id& volume);
 
