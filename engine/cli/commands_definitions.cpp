@@ -1,0 +1,219 @@
+// resource-definition (rd) and volume-definition (vd) commands.
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+#include "engine/cli/api_call_rc.h"
+#include "engine/cli/commands.h"
+#include "engine/cli/controller_address.h"
+#include "engine/cli/json_fields.h"
+#include "engine/cli/size_units.h"
+
+namespace tandem::cli {
+namespace {
+
+int definition_properties(command_context& ctx, const std::string& name, bool pastable) {
+  session& s = ctx.controller();
+  const std::vector<std::string> names = {name};
+  const auto answer =
+      s.get("/v1/resource-definitions" + list_query({{"resource_definitions", &names}}));
+  if (!answer) return s.exit_code();
+  const nlohmann::json* found = nullptr;
+  if (answer->is_array()) {
+    for (const auto& definition : *answer) {
+      if (string_of(definition, "name") == name) found = &definition;
+    }
+  }
+  if (found == nullptr) {
+    return s.fail(kExitObjectNotFound,
+                  "resource definition '" + name + "' not found on the controller");
+  }
+  const auto& props = field(*found, "props");
+  const nlohmann::json shown = props.is_object() ? props : nlohmann::json::object();
+  return show_list(ctx, shown, properties_table(shown), pastable);
+}
+
+struct set_property_args {
+  std::string name;
+  std::string key;
+  std::vector<std::string> value;  // none: delete the key
+  bool aux = false;
+};
+
+int definition_set_property(command_context& ctx, const set_property_args& args) {
+  const std::string key = args.aux ? "Aux/" + args.key : args.key;
+  nlohmann::json body;
+  if (args.value.empty()) {
+    body["delete_props"] = {key};
+  } else {
+    body["override_props"] = {{key, args.value.front()}};
+  }
+  session& s = ctx.controller();
+  if (!s.call("PUT", "/v1/resource-definitions/" + url_encode(args.name), body)) {
+    return s.exit_code();
+  }
+  return s.report();
+}
+
+struct volume_create_args {
+  std::string definition;
+  std::string size;
+  int volume_number = -1;
+  int minor = -1;
+  bool gross = false;
+};
+
+int volume_definition_create(command_context& ctx, const volume_create_args& args) {
+  const auto size_kib = parse_size_kib(args.size, size_unit::gib);
+  if (!size_kib) return ctx.controller().fail(kExitArgumentError, size_kib.error());
+  nlohmann::json volume = {
+      {"size_kib", size_kib.value()},
+      {"flags", args.gross ? nlohmann::json::array({"GROSS_SIZE"}) : nlohmann::json::array()}};
+  if (args.volume_number >= 0) volume["volume_number"] = args.volume_number;
+  nlohmann::json body = {{"volume_definition", volume}};
+  if (args.minor >= 0) body["drbd_minor_number"] = args.minor;
+  session& s = ctx.controller();
+  if (!s.call("POST",
+              "/v1/resource-definitions/" + url_encode(args.definition) + "/volume-definitions",
+              body)) {
+    return s.exit_code();
+  }
+  return s.report();
+}
+
+struct volume_size_args {
+  std::string definition;
+  int volume_number = 0;
+  std::string size;
+};
+
+int volume_definition_set_size(command_context& ctx, const volume_size_args& args) {
+  const auto size_kib = parse_size_kib(args.size, size_unit::gib);
+  if (!size_kib) return ctx.controller().fail(kExitArgumentError, size_kib.error());
+  session& s = ctx.controller();
+  if (!s.call("PUT",
+              "/v1/resource-definitions/" + url_encode(args.definition) + "/volume-definitions/" +
+                  std::to_string(args.volume_number),
+              {{"size_kib", size_kib.value()}})) {
+    return s.exit_code();
+  }
+  return s.report();
+}
+
+struct list_args {
+  std::vector<std::string> names;
+  bool pastable = false;
+};
+
+}  // namespace
+
+void add_definition_commands(CLI::App& app, command_context& ctx) {
+  CLI::App* definition = add_command(app, {"resource-definition"});
+  definition->require_subcommand(1);
+
+  struct create_args {
+    std::string name;
+    std::string group;
+    std::vector<std::string> layers;
+  };
+  auto cargs = std::make_shared<create_args>();
+  CLI::App* create = add_command(*definition, {"resource-definition", "create"});
+  create->add_option("name", cargs->name, "Name of the resource definition")->required();
+  create->add_option("--resource-group", cargs->group, "Resource group (default DfltRscGrp)");
+  create->add_option("-l,--layer-list", cargs->layers, "Layer stack, e.g. drbd,storage")
+      ->delimiter(',');
+  create->callback([&ctx, cargs] {
+    nlohmann::json definition_json = {{"name", cargs->name}};
+    if (!cargs->group.empty()) definition_json["resource_group_name"] = cargs->group;
+    if (!cargs->layers.empty()) {
+      definition_json["layer_data"] = nlohmann::json::array();
+      for (const auto& layer : cargs->layers) {
+        definition_json["layer_data"].push_back({{"type", layer}});
+      }
+    }
+    session& s = ctx.controller();
+    ctx.exit_code =
+        s.call("POST", "/v1/resource-definitions", {{"resource_definition", definition_json}})
+            ? s.report()
+            : s.exit_code();
+  });
+
+  auto largs = std::make_shared<list_args>();
+  CLI::App* list = add_command(*definition, {"resource-definition", "list"});
+  list->add_option("-r,--resource-definitions", largs->names, "Only these definitions");
+  list->add_flag("-p,--pastable", largs->pastable, "ASCII table without colours");
+  list->callback([&ctx, largs] {
+    session& s = ctx.controller();
+    const auto answer =
+        s.get("/v1/resource-definitions" + list_query({{"resource_definitions", &largs->names}}));
+    ctx.exit_code =
+        answer ? show_list(ctx, *answer, resource_definition_table(*answer), largs->pastable)
+               : s.exit_code();
+  });
+
+  auto pargs = std::make_shared<std::pair<std::string, bool>>();
+  CLI::App* properties = add_command(*definition, {"resource-definition", "list-properties"});
+  properties->add_option("resource_name", pargs->first, "Resource definition")->required();
+  properties->add_flag("-p,--pastable", pargs->second, "ASCII table without colours");
+  properties->callback(
+      [&ctx, pargs] { ctx.exit_code = definition_properties(ctx, pargs->first, pargs->second); });
+
+  auto spargs = std::make_shared<set_property_args>();
+  CLI::App* set_property = add_command(*definition, {"resource-definition", "set-property"});
+  set_property->add_option("resource_name", spargs->name, "Resource definition")->required();
+  set_property->add_option("key", spargs->key, "Property key, e.g. Aux/site")->required();
+  set_property->add_option("value", spargs->value, "New value; none deletes the key")
+      ->expected(0, 1);
+  set_property->add_flag("--aux", spargs->aux, "Prefix the key with Aux/");
+  set_property->callback([&ctx, spargs] { ctx.exit_code = definition_set_property(ctx, *spargs); });
+
+  auto dname = std::make_shared<std::string>();
+  CLI::App* remove = add_command(*definition, {"resource-definition", "delete"});
+  remove->add_option("name", *dname, "Resource definition to delete")->required();
+  remove->callback([&ctx, dname] {
+    session& s = ctx.controller();
+    ctx.exit_code = s.call("DELETE", "/v1/resource-definitions/" + url_encode(*dname))
+                        ? s.report()
+                        : s.exit_code();
+  });
+
+  CLI::App* volume = add_command(app, {"volume-definition"});
+  volume->require_subcommand(1);
+
+  auto vcargs = std::make_shared<volume_create_args>();
+  CLI::App* vd_create = add_command(*volume, {"volume-definition", "create"});
+  vd_create->add_option("resource_name", vcargs->definition, "Resource definition")->required();
+  vd_create->add_option("size", vcargs->size, "Usable size (default unit GiB: 10 = 10 GiB)")
+      ->required();
+  vd_create->add_option("-n,--vlmnr", vcargs->volume_number, "Volume number (default: next)")
+      ->check(CLI::Range(0, 65535));
+  vd_create->add_option("--minor", vcargs->minor, "DRBD-style minor number")
+      ->check(CLI::Range(0, 1048575));
+  vd_create->add_flag("--gross", vcargs->gross, "The size includes the replication metadata");
+  vd_create->callback([&ctx, vcargs] { ctx.exit_code = volume_definition_create(ctx, *vcargs); });
+
+  auto vlargs = std::make_shared<list_args>();
+  CLI::App* vd_list = add_command(*volume, {"volume-definition", "list"});
+  vd_list->add_option("-r,--resource-definitions", vlargs->names, "Only these definitions");
+  vd_list->add_flag("-p,--pastable", vlargs->pastable, "ASCII table without colours");
+  vd_list->callback([&ctx, vlargs] {
+    session& s = ctx.controller();
+    const std::vector<std::string> with = {"true"};
+    const auto answer =
+        s.get("/v1/resource-definitions" + list_query({{"resource_definitions", &vlargs->names},
+                                                       {"with_volume_definitions", &with}}));
+    ctx.exit_code =
+        answer ? show_list(ctx, *answer, volume_definition_table(*answer), vlargs->pastable)
+               : s.exit_code();
+  });
+
+  auto vsargs = std::make_shared<volume_size_args>();
+  CLI::App* vd_size = add_command(*volume, {"volume-definition", "set-size"});
+  vd_size->add_option("resource_name", vsargs->definition, "Resource definition")->required();
+  vd_size->add_option("volume_nr", vsargs->volume_number, "Volume number")
+      ->required()
+      ->check(CLI::Range(0, 65535));
+  vd_size->add_option("size", vsargs->size, "New usable size (default unit GiB)")->required();
+  vd_size->callback([&ctx, vsargs] { ctx.exit_code = volume_definition_set_size(ctx, *vsargs); });
+}
+
+}  // namespace tandem::cli
