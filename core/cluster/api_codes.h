@@ -92,8 +92,12 @@ inline constexpr std::uint64_t kInfoTieBreakerTakeover = 10006;
 inline constexpr std::uint64_t kApiCallParseError = 0x0FFFFFFFFFFFFFFDULL;
 
 inline constexpr std::uint64_t kCodeMask = 0x7FFF;
-inline bool is_error(std::uint64_t code) { return (code & kMaskError) == kMaskError; }
-inline bool is_warning(std::uint64_t code) { return (code & kMaskError) == kMaskWarn; }
+inline bool is_error(std::uint64_t code) {
+  return (code & kMaskError) == kMaskError;
+}
+inline bool is_warning(std::uint64_t code) {
+  return (code & kMaskError) == kMaskWarn;
+}
 }  // namespace rc
 
 struct api_call_rc {
@@ -117,8 +121,12 @@ inline bool has_error(const api_call_rcs& rcs) {
 
 inline api_call_rc error_rc(std::uint64_t op_object_code, std::string message,
                             std::string cause = {}, std::string correction = {}) {
-  return {rc::kMaskError | op_object_code, std::move(message), std::move(cause),
-          std::move(correction), {}, {}};
+  return {rc::kMaskError | op_object_code,
+          std::move(message),
+          std::move(cause),
+          std::move(correction),
+          {},
+          {}};
 }
 
 inline api_call_rc success_rc(std::uint64_t op_object_code, std::string message) {

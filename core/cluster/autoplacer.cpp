@@ -72,11 +72,12 @@ double oversubscription_ratio(const cluster& c, const storage_pool& pool) {
 
 // Node-level rules. Returns the reason the node is rejected, or empty.
 std::string node_rejection_reason(const cluster& c, const node& n, const placement_request& req,
-                           const std::set<std::string>& hosting) {
+                                  const std::set<std::string>& hosting) {
   if (n.type == node_type::controller || n.type == node_type::auxiliary) {
     return "node type " + std::string(to_string(n.type)) + " cannot hold resources";
   }
-  if (hosting.contains(name_key(n.name))) return "already has a resource of '" + req.definition + "'";
+  if (hosting.contains(name_key(n.name)))
+    return "already has a resource of '" + req.definition + "'";
   if (!req.allow_offline_nodes && n.connection != connection_status::online) {
     return "satellite is " + std::string(to_string(n.connection));
   }
@@ -95,8 +96,8 @@ std::string node_rejection_reason(const cluster& c, const node& n, const placeme
 
 // Pool-level rules. Returns the reason the pool is rejected, or empty; fills the score.
 std::string pool_rejection_reason(const cluster& c, const storage_pool& pool,
-                           const placement_request& req, std::uint32_t peer_slots,
-                           double* score) {
+                                  const placement_request& req, std::uint32_t peer_slots,
+                                  double* score) {
   if (req.diskless) {
     if (has_backing_device(pool.kind)) return "not a diskless pool";
     if (!req.filter.storage_pool_diskless_list.empty() &&
@@ -263,7 +264,8 @@ placement_result autoplace(const cluster& c, const placement_request& req) {
       }
       if (!best || score > best->score) best = candidate{&n, pool, score};
     }
-    if (!best && c.pools_of(n.name).empty()) out.rejected.push_back({n.name, {}, "no storage pool"});
+    if (!best && c.pools_of(n.name).empty())
+      out.rejected.push_back({n.name, {}, "no storage pool"});
     if (best) candidates.push_back(*best);
   }
   std::map<std::string, std::size_t> resource_count;
@@ -279,7 +281,8 @@ placement_result autoplace(const cluster& c, const placement_request& req) {
   // Phase 3: select.
   selection_rules rules;
   if (!req.diskless) {
-    for (const std::string& rule : req.filter.replicas_on_same) rules.same.push_back(split_rule(rule));
+    for (const std::string& rule : req.filter.replicas_on_same)
+      rules.same.push_back(split_rule(rule));
     rules.different = req.filter.replicas_on_different;
     rules.x_different = req.filter.x_replicas_on_different;
   }

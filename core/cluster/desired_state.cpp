@@ -110,7 +110,8 @@ desired_resource resource_state(const cluster& c, const resource& rsc,
     std::uint64_t smallest = std::numeric_limits<std::uint64_t>::max();
     for (const resource* peer : members) {
       for (const volume& pv : peer->volumes) {
-        if (pv.number == vd.number && !peer->is_diskless()) smallest = std::min(smallest, pv.usable_kib);
+        if (pv.number == vd.number && !peer->is_diskless())
+          smallest = std::min(smallest, pv.usable_kib);
       }
     }
     v.usable_kib = smallest == std::numeric_limits<std::uint64_t>::max() ? vd.size_kib : smallest;
@@ -133,8 +134,8 @@ desired_resource resource_state(const cluster& c, const resource& rsc,
 
   // NBD export: never on a tie-breaker (it only votes).
   out.nbd.export_name = rd.name;
-  out.nbd.enabled = !rsc.is_tie_breaker() &&
-                    parse_bool(get_or(scope, "Nbd/Enabled", "yes")).value_or(true);
+  out.nbd.enabled =
+      !rsc.is_tie_breaker() && parse_bool(get_or(scope, "Nbd/Enabled", "yes")).value_or(true);
   out.nbd.address = get_or(scope, "Nbd/ListenAddress", "127.0.0.1");
   out.nbd.port = parse_port(get_or(scope, "Nbd/Port", ""), kDefaultNbdPort);
   const std::string rd_key = name_key(rd.name);

@@ -18,12 +18,12 @@ namespace tandem::cluster {
 struct desired_volume {
   std::uint32_t number = 0;
   std::uint32_t minor = 0;
-  std::uint64_t size_kib = 0;       // requested net size (volume definition)
-  std::uint64_t usable_kib = 0;     // device size to export: smallest usable of all diskful replicas
+  std::uint64_t size_kib = 0;    // requested net size (volume definition)
+  std::uint64_t usable_kib = 0;  // device size to export: smallest usable of all diskful replicas
   std::uint64_t allocated_kib = 0;  // backing volume to create on this node (0 when diskless)
   std::string pool;                 // storage pool name on this node
   pool_kind kind = pool_kind::diskless;
-  std::string pool_source;  // VG, VG/thinpool, zpool or directory
+  std::string pool_source;            // VG, VG/thinpool, zpool or directory
   std::string restore_from_snapshot;  // "<resource>/<snapshot>" to create the volume from, or ""
   friend bool operator==(const desired_volume&, const desired_volume&) = default;
 };

@@ -58,8 +58,8 @@ std::string_view to_string(node_type type) {
 
 std::optional<node_type> parse_node_type(std::string_view text) {
   const std::string key = enum_key(text);
-  for (node_type type : {node_type::controller, node_type::satellite, node_type::combined,
-                         node_type::auxiliary}) {
+  for (node_type type :
+       {node_type::controller, node_type::satellite, node_type::combined, node_type::auxiliary}) {
     if (key == to_string(type)) return type;
   }
   return std::nullopt;
@@ -116,7 +116,9 @@ bool supports_snapshots(pool_kind kind) {
   return kind != pool_kind::lvm && kind != pool_kind::diskless;
 }
 
-bool has_backing_device(pool_kind kind) { return kind != pool_kind::diskless; }
+bool has_backing_device(pool_kind kind) {
+  return kind != pool_kind::diskless;
+}
 
 std::string storage_pool::source() const {
   for (const char* key : {"StorDriver/StorPoolName", "StorDriver/FileDir"}) {

@@ -30,7 +30,7 @@ std::string check_name(std::string_view what, std::string_view name);
 // ------------------------------------------------------------------ nodes
 
 enum class node_type : std::uint8_t { controller, satellite, combined, auxiliary };
-std::string_view to_string(node_type type);  // "SATELLITE", ...
+std::string_view to_string(node_type type);                       // "SATELLITE", ...
 std::optional<node_type> parse_node_type(std::string_view text);  // any case
 
 // As LINSTOR's ConnectionStatus; the numbers are the Prometheus values.
@@ -71,7 +71,7 @@ struct node {
 // ------------------------------------------------------------------ storage pools
 
 enum class pool_kind : std::uint8_t { diskless, lvm, lvm_thin, zfs, zfs_thin, file, file_thin };
-std::string_view to_string(pool_kind kind);                     // "LVM_THIN", ...
+std::string_view to_string(pool_kind kind);                       // "LVM_THIN", ...
 std::optional<pool_kind> parse_pool_kind(std::string_view text);  // any case, "lvmthin" too
 bool is_thin(pool_kind kind);
 bool supports_snapshots(pool_kind kind);
@@ -106,8 +106,8 @@ struct select_filter {
   std::vector<std::string> storage_pool_list;
   std::vector<std::string> storage_pool_diskless_list;
   std::vector<std::string> not_place_with_rsc;
-  std::vector<std::string> replicas_on_same;       // "Aux/site" or "Aux/site=dc1"
-  std::vector<std::string> replicas_on_different;  // "Aux/rack"
+  std::vector<std::string> replicas_on_same;                     // "Aux/site" or "Aux/site=dc1"
+  std::vector<std::string> replicas_on_different;                // "Aux/rack"
   std::map<std::string, std::uint32_t> x_replicas_on_different;  // {"Aux/site": 2}
   std::vector<pool_kind> provider_list;
   std::vector<std::string> layer_stack;
@@ -155,7 +155,7 @@ struct resource_definition {
   std::string name;
   std::string resource_group = std::string(kDefaultResourceGroup);
   props properties;
-  std::vector<std::string> flags;  // "DELETE", ...
+  std::vector<std::string> flags;          // "DELETE", ...
   std::vector<volume_definition> volumes;  // ascending numbers
   std::uint16_t port = 0;                  // replication port, 7000..7999
   std::string secret;                      // per-resource shared secret (controller generated)
@@ -194,7 +194,7 @@ struct peer_replication {
 };
 
 struct volume_report {
-  std::string disk_state;  // "UpToDate", "Inconsistent", "Diskless", ...
+  std::string disk_state;                         // "UpToDate", "Inconsistent", "Diskless", ...
   std::map<std::string, peer_replication> peers;  // by peer node name
   std::optional<std::uint64_t> allocated_kib;     // real size of the backing volume
   std::optional<std::uint64_t> usable_kib;
@@ -203,7 +203,7 @@ struct volume_report {
 
 struct volume {
   std::uint32_t number = 0;
-  std::string storage_pool;        // empty for diskless
+  std::string storage_pool;         // empty for diskless
   std::uint64_t allocated_kib = 0;  // planned backing size (gross, rounded to the pool's unit)
   std::uint64_t usable_kib = 0;     // planned usable size
   props properties;
@@ -214,7 +214,7 @@ struct volume {
 struct resource_report {
   std::string role;  // "Primary", "Secondary", "Unknown"
   bool in_use = false;
-  std::map<std::string, bool> connections;  // peer node -> connected
+  std::map<std::string, bool> connections;        // peer node -> connected
   std::optional<std::uint64_t> primary_since_ms;  // for auto-diskful
   friend bool operator==(const resource_report&, const resource_report&) = default;
 };
@@ -244,7 +244,7 @@ struct snapshot {
   std::string name;
   std::vector<std::string> nodes;
   std::vector<std::pair<std::uint32_t, std::uint64_t>> volume_sizes_kib;  // (number, size)
-  std::vector<std::string> flags;  // "SUCCESSFUL"
+  std::vector<std::string> flags;                                         // "SUCCESSFUL"
   props properties;
   std::uint64_t created_ms = 0;
   std::string uuid;
@@ -257,12 +257,12 @@ using pair_key = std::pair<std::string, std::string>;
 
 struct cluster {
   props controller_properties;
-  std::map<std::string, node> nodes;                      // name_key(node)
-  std::map<pair_key, storage_pool> pools;                 // (node key, pool key)
-  std::map<std::string, resource_group> groups;           // name_key(group)
+  std::map<std::string, node> nodes;                       // name_key(node)
+  std::map<pair_key, storage_pool> pools;                  // (node key, pool key)
+  std::map<std::string, resource_group> groups;            // name_key(group)
   std::map<std::string, resource_definition> definitions;  // name_key(definition)
-  std::map<pair_key, resource> resources;                 // (definition key, node key)
-  std::map<pair_key, snapshot> snapshots;                 // (definition key, snapshot key)
+  std::map<pair_key, resource> resources;                  // (definition key, node key)
+  std::map<pair_key, snapshot> snapshots;                  // (definition key, snapshot key)
 
   const node* find_node(std::string_view name) const;
   const storage_pool* find_pool(std::string_view node_name, std::string_view pool) const;

@@ -103,12 +103,11 @@ struct volume_definition_request {
 };
 api_call_rcs create_volume_definition(cluster& c, const op_env& env, const std::string& definition,
                                       const volume_definition_request& request);
-api_call_rcs modify_volume_definition(cluster& c, const op_env& env,
-                                      const std::string& definition, std::uint32_t number,
-                                      std::optional<std::uint64_t> size_kib,
+api_call_rcs modify_volume_definition(cluster& c, const op_env& env, const std::string& definition,
+                                      std::uint32_t number, std::optional<std::uint64_t> size_kib,
                                       const props_change& change);
-api_call_rcs delete_volume_definition(cluster& c, const op_env& env,
-                                      const std::string& definition, std::uint32_t number);
+api_call_rcs delete_volume_definition(cluster& c, const op_env& env, const std::string& definition,
+                                      std::uint32_t number);
 
 // ---- resources
 struct resource_request {

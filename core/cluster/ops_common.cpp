@@ -10,10 +10,10 @@ namespace tandem::cluster {
 namespace {
 
 constexpr const char* kAllowedPrefixes[] = {"Aux/", "DrbdOptions/", "StorDriver/", "Nbd/",
-                                             "Autoplacer/"};
-constexpr const char* kAllowedKeys[] = {"StorPoolName",  "PrefNic",   "AutoplaceTarget",
-                                        "MaxOversubscriptionRatio", "NodeUname",
-                                        "PeerSlotsNewResource", "DiskfulBy"};
+                                            "Autoplacer/"};
+constexpr const char* kAllowedKeys[] = {
+    "StorPoolName",         "PrefNic",  "AutoplaceTarget", "MaxOversubscriptionRatio", "NodeUname",
+    "PeerSlotsNewResource", "DiskfulBy"};
 
 bool is_number(const std::string& value, bool allow_fraction) {
   if (value.empty()) return false;
@@ -46,8 +46,7 @@ std::string check_property(const std::string& key, const std::string& value) {
       return "The value '" + value + "' of " + key + " is not off, majority, all or a number.";
     }
   }
-  if (key == "DrbdOptions/Resource/on-no-quorum" && value != "io-error" &&
-      value != "suspend-io") {
+  if (key == "DrbdOptions/Resource/on-no-quorum" && value != "io-error" && value != "suspend-io") {
     return "The value '" + value + "' of " + key + " is not io-error or suspend-io.";
   }
   if (key == "DrbdOptions/Net/protocol" && value != "A" && value != "B" && value != "C") {
@@ -104,9 +103,9 @@ api_call_rc not_found_group(std::uint64_t op_object, const std::string& name) {
 
 api_call_rc not_found_resource(std::uint64_t op_object, const std::string& definition,
                                const std::string& node_name) {
-  return error_rc(op_object | rc::kFailNotFoundResource,
-                  "Resource " + quoted(definition) + " not found on node " + quoted(node_name) +
-                      ".");
+  return error_rc(
+      op_object | rc::kFailNotFoundResource,
+      "Resource " + quoted(definition) + " not found on node " + quoted(node_name) + ".");
 }
 
 bool build_volumes(const cluster& c, const resource_definition& rd, resource& rsc,
@@ -116,24 +115,24 @@ bool build_volumes(const cluster& c, const resource_definition& rd, resource& rs
     pool_name = std::string(kDefaultDisklessPool);
   } else {
     const resource_group* rg = c.find_group(rd.resource_group);
-    pool_name = first_hit({&rsc.properties, &rd.properties,
-                           rg == nullptr ? nullptr : &rg->properties},
-                          "StorPoolName")
-                    .value_or(std::string(kDefaultPool));
+    pool_name =
+        first_hit({&rsc.properties, &rd.properties, rg == nullptr ? nullptr : &rg->properties},
+                  "StorPoolName")
+            .value_or(std::string(kDefaultPool));
   }
   const storage_pool* pool = c.find_pool(rsc.node_name, pool_name);
   if (pool == nullptr) {
-    rcs.push_back(error_rc(op_object | rc::kFailNotFoundStoragePool,
-                           "Storage pool " + quoted(pool_name) + " not found on node " +
-                               quoted(rsc.node_name) + ".",
-                           {}, "Create the storage pool or choose another one (StorPoolName)."));
+    rcs.push_back(error_rc(
+        op_object | rc::kFailNotFoundStoragePool,
+        "Storage pool " + quoted(pool_name) + " not found on node " + quoted(rsc.node_name) + ".",
+        {}, "Create the storage pool or choose another one (StorPoolName)."));
     return false;
   }
   if (rsc.is_diskless() == has_backing_device(pool->kind)) {
     rcs.push_back(error_rc(op_object | rc::kFailInvalidStoragePoolName,
                            "Storage pool " + quoted(pool_name) + " on node " +
-                               quoted(rsc.node_name) + " is " +
-                               std::string(to_string(pool->kind)) + ", which cannot hold a " +
+                               quoted(rsc.node_name) + " is " + std::string(to_string(pool->kind)) +
+                               ", which cannot hold a " +
                                (rsc.is_diskless() ? "diskless" : "diskful") + " resource."));
     return false;
   }

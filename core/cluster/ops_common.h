@@ -12,7 +12,9 @@ namespace tandem::cluster::detail {
 bool apply_props_change(props& target, const props_change& change, std::uint64_t op_object,
                         api_call_rcs& rcs);
 
-inline std::string quoted(const std::string& s) { return "'" + s + "'"; }
+inline std::string quoted(const std::string& s) {
+  return "'" + s + "'";
+}
 
 api_call_rc not_found_node(std::uint64_t op_object, const std::string& name);
 api_call_rc not_found_definition(std::uint64_t op_object, const std::string& name);

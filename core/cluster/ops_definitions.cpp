@@ -58,9 +58,9 @@ api_call_rcs create_resource_definition(cluster& c, const op_env& env,
   }
   if (request.peer_slots) {
     if (*request.peer_slots < 1 || *request.peer_slots > 31) {
-      rcs.push_back(error_rc(obj | rc::kFailInvalidConfiguration,
-                             "peer slots " + std::to_string(*request.peer_slots) +
-                                 " outside 1..31."));
+      rcs.push_back(
+          error_rc(obj | rc::kFailInvalidConfiguration,
+                   "peer slots " + std::to_string(*request.peer_slots) + " outside 1..31."));
       return rcs;
     }
     rd.peer_slots = *request.peer_slots;
@@ -75,9 +75,9 @@ api_call_rcs create_resource_definition(cluster& c, const op_env& env,
     }
     for (const auto& [key, other] : c.definitions) {
       if (other.port == *request.port) {
-        rcs.push_back(error_rc(obj | rc::kFailInvalidNetPort,
-                               "Port " + std::to_string(*request.port) + " is used by " +
-                                   quoted(other.name) + "."));
+        rcs.push_back(error_rc(
+            obj | rc::kFailInvalidNetPort,
+            "Port " + std::to_string(*request.port) + " is used by " + quoted(other.name) + "."));
         return rcs;
       }
     }
@@ -122,8 +122,8 @@ api_call_rcs modify_resource_definition(cluster& c, const op_env& env, const std
   }
   if (!detail::apply_props_change(rd->properties, change, obj, rcs)) return rcs;
   note_quorum_owner(*rd, change);
-  rcs.push_back(success_rc(obj | rc::kModified,
-                           "Resource definition " + quoted(rd->name) + " modified."));
+  rcs.push_back(
+      success_rc(obj | rc::kModified, "Resource definition " + quoted(rd->name) + " modified."));
   const std::string display = rd->name;
   api_call_rcs more = run_automation(c, env, display);
   rcs.insert(rcs.end(), more.begin(), more.end());
@@ -151,8 +151,8 @@ api_call_rcs delete_resource_definition(cluster& c, const std::string& name) {
   const std::string display = rd->name;
   std::erase_if(c.resources, [&](const auto& entry) { return entry.first.first == key; });
   c.definitions.erase(key);
-  rcs.push_back(success_rc(obj | rc::kDeleted,
-                           "Resource definition " + quoted(display) + " deleted."));
+  rcs.push_back(
+      success_rc(obj | rc::kDeleted, "Resource definition " + quoted(display) + " deleted."));
   return rcs;
 }
 
@@ -216,27 +216,25 @@ api_call_rcs create_volume_definition(cluster& c, const op_env& env, const std::
   vd.uuid = env.new_uuid();
   const std::uint32_t number = vd.number;
   rd->volumes.push_back(std::move(vd));
-  std::sort(rd->volumes.begin(), rd->volumes.end(),
-            [](const volume_definition& a, const volume_definition& b) {
-              return a.number < b.number;
-            });
+  std::sort(
+      rd->volumes.begin(), rd->volumes.end(),
+      [](const volume_definition& a, const volume_definition& b) { return a.number < b.number; });
   // Existing resources get the new volume (this also validates the size per pool).
   const std::string key = name_key(definition);
   for (auto it = c.resources.lower_bound({key, std::string()});
        it != c.resources.end() && it->first.first == key; ++it) {
     if (!detail::build_volumes(c, *rd, it->second, obj, rcs)) return rcs;
   }
-  api_call_rc ok = success_rc(obj | rc::kCreated, "New volume definition " +
-                                                      std::to_string(number) + " of " +
-                                                      quoted(rd->name) + " created.");
+  api_call_rc ok =
+      success_rc(obj | rc::kCreated, "New volume definition " + std::to_string(number) + " of " +
+                                         quoted(rd->name) + " created.");
   ok.obj_refs["VlmNr"] = std::to_string(number);
   rcs.push_back(ok);
   return rcs;
 }
 
-api_call_rcs modify_volume_definition(cluster& c, const op_env& env,
-                                      const std::string& definition, std::uint32_t number,
-                                      std::optional<std::uint64_t> size_kib,
+api_call_rcs modify_volume_definition(cluster& c, const op_env& env, const std::string& definition,
+                                      std::uint32_t number, std::optional<std::uint64_t> size_kib,
                                       const props_change& change) {
   (void)env;
   api_call_rcs rcs;
@@ -251,9 +249,9 @@ api_call_rcs modify_volume_definition(cluster& c, const op_env& env,
     if (candidate.number == number) vd = &candidate;
   }
   if (vd == nullptr) {
-    rcs.push_back(error_rc(obj | rc::kFailNotFoundVolumeDefinition,
-                           "Volume definition " + std::to_string(number) + " of " +
-                               quoted(rd->name) + " not found."));
+    rcs.push_back(error_rc(
+        obj | rc::kFailNotFoundVolumeDefinition,
+        "Volume definition " + std::to_string(number) + " of " + quoted(rd->name) + " not found."));
     return rcs;
   }
   if (!detail::apply_props_change(vd->properties, change, obj, rcs)) return rcs;
@@ -283,8 +281,8 @@ api_call_rcs modify_volume_definition(cluster& c, const op_env& env,
   return rcs;
 }
 
-api_call_rcs delete_volume_definition(cluster& c, const op_env& env,
-                                      const std::string& definition, std::uint32_t number) {
+api_call_rcs delete_volume_definition(cluster& c, const op_env& env, const std::string& definition,
+                                      std::uint32_t number) {
   (void)env;
   api_call_rcs rcs;
   const std::uint64_t obj = rc::kDelete | rc::kVolumeDefinition;
@@ -294,9 +292,9 @@ api_call_rcs delete_volume_definition(cluster& c, const op_env& env,
     return rcs;
   }
   if (rd->find_volume(number) == nullptr) {
-    rcs.push_back(error_rc(obj | rc::kFailNotFoundVolumeDefinition,
-                           "Volume definition " + std::to_string(number) + " of " +
-                               quoted(rd->name) + " not found."));
+    rcs.push_back(error_rc(
+        obj | rc::kFailNotFoundVolumeDefinition,
+        "Volume definition " + std::to_string(number) + " of " + quoted(rd->name) + " not found."));
     return rcs;
   }
   std::erase_if(rd->volumes, [&](const volume_definition& vd) { return vd.number == number; });

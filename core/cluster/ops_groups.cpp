@@ -47,8 +47,8 @@ api_call_rcs create_resource_group(cluster& c, const op_env& env, resource_group
   rg.uuid = env.new_uuid();
   const std::string display = rg.name;
   c.groups.emplace(name_key(rg.name), std::move(rg));
-  rcs.push_back(success_rc(obj | rc::kCreated,
-                           "New resource group " + quoted(display) + " created."));
+  rcs.push_back(
+      success_rc(obj | rc::kCreated, "New resource group " + quoted(display) + " created."));
   return rcs;
 }
 
@@ -73,8 +73,8 @@ api_call_rcs modify_resource_group(cluster& c, const std::string& name,
   }
   if (description) rg->description = *description;
   if (!detail::apply_props_change(rg->properties, change, obj, rcs)) return rcs;
-  rcs.push_back(success_rc(obj | rc::kModified,
-                           "Resource group " + quoted(rg->name) + " modified."));
+  rcs.push_back(
+      success_rc(obj | rc::kModified, "Resource group " + quoted(rg->name) + " modified."));
   return rcs;
 }
 
@@ -87,17 +87,15 @@ api_call_rcs delete_resource_group(cluster& c, const std::string& name) {
     return rcs;
   }
   if (name_key(name) == name_key(kDefaultResourceGroup)) {
-    rcs.push_back(error_rc(obj | rc::kFailInUse,
-                           "The default resource group " + quoted(rg->name) +
-                               " cannot be deleted."));
+    rcs.push_back(error_rc(obj | rc::kFailInUse, "The default resource group " + quoted(rg->name) +
+                                                     " cannot be deleted."));
     return rcs;
   }
   for (const auto& [key, rd] : c.definitions) {
     if (name_key(rd.resource_group) == name_key(name)) {
-      rcs.push_back(error_rc(obj | rc::kFailInUse,
-                             "Resource group " + quoted(rg->name) +
-                                 " is still used by resource definition " + quoted(rd.name) +
-                                 "."));
+      rcs.push_back(error_rc(obj | rc::kFailInUse, "Resource group " + quoted(rg->name) +
+                                                       " is still used by resource definition " +
+                                                       quoted(rd.name) + "."));
       return rcs;
     }
   }
@@ -152,8 +150,7 @@ volume_group* find_volume_group(resource_group& rg, std::uint32_t number) {
 
 api_call_rc vg_not_found(std::uint64_t obj, const resource_group& rg, std::uint32_t number) {
   return error_rc(obj | rc::kFailNotFoundVolumeGroup, "Volume group " + std::to_string(number) +
-                                                          " not found in " + quoted(rg.name) +
-                                                          ".");
+                                                          " not found in " + quoted(rg.name) + ".");
 }
 
 }  // namespace
@@ -173,8 +170,8 @@ api_call_rcs modify_volume_group(cluster& c, const std::string& group, std::uint
     return rcs;
   }
   if (!detail::apply_props_change(vg->properties, change, obj, rcs)) return rcs;
-  rcs.push_back(success_rc(obj | rc::kModified, "Volume group " + std::to_string(number) +
-                                                    " of " + quoted(rg->name) + " modified."));
+  rcs.push_back(success_rc(obj | rc::kModified, "Volume group " + std::to_string(number) + " of " +
+                                                    quoted(rg->name) + " modified."));
   return rcs;
 }
 
@@ -191,8 +188,8 @@ api_call_rcs delete_volume_group(cluster& c, const std::string& group, std::uint
     return rcs;
   }
   std::erase_if(rg->volume_groups, [&](const volume_group& vg) { return vg.number == number; });
-  rcs.push_back(success_rc(obj | rc::kDeleted, "Volume group " + std::to_string(number) +
-                                                   " of " + quoted(rg->name) + " deleted."));
+  rcs.push_back(success_rc(obj | rc::kDeleted, "Volume group " + std::to_string(number) + " of " +
+                                                   quoted(rg->name) + " deleted."));
   return rcs;
 }
 

@@ -38,8 +38,8 @@ api_call_rcs create_node(cluster& c, const op_env& env, node n) {
     return rcs;
   }
   if (c.find_node(n.name) != nullptr) {
-    rcs.push_back(error_rc(obj | rc::kFailExistsNode,
-                           "Node " + quoted(n.name) + " already exists."));
+    rcs.push_back(
+        error_rc(obj | rc::kFailExistsNode, "Node " + quoted(n.name) + " already exists."));
     return rcs;
   }
   if (n.type == node_type::satellite || n.type == node_type::combined) {
@@ -209,14 +209,13 @@ api_call_rcs delete_net_interface(cluster& c, const std::string& node_name,
     rcs.push_back(detail::not_found_node(obj, node_name));
     return rcs;
   }
-  auto it = std::find_if(n->net_interfaces.begin(), n->net_interfaces.end(),
-                         [&](const net_interface& nic) {
-                           return name_key(nic.name) == name_key(nic_name);
-                         });
+  auto it = std::find_if(
+      n->net_interfaces.begin(), n->net_interfaces.end(),
+      [&](const net_interface& nic) { return name_key(nic.name) == name_key(nic_name); });
   if (it == n->net_interfaces.end()) {
-    rcs.push_back(error_rc(obj | rc::kFailNotFoundNetInterface,
-                           "Net interface " + quoted(nic_name) + " not found on node " +
-                               quoted(n->name) + "."));
+    rcs.push_back(error_rc(
+        obj | rc::kFailNotFoundNetInterface,
+        "Net interface " + quoted(nic_name) + " not found on node " + quoted(n->name) + "."));
     return rcs;
   }
   if (it->is_active) {
@@ -244,9 +243,9 @@ api_call_rcs create_storage_pool(cluster& c, const op_env& env, storage_pool poo
     return rcs;
   }
   if (c.find_pool(pool.node_name, pool.name) != nullptr) {
-    rcs.push_back(error_rc(obj | rc::kFailExistsStoragePool,
-                           "Storage pool " + quoted(pool.name) + " already exists on node " +
-                               quoted(n->name) + "."));
+    rcs.push_back(error_rc(
+        obj | rc::kFailExistsStoragePool,
+        "Storage pool " + quoted(pool.name) + " already exists on node " + quoted(n->name) + "."));
     return rcs;
   }
   for (const auto& [key, value] : pool.properties) {
@@ -278,14 +277,14 @@ api_call_rcs modify_storage_pool(cluster& c, const std::string& node_name,
   const std::uint64_t obj = rc::kModify | rc::kStoragePool;
   storage_pool* pool = c.find_pool(node_name, pool_name);
   if (pool == nullptr) {
-    rcs.push_back(error_rc(obj | rc::kFailNotFoundStoragePool,
-                           "Storage pool " + quoted(pool_name) + " not found on node " +
-                               quoted(node_name) + "."));
+    rcs.push_back(error_rc(
+        obj | rc::kFailNotFoundStoragePool,
+        "Storage pool " + quoted(pool_name) + " not found on node " + quoted(node_name) + "."));
     return rcs;
   }
   if (!detail::apply_props_change(pool->properties, change, obj, rcs)) return rcs;
-  rcs.push_back(success_rc(obj | rc::kModified, "Storage pool " + quoted(pool->name) +
-                                                    " modified."));
+  rcs.push_back(
+      success_rc(obj | rc::kModified, "Storage pool " + quoted(pool->name) + " modified."));
   return rcs;
 }
 
@@ -295,18 +294,18 @@ api_call_rcs delete_storage_pool(cluster& c, const std::string& node_name,
   const std::uint64_t obj = rc::kDelete | rc::kStoragePool;
   const storage_pool* pool = c.find_pool(node_name, pool_name);
   if (pool == nullptr) {
-    rcs.push_back(error_rc(obj | rc::kFailNotFoundStoragePool,
-                           "Storage pool " + quoted(pool_name) + " not found on node " +
-                               quoted(node_name) + "."));
+    rcs.push_back(error_rc(
+        obj | rc::kFailNotFoundStoragePool,
+        "Storage pool " + quoted(pool_name) + " not found on node " + quoted(node_name) + "."));
     return rcs;
   }
   for (const resource* rsc : c.resources_on(node_name)) {
     for (const volume& v : rsc->volumes) {
       if (name_key(v.storage_pool) == name_key(pool_name)) {
-        rcs.push_back(error_rc(obj | rc::kFailInUse,
-                               "Storage pool " + quoted(pool->name) + " on node " +
-                                   quoted(node_name) + " still holds volumes of " +
-                                   quoted(rsc->definition) + "."));
+        rcs.push_back(error_rc(obj | rc::kFailInUse, "Storage pool " + quoted(pool->name) +
+                                                         " on node " + quoted(node_name) +
+                                                         " still holds volumes of " +
+                                                         quoted(rsc->definition) + "."));
         return rcs;
       }
     }

@@ -29,15 +29,15 @@ bool add_resource(cluster& c, const op_env& env, resource_definition& rd,
     return false;
   }
   if (n->type == node_type::controller || n->type == node_type::auxiliary) {
-    rcs.push_back(error_rc(obj | rc::kFailInvalidNodeType,
-                           "Node " + quoted(n->name) + " of type " +
-                               std::string(to_string(n->type)) + " cannot hold resources."));
+    rcs.push_back(error_rc(obj | rc::kFailInvalidNodeType, "Node " + quoted(n->name) + " of type " +
+                                                               std::string(to_string(n->type)) +
+                                                               " cannot hold resources."));
     return false;
   }
   if (c.find_resource(rd.name, n->name) != nullptr) {
-    rcs.push_back(error_rc(obj | rc::kFailExistsResource,
-                           "Resource " + quoted(rd.name) + " already exists on node " +
-                               quoted(n->name) + "."));
+    rcs.push_back(error_rc(
+        obj | rc::kFailExistsResource,
+        "Resource " + quoted(rd.name) + " already exists on node " + quoted(n->name) + "."));
     return false;
   }
   if ((request.flags & ~allowed_request_flags()) != 0) {
@@ -55,8 +55,8 @@ bool add_resource(cluster& c, const op_env& env, resource_definition& rd,
   rsc.definition = rd.name;
   rsc.node_name = n->name;
   // The umbrella DISKLESS of old clients means a DRBD diskless client.
-  rsc.flags = request.flags == resource_flag::kDiskless ? resource_flag::kDrbdDiskless
-                                                        : request.flags;
+  rsc.flags =
+      request.flags == resource_flag::kDiskless ? resource_flag::kDrbdDiskless : request.flags;
   rsc.properties = request.properties;
   if (request.node_id) {
     if (*request.node_id > kMaxNodeId) {
@@ -90,9 +90,8 @@ bool add_resource(cluster& c, const op_env& env, resource_definition& rd,
   rsc.uuid = env.new_uuid();
   const std::string display_node = rsc.node_name;
   c.resources.emplace(pair_key{name_key(rd.name), name_key(display_node)}, std::move(rsc));
-  api_call_rc ok = success_rc(obj | rc::kCreated, "New resource " + quoted(rd.name) +
-                                                      " on node " + quoted(display_node) +
-                                                      " registered.");
+  api_call_rc ok = success_rc(obj | rc::kCreated, "New resource " + quoted(rd.name) + " on node " +
+                                                      quoted(display_node) + " registered.");
   ok.obj_refs["RscDfn"] = rd.name;
   ok.obj_refs["Node"] = display_node;
   rcs.push_back(ok);
@@ -121,9 +120,9 @@ api_call_rcs place_tie_breaker(cluster& c, const op_env& env, resource_definitio
   req.allow_offline_nodes = env.allow_offline_nodes;
   placement_result placed = autoplace(c, req);
   if (!placed.ok) {
-    rcs.push_back(warn_rc(obj | rc::kWarnNotEnoughNodesForTieBreaker,
-                          "Could not find a node for a tie-breaker of " + quoted(rd.name) + ". " +
-                              placed.message));
+    rcs.push_back(warn_rc(
+        obj | rc::kWarnNotEnoughNodesForTieBreaker,
+        "Could not find a node for a tie-breaker of " + quoted(rd.name) + ". " + placed.message));
     return rcs;
   }
   resource_request tb;
@@ -132,9 +131,9 @@ api_call_rcs place_tie_breaker(cluster& c, const op_env& env, resource_definitio
   tb.properties["StorPoolName"] = placed.chosen.front().pool;
   api_call_rcs created;
   if (add_resource(c, env, rd, tb, obj, created)) {
-    rcs.push_back(info_rc(obj | rc::kInfoTieBreakerCreated,
-                          "Tie breaker resource " + quoted(rd.name) + " created on " +
-                              quoted(tb.node_name) + "."));
+    rcs.push_back(info_rc(
+        obj | rc::kInfoTieBreakerCreated,
+        "Tie breaker resource " + quoted(rd.name) + " created on " + quoted(tb.node_name) + "."));
   } else {
     for (api_call_rc& r : created) {
       // A failed tie-breaker is a warning: the user's operation itself succeeded.
@@ -218,9 +217,9 @@ api_call_rcs modify_resource(cluster& c, const op_env& env, const std::string& d
     return rcs;
   }
   if (!detail::apply_props_change(rsc->properties, change, obj, rcs)) return rcs;
-  rcs.push_back(success_rc(obj | rc::kModified, "Resource " + quoted(rsc->definition) +
-                                                    " on node " + quoted(rsc->node_name) +
-                                                    " modified."));
+  rcs.push_back(success_rc(
+      obj | rc::kModified,
+      "Resource " + quoted(rsc->definition) + " on node " + quoted(rsc->node_name) + " modified."));
   return rcs;
 }
 
@@ -361,9 +360,9 @@ api_call_rcs make_available(cluster& c, const op_env& env, const std::string& de
     // The user wants this diskless for real now: no longer a managed tie-breaker.
     rsc->flags = resource_flag::kDrbdDiskless;
   }
-  rcs.push_back(success_rc(obj | rc::kModified, "Resource " + quoted(rd->name) +
-                                                    " is available on " +
-                                                    quoted(rsc->node_name) + "."));
+  rcs.push_back(success_rc(
+      obj | rc::kModified,
+      "Resource " + quoted(rd->name) + " is available on " + quoted(rsc->node_name) + "."));
   api_call_rcs more = run_automation(c, env, rd->name);
   rcs.insert(rcs.end(), more.begin(), more.end());
   return rcs;
@@ -388,17 +387,19 @@ api_call_rcs autoplace_definition(cluster& c, const op_env& env, const std::stri
     if (place_count < counts.diskful) {
       rcs.push_back(error_rc(obj | rc::kFailInvalidPlaceCount,
                              "Resource " + quoted(rd->name) + " already has " +
-                                 std::to_string(counts.diskful) + " diskful replicas, more than "
-                                 "place_count " + std::to_string(place_count) + "."));
+                                 std::to_string(counts.diskful) +
+                                 " diskful replicas, more than "
+                                 "place_count " +
+                                 std::to_string(place_count) + "."));
       return rcs;
     }
     needed = place_count - counts.diskful;
   }
   if (rd->volumes.empty()) {
-    rcs.push_back(error_rc(obj | rc::kFailInvalidConfiguration,
-                           "Resource definition " + quoted(rd->name) +
-                               " has no volume definitions to place.",
-                           {}, "Create a volume definition first."));
+    rcs.push_back(
+        error_rc(obj | rc::kFailInvalidConfiguration,
+                 "Resource definition " + quoted(rd->name) + " has no volume definitions to place.",
+                 {}, "Create a volume definition first."));
     return rcs;
   }
   placement_request req;
@@ -426,10 +427,9 @@ api_call_rcs autoplace_definition(cluster& c, const op_env& env, const std::stri
       if (n.type == node_type::controller || n.type == node_type::auxiliary) continue;
       if (c.find_resource(rd->name, n.name) != nullptr) continue;
       if (!env.allow_offline_nodes && n.connection != connection_status::online) continue;
-      const bool chosen = std::any_of(placed.chosen.begin(), placed.chosen.end(),
-                                      [&](const pool_choice& p) {
-                                        return name_key(p.node_name) == key;
-                                      });
+      const bool chosen =
+          std::any_of(placed.chosen.begin(), placed.chosen.end(),
+                      [&](const pool_choice& p) { return name_key(p.node_name) == key; });
       if (chosen || c.find_pool(n.name, kDefaultDisklessPool) == nullptr) continue;
       resource_request r;
       r.node_name = n.name;

@@ -23,9 +23,9 @@ api_call_rcs create_snapshot(cluster& c, const op_env& env, const std::string& d
   }
   const pair_key key{name_key(definition), name_key(name)};
   if (c.snapshots.contains(key)) {
-    rcs.push_back(error_rc(obj | rc::kFailExistsSnapshot,
-                           "Snapshot " + quoted(name) + " of " + quoted(rd->name) +
-                               " already exists."));
+    rcs.push_back(
+        error_rc(obj | rc::kFailExistsSnapshot,
+                 "Snapshot " + quoted(name) + " of " + quoted(rd->name) + " already exists."));
     return rcs;
   }
   std::vector<const resource*> targets;
@@ -50,8 +50,9 @@ api_call_rcs create_snapshot(cluster& c, const op_env& env, const std::string& d
     }
   }
   if (targets.empty()) {
-    rcs.push_back(error_rc(obj | rc::kFailNotEnoughNodes,
-                           "Resource " + quoted(rd->name) + " has no diskful replica to snapshot."));
+    rcs.push_back(
+        error_rc(obj | rc::kFailNotEnoughNodes,
+                 "Resource " + quoted(rd->name) + " has no diskful replica to snapshot."));
     return rcs;
   }
   snapshot snap;
@@ -64,15 +65,15 @@ api_call_rcs create_snapshot(cluster& c, const op_env& env, const std::string& d
         rcs.push_back(error_rc(obj | rc::kFailSnapshotsNotSupported,
                                "Storage pool " + quoted(pool->name) + " on " +
                                    quoted(rsc->node_name) + " is " +
-                                   std::string(to_string(pool->kind)) +
-                                   ", which has no snapshots.",
+                                   std::string(to_string(pool->kind)) + ", which has no snapshots.",
                                {}, "Use a thin pool (LVM_THIN, ZFS, FILE_THIN) or ZFS/FILE."));
         return rcs;
       }
     }
     snap.nodes.push_back(rsc->node_name);
   }
-  for (const volume_definition& vd : rd->volumes) snap.volume_sizes_kib.emplace_back(vd.number, vd.size_kib);
+  for (const volume_definition& vd : rd->volumes)
+    snap.volume_sizes_kib.emplace_back(vd.number, vd.size_kib);
   snap.created_ms = env.now_ms;
   snap.uuid = env.new_uuid();
   c.snapshots.emplace(key, std::move(snap));
@@ -89,13 +90,13 @@ api_call_rcs delete_snapshot(cluster& c, const std::string& definition, const st
     return rcs;
   }
   if (c.snapshots.erase({name_key(definition), name_key(name)}) == 0) {
-    rcs.push_back(error_rc(obj | rc::kFailNotFoundSnapshot, "Snapshot " + quoted(name) + " of " +
-                                                                quoted(definition) +
-                                                                " not found."));
+    rcs.push_back(
+        error_rc(obj | rc::kFailNotFoundSnapshot,
+                 "Snapshot " + quoted(name) + " of " + quoted(definition) + " not found."));
     return rcs;
   }
-  rcs.push_back(success_rc(obj | rc::kDeleted, "Snapshot " + quoted(name) + " of " +
-                                                   quoted(definition) + " deleted."));
+  rcs.push_back(success_rc(obj | rc::kDeleted,
+                           "Snapshot " + quoted(name) + " of " + quoted(definition) + " deleted."));
   return rcs;
 }
 
@@ -109,9 +110,9 @@ const snapshot* find_snapshot(const cluster& c, const std::string& definition,
   }
   auto it = c.snapshots.find({name_key(definition), name_key(name)});
   if (it == c.snapshots.end()) {
-    rcs.push_back(error_rc(obj | rc::kFailNotFoundSnapshot, "Snapshot " + quoted(name) + " of " +
-                                                                quoted(definition) +
-                                                                " not found."));
+    rcs.push_back(
+        error_rc(obj | rc::kFailNotFoundSnapshot,
+                 "Snapshot " + quoted(name) + " of " + quoted(definition) + " not found."));
     return nullptr;
   }
   return &it->second;
@@ -133,9 +134,9 @@ api_call_rcs restore_snapshot_volume_definitions(cluster& c, const op_env& env,
     return rcs;
   }
   if (!target->volumes.empty()) {
-    rcs.push_back(error_rc(obj | rc::kFailExistsVolumeDefinition,
-                           "Resource definition " + quoted(target->name) +
-                               " already has volume definitions."));
+    rcs.push_back(error_rc(
+        obj | rc::kFailExistsVolumeDefinition,
+        "Resource definition " + quoted(target->name) + " already has volume definitions."));
     return rcs;
   }
   const auto sizes = snap->volume_sizes_kib;
@@ -162,19 +163,19 @@ api_call_rcs restore_snapshot_resources(cluster& c, const op_env& env,
   const std::string source = snap->definition + "/" + snap->name;
   std::vector<resource_request> requests;
   for (const std::string& node_name : targets) {
-    if (std::none_of(snap->nodes.begin(), snap->nodes.end(), [&](const std::string& n) {
-          return name_key(n) == name_key(node_name);
-        })) {
-      rcs.push_back(error_rc(obj | rc::kFailNotFoundSnapshot,
-                             "Snapshot " + quoted(name) + " has no copy on node " +
-                                 quoted(node_name) + "."));
+    if (std::none_of(snap->nodes.begin(), snap->nodes.end(),
+                     [&](const std::string& n) { return name_key(n) == name_key(node_name); })) {
+      rcs.push_back(
+          error_rc(obj | rc::kFailNotFoundSnapshot,
+                   "Snapshot " + quoted(name) + " has no copy on node " + quoted(node_name) + "."));
       return rcs;
     }
     resource_request r;
     r.node_name = node_name;
     // The restored volume lives in the pool that holds the snapshot.
     if (const resource* origin = c.find_resource(definition, node_name)) {
-      if (!origin->volumes.empty()) r.properties["StorPoolName"] = origin->volumes.front().storage_pool;
+      if (!origin->volumes.empty())
+        r.properties["StorPoolName"] = origin->volumes.front().storage_pool;
     }
     requests.push_back(std::move(r));
   }

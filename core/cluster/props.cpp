@@ -45,10 +45,10 @@ std::optional<std::string> resource_node_prop(const cluster& c, const resource& 
                                               std::string_view key) {
   const node* n = c.find_node(rsc.node_name);
   const resource_definition* rd = c.find_definition(rsc.definition);
-  return first_hit({&rsc.properties, n == nullptr ? nullptr : &n->properties,
-                    rd == nullptr ? nullptr : &rd->properties, group_props_of(c, rd),
-                    &c.controller_properties},
-                   key);
+  return first_hit(
+      {&rsc.properties, n == nullptr ? nullptr : &n->properties,
+       rd == nullptr ? nullptr : &rd->properties, group_props_of(c, rd), &c.controller_properties},
+      key);
 }
 
 std::optional<bool> parse_bool(std::string_view text) {
