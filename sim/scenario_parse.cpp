@@ -109,19 +109,6 @@ std::pair<std::uint64_t, std::uint64_t> range_us(table_reader& r, const std::str
   return {static_cast<std::uint64_t>(low) * 1000, static_cast<std::uint64_t>(high) * 1000};
 }
 
-std::optional<protocol> parse_protocol(std::string_view text) {
-  if (text == "A") return protocol::a;
-  if (text == "B") return protocol::b;
-  if (text == "C") return protocol::c;
-  return std::nullopt;
-}
-
-std::optional<on_no_quorum> parse_on_no_quorum(std::string_view text) {
-  if (text == "io-error") return on_no_quorum::io_error;
-  if (text == "suspend-io") return on_no_quorum::suspend_io;
-  return std::nullopt;
-}
-
 void parse_cluster(table_reader& r, cluster_options& c) {
   c.nodes = static_cast<int>(r.integer("nodes", 3, 1, kMaxNodes));
   if (const toml::node* node = r.get("diskless")) {

@@ -63,4 +63,11 @@ std::optional<protocol> protocol_from(std::uint8_t raw) {
   return static_cast<protocol>(raw);
 }
 
+std::optional<protocol> parse_protocol(std::string_view text) {
+  if (text == "A") return protocol::a;
+  if (text == "B") return protocol::b;
+  if (text == "C") return protocol::c;
+  return std::nullopt;
+}
+
 }  // namespace tandem

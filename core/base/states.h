@@ -56,6 +56,8 @@ enum class repl_state : std::uint8_t {
 // Replication protocol per connection: A = local disk + send buffer, B = local disk + peer
 // received, C = local disk + peer disk.
 enum class protocol : std::uint8_t { a = 1, b = 2, c = 3 };
+// "A", "B" or "C", as drbd.conf spells them.
+std::optional<protocol> parse_protocol(std::string_view text);
 
 // DRBD's names, exactly as drbdsetup prints them.
 std::string_view to_string(role value);

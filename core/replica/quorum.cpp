@@ -80,4 +80,10 @@ quorum_decision decide_quorum(const quorum_votes& votes, quorum_setting quorum,
   return decision;
 }
 
+std::optional<on_no_quorum> parse_on_no_quorum(std::string_view text) {
+  if (text == "io-error") return on_no_quorum::io_error;
+  if (text == "suspend-io") return on_no_quorum::suspend_io;
+  return std::nullopt;
+}
+
 }  // namespace tandem

@@ -24,6 +24,8 @@ std::string to_string(const quorum_setting& setting);
 
 // What a node does with I/O while it has no quorum (DRBD on-no-quorum).
 enum class on_no_quorum : std::uint8_t { io_error, suspend_io };
+// "io-error" / "suspend-io", as drbd.conf spells them.
+std::optional<on_no_quorum> parse_on_no_quorum(std::string_view text);
 
 struct quorum_votes {
   int up_to_date = 0;        // diskful voters with UpToDate data (self included)

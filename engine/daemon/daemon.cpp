@@ -1,0 +1,354 @@
+#include "engine/daemon/daemon.h"
+
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <deque>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "engine/daemon/daemon_backend.h"
+#include "engine/daemon/resource_driver.h"
+#include "engine/nbd/server.h"
+
+namespace tandem::engine {
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxAdminLineBytes = 64 * 1024;
+
+void log_line(const std::string& line) { std::cerr << "tandemd: " << line << std::endl; }
+
+json reply(bool ok, const std::string& message) { return json{{"ok", ok}, {"message", message}}; }
+
+}  // namespace
+
+// One admin client: reads request lines, answers each (possibly later, after a 2PC).
+struct admin_session : std::enable_shared_from_this<admin_session> {
+  explicit admin_session(local::socket s) : socket(std::move(s)) {}
+  local::socket socket;
+  asio::streambuf input;
+  std::deque<std::string> outgoing;
+  bool writing = false;
+  bool closed = false;
+};
+
+class daemon::impl {
+ public:
+  impl(asio::io_context& io_, daemon_config config_)
+      : io(io_), config(std::move(config_)), acceptor(io_), backend(resources) {}
+
+  void start() {
+    if (config.node_name.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      config.node_name = host;
+    }
+    std::filesystem::create_directories(std::filesystem::path(config.admin_socket).parent_path());
+    ::unlink(config.admin_socket.c_str());
+    boost::system::error_code ec;
+    acceptor.open(local(), ec);
+    if (!ec) acceptor.bind(local::endpoint(config.admin_socket), ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::runtime_error("cannot listen on admin socket " + config.admin_socket + ": " +
+                               ec.message());
+    }
+    accept_admin();
+    nbd::server_config nc;
+    nc.tcp_address = config.nbd_tcp_address;
+    nc.tcp_port = config.nbd_tcp_port;
+    nc.unix_socket_path = config.nbd_unix_socket;
+    nc.log = [](nbd::log_level level, std::string_view line) {
+      if (level >= nbd::log_level::info) log_line(std::string(line));
+    };
+    nbd_server = std::make_unique<nbd::nbd_server>(io, backend, nc);
+    if (const std::string error = nbd_server->start(); !error.empty()) {
+      throw std::runtime_error(error);
+    }
+    log_line("node " + config.node_name + ": admin socket " + config.admin_socket +
+             ", NBD on " +
+             (config.nbd_tcp_address.empty()
+                  ? std::string("no TCP")
+                  : config.nbd_tcp_address + ":" + std::to_string(nbd_server->tcp_port())) +
+             (config.nbd_unix_socket.empty() ? "" : " and " + config.nbd_unix_socket));
+    if (config.up_all && std::filesystem::is_directory(config.resource_dir)) {
+      std::set<std::string> names;
+      for (const auto& entry : std::filesystem::directory_iterator(config.resource_dir)) {
+        if (entry.path().extension() == ".toml") names.insert(entry.path().stem().string());
+      }
+      for (const auto& name : names) {
+        const json r = up(name);
+        if (!r["ok"].get<bool>()) log_line(r["message"].get<std::string>());
+      }
+    }
+  }
+
+  void stop() {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    if (nbd_server) nbd_server->stop();
+    for (auto& [name, resource] : resources) resource->shut_down();
+    resources.clear();
+    ::unlink(config.admin_socket.c_str());
+  }
+
+  // ------------------------------------------------------------------------------ admin socket
+  void accept_admin() {
+    acceptor.async_accept([this](boost::system::error_code ec, local::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        auto session = std::make_shared<admin_session>(std::move(socket));
+        read_request(session);
+      }
+      accept_admin();
+    });
+  }
+
+  void read_request(const std::shared_ptr<admin_session>& session) {
+    asio::async_read_until(
+        session->socket, session->input, '\n',
+        [this, session](boost::system::error_code ec, std::size_t n) {
+          if (ec) {
+            session->closed = true;
+            return;
+          }
+          if (n > kMaxAdminLineBytes) {
+            send(session, reply(false, "request line longer than 64 KiB"));
+            session->closed = true;
+            return;
+          }
+          std::string line(asio::buffers_begin(session->input.data()),
+                           asio::buffers_begin(session->input.data()) + static_cast<long>(n));
+          session->input.consume(n);
+          handle(line, [this, session](const json& answer) { send(session, answer); });
+          read_request(session);
+        });
+  }
+
+  void send(const std::shared_ptr<admin_session>& session, const json& answer) {
+    session->outgoing.push_back(answer.dump() + "\n");
+    if (!session->writing) write_next(session);
+  }
+
+  void write_next(const std::shared_ptr<admin_session>& session) {
+    if (session->outgoing.empty()) {
+      session->writing = false;
+      return;
+    }
+    session->writing = true;
+    asio::async_write(session->socket, asio::buffer(session->outgoing.front()),
+                      [this, session](boost::system::error_code ec, std::size_t) {
+                        session->outgoing.pop_front();
+                        if (ec) {
+                          session->outgoing.clear();
+                          session->writing = false;
+                          return;
+                        }
+                        write_next(session);
+                      });
+  }
+
+  // ------------------------------------------------------------------------------ commands
+  using responder = std::function<void(const json&)>;
+
+  void handle(const std::string& line, const responder& respond) {
+    json request;
+    try {
+      request = json::parse(line);
+    } catch (const json::parse_error& e) {
+      return respond(reply(false, std::string("request is not JSON: ") + e.what()));
+    }
+    if (!request.is_object() || !request.contains("command") || !request["command"].is_string()) {
+      return respond(reply(false, "request needs a \"command\" string"));
+    }
+    const std::string command = request["command"];
+    const std::string name = request.value("resource", std::string());
+    try {
+      if (command == "list") return respond(list());
+      if (command == "status") return respond(status(name, request.value("json", false)));
+      if (name.empty()) return respond(reply(false, command + ": which resource?"));
+      if (command == "up") return respond(up(name));
+      if (command == "down") return down(name, respond);
+      if (command == "adjust") return respond(adjust(name));
+      resource_driver* resource = find(name);
+      if (resource == nullptr) return respond(reply(false, "resource " + name + " is not up"));
+      if (command == "primary") {
+        return run_admin(*resource, request.value("force", false) ? admin_op::primary_force
+                                                                  : admin_op::primary,
+                         std::nullopt, respond);
+      }
+      if (command == "secondary") {
+        if (resource->writers() > 0) {
+          return respond(reply(false, "resource " + name + " is in use by " +
+                                          std::to_string(resource->writers()) +
+                                          " writer(s); cannot demote"));
+        }
+        return run_admin(*resource, admin_op::secondary, std::nullopt, respond);
+      }
+      if (command == "connect" || command == "disconnect") {
+        const auto peer = peer_of(*resource, request);
+        if (!peer) return respond(reply(false, command + ": unknown peer (give a node name or id)"));
+        return run_admin(*resource, command == "connect" ? admin_op::connect : admin_op::disconnect,
+                         peer, respond);
+      }
+      if (command == "inject-fault") {
+        const auto r = resource->inject_disk_failure(
+            static_cast<volume_nr>(request.value("volume", 0)), request.value("fail", true));
+        return respond(reply(r.ok, r.message));
+      }
+      if (command == "attach" || command == "detach" || command == "invalidate" ||
+          command == "verify" || command == "resize") {
+        return respond(reply(false, command + " is not supported by this version of tandemd yet"));
+      }
+      return respond(reply(false, "unknown command '" + command + "'"));
+    } catch (const std::exception& e) {
+      return respond(reply(false, e.what()));
+    }
+  }
+
+  std::optional<node_id> peer_of(const resource_driver& resource, const json& request) {
+    if (!request.contains("peer")) return std::nullopt;
+    const json& peer = request["peer"];
+    for (const auto& node : resource.definition().nodes) {
+      if ((peer.is_string() && peer.get<std::string>() == node.name) ||
+          (peer.is_number_integer() && peer.get<int>() == node.id) ||
+          (peer.is_string() && peer.get<std::string>() == std::to_string(node.id))) {
+        return node.id;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void run_admin(resource_driver& resource, admin_op op, std::optional<node_id> peer,
+                 const responder& respond) {
+    resource.admin(op, peer, [respond](const admin_result& r) { respond(reply(r.ok, r.message)); });
+  }
+
+  resource_driver* find(const std::string& name) {
+    auto found = resources.find(name);
+    return found == resources.end() ? nullptr : found->second.get();
+  }
+
+  std::string file_of(const std::string& name) const {
+    return (std::filesystem::path(config.resource_dir) / (name + ".toml")).string();
+  }
+
+  json up(const std::string& name) {
+    if (resources.count(name)) return reply(true, "resource " + name + " is already up");
+    resource_definition definition = parse_resource_file(file_of(name));
+    if (definition.name != name) {
+      return reply(false, file_of(name) + ": name '" + definition.name +
+                              "' differs from the file name");
+    }
+    resources[name] = std::make_unique<resource_driver>(io, std::move(definition),
+                                                        config.node_name, log_line);
+    return reply(true, "resource " + name + " is up");
+  }
+
+  void down(const std::string& name, const responder& respond) {
+    resource_driver* resource = find(name);
+    if (resource == nullptr) return respond(reply(true, "resource " + name + " is not up"));
+    if (resource->writers() > 0) {
+      return respond(reply(false, "resource " + name + " is in use by " +
+                                      std::to_string(resource->writers()) + " writer(s)"));
+    }
+    auto finish = [this, name, respond](const admin_result&) {
+      auto found = resources.find(name);
+      if (found != resources.end()) {
+        found->second->shut_down();
+        resources.erase(found);
+      }
+      respond(reply(true, "resource " + name + " is down"));
+    };
+    if (resource->view().local_role == role::primary) {
+      return resource->admin(admin_op::secondary, std::nullopt, finish);
+    }
+    finish({true, ""});
+  }
+
+  json adjust(const std::string& name) {
+    resource_driver* resource = find(name);
+    if (resource == nullptr) return up(name);
+    const resource_definition wanted = parse_resource_file(file_of(name));
+    const auto same_nodes = [](const resource_definition& a, const resource_definition& b) {
+      if (a.nodes.size() != b.nodes.size() || a.volumes.size() != b.volumes.size()) return false;
+      for (std::size_t i = 0; i < a.nodes.size(); ++i) {
+        const auto& x = a.nodes[i];
+        const auto& y = b.nodes[i];
+        if (x.name != y.name || x.id != y.id || x.address != y.address || x.port != y.port ||
+            x.diskless != y.diskless || x.disks != y.disks) {
+          return false;
+        }
+      }
+      for (std::size_t i = 0; i < a.volumes.size(); ++i) {
+        if (a.volumes[i].number != b.volumes[i].number ||
+            a.volumes[i].size_bytes != b.volumes[i].size_bytes) {
+          return false;
+        }
+      }
+      return a.shared_secret == b.shared_secret && a.proto == b.proto &&
+             a.quorum == b.quorum && a.allow_two_primaries == b.allow_two_primaries;
+    };
+    if (same_nodes(resource->definition(), wanted)) {
+      return reply(true, "resource " + name + " matches its file");
+    }
+    if (resource->writers() > 0 || resource->view().local_role == role::primary) {
+      return reply(false, "resource " + name +
+                              " changed in its file but is Primary or in use; demote it first");
+    }
+    resource->shut_down();
+    resources.erase(name);
+    return up(name);
+  }
+
+  json list() {
+    json names = json::array();
+    for (const auto& [name, resource] : resources) names.push_back(name);
+    json answer = reply(true, "");
+    answer["resources"] = names;
+    return answer;
+  }
+
+  json status(const std::string& name, bool as_json) {
+    json answer = reply(true, "");
+    std::string text;
+    json list = json::array();
+    for (const auto& [resource_name, resource] : resources) {
+      if (!name.empty() && name != resource_name) continue;
+      if (as_json) {
+        list.push_back(json::parse(resource->status_json()));
+      } else {
+        text += resource->status_text();
+      }
+    }
+    if (!name.empty() && !resources.count(name)) return reply(false, "resource " + name + " is not up");
+    if (as_json) {
+      answer["resources"] = list;
+    } else {
+      answer["message"] = text;
+    }
+    return answer;
+  }
+
+  asio::io_context& io;
+  daemon_config config;
+  local::acceptor acceptor;
+  std::map<std::string, std::unique_ptr<resource_driver>> resources;
+  daemon_backend backend;
+  std::unique_ptr<nbd::nbd_server> nbd_server;
+};
+
+daemon::daemon(asio::io_context& io, daemon_config config)
+    : impl_(std::make_unique<impl>(io, std::move(config))) {}
+daemon::~daemon() = default;
+void daemon::start() { impl_->start(); }
+void daemon::stop() { impl_->stop(); }
+
+}  // namespace tandem::engine

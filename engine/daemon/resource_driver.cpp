@@ -1,0 +1,693 @@
+#include "engine/daemon/resource_driver.h"
+
+#include <openssl/rand.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "engine/daemon/volume_metadata.h"
+#include "engine/io/uring_disk.h"
+#include "engine/net/peer_transport.h"
+
+namespace tandem::engine {
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kBitmapCommitInterval = std::chrono::seconds(2);
+
+std::uint64_t random_seed() {
+  std::uint64_t seed = 0;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) != 1) {
+    seed = static_cast<std::uint64_t>(steady::now().time_since_epoch().count());
+  }
+  return seed | 1;
+}
+
+io_op core_op(nbd::io_op op) {
+  switch (op) {
+    case nbd::io_op::read: return io_op::read;
+    case nbd::io_op::write: return io_op::write;
+    case nbd::io_op::flush: return io_op::flush;
+    case nbd::io_op::trim: return io_op::trim;
+    case nbd::io_op::write_zeroes: return io_op::write_zeroes;
+  }
+  return io_op::read;
+}
+
+disk_op disk_op_of(io_op op) {
+  switch (op) {
+    case io_op::read: return disk_op::read;
+    case io_op::write: return disk_op::write;
+    case io_op::flush: return disk_op::flush;
+    case io_op::trim: return disk_op::discard;
+    case io_op::write_zeroes: return disk_op::write_zeroes;
+  }
+  return disk_op::read;
+}
+
+nbd::io_status nbd_status(io_status status) {
+  switch (status) {
+    case io_status::ok: return nbd::io_status::ok;
+    case io_status::not_primary: return nbd::io_status::not_permitted;
+    case io_status::out_of_range: return nbd::io_status::no_space;
+    case io_status::invalid: return nbd::io_status::invalid;
+    case io_status::io_error:
+    case io_status::no_data:
+    case io_status::no_quorum: return nbd::io_status::io_error;
+  }
+  return nbd::io_status::io_error;
+}
+
+const char* admin_name(admin_op op) {
+  switch (op) {
+    case admin_op::primary: return "primary";
+    case admin_op::primary_force: return "primary --force";
+    case admin_op::secondary: return "secondary";
+    case admin_op::connect: return "connect";
+    case admin_op::disconnect: return "disconnect";
+  }
+  return "?";
+}
+
+// The durable facts of a replica: when they change, the metadata must be committed before the
+// step's outputs run.
+struct durable_facts {
+  role local_role = role::secondary;
+  std::vector<std::tuple<disk_state, generation_uuid, std::uint64_t>> volumes;
+  friend bool operator==(const durable_facts&, const durable_facts&) = default;
+};
+
+durable_facts facts_of(const replica_view& view) {
+  durable_facts facts;
+  facts.local_role = view.local_role;
+  for (const auto& v : view.volumes) facts.volumes.emplace_back(v.disk, v.current, v.al_transactions);
+  return facts;
+}
+
+std::uint64_t out_of_sync_total(const replica_view& view) {
+  std::uint64_t total = 0;
+  for (const auto& c : view.connections) {
+    for (const auto& pv : c.volumes) total += pv.out_of_sync_blocks * 131 + pv.resynced_blocks;
+  }
+  return total;
+}
+
+}  // namespace
+
+class resource_driver::impl {
+ public:
+  struct local_volume {
+    volume_nr number = 0;
+    std::unique_ptr<uring_disk> disk;  // diskful only
+    std::optional<volume_metadata> metadata;
+    std::uint64_t size_bytes = 0;
+    std::unique_ptr<asio::posix::stream_descriptor> completions;
+  };
+  struct buffer {
+    nbd::io_buffer bytes;
+    int references = 0;
+  };
+  struct client_request {
+    nbd::io_completion done;
+    std::uint64_t buffer = 0;
+    io_op op = io_op::read;
+    std::uint32_t length_bytes = 0;
+  };
+  struct disk_request {
+    volume_nr volume = 0;
+    std::uint64_t buffer = 0;
+    io_op op = io_op::read;
+  };
+  struct queued_input {
+    input_kind kind;
+    std::uint64_t release_after = 0;  // a buffer the input lent to the step
+  };
+
+  impl(asio::io_context& io_, resource_definition definition_, const std::string& node_name,
+       log_function log_)
+      : io(io_),
+        definition(std::move(definition_)),
+        log(std::move(log_)),
+        started(steady::now()),
+        bitmap_timer(io_) {
+    const resource_node* found = definition.node_named(node_name);
+    if (found == nullptr) {
+      throw std::runtime_error(definition.path + ": this node ('" + node_name +
+                               "') is not one of the resource's [[node]] entries");
+    }
+    self = *found;
+    if (!self.diskless && self.disks.size() != definition.volumes.size()) {
+      throw std::runtime_error(definition.path + ": node '" + self.name + "' has " +
+                               std::to_string(self.disks.size()) + " disks for " +
+                               std::to_string(definition.volumes.size()) + " volumes");
+    }
+    std::vector<node_id> diskful_peers;
+    for (const auto& node : definition.nodes) {
+      if (node.id != self.id && !node.diskless) diskful_peers.push_back(node.id);
+    }
+    auto assigned = meta::assign_bitmap_slots(diskful_peers, definition.max_peers);
+    if (!assigned.ok()) throw std::runtime_error(definition.path + ": " + assigned.message());
+    slots = assigned.value();
+
+    std::vector<std::uint64_t> sizes;
+    std::vector<volume_persistent_state> saved;
+    for (std::size_t i = 0; i < definition.volumes.size(); ++i) {
+      local_volume v;
+      v.number = definition.volumes[i].number;
+      v.size_bytes = definition.volumes[i].size_bytes;
+      if (!self.diskless) {
+        v.disk = std::make_unique<uring_disk>(self.disks[i], disk_options{});
+        v.metadata = volume_metadata::load(*v.disk, definition.max_peers, definition.al_extents);
+        const std::uint64_t usable = v.metadata->usable_bytes() / kBlockBytes * kBlockBytes;
+        if (v.size_bytes == 0) v.size_bytes = usable;
+        if (v.size_bytes > usable) {
+          throw std::runtime_error(self.disks[i] + ": " + std::to_string(usable) +
+                                   " usable bytes, but volume " + std::to_string(v.number) +
+                                   " needs size-bytes " + std::to_string(v.size_bytes));
+        }
+        saved.push_back(v.metadata->state(v.number, v.size_bytes / kBlockBytes));
+      } else if (v.size_bytes == 0) {
+        throw std::runtime_error(definition.path + ": volume " + std::to_string(v.number) +
+                                 ": a diskless node needs size-bytes");
+      }
+      sizes.push_back(v.size_bytes);
+      volumes.push_back(std::move(v));
+    }
+    replica_config config = replica_config_for(definition, self, sizes, random_seed());
+    replica = std::make_unique<Replica>(self.diskless ? Replica(config)
+                                                      : Replica::restore(config, saved));
+    committed = facts_of(replica->view());
+    committed_activity = out_of_sync_total(replica->view());
+
+    peer_transport_config tc;
+    tc.resource = definition.name;
+    tc.shared_secret = definition.shared_secret;
+    tc.self = self.id;
+    tc.listen_address = self.address;
+    tc.listen_port = self.port;
+    tc.ping_interval_ms = definition.ping_interval_ms;
+    tc.ping_timeout_ms = definition.ping_timeout_ms;
+    for (const auto& node : definition.nodes) {
+      if (node.id != self.id) tc.peers.push_back({node.id, node.address, node.port});
+    }
+    peer_transport_callbacks callbacks;
+    callbacks.connected = [this](node_id peer) { enqueue({peer_connected{peer}}); };
+    callbacks.lost = [this](node_id peer, const std::string&) { enqueue({peer_lost{peer}}); };
+    callbacks.message = [this](node_id peer, wire::decoded& frame) { on_frame(peer, frame); };
+    callbacks.log = [this](const std::string& line) { log(line); };
+    transport = std::make_unique<peer_transport>(io, tc, callbacks);
+
+    for (auto& v : volumes) {
+      if (!v.disk) continue;
+      v.completions = std::make_unique<asio::posix::stream_descriptor>(io, ::dup(v.disk->event_fd()));
+      wait_completions(v);
+    }
+    for (const auto& node : definition.nodes) {
+      if (node.id != self.id) transport->set_wanted(node.id, true);
+    }
+    arm_bitmap_commit();
+    log("resource " + definition.name + ": up as node " + std::to_string(self.id) + " (" +
+        self.name + "), " + std::to_string(volumes.size()) + " volume(s)");
+  }
+
+  ~impl() {
+    alive = false;
+    bitmap_timer.cancel();
+    for (auto& [id, timer] : timers) timer->cancel();
+    if (transport) transport->close_all();
+    for (auto& v : volumes) {
+      if (v.completions) {
+        boost::system::error_code ignored;
+        v.completions->cancel(ignored);
+        v.completions->close(ignored);
+      }
+    }
+  }
+
+  std::uint64_t now_ns() const {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - started).count());
+  }
+
+  // ------------------------------------------------------------------------------ stepping
+  void enqueue(queued_input in) {
+    inputs.push_back(std::move(in));
+    if (!stepping) drain();
+  }
+
+  void drain() {
+    stepping = true;
+    // Bounded by the inputs: every round consumes one; outputs may add new ones.
+    while (!inputs.empty() && alive) {
+      queued_input in = std::move(inputs.front());
+      inputs.pop_front();
+      outputs.clear();
+      replica->step(input{now_ns(), std::move(in.kind)}, outputs);
+      commit_if_needed();
+      execute_outputs();
+      if (in.release_after != 0) release(in.release_after);
+    }
+    for (auto& v : volumes) {
+      if (v.disk) v.disk->flush_submissions();
+    }
+    stepping = false;
+  }
+
+  void commit_if_needed() {
+    if (self.diskless) return;
+    const durable_facts now = facts_of(replica->view());
+    if (now == committed) return;
+    commit_metadata();
+    committed = now;
+  }
+
+  void commit_metadata() {
+    if (self.diskless) return;
+    const auto states = replica->persistent_state();
+    for (std::size_t i = 0; i < volumes.size(); ++i) {
+      auto& v = volumes[i];
+      if (!v.metadata || v.disk->fail_writes()) continue;
+      try {
+        v.metadata->commit(states.at(i), slots);
+      } catch (const std::exception& e) {
+        // A device that cannot take its metadata is failing; the data writes that follow fail too
+        // and the core detaches it (on-io-error detach).
+        log("resource " + definition.name + ": metadata commit failed: " + e.what());
+      }
+    }
+  }
+
+  void arm_bitmap_commit() {
+    bitmap_timer.expires_after(kBitmapCommitInterval);
+    bitmap_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec || !alive) return;
+      const std::uint64_t activity = out_of_sync_total(replica->view());
+      if (activity != committed_activity) {
+        commit_metadata();
+        committed_activity = activity;
+      }
+      arm_bitmap_commit();
+    });
+  }
+
+  void execute_outputs() {
+    for (auto& out : outputs) {
+      std::visit([&](auto& o) { execute(o); }, out);
+    }
+  }
+
+  void execute(send_to& o) {
+    const buffer_ref payload = wire::payload_of(o.msg);
+    std::span<const std::byte> bytes;
+    if (!payload.empty()) bytes = buffers.at(payload.id).bytes.bytes().first(payload.length_bytes);
+    transport->send(o.peer, o.msg, bytes);
+  }
+
+  void execute(disk_submit& o) {
+    local_volume* v = volume(o.volume);
+    if (v == nullptr || !v->disk) {
+      enqueue({disk_done{o.request, false, {}}});
+      return;
+    }
+    std::uint64_t id = o.buffer.id;
+    if (o.op == io_op::read && id == 0) {
+      id = new_buffer(nbd::io_buffer(o.length_bytes));
+    } else if (id != 0) {
+      acquire(id);
+    }
+    void* data = id == 0 ? nullptr : buffers.at(id).bytes.data();
+    disk_requests[o.request] = {o.volume, id, o.op};
+    v->disk->submit(disk_op_of(o.op), o.offset_bytes, o.length_bytes, data, o.fua, o.request);
+  }
+
+  void execute(complete_client& o) {
+    auto found = clients.find(o.tag);
+    if (found == clients.end()) return;
+    client_request request = std::move(found->second);
+    clients.erase(found);
+    nbd::io_buffer data;
+    if (request.op == io_op::read && o.status == io_status::ok && !o.data.empty()) {
+      buffer& source = buffers.at(o.data.id);
+      if (o.data.id == request.buffer && source.references == 1) {
+        data = std::move(source.bytes);
+      } else {
+        data = nbd::io_buffer(request.length_bytes);
+        std::memcpy(data.data(), source.bytes.data(),
+                    std::min<std::size_t>(request.length_bytes, o.data.length_bytes));
+      }
+    }
+    if (request.buffer != 0) release(request.buffer);
+    request.done(nbd_status(o.status), std::move(data));
+  }
+
+  void execute(arm_timer& o) {
+    auto& timer = timers[o.timer];
+    if (!timer) timer = std::make_unique<asio::steady_timer>(io);
+    const std::uint64_t now = now_ns();
+    timer->expires_after(std::chrono::nanoseconds(o.at_ns > now ? o.at_ns - now : 0));
+    timer->async_wait([this, id = o.timer](boost::system::error_code ec) {
+      if (!ec && alive) enqueue({timer_fired{id}});
+    });
+  }
+
+  void execute(connect_to& o) { transport->set_wanted(o.peer, true); }
+  void execute(disconnect_from& o) { transport->set_wanted(o.peer, false); }
+
+  void execute(state_changed& o) {
+    std::string where;
+    switch (o.object) {
+      case state_object::resource: break;
+      case state_object::device: where = " volume:" + std::to_string(o.volume); break;
+      case state_object::connection: where = " peer-node-id:" + std::to_string(o.peer); break;
+      case state_object::peer_device:
+        where = " peer-node-id:" + std::to_string(o.peer) + " volume:" + std::to_string(o.volume);
+        break;
+    }
+    log("resource " + definition.name + where + " " + o.field + ":" + std::string(o.from) +
+        " -> " + std::string(o.to));
+  }
+
+  void execute(event& o) {
+    log("resource " + definition.name + " event " + o.name + " peer-node-id:" +
+        std::to_string(o.peer) + " volume:" + std::to_string(o.volume) + " blocks:" +
+        std::to_string(o.blocks) + (o.detail.empty() ? "" : " " + o.detail));
+  }
+
+  void execute(admin_done& o) {
+    auto found = admin_waiters.find(o.tag);
+    if (found == admin_waiters.end()) return;
+    auto done = std::move(found->second);
+    admin_waiters.erase(found);
+    done({o.ok, o.message});
+  }
+
+  void execute(retain_buffer& o) { acquire(o.buffer); }
+  void execute(release_buffer& o) { release(o.buffer); }
+
+  // ------------------------------------------------------------------------------ buffers
+  std::uint64_t new_buffer(nbd::io_buffer bytes) {
+    const std::uint64_t id = next_buffer_id++;
+    buffers.emplace(id, buffer{std::move(bytes), 1});
+    return id;
+  }
+  void acquire(std::uint64_t id) {
+    if (id != 0) ++buffers.at(id).references;
+  }
+  void release(std::uint64_t id) {
+    if (id == 0) return;
+    auto found = buffers.find(id);
+    if (found != buffers.end() && --found->second.references <= 0) buffers.erase(found);
+  }
+
+  // ------------------------------------------------------------------------------ events in
+  void on_frame(node_id peer, wire::decoded& frame) {
+    std::uint64_t id = 0;
+    if (!frame.payload_bytes.empty()) {
+      nbd::io_buffer bytes(frame.payload_bytes.size());
+      std::memcpy(bytes.data(), frame.payload_bytes.data(), frame.payload_bytes.size());
+      id = new_buffer(std::move(bytes));
+      std::visit(
+          [&](auto& m) {
+            if constexpr (requires { m.payload; }) m.payload.id = id;
+          },
+          frame.msg);
+    }
+    enqueue({peer_message{peer, std::move(frame.msg)}, id});
+  }
+
+  void wait_completions(local_volume& v) {
+    v.completions->async_wait(asio::posix::stream_descriptor::wait_read,
+                              [this, &v](boost::system::error_code ec) {
+                                if (ec || !alive) return;
+                                v.disk->reap([this](std::uint64_t cookie, int result) {
+                                  on_disk_done(cookie, result);
+                                });
+                                wait_completions(v);
+                              });
+  }
+
+  void on_disk_done(std::uint64_t request, int result) {
+    auto found = disk_requests.find(request);
+    if (found == disk_requests.end()) return;
+    const disk_request r = found->second;
+    disk_requests.erase(found);
+    const bool ok = result >= 0;
+    if (!ok) {
+      log("resource " + definition.name + " volume " + std::to_string(r.volume) + ": disk " +
+          std::string(r.op == io_op::read ? "read" : "write") + " failed: " +
+          std::strerror(-result));
+    }
+    buffer_ref data;
+    if (r.op == io_op::read && r.buffer != 0) {
+      data = {r.buffer, static_cast<std::uint32_t>(buffers.at(r.buffer).bytes.size())};
+    }
+    // The disk's hold on the buffer ends with the step that hands the data to the core.
+    enqueue({disk_done{request, ok, data}, r.buffer});
+  }
+
+  local_volume* volume(volume_nr number) {
+    for (auto& v : volumes) {
+      if (v.number == number) return &v;
+    }
+    return nullptr;
+  }
+
+  asio::io_context& io;
+  resource_definition definition;
+  resource_node self;
+  log_function log;
+  steady::time_point started;
+  meta::bitmap_slots slots;
+  std::vector<local_volume> volumes;
+  std::unique_ptr<Replica> replica;
+  std::unique_ptr<peer_transport> transport;
+  std::deque<queued_input> inputs;
+  std::vector<output> outputs;
+  bool stepping = false;
+  bool alive = true;
+  durable_facts committed;
+  std::uint64_t committed_activity = 0;
+  asio::steady_timer bitmap_timer;
+  std::map<std::uint64_t, std::unique_ptr<asio::steady_timer>> timers;
+  std::map<std::uint64_t, buffer> buffers;
+  std::uint64_t next_buffer_id = 1;
+  std::map<std::uint64_t, client_request> clients;
+  std::uint64_t next_tag = 1;
+  std::map<std::uint64_t, disk_request> disk_requests;
+  std::map<std::uint64_t, admin_callback> admin_waiters;
+  std::size_t writer_count = 0;
+};
+
+resource_driver::resource_driver(asio::io_context& io, resource_definition definition,
+                                 const std::string& node_name, log_function log)
+    : impl_(std::make_unique<impl>(io, std::move(definition), node_name, std::move(log))) {}
+
+resource_driver::~resource_driver() = default;
+
+const resource_definition& resource_driver::definition() const { return impl_->definition; }
+const std::string& resource_driver::name() const { return impl_->definition.name; }
+
+void resource_driver::admin(admin_op op, std::optional<node_id> peer, admin_callback done) {
+  if ((op == admin_op::connect || op == admin_op::disconnect)) {
+    bool known = false;
+    for (const auto& node : impl_->definition.nodes) {
+      known = known || (peer && node.id == *peer && node.id != impl_->self.id);
+    }
+    if (!known) {
+      return done({false, std::string(admin_name(op)) + ": no peer node " +
+                              (peer ? std::to_string(*peer) : std::string("given")) +
+                              " in resource " + impl_->definition.name});
+    }
+  }
+  const std::uint64_t tag = impl_->next_tag++;
+  impl_->admin_waiters[tag] = std::move(done);
+  impl_->enqueue({tandem::admin{tag, op, peer.value_or(0)}});
+}
+
+admin_result resource_driver::inject_disk_failure(volume_nr number, bool fail) {
+  if (!impl_->definition.fault_injection) {
+    return {false, "resource " + impl_->definition.name +
+                       ": fault injection is off (set fault-injection = true in [options])"};
+  }
+  auto* v = impl_->volume(number);
+  if (v == nullptr || !v->disk) {
+    return {false, "resource " + impl_->definition.name + " has no local disk for volume " +
+                       std::to_string(number)};
+  }
+  v->disk->set_fail_writes(fail);
+  impl_->log("resource " + impl_->definition.name + " volume " + std::to_string(number) +
+             ": injected disk failure " + (fail ? "on" : "off"));
+  return {true, ""};
+}
+
+void resource_driver::submit(volume_nr volume, nbd::io_request request, nbd::io_completion done) {
+  const std::uint64_t tag = impl_->next_tag++;
+  impl::client_request pending;
+  pending.done = std::move(done);
+  pending.op = core_op(request.op);
+  pending.length_bytes = request.length_bytes;
+  buffer_ref ref;
+  if (!request.data.empty()) {
+    ref.length_bytes = static_cast<std::uint32_t>(request.data.size());
+    ref.id = impl_->new_buffer(std::move(request.data));
+    pending.buffer = ref.id;
+  }
+  impl_->clients.emplace(tag, std::move(pending));
+  client_io io;
+  io.tag = tag;
+  io.op = core_op(request.op);
+  io.volume = volume;
+  io.offset_bytes = request.offset_bytes;
+  io.length_bytes = request.length_bytes;
+  io.buffer = ref;
+  io.fua = request.fua;
+  impl_->enqueue({io});
+}
+
+std::uint64_t resource_driver::volume_size_bytes(volume_nr number) const {
+  auto* v = impl_->volume(number);
+  return v == nullptr ? 0 : v->size_bytes;
+}
+
+std::vector<volume_nr> resource_driver::volume_numbers() const {
+  std::vector<volume_nr> numbers;
+  for (const auto& v : impl_->volumes) numbers.push_back(v.number);
+  return numbers;
+}
+
+void resource_driver::writer_opened(admin_callback done) {
+  ++impl_->writer_count;
+  if (!impl_->definition.auto_promote || impl_->replica->view().local_role == role::primary) {
+    return done({true, ""});
+  }
+  admin(admin_op::primary, std::nullopt, [this, done = std::move(done)](const admin_result& r) {
+    if (!r.ok) --impl_->writer_count;
+    done(r);
+  });
+}
+
+void resource_driver::writer_closed() {
+  if (impl_->writer_count > 0) --impl_->writer_count;
+  if (impl_->writer_count == 0 && impl_->definition.auto_promote &&
+      impl_->replica->view().local_role == role::primary) {
+    admin(admin_op::secondary, std::nullopt, [this](const admin_result& r) {
+      if (!r.ok) impl_->log("resource " + impl_->definition.name + ": auto-demote refused: " + r.message);
+    });
+  }
+}
+
+std::size_t resource_driver::writers() const { return impl_->writer_count; }
+
+replica_view resource_driver::view() const { return impl_->replica->view(); }
+
+namespace {
+
+double resync_percent(const peer_device_view& pv) {
+  const double total = static_cast<double>(pv.out_of_sync_blocks + pv.resynced_blocks);
+  if (total == 0) return 100.0;
+  return 100.0 * static_cast<double>(pv.resynced_blocks) / total;
+}
+
+bool resyncing(repl_state state) {
+  return state != repl_state::off && state != repl_state::established;
+}
+
+}  // namespace
+
+std::string resource_driver::status_json() const {
+  const replica_view v = view();
+  nlohmann::json j;
+  j["name"] = impl_->definition.name;
+  j["node-id"] = v.self;
+  j["node-name"] = impl_->self.name;
+  j["role"] = std::string(to_string(v.local_role));
+  j["writers"] = impl_->writer_count;
+  for (const auto& vol : v.volumes) {
+    nlohmann::json d;
+    d["volume"] = vol.number;
+    d["disk-state"] = std::string(to_string(vol.disk));
+    d["quorum"] = vol.quorum;
+    d["size-bytes"] = volume_size_bytes(vol.number);
+    d["current-uuid"] = vol.current;
+    d["suspended-requests"] = vol.suspended_requests;
+    d["al-extents-active"] = vol.active_extents;
+    d["al-transactions"] = vol.al_transactions;
+    if (auto* lv = impl_->volume(vol.number); lv != nullptr && lv->metadata) {
+      d["metadata-commits"] = lv->metadata->commits();
+      d["backing-device"] = lv->disk->path();
+    }
+    j["devices"].push_back(d);
+  }
+  for (const auto& c : v.connections) {
+    nlohmann::json conn;
+    conn["peer-node-id"] = c.peer;
+    for (const auto& node : impl_->definition.nodes) {
+      if (node.id == c.peer) conn["name"] = node.name;
+    }
+    conn["connection-state"] = std::string(to_string(c.conn));
+    conn["peer-role"] = std::string(to_string(c.peer_role));
+    const auto& counters = impl_->transport->counters(c.peer);
+    conn["sent-bytes"] = counters.sent_bytes;
+    conn["received-bytes"] = counters.received_bytes;
+    conn["auth-failures"] = counters.auth_failures;
+    conn["protocol-errors"] = counters.protocol_errors;
+    for (std::size_t i = 0; i < c.volumes.size(); ++i) {
+      const auto& pv = c.volumes[i];
+      nlohmann::json p;
+      p["volume"] = i < v.volumes.size() ? v.volumes[i].number : i;
+      p["replication-state"] = std::string(to_string(pv.repl));
+      p["peer-disk-state"] = std::string(to_string(pv.peer_disk));
+      p["out-of-sync-bytes"] = pv.out_of_sync_blocks * kBlockBytes;
+      p["resynced-bytes"] = pv.resynced_blocks * kBlockBytes;
+      if (resyncing(pv.repl)) p["done-percent"] = resync_percent(pv);
+      conn["peer-devices"].push_back(p);
+    }
+    j["connections"].push_back(conn);
+  }
+  return j.dump();
+}
+
+std::string resource_driver::status_text() const {
+  const replica_view v = view();
+  std::ostringstream out;
+  out << impl_->definition.name << " role:" << to_string(v.local_role) << "\n";
+  for (const auto& vol : v.volumes) {
+    out << "  volume:" << vol.number << " disk:" << to_string(vol.disk);
+    if (!vol.quorum) out << " quorum:no";
+    out << "\n";
+  }
+  for (const auto& c : v.connections) {
+    std::string name = std::to_string(c.peer);
+    for (const auto& node : impl_->definition.nodes) {
+      if (node.id == c.peer) name = node.name;
+    }
+    out << "  " << name << " connection:" << to_string(c.conn) << " role:" << to_string(c.peer_role)
+        << "\n";
+    for (std::size_t i = 0; i < c.volumes.size(); ++i) {
+      const auto& pv = c.volumes[i];
+      out << "    volume:" << (i < v.volumes.size() ? v.volumes[i].number : i)
+          << " replication:" << to_string(pv.repl) << " peer-disk:" << to_string(pv.peer_disk);
+      if (resyncing(pv.repl)) {
+        out << " done:" << std::fixed;
+        out.precision(2);
+        out << resync_percent(pv);
+      }
+      out << "\n";
+    }
+  }
+  return out.str();
+}
+
+void resource_driver::shut_down() {
+  impl_->commit_metadata();
+  impl_->transport->close_all();
+}
+
+}  // namespace tandem::engine

@@ -1,0 +1,85 @@
+// resource_driver — tandemd's driver of one resource: a core::Replica wired to real disks
+// (uring_disk), real peers (peer_transport) and block clients (the NBD backend calls in here).
+//
+// Everything runs on the daemon's single io_context thread. Inputs are queued and stepped one at
+// a time, so an output's effect (a completion callback, say) that leads to a new input never
+// nests one step inside another.
+//
+// Metadata discipline: after every step the driver compares the replica's durable facts (role,
+// disk states, current UUIDs, activity-log transactions) with what it last committed; when they
+// changed, it commits the metadata (volume_metadata::commit, fdatasync included) BEFORE it executes
+// the step's outputs. So an extent is in the on-disk activity log before any write to it is
+// submitted, and a new generation is durable before data of that generation is written. Bitmaps
+// are also committed every few seconds while they change, and at shutdown.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/replica/replica.h"
+#include "engine/daemon/resource_file.h"
+#include "engine/nbd/backend.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace tandem::engine {
+
+using log_function = std::function<void(const std::string& line)>;
+
+struct admin_result {
+  bool ok = true;
+  std::string message;
+};
+using admin_callback = std::function<void(const admin_result&)>;
+
+class resource_driver {
+ public:
+  // Opens the local disks and their metadata, rebuilds the replica from it and starts connecting.
+  // Throws std::runtime_error with a clear message (missing metadata, unusable device, port in use).
+  resource_driver(boost::asio::io_context& io, resource_definition definition,
+                  const std::string& node_name, log_function log);
+  ~resource_driver();
+  resource_driver(const resource_driver&) = delete;
+  resource_driver& operator=(const resource_driver&) = delete;
+
+  const resource_definition& definition() const;
+  const std::string& name() const;
+
+  // Operator commands (tandemadm): primary, primary --force, secondary, connect, disconnect.
+  void admin(admin_op op, std::optional<node_id> peer, admin_callback done);
+  // Tests only (the resource file must set fault-injection): every later write to the local disk
+  // of `volume` fails, as if the disk died.
+  admin_result inject_disk_failure(volume_nr volume, bool fail);
+
+  // Block clients (the NBD backend): one request on `volume`.
+  void submit(volume_nr volume, nbd::io_request request, nbd::io_completion done);
+  std::uint64_t volume_size_bytes(volume_nr volume) const;
+  std::vector<volume_nr> volume_numbers() const;
+  // Auto-promote bookkeeping: a writer opened / closed an export of this resource.
+  void writer_opened(admin_callback done);
+  void writer_closed();
+  std::size_t writers() const;
+
+  replica_view view() const;
+  // Status as JSON text (tandemadm status --json): roles, disk and replication states, resync
+  // progress, counters.
+  std::string status_json() const;
+  // Status like `drbdadm status` prints it.
+  std::string status_text() const;
+
+  // Demotes if it can, commits the metadata and closes the connections.
+  void shut_down();
+
+  class impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace tandem::engine
