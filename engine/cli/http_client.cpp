@@ -171,7 +171,7 @@ http_result http_client::request(std::string_view method, std::string_view targe
       failed.error_message =
           is_timeout(ec) ? "controller at " + address.display() + " did not answer " +
                                std::string(method) + " " + std::string(target) + " within " +
-                               std::to_string(impl_->timeouts.request_ms.count() / 1000) + " s"
+                               std::to_string(impl_->timeouts.request_ms.count()) + " ms"
                          : "lost connection to controller at " + address.display() + " during " +
                                std::string(method) + " " + std::string(target) + ": " +
                                lower_first(ec.message());
