@@ -52,7 +52,10 @@ TEST_CASE("malformed answers are rejected with a reason") {
 }
 
 TEST_CASE("warnings fail only with --warn-as-error") {
-  const std::vector<api_call_rc> warning = {{static_cast<std::int64_t>(kMaskWarn | 1013), "w"}};
+  api_call_rc entry;
+  entry.ret_code = static_cast<std::int64_t>(kMaskWarn | 1013);
+  entry.message = "not enough nodes for a tie-breaker";
+  const std::vector<api_call_rc> warning = {entry};
   CHECK(exit_code_for(warning, false) == kExitOk);
   CHECK(exit_code_for(warning, true) == kExitApiError);
 }
