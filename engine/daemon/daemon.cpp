@@ -65,6 +65,8 @@ class daemon::impl {
     nc.tcp_address = config.nbd_tcp_address;
     nc.tcp_port = config.nbd_tcp_port;
     nc.unix_socket_path = config.nbd_unix_socket;
+    // The replica takes requests up to DRBD's max_bio_size; clients split larger ones.
+    nc.max_request_bytes = kMaxIoBytes;
     nc.log = [](nbd::log_level level, std::string_view line) {
       if (level >= nbd::log_level::info) log_line(std::string(line));
     };

@@ -286,7 +286,7 @@ class peer_transport::impl {
                      });
   }
 
-  void dial_failed(const std::shared_ptr<connection>& conn, const std::string& why) {
+  void dial_failed(std::shared_ptr<connection> conn, const std::string& why) {
     (void)why;  // refused connections are the normal state while a peer is down: not logged
     kill(conn);
     slot& s = slots.at(conn->peer);
@@ -407,7 +407,7 @@ class peer_transport::impl {
     start_write(conn);
   }
 
-  void start_write(const std::shared_ptr<connection>& conn) {
+  void start_write(std::shared_ptr<connection> conn) {
     if (conn->write_in_flight || conn->dead) return;
     if (conn->pending.empty()) {
       if (conn->closing) drop(conn, "closed by this node");
@@ -428,6 +428,8 @@ class peer_transport::impl {
   }
 
   // ------------------------------------------------------------------------------ teardown
+  // The teardown functions take the connection by value: the caller's pointer may be the slot's
+  // own, which they reset.
   void kill(const std::shared_ptr<connection>& conn) {
     conn->dead = true;
     live.erase(conn);
@@ -437,7 +439,7 @@ class peer_transport::impl {
     conn->socket.close(ignored);
   }
 
-  void close_quietly(const std::shared_ptr<connection>& conn) {
+  void close_quietly(std::shared_ptr<connection> conn) {
     kill(conn);
     if (conn->dialer) {
       slot& s = slots.at(conn->peer);
@@ -448,14 +450,14 @@ class peer_transport::impl {
     }
   }
 
-  void fail_auth(const std::shared_ptr<connection>& conn, const std::string& why) {
+  void fail_auth(std::shared_ptr<connection> conn, const std::string& why) {
     auto found = slots.find(conn->peer);
     if (found != slots.end()) ++found->second.counters.auth_failures;
     log("rejected connection with " + conn->remote + ": " + why);
     close_quietly(conn);
   }
 
-  void drop(const std::shared_ptr<connection>& conn, const std::string& why) {
+  void drop(std::shared_ptr<connection> conn, const std::string& why) {
     if (conn->dead) return;
     const bool was_established = conn->established;
     kill(conn);

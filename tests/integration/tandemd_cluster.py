@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Integration tests of real tandemd processes on loopback addresses.
+
+usage: tandemd_cluster.py replicate|resync|crash [cycles]|disk-failure|hostile-peers
+Each case starts its own cluster under a temporary directory and removes it afterwards; a failure
+prints the daemons' last log lines. Every loop and wait is bounded.
+"""
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noqa: E402
+
+
+def qemu_io(uri, *commands, timeout=60):
+    args = ["qemu-io", "-f", "raw"]
+    for c in commands:
+        args += ["-c", c]
+    result = subprocess.run(args + [uri], capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0 or "error" in result.stdout.lower() or "fail" in result.stdout.lower():
+        raise AssertionError(f"qemu-io {commands} on {uri}: {result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def case_replicate():
+    """3 nodes: a real client writes through NBD on n0; every backing file holds the bytes at
+    offset 0; then the 'VM migrates': n1 reads and writes through its own export."""
+    cluster = Cluster(nodes=3)
+    try:
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        n0, n1, n2 = cluster.nodes
+        qemu_io(n0.nbd_uri, "write -P 0x5a 0 4M", "write -P 0xa5 8M 512", "flush")
+        expected = b"\x5a" * (4 << 20)
+        for node in cluster.nodes:
+            assert node.read_disk(0, 4 << 20) == expected, f"{node.name}: data differs at 0..4M"
+            assert node.read_disk(8 << 20, 512) == b"\xa5" * 512, f"{node.name}: sub-block write"
+        # The client disconnected: n0 demoted itself (auto-promote), so n1 can take over.
+        wait_until(lambda: n0.status()["role"] == "Secondary", 10, "n0 to demote", cluster)
+        qemu_io(n1.nbd_uri, "read -P 0x5a 0 4M", "write -P 0x77 12M 64k")
+        for node in cluster.nodes:
+            assert node.read_disk(12 << 20, 65536) == b"\x77" * 65536, node.name
+        print("replicate: 3 replicas hold identical bytes; n1 took over after n0 demoted")
+    finally:
+        cluster.cleanup(keep=keep_on_failure())
+
+
+class CountingProxy:
+    """Forwards one TCP port to another and counts the bytes in each direction."""
+
+    def __init__(self, listen, target):
+        self.target = target
+        self.server = socket.create_server(listen, reuse_port=False)
+        self.server.settimeout(0.2)
+        self.to_client_bytes = 0  # target -> dialer
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopped:
+            try:
+                client, _ = self.server.accept()
+            except socket.timeout:
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=2)
+            except OSError:
+                client.close()
+                continue
+            for a, b, count in ((client, upstream, False), (upstream, client, True)):
+                threading.Thread(target=self.pump, args=(a, b, count), daemon=True).start()
+
+    def pump(self, source, sink, count):
+        try:
+            while not self.stopped:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if count:
+                    with self.lock:
+                        self.to_client_bytes += len(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        for s in (source, sink):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stopped = True
+        self.server.close()
+
+
+def case_resync():
+    """n1 reaches n0 through a counting proxy. While disconnected, n0 writes 100 distinct blocks;
+    after reconnecting, the bytes n0 sends to n1 are the dirty blocks, not the 63 MiB volume."""
+    net = (os.getpid() % 200) + 20
+    proxy_address = (f"127.0.{net}.100", 7100)
+    cluster = Cluster(nodes=2, net=net, peer_address_override={1: {0: proxy_address}})
+    proxy = CountingProxy(proxy_address, (cluster.nodes[0].address, 7000))
+    try:
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        n0, n1 = cluster.nodes
+        n0.adm("disconnect", "r0", "n1")
+        wait_until(lambda: n0.status()["connections"][0]["connection-state"] == "StandAlone", 10,
+                   "n0 StandAlone toward n1", cluster)
+        blocks = random.Random(7).sample(range(cluster.usable_bytes() // BLOCK), 100)
+        client = NbdClient(n0.address, n0.nbd_port, "r0")
+        for b in blocks:
+            assert client.write(b * BLOCK, pattern(b, 1)) == 0
+        assert client.flush() == 0
+        client.close()
+        oos = n0.status()["connections"][0]["peer-devices"][0]["out-of-sync-bytes"]
+        assert oos == 100 * BLOCK, f"n0 reports {oos} out-of-sync bytes, expected {100 * BLOCK}"
+        before = proxy.to_client_bytes
+        n0.adm("connect", "r0", "n1")
+        cluster.wait_connected(timeout=30)
+        cluster.wait_uptodate()
+        moved = proxy.to_client_bytes - before
+        assert 100 * BLOCK <= moved < 100 * BLOCK + 256 * 1024, \
+            f"resync moved {moved} bytes for 100 dirty blocks"
+        for b in blocks:
+            assert n1.read_disk(b * BLOCK, BLOCK) == pattern(b, 1), f"block {b} not resynced"
+        print(f"resync: 100 dirty blocks ({100 * BLOCK} bytes), the wire carried {moved} bytes "
+              f"from n0 to n1 (volume {cluster.usable_bytes()} bytes)")
+    finally:
+        proxy.stop()
+        cluster.cleanup(keep=keep_on_failure())
+
+
+def case_crash(cycles):
+    """SIGKILL the Primary's tandemd in the middle of a write workload, `cycles` times. Every
+    acknowledged write must be on the surviving replica; after the restart both replicas match."""
+    cluster = Cluster(nodes=2, size_mib=32)
+    rng = random.Random(11)
+    acked = {}  # block -> generation of its last acknowledged write
+    try:
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        n0, n1 = cluster.nodes
+        block_count = cluster.usable_bytes() // BLOCK
+        generation = 0
+        for cycle in range(cycles):
+            client = NbdClient(n0.address, n0.nbd_port, "r0")
+            stop_at = time.monotonic() + rng.uniform(0.2, 0.6)
+            killer = threading.Timer(stop_at - time.monotonic(), n0.kill)
+            killer.start()
+            try:
+                # Bounded: at most 5000 writes per cycle; the kill ends it sooner.
+                for _ in range(5000):
+                    generation += 1
+                    b = rng.randrange(block_count)
+                    if client.write(b * BLOCK, pattern(b, generation)) != 0:
+                        break
+                    acked[b] = generation
+            except (ConnectionError, OSError, AssertionError, __import__("struct").error):
+                pass
+            killer.join()
+            client.sock.close()
+            # The survivor holds every acknowledged write (protocol C).
+            for b, g in acked.items():
+                got = n1.read_disk(b * BLOCK, BLOCK)
+                assert got == pattern(b, g), f"cycle {cycle}: acknowledged block {b} gen {g} lost"
+            n0.start()
+            cluster.wait_connected(timeout=30)
+            cluster.wait_uptodate(timeout=60)
+        with open(n0.disk, "rb") as a, open(n1.disk, "rb") as b:
+            usable = cluster.usable_bytes()
+            assert a.read(usable) == b.read(usable), "replicas differ after the last resync"
+        print(f"crash: {cycles} SIGKILLs of the Primary, {len(acked)} blocks acknowledged, none lost;"
+              f" replicas identical")
+    finally:
+        cluster.cleanup(keep=keep_on_failure())
+
+
+def case_disk_failure():
+    """The Primary's disk fails under a write workload: it detaches and keeps serving its client
+    through the peer; the data is on the peer."""
+    cluster = Cluster(nodes=2)
+    try:
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        n0, n1 = cluster.nodes
+        client = NbdClient(n0.address, n0.nbd_port, "r0")
+        for b in range(50):
+            assert client.write(b * BLOCK, pattern(b, 1)) == 0
+        n0.adm("inject-fault", "r0", "0", "on")
+        for b in range(50, 150):
+            assert client.write(b * BLOCK, pattern(b, 2)) == 0, f"write {b} after disk failure"
+        for b in range(150):
+            assert client.read(b * BLOCK, BLOCK) == pattern(b, 1 if b < 50 else 2), b
+        client.close()
+        disk = n0.status()["devices"][0]["disk-state"]
+        assert disk in ("Diskless", "Failed"), f"n0 disk state {disk} after the failure"
+        for b in range(50, 150):
+            assert n1.read_disk(b * BLOCK, BLOCK) == pattern(b, 2), f"n1 lacks block {b}"
+        print(f"disk-failure: n0 detached ({disk}) and served 100 writes and 150 reads via n1")
+    finally:
+        cluster.cleanup(keep=keep_on_failure())
+
+
+def case_hostile_peers():
+    """A node with the wrong secret is refused; garbage on the replication and NBD ports does not
+    crash tandemd."""
+    cluster = Cluster(nodes=2)
+    try:
+        cluster.create()
+        # n1 gets a different secret than n0.
+        with open(os.path.join(cluster.nodes[1].dir, "r0.toml")) as f:
+            text = f.read().replace(cluster.secret, "not-the-secret")
+        with open(os.path.join(cluster.nodes[1].dir, "r0.toml"), "w") as f:
+            f.write(text)
+        cluster.start()
+        n0, n1 = cluster.nodes
+        # The dialer (n1) checks the acceptor's proof first, so it is the one that refuses.
+        wait_until(lambda: n1.status()["connections"][0]["auth-failures"] > 0, 15,
+                   "n1 to refuse n0's proof", cluster)
+        assert n0.status()["connections"][0]["connection-state"] != "Connected"
+        assert n1.status()["connections"][0]["connection-state"] != "Connected"
+        with open(n1.log_path) as f:
+            assert "wrong shared secret" in f.read(), "the refusal is not logged"
+        rng = random.Random(3)
+        for port in (7000, n0.nbd_port):
+            for size in (1, 7, 64, 4096, 70000):
+                s = socket.create_connection((n0.address, port), timeout=5)
+                try:
+                    s.sendall(bytes(rng.randrange(256) for _ in range(size)))
+                    s.settimeout(2)
+                    s.recv(4096)
+                except OSError:
+                    pass
+                s.close()
+        assert n0.alive() and n1.alive(), "a daemon died on hostile input"
+        n0.status()
+        print("hostile-peers: wrong secret refused and logged; garbage on both ports survived")
+    finally:
+        cluster.cleanup(keep=keep_on_failure())
+
+
+def keep_on_failure():
+    return os.environ.get("TANDEM_KEEP") == "1"
+
+
+def main():
+    case = sys.argv[1] if len(sys.argv) > 1 else ""
+    cases = {"replicate": case_replicate, "resync": case_resync, "disk-failure": case_disk_failure,
+             "hostile-peers": case_hostile_peers,
+             "crash": lambda: case_crash(int(sys.argv[2]) if len(sys.argv) > 2 else 20)}
+    if case not in cases:
+        raise SystemExit(__doc__)
+    cases[case]()
+
+
+if __name__ == "__main__":
+    main()
