@@ -218,6 +218,16 @@ class peer_transport::impl {
     }
     const tcp::endpoint where(address, s.address.port);
     conn->remote = s.address.address + ":" + std::to_string(s.address.port);
+    // Dial from this node's own replication address, so the peer (and a firewall) sees which node
+    // is calling, as with DRBD's bound source address.
+    conn->socket.open(where.protocol(), ec);
+    if (!ec) {
+      conn->socket.bind(tcp::endpoint(asio::ip::make_address(config.listen_address, ec), 0), ec);
+    }
+    if (ec) {
+      log("cannot bind the outgoing connection to " + config.listen_address + ": " + ec.message());
+      ec.clear();
+    }
     arm_auth_timeout(conn);
     conn->socket.async_connect(where, [this, conn](boost::system::error_code e) {
       if (conn->dead) return;

@@ -17,6 +17,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noqa: E402
 
 
+# Each case owns a 127.0.<net>.0/24, so ctest can run the cases in parallel.
+NETS = {"replicate": 31, "resync": 32, "crash": 33, "disk-failure": 34, "hostile-peers": 35}
+
+
 def qemu_io(uri, *commands, timeout=60):
     args = ["qemu-io", "-f", "raw"]
     for c in commands:
@@ -30,7 +34,7 @@ def qemu_io(uri, *commands, timeout=60):
 def case_replicate():
     """3 nodes: a real client writes through NBD on n0; every backing file holds the bytes at
     offset 0; then the 'VM migrates': n1 reads and writes through its own export."""
-    cluster = Cluster(nodes=3)
+    cluster = Cluster(nodes=3, net=NETS["replicate"])
     try:
         cluster.create()
         cluster.start()
@@ -104,7 +108,7 @@ class CountingProxy:
 def case_resync():
     """n1 reaches n0 through a counting proxy. While disconnected, n0 writes 100 distinct blocks;
     after reconnecting, the bytes n0 sends to n1 are the dirty blocks, not the 63 MiB volume."""
-    net = (os.getpid() % 200) + 20
+    net = NETS["resync"]
     proxy_address = (f"127.0.{net}.100", 7100)
     cluster = Cluster(nodes=2, net=net, peer_address_override={1: {0: proxy_address}})
     proxy = CountingProxy(proxy_address, (cluster.nodes[0].address, 7000))
@@ -143,7 +147,7 @@ def case_resync():
 def case_crash(cycles):
     """SIGKILL the Primary's tandemd in the middle of a write workload, `cycles` times. Every
     acknowledged write must be on the surviving replica; after the restart both replicas match."""
-    cluster = Cluster(nodes=2, size_mib=32)
+    cluster = Cluster(nodes=2, size_mib=32, net=NETS["crash"])
     rng = random.Random(11)
     acked = {}  # block -> generation of its last acknowledged write
     try:
@@ -189,7 +193,7 @@ def case_crash(cycles):
 def case_disk_failure():
     """The Primary's disk fails under a write workload: it detaches and keeps serving its client
     through the peer; the data is on the peer."""
-    cluster = Cluster(nodes=2)
+    cluster = Cluster(nodes=2, net=NETS["disk-failure"])
     try:
         cluster.create()
         cluster.start()
@@ -216,7 +220,7 @@ def case_disk_failure():
 def case_hostile_peers():
     """A node with the wrong secret is refused; garbage on the replication and NBD ports does not
     crash tandemd."""
-    cluster = Cluster(nodes=2)
+    cluster = Cluster(nodes=2, net=NETS["hostile-peers"])
     try:
         cluster.create()
         # n1 gets a different secret than n0.
