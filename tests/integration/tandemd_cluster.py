@@ -74,6 +74,8 @@ class CountingProxy:
                 client, _ = self.server.accept()
             except socket.timeout:
                 continue
+            except OSError:  # stop() closed the listening socket
+                break
             try:
                 upstream = socket.create_connection(self.target, timeout=2)
             except OSError:
