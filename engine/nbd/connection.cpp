@@ -28,7 +28,7 @@ connection::connection(stream_socket socket, std::string peer, context ctx)
       peer_(std::move(peer)),
       ctx_(std::move(ctx)),
       handshake_timer_(socket_.get_executor()),
-      haggler_(ctx_.backend, ctx_.config.max_request_bytes) {}
+      haggler_(ctx_.backend, ctx_.config->max_request_bytes) {}
 
 void connection::log(log_level level, std::string_view text) const {
   ctx_.log(level, "nbd: client " + peer_ + ": " + std::string(text));
@@ -41,11 +41,11 @@ void connection::start() {
 }
 
 void connection::arm_handshake_timer() {
-  handshake_timer_.expires_after(std::chrono::milliseconds(ctx_.config.handshake_timeout_ms));
+  handshake_timer_.expires_after(std::chrono::milliseconds(ctx_.config->handshake_timeout_ms));
   handshake_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
     if (ec || self->phase_ != phase::handshake) return;
-    self->fail("no export chosen within " + std::to_string(self->ctx_.config.handshake_timeout_ms) +
-               " ms of connecting");
+    self->fail("no export chosen within " +
+               std::to_string(self->ctx_.config->handshake_timeout_ms) + " ms of connecting");
   });
 }
 
@@ -146,7 +146,7 @@ void connection::on_opened(open_result result) {
   }
   session_ = std::move(result.session);
   writable_ = result.writable && !export_.read_only;
-  limits_ = export_limits{export_.size_bytes, writable_, ctx_.config.max_request_bytes};
+  limits_ = export_limits{export_.size_bytes, writable_, ctx_.config->max_request_bytes};
   handshake_timer_.cancel();
   log(log_level::info,
       "export '" + export_.name + "' opened " + (writable_ ? "read-write" : "read-only"));
@@ -160,9 +160,9 @@ void connection::on_opened(open_result result) {
 
 bool connection::budget_allows_reading() const {
   // Room for one maximal request more: the bound on held payload bytes is never exceeded.
-  const std::size_t max_bytes = ctx_.config.max_inflight_bytes_per_client;
-  return requests_inflight_ < ctx_.config.max_inflight_requests_per_client &&
-         budget_bytes_ + ctx_.config.max_request_bytes <= max_bytes;
+  const std::size_t max_bytes = ctx_.config->max_inflight_bytes_per_client;
+  return requests_inflight_ < ctx_.config->max_inflight_requests_per_client &&
+         budget_bytes_ + ctx_.config->max_request_bytes <= max_bytes;
 }
 
 void connection::read_request() {

@@ -33,8 +33,10 @@ using stream_socket = boost::asio::generic::stream_protocol::socket;
 class connection : public std::enable_shared_from_this<connection> {
  public:
   struct context {
-    block_backend& backend;
-    const server_config& config;
+    block_backend& backend;  // must outlive every backend completion
+    // Shared with the server: a connection may outlive the server while its last backend
+    // requests complete.
+    std::shared_ptr<const server_config> config;
     std::function<void(log_level, std::string_view)> log;  // prefixes nothing; we add the peer
     std::function<void(connection*)> finished;             // the server forgets this connection
   };

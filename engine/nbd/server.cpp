@@ -6,7 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -54,8 +56,11 @@ std::string check_config(const server_config& config) {
 class nbd_server::impl : public std::enable_shared_from_this<impl> {
  public:
   impl(asio::io_context& io, block_backend& backend, server_config config)
-      : io_(io), backend_(backend), config_(std::move(config)) {
-    if (!config_.log) config_.log = log_to_stderr;
+      : io_(io),
+        backend_(backend),
+        config_(std::make_shared<server_config>(std::move(config))),
+        accept_retry_timer_(io) {
+    if (!config_->log) config_->log = log_to_stderr;
   }
 
   std::string start();
@@ -69,10 +74,13 @@ class nbd_server::impl : public std::enable_shared_from_this<impl> {
   void accept_tcp();
   void accept_unix();
   void adopt(stream_socket socket, std::string peer);
+  void retry_later(std::function<void()> accept_again);
 
   asio::io_context& io_;
   block_backend& backend_;
-  server_config config_;
+  std::shared_ptr<server_config> config_;
+  // After a failed accept (EMFILE...) the next one waits a little instead of spinning.
+  asio::steady_timer accept_retry_timer_;
   std::optional<tcp::acceptor> tcp_acceptor_;
   std::optional<local_stream::acceptor> unix_acceptor_;
   std::uint16_t tcp_port_ = 0;
@@ -84,12 +92,12 @@ class nbd_server::impl : public std::enable_shared_from_this<impl> {
 
 std::string nbd_server::impl::start() {
   if (started_) return "nbd: server already started";
-  if (auto problem = check_config(config_); !problem.empty()) return problem;
+  if (auto problem = check_config(*config_); !problem.empty()) return problem;
   started_ = true;
-  if (!config_.tcp_address.empty()) {
+  if (!config_->tcp_address.empty()) {
     if (auto problem = listen_tcp(); !problem.empty()) return problem;
   }
-  if (!config_.unix_socket_path.empty()) {
+  if (!config_->unix_socket_path.empty()) {
     if (auto problem = listen_unix(); !problem.empty()) {
       stop();
       return problem;
@@ -100,10 +108,10 @@ std::string nbd_server::impl::start() {
 
 std::string nbd_server::impl::listen_tcp() {
   error_code ec;
-  const auto address = asio::ip::make_address(config_.tcp_address, ec);
-  const std::string where = config_.tcp_address + ":" + std::to_string(config_.tcp_port);
-  if (ec) return "nbd: tcp address '" + config_.tcp_address + "' is not an IP address";
-  const tcp::endpoint endpoint(address, config_.tcp_port);
+  const auto address = asio::ip::make_address(config_->tcp_address, ec);
+  const std::string where = config_->tcp_address + ":" + std::to_string(config_->tcp_port);
+  if (ec) return "nbd: tcp address '" + config_->tcp_address + "' is not an IP address";
+  const tcp::endpoint endpoint(address, config_->tcp_port);
   tcp::acceptor acceptor(io_);
   if (acceptor.open(endpoint.protocol(), ec); ec)
     return "nbd: socket " + where + ": " + ec.message();
@@ -114,14 +122,14 @@ std::string nbd_server::impl::listen_tcp() {
   }
   tcp_port_ = acceptor.local_endpoint().port();
   tcp_acceptor_.emplace(std::move(acceptor));
-  config_.log(log_level::info,
-              "nbd: listening on " + config_.tcp_address + ":" + std::to_string(tcp_port_));
+  config_->log(log_level::info,
+               "nbd: listening on " + config_->tcp_address + ":" + std::to_string(tcp_port_));
   accept_tcp();
   return {};
 }
 
 std::string nbd_server::impl::listen_unix() {
-  const std::string& path = config_.unix_socket_path;
+  const std::string& path = config_->unix_socket_path;
   if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
     return "nbd: unix socket path '" + path + "' is longer than " +
            std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes";
@@ -140,7 +148,7 @@ std::string nbd_server::impl::listen_unix() {
     return "nbd: listen " + path + ": " + ec.message();
   }
   unix_acceptor_.emplace(std::move(acceptor));
-  config_.log(log_level::info, "nbd: listening on unix:" + path);
+  config_->log(log_level::info, "nbd: listening on unix:" + path);
   accept_unix();
   return {};
 }
@@ -150,14 +158,14 @@ void nbd_server::impl::accept_tcp() {
     if (self->stopped_) return;
     if (ec) {
       // Out of descriptors and the like: log and keep accepting; the listener itself is fine.
-      self->config_.log(log_level::warning, "nbd: accept failed: " + ec.message());
-    } else {
-      error_code ignored;
-      peer.set_option(tcp::no_delay(true), ignored);  // replies are small and latency-bound
-      const auto remote = peer.remote_endpoint(ignored);
-      std::string name = remote.address().to_string() + ":" + std::to_string(remote.port());
-      self->adopt(stream_socket(std::move(peer)), std::move(name));
+      self->config_->log(log_level::warning, "nbd: accept failed: " + ec.message());
+      return self->retry_later([self] { self->accept_tcp(); });
     }
+    error_code ignored;
+    peer.set_option(tcp::no_delay(true), ignored);  // replies are small and latency-bound
+    const auto remote = peer.remote_endpoint(ignored);
+    std::string name = remote.address().to_string() + ":" + std::to_string(remote.port());
+    self->adopt(stream_socket(std::move(peer)), std::move(name));
     self->accept_tcp();
   });
 }
@@ -167,24 +175,32 @@ void nbd_server::impl::accept_unix() {
       [self = shared_from_this()](const error_code& ec, local_stream::socket peer) {
         if (self->stopped_) return;
         if (ec) {
-          self->config_.log(log_level::warning, "nbd: accept failed: " + ec.message());
-        } else {
-          std::string name = "unix#" + std::to_string(self->next_unix_client_++);
-          self->adopt(stream_socket(std::move(peer)), std::move(name));
+          self->config_->log(log_level::warning, "nbd: accept failed: " + ec.message());
+          return self->retry_later([self] { self->accept_unix(); });
         }
+        std::string name = "unix#" + std::to_string(self->next_unix_client_++);
+        self->adopt(stream_socket(std::move(peer)), std::move(name));
         self->accept_unix();
       });
 }
 
+void nbd_server::impl::retry_later(std::function<void()> accept_again) {
+  accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
+  accept_retry_timer_.async_wait(
+      [self = shared_from_this(), accept_again = std::move(accept_again)](const error_code& ec) {
+        if (!ec && !self->stopped_) accept_again();
+      });
+}
+
 void nbd_server::impl::adopt(stream_socket socket, std::string peer) {
-  if (connections_.size() >= config_.max_clients) {
-    config_.log(log_level::warning, "nbd: client " + peer + ": refused, already " +
-                                        std::to_string(connections_.size()) + " clients");
+  if (connections_.size() >= config_->max_clients) {
+    config_->log(log_level::warning, "nbd: client " + peer + ": refused, already " +
+                                         std::to_string(connections_.size()) + " clients");
     error_code ignored;
     socket.close(ignored);
     return;
   }
-  connection::context ctx{backend_, config_, config_.log,
+  connection::context ctx{backend_, config_, config_->log,
                           [weak = weak_from_this()](connection* finished) {
                             if (auto self = weak.lock()) self->connections_.erase(finished);
                           }};
@@ -197,15 +213,16 @@ void nbd_server::impl::stop() {
   if (stopped_) return;
   stopped_ = true;
   error_code ignored;
+  accept_retry_timer_.cancel();
   if (tcp_acceptor_) tcp_acceptor_->close(ignored);
   if (unix_acceptor_) {
     unix_acceptor_->close(ignored);
-    ::unlink(config_.unix_socket_path.c_str());
+    ::unlink(config_->unix_socket_path.c_str());
   }
   // shutdown() may finish a connection at once, which erases it from connections_.
   auto clients = connections_;
   for (auto& [key, client] : clients) client->shutdown("server stopping");
-  config_.log(log_level::info, "nbd: stopped");
+  config_->log(log_level::info, "nbd: stopped");
 }
 
 nbd_server::nbd_server(asio::io_context& io, block_backend& backend, server_config config)
