@@ -92,7 +92,7 @@ TEST_CASE("FILE pool capacity is the filesystem's, from statvfs") {
   CHECK(pool.provider->allocation_granularity_kib().value() == 1);
 }
 
-TEST_CASE("FILE preallocates the gross size; FILE_THIN creates a sparse file of the same size") {
+TEST_CASE("FILE preallocates the gross size, FILE_THIN creates a sparse file of the same size") {
   file_pool thick(provider_kind::file);
   file_pool thin(provider_kind::file_thin);
   const volume_id volume{"vm-100-disk-1", 0};

@@ -42,7 +42,7 @@ void check_script_done(const recorded_runner& runner) {
 
 }  // namespace
 
-TEST_CASE("zfs list -Hp output parses; malformed lines are errors naming the line") {
+TEST_CASE("zfs list -Hp output parses and malformed lines are errors naming the line") {
   const auto rows = parse_zfs_list(read_text_file(data_path("zfs_list.txt")));
   REQUIRE(rows.ok());
   REQUIRE(rows.value().size() == 5);
@@ -66,7 +66,7 @@ TEST_CASE("zfs list -Hp output parses; malformed lines are errors naming the lin
         error_kind::insufficient_space);
 }
 
-TEST_CASE("ZFS capacity is used + available of the pool dataset; granularity 8 KiB") {
+TEST_CASE("ZFS capacity is used + available of the pool dataset, granularity 8 KiB") {
   recorded_runner runner;
   runner.expect_file(kSpace, "zfs_space.txt");
   auto pool = zfs_pool(provider_kind::zfs, runner);
@@ -79,7 +79,7 @@ TEST_CASE("ZFS capacity is used + available of the pool dataset; granularity 8 K
 }
 
 TEST_CASE(
-    "ZFS lists LINSTOR-named zvols directly in the pool; thick counts used, thin referenced") {
+    "ZFS lists LINSTOR-named zvols directly in the pool, thick counts used, thin referenced") {
   recorded_runner runner;
   runner.expect_file(kList, "zfs_list.txt");
   runner.expect_file(kList, "zfs_list.txt");
@@ -140,7 +140,7 @@ TEST_CASE("ZFS create refuses an existing name and more than the pool has, befor
   check_script_done(runner);
 }
 
-TEST_CASE("ZFS resize sets volsize; delete destroys, but not while snapshots exist") {
+TEST_CASE("ZFS resize sets volsize, delete destroys, but not while snapshots exist") {
   recorded_runner runner;
   runner.expect_file(kList, "zfs_list.txt");
   runner.expect({"zfs", "set", "volsize=2097640k", "tank/vm-101-disk-1_00000"}, 0, "");
