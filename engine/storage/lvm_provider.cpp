@@ -142,8 +142,13 @@ result<capacity_info> lvm_provider::capacity() {
       return failure(error_kind::invalid_argument,
                      "'" + source_ + "' is not a thin pool (lv_attr " + row.attr + ")");
     }
+    // An inactive pool has no data_percent; guessing "empty" would invite overcommitment.
+    if (!row.data_percent) {
+      return failure(error_kind::command_failed,
+                     "thin pool reports no data_percent (is it active?), free space unknown");
+    }
     const std::uint64_t total_kib = row.size_bytes / 1024;
-    const double used = row.data_percent.value_or(0.0) / 100.0;
+    const double used = *row.data_percent / 100.0;
     const auto used_kib = static_cast<std::uint64_t>(std::ceil(used * total_kib));
     return capacity_info{total_kib, used_kib >= total_kib ? 0 : total_kib - used_kib};
   }

@@ -131,6 +131,17 @@ TEST_CASE("LVM_THIN passes lvm2's failure on with the command and its stderr") {
                                      "free space in thin pool vg0/thin reached threshold"}));
   check_script_done(runner);
 
+  recorded_runner inactive;
+  std::string pool_text = read_text_file(data_path("lvm_thin_pool.json"));
+  const std::string active = R"("twi-aotz--", "pool_lv":"", "origin":"", "data_percent":"12.50")";
+  pool_text.replace(pool_text.find(active), active.size(),
+                    R"("twi---tz--", "pool_lv":"", "origin":"", "data_percent":"")");
+  inactive.expect(kLvsPool, 0, pool_text);
+  const auto unknown = thin_pool(inactive)->capacity();
+  CHECK(unknown.kind() == error_kind::command_failed);
+  CHECK(mentions(unknown.message(), {"no data_percent (is it active?)"}));
+  check_script_done(inactive);
+
   recorded_runner missing;
   missing.expect(kLvsPool, 5, "", "  Failed to find logical volume \"vg0/thin\"\n");
   auto no_pool = thin_pool(missing);
