@@ -1,7 +1,7 @@
 // Thick LVM for real: a volume group on a loop device over a sparse file. This machine has no
 // device-mapper, so LVs cannot be activated; "--driverloaded n" (a test-only provider setting)
 // makes lvm2 edit its metadata without touching the kernel, which is all these operations need.
-// Skipped, with a message, when not root or when no loop device can be set up.
+// Skipped, with a message, only when not root or when no loop device can be set up.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -30,8 +30,9 @@ class loop_volume_group {
   loop_volume_group(const loop_volume_group&) = delete;
   loop_volume_group& operator=(const loop_volume_group&) = delete;
 
-  // Empty on success, else why the VG could not be set up (the test is then skipped).
-  std::string set_up() {
+  // Attaches the sparse file to a loop device. Empty on success, else why not: the only reasons
+  // to skip the test.
+  std::string attach_loop_device() {
     if (::geteuid() != 0) return "not root";
     const std::string image = dir_.path() + "/pv.img";
     auto truncated = run_checked(runner_, {{"truncate", "-s", "2G", image}, kToolTimeout});
@@ -39,10 +40,15 @@ class loop_volume_group {
     auto attached = run_checked(runner_, {{"losetup", "--find", "--show", image}, kToolTimeout});
     if (!attached) return "losetup failed: " + attached.message();
     loop_device_ = attached.value().stdout_text.substr(0, attached.value().stdout_text.find('\n'));
-    if (auto pv = run_lvm("pvcreate", {loop_device_}); !pv) return pv.message();
-    if (auto vg = run_lvm("vgcreate", {vg_name_, loop_device_}); !vg) return vg.message();
-    vg_created_ = true;
     return {};
+  }
+
+  // pvcreate + vgcreate on the loop device: expected to work wherever lvm2 is installed.
+  status create_volume_group() {
+    if (auto pv = run_lvm("pvcreate", {loop_device_}); !pv) return pv.error();
+    if (auto vg = run_lvm("vgcreate", {vg_name_, loop_device_}); !vg) return vg.error();
+    vg_created_ = true;
+    return success();
   }
 
   ~loop_volume_group() {
@@ -93,10 +99,12 @@ class loop_volume_group {
 
 TEST_CASE("LVM on a real volume group: capacity, 257-extent rounding, list, resize, delete") {
   loop_volume_group vg;
-  if (const std::string why = vg.set_up(); !why.empty()) {
-    MESSAGE("skipped: no loop-device volume group (" << why << ")");
+  if (const std::string why = vg.attach_loop_device(); !why.empty()) {
+    MESSAGE("skipped: no loop device (" << why << ")");
     return;
   }
+  const auto created_vg = vg.create_volume_group();
+  REQUIRE_MESSAGE(created_vg.ok(), created_vg.message());
   provider_settings settings;
   settings.lvm_extra_args = vg.extra_args();
   auto made = make_provider(provider_kind::lvm, "lvmpool", vg.vg_name(), settings, vg.runner());
@@ -163,10 +171,12 @@ TEST_CASE("LVM on a real volume group: capacity, 257-extent rounding, list, resi
 
 TEST_CASE("LVM pool on a volume group that does not exist reports lvm2's message") {
   loop_volume_group vg;
-  if (const std::string why = vg.set_up(); !why.empty()) {
-    MESSAGE("skipped: no loop-device volume group (" << why << ")");
+  if (const std::string why = vg.attach_loop_device(); !why.empty()) {
+    MESSAGE("skipped: no loop device (" << why << ")");
     return;
   }
+  const auto created_vg = vg.create_volume_group();
+  REQUIRE_MESSAGE(created_vg.ok(), created_vg.message());
   provider_settings settings;
   settings.lvm_extra_args = vg.extra_args();
   auto made = make_provider(provider_kind::lvm, "gone", "tandem-no-such-vg", settings, vg.runner());
