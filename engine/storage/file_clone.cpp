@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/storage/posix_file.h"
+
 namespace tandem::storage {
 namespace {
 
@@ -19,20 +21,6 @@ storage_error io_failure(const std::string& what, const std::string& path, int e
   return make_error(error_kind::io_error,
                     what + " '" + path + "' failed: " + std::strerror(error_number));
 }
-
-class fd_closer {
- public:
-  explicit fd_closer(int fd) : fd_(fd) {}
-  fd_closer(const fd_closer&) = delete;
-  fd_closer& operator=(const fd_closer&) = delete;
-  ~fd_closer() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Errors of FICLONE that mean "this filesystem (pair) cannot share extents", as opposed to a real
 // I/O failure.
@@ -91,7 +79,7 @@ status sparse_copy(int source, int target, off_t size_bytes, const std::string& 
 
 result<copy_method> clone_file(const std::string& source_path, const std::string& target_path,
                                bool prefer_reflink) {
-  fd_closer source(::open(source_path.c_str(), O_RDONLY | O_CLOEXEC));
+  unique_fd source(::open(source_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (source.get() < 0) {
     const int open_errno = errno;
     return make_error(open_errno == ENOENT ? error_kind::not_found : error_kind::io_error,
@@ -100,7 +88,7 @@ result<copy_method> clone_file(const std::string& source_path, const std::string
   struct stat source_stat {};
   if (::fstat(source.get(), &source_stat) != 0) return io_failure("stat of", source_path, errno);
 
-  fd_closer target(::open(target_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  unique_fd target(::open(target_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (target.get() < 0) {
     const int open_errno = errno;
     return make_error(open_errno == EEXIST ? error_kind::already_exists : error_kind::io_error,

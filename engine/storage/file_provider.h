@@ -50,6 +50,10 @@ class file_provider final : public storage_provider {
   std::string snapshot_path(const volume_id& volume, const std::string& snapshot_name) const;
 
  private:
+  static constexpr std::string_view kVolumeSuffix = ".img";
+  static constexpr std::string_view kSnapshotSuffix = ".snap";
+  static constexpr std::string_view kPartialSuffix = ".partial";
+
   bool thin() const { return kind_ == provider_kind::file_thin; }
   std::string context() const;
   storage_error failure(error_kind kind, const std::string& message) const;

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "engine/storage/posix_file.h"
+
 extern char** environ;
 
 namespace tandem::storage {
@@ -23,22 +25,6 @@ using clock_type = std::chrono::steady_clock;
 
 // A listing of thousands of volumes is a few MiB; anything beyond this is a runaway tool.
 constexpr std::size_t kMaxCapturedBytes = 64u << 20;
-
-class fd_guard {
- public:
-  explicit fd_guard(int fd = -1) : fd_(fd) {}
-  fd_guard(const fd_guard&) = delete;
-  fd_guard& operator=(const fd_guard&) = delete;
-  ~fd_guard() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 storage_error spawn_error(const command& cmd, const std::string& what, int error_number) {
   return make_error(error_kind::command_failed,
@@ -81,24 +67,20 @@ void kill_and_reap(pid_t pid) {
   }
 }
 
-}  // namespace
+storage_error timed_out(const command& cmd) {
+  return make_error(error_kind::command_failed, "command '" + describe(cmd) + "' timed out after " +
+                                                    std::to_string(cmd.timeout.count()) +
+                                                    " ms and was killed");
+}
 
-result<command_output> process_runner::run(const command& cmd) {
-  if (cmd.argv.empty() || cmd.argv.front().empty()) {
-    return make_error(error_kind::invalid_argument, "command has no program name");
-  }
-  std::array<int, 2> out_pipe{};
-  std::array<int, 2> err_pipe{};
-  if (::pipe2(out_pipe.data(), O_CLOEXEC) != 0) return spawn_error(cmd, "pipe failed", errno);
-  fd_guard out_read(out_pipe[0]), out_write(out_pipe[1]);
-  if (::pipe2(err_pipe.data(), O_CLOEXEC) != 0) return spawn_error(cmd, "pipe failed", errno);
-  fd_guard err_read(err_pipe[0]), err_write(err_pipe[1]);
-
+// posix_spawnp with stdin from /dev/null, stdout and stderr into the pipes, no other descriptor
+// inherited, default SIGPIPE, and a process group of its own (so a timeout can kill it whole).
+result<pid_t> spawn_child(const command& cmd, int stdout_fd, int stderr_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
+  posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 
   posix_spawnattr_t attributes;
@@ -124,23 +106,22 @@ result<command_output> process_runner::run(const command& cmd) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (spawn_rc != 0) return spawn_error(cmd, "could not be started", spawn_rc);
-  out_write.reset();
-  err_write.reset();
+  return pid;
+}
 
-  const auto deadline = clock_type::now() + cmd.timeout;
-  command_output output;
-  std::array<pollfd, 2> fds{{{out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}}};
+// Reads both pipes until both reach end-of-file. Bounded by the deadline: every round either
+// reads, sees end-of-file, or waits until then. On failure the child is killed and reaped.
+status collect_output(const command& cmd, pid_t pid, int stdout_fd, int stderr_fd,
+                      clock_type::time_point deadline, command_output& output) {
+  std::array<pollfd, 2> fds{{{stdout_fd, POLLIN, 0}, {stderr_fd, POLLIN, 0}}};
   std::array<std::string*, 2> sinks{&output.stdout_text, &output.stderr_text};
   int open_streams = 2;
   std::array<char, 65536> buffer{};
-  // Bounded by the deadline: every round either reads, sees end-of-file, or waits until then.
   while (open_streams > 0) {
     const int wait_ms = remaining_ms(deadline);
     if (wait_ms == 0) {
       kill_and_reap(pid);
-      return make_error(error_kind::command_failed,
-                        "command '" + describe(cmd) + "' timed out after " +
-                            std::to_string(cmd.timeout.count()) + " ms and was killed");
+      return timed_out(cmd);
     }
     const int ready = ::poll(fds.data(), fds.size(), wait_ms);
     if (ready < 0 && errno != EINTR) {
@@ -165,8 +146,12 @@ result<command_output> process_runner::run(const command& cmd) {
       }
     }
   }
+  return success();
+}
 
-  // Both pipes are closed; the child is exiting. Wait for it, still within the deadline.
+// Both pipes are closed, so the child is exiting: reap it, still within the deadline.
+result<int> wait_for_exit(const command& cmd, pid_t pid, clock_type::time_point deadline,
+                          std::string& stderr_text) {
   int wait_status = 0;
   for (;;) {
     const pid_t reaped = ::waitpid(pid, &wait_status, WNOHANG);
@@ -174,18 +159,46 @@ result<command_output> process_runner::run(const command& cmd) {
     if (reaped < 0 && errno != EINTR) return spawn_error(cmd, "waitpid failed", errno);
     if (remaining_ms(deadline) == 0) {
       kill_and_reap(pid);
-      return make_error(error_kind::command_failed,
-                        "command '" + describe(cmd) + "' timed out after " +
-                            std::to_string(cmd.timeout.count()) + " ms and was killed");
+      return timed_out(cmd);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  if (WIFEXITED(wait_status)) {
-    output.exit_code = WEXITSTATUS(wait_status);
-  } else if (WIFSIGNALED(wait_status)) {
-    output.exit_code = 128 + WTERMSIG(wait_status);
-    output.stderr_text += "\n(killed by signal " + std::to_string(WTERMSIG(wait_status)) + ")";
+  if (WIFSIGNALED(wait_status)) {
+    stderr_text += "\n(killed by signal " + std::to_string(WTERMSIG(wait_status)) + ")";
+    return 128 + WTERMSIG(wait_status);
   }
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 255;
+}
+
+}  // namespace
+
+result<command_output> process_runner::run(const command& cmd) {
+  if (cmd.argv.empty() || cmd.argv.front().empty()) {
+    return make_error(error_kind::invalid_argument, "command has no program name");
+  }
+  std::array<int, 2> out_pipe{};
+  std::array<int, 2> err_pipe{};
+  if (::pipe2(out_pipe.data(), O_CLOEXEC) != 0) return spawn_error(cmd, "pipe failed", errno);
+  unique_fd out_read(out_pipe[0]), out_write(out_pipe[1]);
+  if (::pipe2(err_pipe.data(), O_CLOEXEC) != 0) return spawn_error(cmd, "pipe failed", errno);
+  unique_fd err_read(err_pipe[0]), err_write(err_pipe[1]);
+
+  const auto deadline = clock_type::now() + cmd.timeout;
+  auto pid = spawn_child(cmd, out_write.get(), err_write.get());
+  if (!pid) return pid.error();
+  // Only the child may hold the write ends, or the pipes never report end-of-file.
+  out_write.reset();
+  err_write.reset();
+
+  command_output output;
+  if (auto collected =
+          collect_output(cmd, pid.value(), out_read.get(), err_read.get(), deadline, output);
+      !collected) {
+    return collected.error();
+  }
+  auto exit_code = wait_for_exit(cmd, pid.value(), deadline, output.stderr_text);
+  if (!exit_code) return exit_code.error();
+  output.exit_code = exit_code.value();
   return output;
 }
 
