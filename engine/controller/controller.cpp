@@ -1,0 +1,181 @@
+#include "engine/controller/controller.h"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "core/cluster/desired_state.h"
+#include "core/cluster/operations.h"
+#include "engine/controller/satellite_link.h"
+#include "engine/controller/satellite_messages.h"
+
+namespace tandem::controller {
+
+namespace cl = tandem::cluster;
+
+namespace {
+
+constexpr auto kTickInterval = std::chrono::seconds(5);
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+void random_bytes(unsigned char* out, int count) {
+  if (RAND_bytes(out, count) != 1) throw std::runtime_error("OpenSSL RAND_bytes failed");
+}
+
+std::string new_uuid() {
+  unsigned char b[16];
+  random_bytes(b, sizeof b);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  char text[37];
+  std::snprintf(text, sizeof text,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return text;
+}
+
+// 20 characters from a 64-letter alphabet: 120 bits, like LINSTOR's generated secrets.
+std::string new_secret() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  unsigned char b[20];
+  random_bytes(b, sizeof b);
+  std::string out;
+  for (unsigned char byte : b) out += kAlphabet[byte & 63];
+  return out;
+}
+
+}  // namespace
+
+controller::controller(boost::asio::io_context& io, std::unique_ptr<db::cluster_store> store,
+                       controller_options options)
+    : io_(io), store_(std::move(store)), options_(options), tick_(io) {
+  model_ = store_->load();
+}
+
+controller::~controller() {
+  stop();
+}
+
+cl::op_env controller::make_env() const {
+  cl::op_env env;
+  env.now_ms = now_ms();
+  env.new_uuid = new_uuid;
+  env.new_secret = new_secret;
+  env.allow_offline_nodes = options_.allow_offline_placement;
+  return env;
+}
+
+cl::api_call_rcs controller::mutate(const api::mutation& op) {
+  cl::cluster next = model_;
+  cl::api_call_rcs rcs = op(next, make_env());
+  if (cl::has_error(rcs)) return rcs;
+  try {
+    store_->commit(next);
+  } catch (const std::exception& e) {
+    log(0, std::string("database commit failed: ") + e.what());
+    return {cl::error_rc(100, std::string("The change was not saved: ") + e.what())};
+  }
+  model_ = std::move(next);
+  sync_links();
+  return rcs;
+}
+
+void controller::start() {
+  sync_links();
+  schedule_tick();
+}
+
+void controller::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  tick_.cancel();
+  for (auto& [key, link] : links_) link->stop();
+  links_.clear();
+}
+
+void controller::log(int level, const std::string& message) const {
+  if (level > options_.log_level) return;
+  static constexpr const char* kNames[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+  std::cerr << "tandem-controller " << kNames[std::min(level, 3)] << ": " << message << std::endl;
+}
+
+void controller::sync_links() {
+  if (stopped_) return;
+  // Drop links of deleted nodes and of nodes whose address changed.
+  for (auto it = links_.begin(); it != links_.end();) {
+    const cl::node* n = model_.find_node(it->first);
+    const cl::net_interface* nic = n == nullptr ? nullptr : n->active_interface();
+    if (nic == nullptr || nic->address != it->second->address() ||
+        nic->satellite_port != it->second->port()) {
+      it->second->stop();
+      it = links_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [key, n] : model_.nodes) {
+    if (n.type != cl::node_type::satellite && n.type != cl::node_type::combined) continue;
+    const cl::net_interface* nic = n.active_interface();
+    if (nic == nullptr) continue;
+    auto& link = links_[key];
+    if (!link) {
+      link =
+          std::make_shared<satellite_link>(io_, *this, n.name, nic->address, nic->satellite_port);
+      link->start();
+    }
+    const cl::node_desired_state state = cl::desired_state_for_node(model_, n.name);
+    link->push_state(desired_state_message(state, 0).dump());
+  }
+}
+
+void controller::on_satellite_status(const std::string& node_name, cl::connection_status status) {
+  cl::node* n = model_.find_node(node_name);
+  if (n == nullptr || n->connection == status) return;
+  n->connection = status;
+  log(2, "node '" + node_name + "' is " + std::string(cl::to_string(status)));
+  if (status != cl::connection_status::online) clear_reports(model_, node_name);
+}
+
+void controller::on_satellite_report(const std::string& node_name, const nlohmann::json& message) {
+  const std::string type = message.value("type", std::string());
+  if (type == "status") {
+    try {
+      if (apply_status(model_, node_name, message, now_ms())) {
+        store_->commit(model_);  // pool capacities are kept as last known values
+      }
+    } catch (const std::exception& e) {
+      log(1, "status from '" + node_name + "' ignored: " + e.what());
+    }
+  } else if (type == "applied") {
+    if (!message.value("ok", true)) {
+      log(1, "satellite '" + node_name + "' could not apply generation " +
+                 std::to_string(message.value("generation", 0)) + ": " +
+                 message.value("errors", nlohmann::json::array()).dump());
+    }
+  } else if (type == "error") {
+    log(1, "satellite '" + node_name + "' reports " + message.dump());
+  }
+}
+
+void controller::schedule_tick() {
+  tick_.expires_after(kTickInterval);
+  tick_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    const cl::api_call_rcs rcs =
+        mutate([](cl::cluster& m, const cl::op_env& env) { return cl::run_auto_diskful(m, env); });
+    for (const cl::api_call_rc& r : rcs) log(2, "auto-diskful: " + r.message);
+    schedule_tick();
+  });
+}
+
+}  // namespace tandem::controller

@@ -1,0 +1,58 @@
+// The controller process's state: the model, its database, the satellite connections. Runs on
+// one io_context thread, so no locks: REST handlers, satellite messages and timers all run there.
+// Private to engine/controller (includes Asio).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/cluster/model.h"
+#include "engine/api/backend.h"
+#include "engine/db/store.h"
+
+namespace tandem::controller {
+
+class satellite_link;
+
+struct controller_options {
+  bool allow_offline_placement = false;
+  int log_level = 2;  // 0 error, 1 warning, 2 info, 3 debug
+};
+
+class controller final : public api::controller_backend {
+ public:
+  controller(boost::asio::io_context& io, std::unique_ptr<db::cluster_store> store,
+             controller_options options);
+  ~controller() override;
+
+  const cluster::cluster& model() const override { return model_; }
+  cluster::api_call_rcs mutate(const api::mutation& op) override;
+
+  // Starts satellite connections and the periodic automation.
+  void start();
+  void stop();
+
+  // Called by satellite links.
+  void on_satellite_status(const std::string& node_name, cluster::connection_status status);
+  void on_satellite_report(const std::string& node_name, const nlohmann::json& message);
+  void log(int level, const std::string& message) const;
+
+ private:
+  void sync_links();     // one link per satellite node; pushes changed desired states
+  void schedule_tick();  // auto-diskful every few seconds
+  cluster::op_env make_env() const;
+
+  boost::asio::io_context& io_;
+  std::unique_ptr<db::cluster_store> store_;
+  controller_options options_;
+  cluster::cluster model_;
+  std::map<std::string, std::shared_ptr<satellite_link>> links_;  // by node key
+  boost::asio::steady_timer tick_;
+  bool stopped_ = false;
+};
+
+}  // namespace tandem::controller

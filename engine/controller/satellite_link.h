@@ -1,0 +1,60 @@
+// One controller -> satellite connection (docs/satellite-protocol.md): connect to the node's
+// address, hello, push the desired state whenever it changes, read hello/applied/status lines,
+// reconnect with backoff (0.5 s doubling to 10 s) when anything fails.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace tandem::controller {
+
+class controller;
+
+class satellite_link : public std::enable_shared_from_this<satellite_link> {
+ public:
+  satellite_link(boost::asio::io_context& io, controller& owner, std::string node_name,
+                 std::string address, std::uint16_t port);
+  void start();
+  void stop();
+  // Sends the desired state (a JSON text without the generation) when it differs from the last
+  // one sent on this connection.
+  void push_state(const std::string& node_state_json);
+  const std::string& address() const { return address_; }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void connect();
+  void on_connected();
+  void read_line();
+  void handle_line(const std::string& line);
+  void send(std::string line);
+  void write_next();
+  void fail(const std::string& why);
+  void send_state();
+
+  boost::asio::io_context& io_;
+  controller& owner_;
+  std::string node_name_;
+  std::string address_;
+  std::uint16_t port_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer retry_;
+  boost::asio::streambuf input_;
+  std::deque<std::string> output_;
+  std::string wanted_state_;  // latest desired state
+  std::string sent_state_;    // what this connection last sent
+  std::uint64_t generation_ = 0;
+  std::uint32_t backoff_ms_ = 500;
+  std::uint64_t epoch_ = 0;  // bumps on every (re)connect; stale callbacks compare it
+  bool connected_ = false;
+  bool hello_received_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace tandem::controller

@@ -1,0 +1,31 @@
+// The JSON messages of docs/satellite-protocol.md, controller side: encoding the desired state
+// and hello, and applying a satellite's status report to the model's runtime fields. Pure (no
+// sockets), so the unit tests cover every field.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/cluster/desired_state.h"
+#include "core/cluster/model.h"
+
+namespace tandem::controller {
+
+inline constexpr int kSatelliteProtocolVersion = 1;
+
+nlohmann::json hello_message(const std::string& node_name);
+nlohmann::json desired_state_message(const cluster::node_desired_state& state,
+                                     std::uint64_t generation);
+
+// Applies a "status" message from node `node_name`: pool capacities, resource roles, disk and
+// replication states. Resources the report does not mention lose their old report. Returns true
+// when a persisted value (a pool capacity) changed. Throws std::runtime_error naming the field
+// when the message is malformed.
+bool apply_status(cluster::cluster& c, const std::string& node_name, const nlohmann::json& status,
+                  std::uint64_t now_ms);
+
+// Forgets everything node `node_name` reported (its satellite went away).
+void clear_reports(cluster::cluster& c, const std::string& node_name);
+
+}  // namespace tandem::controller
