@@ -27,7 +27,7 @@ connection::connection(stream_socket socket, std::string peer, context ctx)
     : socket_(std::move(socket)),
       peer_(std::move(peer)),
       ctx_(std::move(ctx)),
-      handshake_timer_(socket_.get_executor()),
+      deadline_timer_(socket_.get_executor()),
       haggler_(ctx_.backend, ctx_.config->max_request_bytes) {}
 
 void connection::log(log_level level, std::string_view text) const {
@@ -41,8 +41,8 @@ void connection::start() {
 }
 
 void connection::arm_handshake_timer() {
-  handshake_timer_.expires_after(std::chrono::milliseconds(ctx_.config->handshake_timeout_ms));
-  handshake_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+  deadline_timer_.expires_after(std::chrono::milliseconds(ctx_.config->handshake_timeout_ms));
+  deadline_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
     if (ec || self->phase_ != phase::handshake) return;
     self->fail("no export chosen within " +
                std::to_string(self->ctx_.config->handshake_timeout_ms) + " ms of connecting");
@@ -147,7 +147,7 @@ void connection::on_opened(open_result result) {
   session_ = std::move(result.session);
   writable_ = result.writable && !export_.read_only;
   limits_ = export_limits{export_.size_bytes, writable_, ctx_.config->max_request_bytes};
-  handshake_timer_.cancel();
+  deadline_timer_.cancel();
   log(log_level::info,
       "export '" + export_.name + "' opened " + (writable_ ? "read-write" : "read-only"));
   // Entering transmission: from now on phase_ is no longer handshake, so errors end in
@@ -365,8 +365,27 @@ void connection::fail(std::string_view problem) {
 
 void connection::shutdown(std::string_view reason) {
   if (phase_ == phase::closed) return;
-  log(log_level::info, "closing: " + std::string(reason));
-  close_socket();
+  if (phase_ != phase::transmission && phase_ != phase::draining) {
+    log(log_level::info, "closing: " + std::string(reason));
+    return close_socket();
+  }
+  // The spec asks a stopping server to answer the requests in flight before it disconnects: stop
+  // reading (shutting the receive side ends the pending read), drain, then close. A backend that
+  // does not complete within the drain timeout does not hold the stop up.
+  log(log_level::info, std::string(reason) + ": answering " + std::to_string(requests_inflight_) +
+                           " requests in flight, then closing");
+  reader_done_ = true;
+  phase_ = phase::draining;
+  error_code ignored;
+  socket_.shutdown(stream_socket::shutdown_receive, ignored);
+  const auto drain_ms = ctx_.config->stop_drain_timeout_ms;
+  deadline_timer_.expires_after(std::chrono::milliseconds(drain_ms));
+  deadline_timer_.async_wait([self = shared_from_this(), drain_ms](const error_code& ec) {
+    if (ec || self->phase_ == phase::closed) return;
+    self->fail(std::to_string(self->requests_inflight_) + " requests still unanswered " +
+               std::to_string(drain_ms) + " ms after stop");
+  });
+  maybe_finish();
 }
 
 void connection::close_socket() {
@@ -374,7 +393,7 @@ void connection::close_socket() {
   const bool was_opening = phase_ == phase::opening;
   phase_ = phase::closed;
   reader_done_ = true;
-  handshake_timer_.cancel();
+  deadline_timer_.cancel();
   error_code ignored;
   socket_.shutdown(stream_socket::shutdown_both, ignored);
   socket_.close(ignored);

@@ -44,7 +44,9 @@ class connection : public std::enable_shared_from_this<connection> {
   connection(stream_socket socket, std::string peer, context ctx);
 
   void start();
-  // Server shutdown: close the socket now; in-flight backend requests finish in the background.
+  // Server shutdown: in transmission, stop reading, answer the requests in flight (at most
+  // stop_drain_timeout_ms), then close; otherwise close at once. Backend requests still in flight
+  // after the close finish in the background.
   void shutdown(std::string_view reason);
 
   const std::string& peer() const { return peer_; }
@@ -91,7 +93,8 @@ class connection : public std::enable_shared_from_this<connection> {
   stream_socket socket_;
   std::string peer_;
   context ctx_;
-  boost::asio::steady_timer handshake_timer_;
+  // The handshake timeout, later the drain timeout of a stop.
+  boost::asio::steady_timer deadline_timer_;
   phase phase_ = phase::handshake;
 
   option_haggler haggler_;

@@ -15,8 +15,9 @@ class block_frontend {
   // Starts serving (binds listeners, ...). Returns an empty string on success, otherwise a
   // message naming what failed ("nbd: bind 127.0.0.1:10809: Address already in use").
   virtual std::string start() = 0;
-  // Stops accepting clients and closes every client; in-flight backend requests still complete
-  // (their results are dropped) and every opened session is closed once they have. Idempotent.
+  // Stops accepting clients and closes every client (after answering the requests in flight, for
+  // a bounded time); backend requests still in flight after that complete in the background and
+  // every opened session is closed once they have. Idempotent.
   virtual void stop() = 0;
 
   virtual std::string_view kind() const = 0;  // "nbd", "ublk"

@@ -52,6 +52,9 @@ struct server_config {
   std::size_t max_inflight_requests_per_client = 256;
   // A client that has not entered transmission after this long is disconnected.
   std::uint32_t handshake_timeout_ms = 30'000;
+  // stop() lets clients in transmission receive the replies of requests already in flight for
+  // at most this long before it closes them.
+  std::uint32_t stop_drain_timeout_ms = 5'000;
 
   log_sink log;  // empty = warnings and errors to stderr
 };

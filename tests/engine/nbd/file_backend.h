@@ -42,6 +42,9 @@ class file_backend final : public block_backend {
   void refuse_open(const std::string& name, std::string message);
   // open(writable=true) of this export is granted read-only (a node that cannot promote).
   void grant_read_only(const std::string& name);
+  // reversed mode: completes what is held now, newest first, without waiting for a full batch.
+  void release_held();
+  std::size_t held() const { return held_.size(); }
   // Every submitted request fails with this status from now on (ok: requests work again).
   void fail_requests(io_status status) { fail_with_ = status; }
 
@@ -60,7 +63,6 @@ class file_backend final : public block_backend {
  private:
   friend class file_session;
   void complete(std::function<void()> completion);
-  void release_held();
 
   std::function<void(std::function<void()>)> post_;
   std::map<std::string, std::unique_ptr<file_export>, std::less<>> exports_;

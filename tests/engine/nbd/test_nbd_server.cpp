@@ -261,6 +261,49 @@ TEST_CASE("nbd server: stop() closes listeners and clients and closes their sess
   CHECK_FALSE(std::filesystem::exists(server.dir() / "nbd.sock"));
 }
 
+TEST_CASE("nbd server: stop() answers the requests in flight before closing") {
+  server_fixture::options options;
+  options.mode = completion_mode::reversed;
+  options.reversed_batch = 100;  // hold every completion until the test releases them
+  server_fixture server(options);
+  auto client = connected(server, "vm1");
+  for (std::uint64_t handle = 1; handle <= 4; ++handle) {
+    REQUIRE(client.send_request(command::write, handle, handle * 4096, 4096, 0,
+                                filled(4096, static_cast<int>(handle))));
+  }
+  REQUIRE(server.wait_until([&] { return server.backend().held() == 4; }));
+  server.stop_server();
+  server.on_io([&] { server.backend().release_held(); });
+  std::vector<std::uint64_t> answered;
+  for (int i = 0; i < 4; ++i) {
+    const auto reply = client.receive_reply();
+    REQUIRE(reply);
+    CHECK(reply->error == 0);
+    answered.push_back(reply->handle);
+  }
+  CHECK(answered == std::vector<std::uint64_t>{4, 3, 2, 1});
+  CHECK(client.closed_by_peer());
+  CHECK(server.wait_until([&] { return server.backend().writers("vm1") == 0; }));
+}
+
+TEST_CASE("nbd server: stop() gives up on a backend that does not answer within the drain time") {
+  server_fixture::options options;
+  options.mode = completion_mode::reversed;
+  options.reversed_batch = 100;
+  options.tune = [](server_config& config) { config.stop_drain_timeout_ms = 200; };
+  server_fixture server(options);
+  auto client = connected(server, "vm1");
+  REQUIRE(client.send_request(command::flush, 1, 0, 0));
+  REQUIRE(server.wait_until([&] { return server.backend().held() == 1; }));
+  server.stop_server();
+  CHECK(client.closed_by_peer());
+  CHECK(server.logged("1 requests still unanswered 200 ms after stop"));
+  // The session stays open until the backend completes what it was given.
+  CHECK(server.query<int>([&] { return server.backend().writers("vm1"); }) == 1);
+  server.on_io([&] { server.backend().release_held(); });
+  CHECK(server.wait_until([&] { return server.backend().writers("vm1") == 0; }));
+}
+
 TEST_CASE("nbd server: a client silent in the handshake is dropped after the timeout") {
   server_fixture::options options;
   options.tune = [](server_config& config) { config.handshake_timeout_ms = 200; };
