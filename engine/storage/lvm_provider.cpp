@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/storage/metadata_wipe.h"
 #include "engine/storage/size_rounding.h"
 #include "engine/storage/volume_naming.h"
 
@@ -125,6 +126,14 @@ volume_info lvm_provider::describe(const volume_id& volume, const lvm_lv_row& lv
   return info;
 }
 
+status lvm_provider::zero_tail(const volume_info& info, std::uint32_t peer_slots) const {
+  if (!settings_.lvm_zero_metadata_area) return success();
+  if (auto zeroed = zero_metadata_area(info.device_path, info.gross_kib, peer_slots); !zeroed) {
+    return failure(zeroed.error());
+  }
+  return success();
+}
+
 result<capacity_info> lvm_provider::capacity() {
   if (!thin()) {
     auto vg = volume_group_info();
@@ -196,7 +205,13 @@ result<volume_info> lvm_provider::create_volume(const create_request& request) {
     return failure(error_kind::command_failed,
                    "lvcreate reported success but volume '" + name + "' is not listed");
   }
-  return describe(request.volume, *made.value(), request.peer_slots);
+  const volume_info info = describe(request.volume, *made.value(), request.peer_slots);
+  if (auto zeroed = zero_tail(info, request.peer_slots); !zeroed) {
+    // A volume that may carry someone else's superblock must not be handed out.
+    run_lvm(lvm_command("lvremove", {"--force", volume_group_ + "/" + name}));
+    return zeroed.error();
+  }
+  return info;
 }
 
 result<volume_info> lvm_provider::resize_volume(const volume_id& volume,
@@ -237,7 +252,9 @@ result<volume_info> lvm_provider::resize_volume(const volume_id& volume,
   if (!grown.value()) {
     return failure(error_kind::command_failed, "volume '" + name + "' vanished during lvresize");
   }
-  return describe(volume, *grown.value(), peer_slots);
+  const volume_info info = describe(volume, *grown.value(), peer_slots);
+  if (auto zeroed = zero_tail(info, peer_slots); !zeroed) return zeroed.error();
+  return info;
 }
 
 status lvm_provider::delete_volume(const volume_id& volume) {

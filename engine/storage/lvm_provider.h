@@ -10,6 +10,7 @@
 // Every command gets settings.lvm_extra_args right after its name (tests without device-mapper
 // add "--driverloaded n"); lvcreate also gets settings.lvcreate_options (StorDriver/
 // LvcreateOptions). LV names are "<resource>_<nnnnn>"; gross sizes are rounded to the VG's extent.
+// New and grown LVs get their internal metadata area zeroed (metadata_wipe.h) before use.
 #pragma once
 
 #include <string>
@@ -65,6 +66,8 @@ class lvm_provider final : public storage_provider {
   volume_info describe(const volume_id& volume, const lvm_lv_row& lv,
                        std::uint32_t peer_slots) const;
   std::string device_path(const std::string& lv_name) const;
+  // Zeroes the metadata area at the end of a new or grown LV (settings.lvm_zero_metadata_area).
+  status zero_tail(const volume_info& info, std::uint32_t peer_slots) const;
   std::string snapshot_lv_name(const volume_id& volume, const std::string& snapshot_name) const;
 
   provider_kind kind_;

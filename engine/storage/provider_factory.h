@@ -23,6 +23,9 @@ struct provider_settings {
   // leaves this empty. Tests on machines without device-mapper use
   // {"--driverloaded", "n", "--config", "devices { filter=[...] }"}: LVM then edits metadata only.
   std::vector<std::string> lvm_extra_args;
+  // LVM kinds: zero the internal metadata area at the end of a new or grown LV (see
+  // metadata_wipe.h). Needs the LV's device node; tests without device-mapper turn it off.
+  bool lvm_zero_metadata_area = true;
   // StorDriver/LvcreateOptions: extra lvcreate arguments (whitespace-separated in the property).
   std::vector<std::string> lvcreate_options;
   // StorDriver/ZfscreateOptions: extra "zfs create" arguments.

@@ -107,6 +107,7 @@ TEST_CASE("LVM on a real volume group: capacity, 257-extent rounding, list, resi
   REQUIRE_MESSAGE(created_vg.ok(), created_vg.message());
   provider_settings settings;
   settings.lvm_extra_args = vg.extra_args();
+  settings.lvm_zero_metadata_area = false;  // no device nodes without device-mapper
   auto made = make_provider(provider_kind::lvm, "lvmpool", vg.vg_name(), settings, vg.runner());
   REQUIRE(made.ok());
   storage_provider& lvm = *made.value();

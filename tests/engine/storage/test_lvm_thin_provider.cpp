@@ -41,6 +41,7 @@ std::string lvs_with(const std::string& extra_row) {
 
 std::unique_ptr<storage_provider> thin_pool(recorded_runner& runner,
                                             provider_settings settings = {}) {
+  settings.lvm_zero_metadata_area = false;  // the recorded LVs have no device nodes here
   auto made = make_provider(provider_kind::lvm_thin, "thinpool", "vg0/thin", settings, runner);
   REQUIRE(made.ok());
   return std::move(made.value());
