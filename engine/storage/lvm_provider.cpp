@@ -192,7 +192,7 @@ result<volume_info> lvm_provider::create_volume(const create_request& request) {
   const command create =
       thin() ? lvm_command("lvcreate",
                            {"--virtualsize", kib_argument(gross.value()), "--thinpool", thin_pool_,
-                            "--name", name, volume_group_},
+                            "--name", name, "--yes", volume_group_},
                            true)
              : lvm_command(
                    "lvcreate",

@@ -2,7 +2,7 @@
 //   capacity      vgs -o vg_name,vg_extent_size,vg_size,vg_free <vg>       (thick)
 //                 lvs ... <vg>/<thinpool>: pool size and data_percent      (thin)
 //   create        lvcreate --size <N>k --name <lv> --yes <vg>
-//                 lvcreate --virtualsize <N>k --thinpool <pool> --name <lv> <vg>
+//                 lvcreate --virtualsize <N>k --thinpool <pool> --name <lv> --yes <vg>
 //   resize        lvresize --size <N>k <vg>/<lv>
 //   delete        lvremove --force <vg>/<lv>
 //   snapshot      lvcreate --snapshot --setactivationskip y --name <lv>_<snap> <vg>/<lv>  (thin)

@@ -87,7 +87,7 @@ TEST_CASE("LVM_THIN create: lvcreate --virtualsize of the extent-rounded gross s
   runner.expect_file(kVgs, "lvm_thin_vgs.json");
   runner.expect_file(kLvs, "lvm_thin_lvs.json");
   runner.expect({"lvcreate", "-Wy", "--virtualsize", "1052672k", "--thinpool", "thin", "--name",
-                 "vm-101-disk-1_00000", "vg0"},
+                 "vm-101-disk-1_00000", "--yes", "vg0"},
                 0, "", "  Logical volume \"vm-101-disk-1_00000\" created.\n");
   runner.expect(kLvs, 0,
                 lvs_with(R"({"lv_name":"vm-101-disk-1_00000", "vg_name":"vg0", )"
@@ -119,11 +119,11 @@ TEST_CASE("LVM_THIN passes lvm2's failure on with the command and its stderr") {
   recorded_runner runner;
   runner.expect_file(kVgs, "lvm_thin_vgs.json");
   runner.expect_file(kLvs, "lvm_thin_lvs.json");
-  runner.expect(
-      {"lvcreate", "--virtualsize", "4096k", "--thinpool", "thin", "--name", "r_00000", "vg0"}, 5,
-      "",
-      "  Cannot create new thin volume, free space in thin pool vg0/thin reached "
-      "threshold.\n");
+  runner.expect({"lvcreate", "--virtualsize", "4096k", "--thinpool", "thin", "--name", "r_00000",
+                 "--yes", "vg0"},
+                5, "",
+                "  Cannot create new thin volume, free space in thin pool vg0/thin reached "
+                "threshold.\n");
   auto pool = thin_pool(runner);
   const auto created = pool->create_volume({{"r", 0}, 1024});
   REQUIRE_FALSE(created.ok());
