@@ -205,7 +205,10 @@ result<volume_info> file_provider::resize_volume(const volume_id& volume,
   if (!thin()) {
     auto space = capacity();
     if (!space) return space.error();
-    const std::uint64_t missing_kib = gross.value() - current.value().allocated_kib;
+    // st_blocks can exceed the size (the filesystem's own extent blocks): never underflow.
+    const std::uint64_t allocated_kib = current.value().allocated_kib;
+    const std::uint64_t missing_kib =
+        gross.value() > allocated_kib ? gross.value() - allocated_kib : 0;
     if (space.value().free_kib < missing_kib) {
       return failure(error_kind::insufficient_space,
                      "growing volume '" + volume_name(volume) + "' to " +
