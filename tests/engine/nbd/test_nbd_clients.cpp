@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <thread>
 
 #include "tests/engine/nbd/nbd_test_support.h"
 
@@ -160,6 +161,13 @@ TEST_CASE("nbd clients: nbdcopy to the export and back gives the same bytes") {
 
   require_ok(run_process({"nbdcopy", source.string(), server.uri("vm1")}, 120));
   CHECK(read_file(server.file_of("vm1")) == read_file(source));
+  // The export advertises CAN_MULTI_CONN, so nbdcopy spreads the copy over several connections.
+  const auto opens = server.query<std::size_t>([&] {
+    std::size_t count = 0;
+    for (const auto& event : server.backend().events()) count += event.opened ? 1 : 0;
+    return count;
+  });
+  CHECK(opens > 1);
 
   std::ofstream(copy, std::ios::binary).close();
   require_ok(run_process({"nbdcopy", server.unix_uri("vm1"), copy.string()}, 120));
@@ -185,4 +193,31 @@ TEST_CASE("nbd clients: fio's nbd engine, random writes verified, 16 requests in
   require_ok(result);
   INFO(result.output);
   CHECK_FALSE(contains(result.output, "verify:"));
+}
+
+TEST_CASE("nbd clients: four qemu-io clients write their own quarter at the same time") {
+  server_fixture server;
+  std::vector<process_result> results(4);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&, i] {
+      const std::string offset = std::to_string(i * 4) + "M";
+      const std::string pattern = std::to_string(0x21 + i);
+      results[static_cast<std::size_t>(i)] =
+          run_process({"qemu-io", "-f", "raw", "-c", "write -P " + pattern + " " + offset + " 4M",
+                       "-c", "read -P " + pattern + " " + offset + " 4M",
+                       i % 2 == 0 ? server.uri("vm1") : server.unix_uri("vm1")},
+                      120);
+    });
+  }
+  for (auto& client : clients) client.join();
+  for (const auto& result : results) require_ok(result);
+  const auto bytes = read_file(server.file_of("vm1"));
+  REQUIRE(bytes.size() == 16u << 20);
+  for (std::size_t quarter = 0; quarter < 4; ++quarter) {
+    const auto first = bytes.begin() + static_cast<long>(quarter * (4 << 20));
+    CHECK(std::all_of(first, first + (4 << 20),
+                      [&](char c) { return static_cast<unsigned char>(c) == 0x21 + quarter; }));
+  }
+  CHECK(server.wait_until([&] { return server.backend().writers("vm1") == 0; }));
 }

@@ -2,6 +2,7 @@
 // completions, hostile input, the per-client budget and shutdown.
 #include <doctest/doctest.h>
 
+#include <boost/asio/io_context.hpp>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -364,4 +365,48 @@ TEST_CASE("nbd server: a client that never reads replies is held to its memory b
   }
   sender.join();
   CHECK(submitted() == kRequests);
+}
+
+TEST_CASE("nbd server: start() names what is wrong with the listeners or the config") {
+  boost::asio::io_context io;
+  file_backend backend([](std::function<void()> fn) { fn(); });
+  const auto start_with = [&](const std::function<void(server_config&)>& tune) {
+    server_config config;
+    config.tcp_port = 0;
+    config.log = [](log_level, std::string_view) {};
+    tune(config);
+    nbd_server server(io, backend, config);
+    return server.start();
+  };
+  CHECK(start_with([](server_config&) {}).empty());
+  CHECK(start_with([](server_config& c) {
+          c.tcp_address = "localhost:1";
+        }).find("'localhost:1' is not an IP address") != std::string::npos);
+  CHECK(start_with([](server_config& c) {
+          c.tcp_address = "192.0.2.1";
+        }).find("bind 192.0.2.1:0") != std::string::npos);
+  CHECK(start_with([](server_config& c) {
+          c.max_request_bytes = 1000;
+        }).find("max_request_bytes 1000") != std::string::npos);
+  CHECK(start_with([](server_config& c) {
+          c.max_inflight_bytes_per_client = 4096;
+        }).find("smaller than max_request_bytes") != std::string::npos);
+  CHECK(start_with([](server_config& c) {
+          c.tcp_address.clear();
+          c.unix_socket_path.clear();
+        }).find("neither") != std::string::npos);
+  CHECK(start_with([](server_config& c) {
+          c.unix_socket_path = "/tmp/" + std::string(200, 'x');
+        }).find("is longer than 107 bytes") != std::string::npos);
+
+  // The port is taken by another server.
+  server_config first_config;
+  first_config.tcp_port = 0;
+  first_config.log = [](log_level, std::string_view) {};
+  nbd_server first(io, backend, first_config);
+  REQUIRE(first.start().empty());
+  const std::uint16_t taken = first.tcp_port();
+  CHECK(start_with([&](server_config& c) {
+          c.tcp_port = taken;
+        }).find("bind 127.0.0.1:" + std::to_string(taken) + ": ") != std::string::npos);
 }
