@@ -383,9 +383,6 @@ TEST_CASE("nbd server: start() names what is wrong with the listeners or the con
           c.tcp_address = "localhost:1";
         }).find("'localhost:1' is not an IP address") != std::string::npos);
   CHECK(start_with([](server_config& c) {
-          c.tcp_address = "192.0.2.1";
-        }).find("bind 192.0.2.1:0") != std::string::npos);
-  CHECK(start_with([](server_config& c) {
           c.max_request_bytes = 1000;
         }).find("max_request_bytes 1000") != std::string::npos);
   CHECK(start_with([](server_config& c) {
