@@ -327,3 +327,21 @@ TEST_CASE("FILE pool with loop devices attaches on create and detaches on delete
   REQUIRE(still.ok());
   CHECK(still.value().stdout_text.find(pool.dir.path()) == std::string::npos);
 }
+
+TEST_CASE("FILE pools ignore and replace half-written files a crash left behind") {
+  file_pool pool(provider_kind::file_thin);
+  // What a crash during create or snapshot leaves: ".partial" files under the final names.
+  make_file(pool.dir.path() + "/r_00000.img.partial");
+  make_file(pool.dir.path() + "/r_00000@s1.snap.partial");
+  CHECK(pool.provider->list_volumes().value().empty());
+  CHECK(pool.provider->list_snapshots().value().empty());
+  // Retrying the operation replaces them.
+  REQUIRE(pool.provider->create_volume({{"r", 0}, 1024}).ok());
+  REQUIRE(pool.provider->create_snapshot({"r", 0}, "s1").ok());
+  CHECK(::access((pool.dir.path() + "/r_00000.img.partial").c_str(), F_OK) != 0);
+  CHECK(::access((pool.dir.path() + "/r_00000@s1.snap.partial").c_str(), F_OK) != 0);
+  CHECK(pool.provider->list_volumes().value().size() == 1);
+  CHECK(pool.provider->list_snapshots().value().size() == 1);
+  // Snapshots are read-only files.
+  CHECK((stat_of(pool.dir.path() + "/r_00000@s1.snap").st_mode & 0777) == 0400);
+}
