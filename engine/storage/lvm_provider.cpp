@@ -2,12 +2,15 @@
 
 #include <cmath>
 
+#include "engine/storage/device_wait.h"
 #include "engine/storage/metadata_wipe.h"
 #include "engine/storage/size_rounding.h"
 #include "engine/storage/volume_naming.h"
 
 namespace tandem::storage {
 namespace {
+
+constexpr std::chrono::seconds kDeviceNodeTimeout{10};
 
 std::string kib_argument(std::uint64_t size_kib) {
   return std::to_string(size_kib) + "k";
@@ -128,6 +131,10 @@ volume_info lvm_provider::describe(const volume_id& volume, const lvm_lv_row& lv
 
 status lvm_provider::zero_tail(const volume_info& info, std::uint32_t peer_slots) const {
   if (!settings_.lvm_zero_metadata_area) return success();
+  // lvcreate normally waits for udev, but a node can still lag behind on a busy host.
+  if (auto appeared = wait_for_device(info.device_path, kDeviceNodeTimeout); !appeared) {
+    return failure(appeared.error());
+  }
   if (auto zeroed = zero_metadata_area(info.device_path, info.gross_kib, peer_slots); !zeroed) {
     return failure(zeroed.error());
   }
