@@ -1,0 +1,122 @@
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "engine/daemon/resource_file.h"
+
+using namespace tandem;
+using namespace tandem::engine;
+
+namespace {
+
+const std::string kValid = R"(
+name = "r0"
+shared-secret = "s3cret"
+protocol = "B"
+[options]
+quorum = "majority"
+on-no-quorum = "io-error"
+after-sb-1pri = "discard-secondary"
+max-peers = 3
+[[volume]]
+number = 0
+[[node]]
+name = "alpha"
+node-id = 0
+address = "127.0.0.2"
+port = 7000
+disks = ["/dev/loop0"]
+[[node]]
+name = "beta"
+node-id = 1
+address = "127.0.0.3"
+port = 7000
+disks = ["/dev/loop1"]
+[[node]]
+name = "gamma"
+node-id = 2
+address = "127.0.0.4"
+port = 7000
+diskless = true
+)";
+
+// The error message of parsing `text`, or "" if it parsed.
+std::string error_of(const std::string& text) {
+  try {
+    parse_resource_text(text, "r0.toml");
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("resource file: a valid file becomes the core's configuration") {
+  const auto r = parse_resource_text(kValid, "r0.toml");
+  CHECK(r.name == "r0");
+  CHECK(r.proto == protocol::b);
+  CHECK(r.quorum.mode == quorum_setting::kind::majority);
+  CHECK(r.on_no_quorum_policy == on_no_quorum::io_error);
+  CHECK(r.split_brain.one_primary == after_sb_1pri::discard_secondary);
+  CHECK(r.max_peers == 3);
+  REQUIRE(r.nodes.size() == 3);
+  CHECK(r.nodes[2].diskless);
+  const auto config = replica_config_for(r, r.nodes[1], {1 << 20}, 42);
+  CHECK(config.self == 1);
+  CHECK(config.self_diskful);
+  REQUIRE(config.peers.size() == 2);
+  CHECK(config.peers[0].node == 0);
+  CHECK(config.peers[0].proto == protocol::b);
+  CHECK_FALSE(config.peers[1].diskful);
+  CHECK(config.volumes.at(0).size_sectors == 2048);
+}
+
+TEST_CASE("resource file: every mistake names the file, the key and the reason") {
+  CHECK(error_of("name = ") .find("r0.toml:") == 0);
+  CHECK(error_of(replaced(kValid, "protocol = \"B\"", "protocol = \"D\"")) ==
+        "r0.toml: protocol: 'D' is not one of A, B or C");
+  CHECK(error_of(replaced(kValid, "quorum = \"majority\"", "quorum = \"most\"")) ==
+        "r0.toml: [options] quorum: 'most' is not one of off, majority, all or 1..31");
+  CHECK(error_of(replaced(kValid, "max-peers = 3", "max-peers = 40")) ==
+        "r0.toml: [options] max-peers: 40 outside 1..31");
+  CHECK(error_of(replaced(kValid, "max-peers = 3", "max-peers = 3\nspeed = 5")) ==
+        "r0.toml: [options] speed: unknown key");
+  CHECK(error_of(replaced(kValid, "shared-secret = \"s3cret\"\n", "")) ==
+        "r0.toml: shared-secret: missing (a non-empty string is required)");
+  CHECK(error_of(replaced(kValid, "node-id = 1", "node-id = 0")) ==
+        "r0.toml: node 'beta': node-id 0 used twice");
+  CHECK(error_of(replaced(kValid, "address = \"127.0.0.3\"", "address = \"127.0.0.2\"")) ==
+        "r0.toml: node 'beta': address 127.0.0.2:7000 used twice");
+  CHECK(error_of(replaced(kValid, "port = 7000\ndisks = [\"/dev/loop1\"]",
+                          "port = 70000\ndisks = [\"/dev/loop1\"]")) ==
+        "r0.toml: [[node]] #2 port: 70000 outside 1..65535");
+  CHECK(error_of(replaced(kValid, "diskless = true", "diskless = true\ndisks = [\"/x\"]")) ==
+        "r0.toml: [[node]] #3 disks: a diskless node has no disks");
+  CHECK(error_of(replaced(kValid, "disks = [\"/dev/loop0\"]", "disks = [\"/a\", \"/b\"]")) ==
+        "r0.toml: node 'alpha': has 2 disks for 1 volumes");
+  CHECK(error_of(replaced(kValid, "name = \"r0\"", "name = \"r/0\"")) ==
+        "r0.toml: name: must be 1..255 characters without '/' or whitespace");
+  CHECK(error_of(replaced(kValid, "max-peers = 3", "max-peers = 3\nping-int-ms = 900\n"
+                                                   "ping-timeout-ms = 800")) ==
+        "r0.toml: [options] ping-timeout-ms: must be larger than ping-int-ms");
+  CHECK(error_of(replaced(replaced(kValid, "max-peers = 3", "max-peers = 1"), "diskless = true",
+                          "disks = [\"/dev/loop2\"]")) ==
+        "r0.toml: options: 3 diskful nodes need max-peers >= 2");
+}
+
+TEST_CASE("resource file: a missing file is an error, not a crash") {
+  try {
+    parse_resource_file("/nonexistent/r9.toml");
+    FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) == "/nonexistent/r9.toml: cannot open the resource file");
+  }
+}
