@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <cassert>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -35,6 +36,7 @@ void connection::log(log_level level, std::string_view text) const {
 }
 
 void connection::start() {
+  io_thread_ = std::this_thread::get_id();
   log(log_level::debug, "connected");
   arm_handshake_timer();
   write_handshake(encode_greeting(kServerHandshakeFlags), [this] { read_client_flags(); });
@@ -289,6 +291,9 @@ void connection::submit(const request_header& header, const request_check& check
 
 void connection::on_completed(std::uint64_t handle, io_op op, std::uint32_t length_bytes,
                               io_status status, io_buffer data) {
+  // A completion from another thread would race with everything here: the backend contract
+  // (backend.h) says post it to the io_context first.
+  assert(std::this_thread::get_id() == io_thread_);
   --backend_inflight_;
   const bool read_ok = op == io_op::read && status == io_status::ok;
   if (op == io_op::read && read_ok && data.size() != length_bytes) {

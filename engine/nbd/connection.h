@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "engine/nbd/backend.h"
 #include "engine/nbd/handshake.h"
@@ -119,6 +120,8 @@ class connection : public std::enable_shared_from_this<connection> {
   std::size_t backend_inflight_ = 0;   // submitted and not yet completed by the backend
   std::size_t budget_bytes_ = 0;       // payload bytes held for in-flight requests
   bool finished_ = false;
+  // The io_context thread; backend completions must arrive on it (checked in debug builds).
+  std::thread::id io_thread_;
 };
 
 }  // namespace tandem::nbd

@@ -407,3 +407,44 @@ TEST_CASE("nbd server: start() names what is wrong with the listeners or the con
           c.tcp_port = taken;
         }).find("bind 127.0.0.1:" + std::to_string(taken) + ": ") != std::string::npos);
 }
+
+TEST_CASE("nbd server: NBD_OPT_EXPORT_NAME (old clients) gets size, flags and 124 zero bytes") {
+  server_fixture server;
+  auto client = raw_client::connect_tcp(server.port());
+  REQUIRE(client);
+  REQUIRE(client->receive(kGreetingBytes));
+  bytes out{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}};  // FIXED_NEWSTYLE only
+  const bytes header{std::byte{'I'}, std::byte{'H'}, std::byte{'A'}, std::byte{'V'},
+                     std::byte{'E'}, std::byte{'O'}, std::byte{'P'}, std::byte{'T'},
+                     std::byte{0},   std::byte{0},   std::byte{0},   std::byte{1},
+                     std::byte{0},   std::byte{0},   std::byte{0},   std::byte{5}};
+  out.insert(out.end(), header.begin(), header.end());
+  for (char c : std::string("small")) out.push_back(static_cast<std::byte>(c));
+  REQUIRE(client->send(out));
+  const auto reply = client->receive(8 + 2 + 124);
+  REQUIRE(reply);
+  CHECK(read_be(*reply, 0, 8) == 64u << 10);
+  CHECK((read_be(*reply, 8, 2) & kFlagHasFlags) != 0);
+  CHECK(std::all_of(reply->begin() + 10, reply->end(),
+                    [](std::byte b) { return b == std::byte{0}; }));
+  REQUIRE(client->send_request(command::write, 7, 0, 512, 0, filled(512, 9)));
+  const auto answer = client->receive_reply();
+  REQUIRE(answer);
+  CHECK(answer->handle == 7);
+  CHECK(answer->error == 0);
+}
+
+TEST_CASE("nbd server: NBD_OPT_EXPORT_NAME of an unknown export closes the connection") {
+  server_fixture server;
+  auto client = raw_client::connect_tcp(server.port());
+  REQUIRE(client);
+  REQUIRE(client->receive(kGreetingBytes));
+  bytes out{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}};
+  for (char c : std::string("IHAVEOPT")) out.push_back(static_cast<std::byte>(c));
+  const bytes rest{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1},   std::byte{0},
+                   std::byte{0}, std::byte{0}, std::byte{2}, std::byte{'n'}, std::byte{'o'}};
+  out.insert(out.end(), rest.begin(), rest.end());
+  REQUIRE(client->send(out));
+  CHECK(client->closed_by_peer());
+  CHECK(server.logged("NBD_OPT_EXPORT_NAME asks for unknown export 'no'"));
+}
