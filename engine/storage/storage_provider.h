@@ -104,16 +104,16 @@ class storage_provider {
   // peer_slots). Asking for less than the current usable size is refused (shrinking would cut
   // replicated data); asking for what it already has is a no-op that returns the volume.
   virtual result<volume_info> resize_volume(const volume_id& volume, std::uint64_t new_usable_kib,
-                                            std::uint32_t peer_slots = kDefaultPeerSlots) = 0;
+                                            std::uint32_t peer_slots) = 0;
   // Fails with not_found if the volume does not exist.
   virtual status delete_volume(const volume_id& volume) = 0;
   // The pool's volumes that follow the "<resource>_<nnnnn>" naming; other content is ignored.
-  // usable_kib is computed for peer_slots.
-  virtual result<std::vector<volume_info>> list_volumes(
-      std::uint32_t peer_slots = kDefaultPeerSlots) = 0;
+  // A listing cannot tell how much metadata a volume carries: usable_kib is computed for the
+  // caller's peer_slots (kDefaultPeerSlots unless the resource definition says otherwise).
+  virtual result<std::vector<volume_info>> list_volumes(std::uint32_t peer_slots) = 0;
   // Convenience over list_volumes: nullopt when the volume does not exist.
   result<std::optional<volume_info>> find_volume(const volume_id& volume,
-                                                 std::uint32_t peer_slots = kDefaultPeerSlots);
+                                                 std::uint32_t peer_slots);
 
   // Snapshots (LVM_THIN, ZFS, ZFS_THIN, FILE, FILE_THIN; thick LVM and DISKLESS answer
   // unsupported, as LINSTOR does).
@@ -126,7 +126,7 @@ class storage_provider {
   // content and size. Fails with already_exists if target exists.
   virtual result<restored_volume> restore_snapshot(
       const volume_id& source, const std::string& snapshot_name, const volume_id& target,
-      std::uint32_t peer_slots = kDefaultPeerSlots) = 0;
+      std::uint32_t peer_slots) = 0;
 };
 
 }  // namespace tandem::storage

@@ -131,7 +131,7 @@ TEST_CASE("FILE volumes grow, refuse to shrink, list and delete") {
     REQUIRE(pool.provider->create_volume({first, kUsableKib}).ok());
     REQUIRE(pool.provider->create_volume({second, 1024, 0}).ok());
 
-    const auto grown = pool.provider->resize_volume(first, 2 * kUsableKib);
+    const auto grown = pool.provider->resize_volume(first, 2 * kUsableKib, kDefaultPeerSlots);
     REQUIRE(grown.ok());
     CHECK(grown.value().usable_kib >= 2 * kUsableKib);
     CHECK(grown.value().gross_kib == gross_size_kib(2 * kUsableKib, 7, 1).value());
@@ -143,9 +143,10 @@ TEST_CASE("FILE volumes grow, refuse to shrink, list and delete") {
       CHECK(allocated_bytes(path) < 1024 * 1024);
     }
     // The same size again is a no-op; less is refused with both sizes named.
-    CHECK(pool.provider->resize_volume(first, 2 * kUsableKib).value().gross_kib ==
-          grown.value().gross_kib);
-    const auto shrink = pool.provider->resize_volume(first, kUsableKib);
+    CHECK(
+        pool.provider->resize_volume(first, 2 * kUsableKib, kDefaultPeerSlots).value().gross_kib ==
+        grown.value().gross_kib);
+    const auto shrink = pool.provider->resize_volume(first, kUsableKib, kDefaultPeerSlots);
     REQUIRE_FALSE(shrink.ok());
     CHECK(shrink.kind() == error_kind::invalid_argument);
     CHECK(mentions(shrink.message(), {"res-a_00000", "shrinking to 65536 KiB is refused"}));
@@ -153,7 +154,7 @@ TEST_CASE("FILE volumes grow, refuse to shrink, list and delete") {
     // Foreign files in the pool directory are not volumes.
     make_file(pool.dir.path() + "/notes.txt");
     make_file(pool.dir.path() + "/other.img");
-    const auto listed = pool.provider->list_volumes();
+    const auto listed = pool.provider->list_volumes(kDefaultPeerSlots);
     REQUIRE(listed.ok());
     REQUIRE(listed.value().size() == 2);
     // Listings cannot know how much metadata a volume carries: the caller says (0 here).
@@ -162,15 +163,16 @@ TEST_CASE("FILE volumes grow, refuse to shrink, list and delete") {
     REQUIRE(found.value().has_value());
     CHECK(found.value()->gross_kib == 1024);
     CHECK(found.value()->usable_kib == 1024);
-    CHECK(pool.provider->find_volume(second).value()->usable_kib < 1024);  // 7 slots assumed
+    CHECK(pool.provider->find_volume(second, kDefaultPeerSlots).value()->usable_kib <
+          1024);  // 7 slots assumed
 
     REQUIRE(pool.provider->delete_volume(first).ok());
     CHECK(::access(path.c_str(), F_OK) != 0);
     const auto again = pool.provider->delete_volume(first);
     CHECK(again.kind() == error_kind::not_found);
     CHECK(mentions(again.message(), {"pool 'pool1'", "volume 'res-a_00000' does not exist"}));
-    CHECK(pool.provider->list_volumes().value().size() == 1);
-    CHECK_FALSE(pool.provider->find_volume(first).value().has_value());
+    CHECK(pool.provider->list_volumes(kDefaultPeerSlots).value().size() == 1);
+    CHECK_FALSE(pool.provider->find_volume(first, kDefaultPeerSlots).value().has_value());
   }
 }
 
@@ -206,7 +208,8 @@ TEST_CASE("FILE_THIN snapshot and restore: bytes at snapshot time, holes kept, m
     write_at(path, 40 * 1024 * 1024, pattern('Y', 4096));
 
     const volume_id target{"vm-2", 0};
-    const auto restored = pool.provider->restore_snapshot(source, "snap1", target);
+    const auto restored =
+        pool.provider->restore_snapshot(source, "snap1", target, kDefaultPeerSlots);
     REQUIRE(restored.ok());
     if (!prefer_reflink) CHECK(restored.value().method == copy_method::sparse_copy);
     const std::string copy = restored.value().volume.device_path;
@@ -228,14 +231,14 @@ TEST_CASE("FILE_THIN snapshot and restore: bytes at snapshot time, holes kept, m
     REQUIRE(listed.value().size() == 1);
     CHECK(listed.value()[0].volume == source);
     CHECK(listed.value()[0].name == "snap1");
-    CHECK(pool.provider->list_volumes().value().size() == 2);
+    CHECK(pool.provider->list_volumes(kDefaultPeerSlots).value().size() == 2);
 
     const auto duplicate = pool.provider->create_snapshot(source, "snap1");
     CHECK(duplicate.kind() == error_kind::already_exists);
-    const auto taken = pool.provider->restore_snapshot(source, "snap1", target);
+    const auto taken = pool.provider->restore_snapshot(source, "snap1", target, kDefaultPeerSlots);
     CHECK(taken.kind() == error_kind::already_exists);
     CHECK(mentions(taken.message(), {"restore target volume 'vm-2_00000' already exists"}));
-    CHECK(pool.provider->restore_snapshot(source, "nope", {"vm-3", 0}).kind() ==
+    CHECK(pool.provider->restore_snapshot(source, "nope", {"vm-3", 0}, kDefaultPeerSlots).kind() ==
           error_kind::not_found);
     CHECK(pool.provider->create_snapshot({"vm-9", 0}, "s").kind() == error_kind::not_found);
 
@@ -251,7 +254,8 @@ TEST_CASE("FILE restore of a snapshot is fully allocated like every FILE volume"
   REQUIRE(pool.provider->create_volume({source, 8192}).ok());
   const auto snapshot = pool.provider->create_snapshot(source, "s1");
   REQUIRE(snapshot.ok());
-  const auto restored = pool.provider->restore_snapshot(source, "s1", {"thick-copy", 0});
+  const auto restored =
+      pool.provider->restore_snapshot(source, "s1", {"thick-copy", 0}, kDefaultPeerSlots);
   REQUIRE(restored.ok());
   CHECK(allocated_bytes(restored.value().volume.device_path) >=
         restored.value().volume.gross_kib * 1024);
@@ -278,7 +282,7 @@ TEST_CASE("FILE pools give clear errors for bad names, a missing directory and n
   CHECK(huge.kind() == error_kind::insufficient_space);
   CHECK(mentions(huge.message(), {"'huge_00000' needs", "KiB are free"}));
   CHECK(::access((pool.dir.path() + "/huge_00000.img").c_str(), F_OK) != 0);
-  CHECK(pool.provider->resize_volume({"r", 0}, free_kib + 1024 * 1024).kind() ==
+  CHECK(pool.provider->resize_volume({"r", 0}, free_kib + 1024 * 1024, kDefaultPeerSlots).kind() ==
         error_kind::insufficient_space);
   // FILE_THIN overcommits like every thin pool: the same request succeeds as a sparse file.
   file_pool thin(provider_kind::file_thin);
@@ -294,7 +298,7 @@ TEST_CASE("FILE pools give clear errors for bad names, a missing directory and n
   CHECK(capacity.kind() == error_kind::not_found);
   CHECK(mentions(capacity.message(), {"FILE_THIN pool 'gone'", "/nonexistent/tandem-pool"}));
   CHECK(missing.value()->create_volume({{"r", 0}, 1024}).kind() == error_kind::not_found);
-  CHECK(missing.value()->list_volumes().kind() == error_kind::not_found);
+  CHECK(missing.value()->list_volumes(kDefaultPeerSlots).kind() == error_kind::not_found);
 }
 
 TEST_CASE("FILE pool with loop devices attaches on create and detaches on delete") {
@@ -313,8 +317,8 @@ TEST_CASE("FILE pool with loop devices attaches on create and detaches on delete
   }
   REQUIRE(made.ok());
   CHECK(made.value().device_path.starts_with("/dev/loop"));
-  const auto grown = pool.provider->resize_volume(volume, 8192);
-  const auto listed = pool.provider->list_volumes();
+  const auto grown = pool.provider->resize_volume(volume, 8192, kDefaultPeerSlots);
+  const auto listed = pool.provider->list_volumes(kDefaultPeerSlots);
   const auto deleted = pool.provider->delete_volume(volume);  // detaches before checks can fail
   REQUIRE(grown.ok());
   CHECK(grown.value().device_path == made.value().device_path);
@@ -333,14 +337,14 @@ TEST_CASE("FILE pools ignore and replace half-written files a crash left behind"
   // What a crash during create or snapshot leaves: ".partial" files under the final names.
   make_file(pool.dir.path() + "/r_00000.img.partial");
   make_file(pool.dir.path() + "/r_00000@s1.snap.partial");
-  CHECK(pool.provider->list_volumes().value().empty());
+  CHECK(pool.provider->list_volumes(kDefaultPeerSlots).value().empty());
   CHECK(pool.provider->list_snapshots().value().empty());
   // Retrying the operation replaces them.
   REQUIRE(pool.provider->create_volume({{"r", 0}, 1024}).ok());
   REQUIRE(pool.provider->create_snapshot({"r", 0}, "s1").ok());
   CHECK(::access((pool.dir.path() + "/r_00000.img.partial").c_str(), F_OK) != 0);
   CHECK(::access((pool.dir.path() + "/r_00000@s1.snap.partial").c_str(), F_OK) != 0);
-  CHECK(pool.provider->list_volumes().value().size() == 1);
+  CHECK(pool.provider->list_volumes(kDefaultPeerSlots).value().size() == 1);
   CHECK(pool.provider->list_snapshots().value().size() == 1);
   // Snapshots are read-only files.
   CHECK((stat_of(pool.dir.path() + "/r_00000@s1.snap").st_mode & 0777) == 0400);

@@ -101,7 +101,7 @@ TEST_CASE("FILE_THIN snapshots and restores are reflinks on XFS with reflink=1")
   const auto snapshot = pool.create_snapshot(source, "s1");
   REQUIRE(snapshot.ok());
   CHECK(snapshot.value().method == copy_method::reflink);
-  const auto restored = pool.restore_snapshot(source, "s1", {"vm-2", 0});
+  const auto restored = pool.restore_snapshot(source, "s1", {"vm-2", 0}, kDefaultPeerSlots);
   REQUIRE(restored.ok());
   CHECK(restored.value().method == copy_method::reflink);
   // Shared extents: two more 96 MiB "copies" took far less than 96 MiB of the filesystem.

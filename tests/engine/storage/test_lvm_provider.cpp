@@ -136,25 +136,26 @@ TEST_CASE("LVM on a real volume group: capacity, 257-extent rounding, list, resi
 
   // Foreign LVs in the VG are not listed.
   REQUIRE(vg.run_lvm("lvcreate", {"--size", "4m", "--name", "not-linstor", vg.vg_name()}).ok());
-  const auto listed = lvm.list_volumes();
+  const auto listed = lvm.list_volumes(kDefaultPeerSlots);
   REQUIRE(listed.ok());
   REQUIRE(listed.value().size() == 1);
   CHECK(listed.value()[0].volume == volume);
   CHECK(listed.value()[0].gross_kib == 1052672);
 
   // Grow by 100 MiB usable: 1151260 KiB with metadata -> 282 extents.
-  const auto grown = lvm.resize_volume(volume, 1048576 + 102400);
+  const auto grown = lvm.resize_volume(volume, 1048576 + 102400, kDefaultPeerSlots);
   REQUIRE(grown.ok());
   CHECK(grown.value().gross_kib == 282 * 4096);
   CHECK(vg.lv_size_bytes("vm-100-disk-1_00000") == std::uint64_t{282} * 4096 * 1024);
-  CHECK(lvm.resize_volume(volume, 1048576).kind() == error_kind::invalid_argument);
+  CHECK(lvm.resize_volume(volume, 1048576, kDefaultPeerSlots).kind() ==
+        error_kind::invalid_argument);
 
   // Not enough space: refused with the sizes, before lvcreate runs.
   const auto huge = lvm.create_volume({{"huge", 0}, 4 * 1048576});
   REQUIRE_FALSE(huge.ok());
   CHECK(huge.kind() == error_kind::insufficient_space);
   CHECK(mentions(huge.message(), {"'huge_00000' needs", "KiB free"}));
-  const auto too_big = lvm.resize_volume(volume, 4 * 1048576);
+  const auto too_big = lvm.resize_volume(volume, 4 * 1048576, kDefaultPeerSlots);
   CHECK(too_big.kind() == error_kind::insufficient_space);
 
   // Thick LVM has no snapshots, as in LINSTOR.
@@ -165,7 +166,7 @@ TEST_CASE("LVM on a real volume group: capacity, 257-extent rounding, list, resi
 
   REQUIRE(lvm.delete_volume(volume).ok());
   CHECK_FALSE(vg.lv_size_bytes("vm-100-disk-1_00000").has_value());
-  CHECK(lvm.list_volumes().value().empty());
+  CHECK(lvm.list_volumes(kDefaultPeerSlots).value().empty());
   CHECK(lvm.delete_volume(volume).kind() == error_kind::not_found);
   CHECK(lvm.capacity().value().free_kib == (511 - 1) * 4096);  // "not-linstor" remains
 }

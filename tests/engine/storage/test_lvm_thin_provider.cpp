@@ -70,7 +70,7 @@ TEST_CASE("LVM_THIN lists its thin volumes only: no pool, thick LV, foreign name
   recorded_runner runner;
   runner.expect_file(kLvs, "lvm_thin_lvs.json");
   auto pool = thin_pool(runner);
-  const auto volumes = pool->list_volumes();
+  const auto volumes = pool->list_volumes(kDefaultPeerSlots);
   REQUIRE(volumes.ok());
   REQUIRE(volumes.value().size() == 1);
   const volume_info& volume = volumes.value()[0];
@@ -163,7 +163,7 @@ TEST_CASE("LVM_THIN resize grows with lvresize to the new extent-rounded size") 
                 R"("lv_size":"2151677952", "lv_attr":"Vwi-aotz--")");
   runner.expect(kLvs, 0, grown);
   auto pool = thin_pool(runner);
-  const auto resized = pool->resize_volume({"vm-100-disk-1", 0}, 2 * 1048576);
+  const auto resized = pool->resize_volume({"vm-100-disk-1", 0}, 2 * 1048576, kDefaultPeerSlots);
   REQUIRE(resized.ok());
   CHECK(resized.value().gross_kib == 2101248);  // 513 extents
   check_script_done(runner);
@@ -202,7 +202,8 @@ TEST_CASE("LVM_THIN snapshots: create, list, restore into a new resource, delete
   CHECK(snapshots.value()[0].volume == source);
   CHECK(snapshots.value()[0].name == "snap1");
 
-  const auto restored = pool->restore_snapshot(source, "snap1", {"vm-200-disk-1", 0});
+  const auto restored =
+      pool->restore_snapshot(source, "snap1", {"vm-200-disk-1", 0}, kDefaultPeerSlots);
   REQUIRE(restored.ok());
   CHECK(restored.value().method == copy_method::lvm_thin_snapshot);
   CHECK(restored.value().volume.device_path == "/dev/vg0/vm-200-disk-1_00000");
@@ -222,8 +223,10 @@ TEST_CASE("LVM_THIN snapshot errors: missing volume, duplicate, missing snapshot
   CHECK(mentions(no_volume.message(), {"volume 'vm-999_00000' does not exist"}));
   CHECK(pool->create_snapshot(source, "snap1").kind() == error_kind::already_exists);
   CHECK(pool->delete_snapshot(source, "nope").kind() == error_kind::not_found);
-  CHECK(pool->restore_snapshot(source, "nope", {"new", 0}).kind() == error_kind::not_found);
-  const auto taken = pool->restore_snapshot(source, "snap1", {"vm-100-disk-1", 0});
+  CHECK(pool->restore_snapshot(source, "nope", {"new", 0}, kDefaultPeerSlots).kind() ==
+        error_kind::not_found);
+  const auto taken =
+      pool->restore_snapshot(source, "snap1", {"vm-100-disk-1", 0}, kDefaultPeerSlots);
   CHECK(taken.kind() == error_kind::already_exists);
   // Invalid names never reach lvm2.
   CHECK(pool->create_snapshot(source, "a/b").kind() == error_kind::invalid_argument);

@@ -90,7 +90,7 @@ TEST_CASE("DISKLESS: no capacity, device-less volumes, no snapshots") {
   REQUIRE(volume.ok());
   CHECK(volume.value().device_path.empty());
   CHECK(volume.value().gross_kib == 0);
-  CHECK(diskless.list_volumes().value().empty());
+  CHECK(diskless.list_volumes(kDefaultPeerSlots).value().empty());
   CHECK(diskless.delete_volume({"vm-1", 0}).ok());
   CHECK(diskless.create_volume({{"../x", 0}, 1}).kind() == error_kind::invalid_argument);
   const auto snapshot = diskless.create_snapshot({"vm-1", 0}, "s");

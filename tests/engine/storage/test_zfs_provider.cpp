@@ -85,8 +85,8 @@ TEST_CASE(
   runner.expect_file(kList, "zfs_list.txt");
   auto thick = zfs_pool(provider_kind::zfs, runner);
   auto thin = zfs_pool(provider_kind::zfs_thin, runner);
-  const auto thick_volumes = thick->list_volumes();
-  const auto thin_volumes = thin->list_volumes();
+  const auto thick_volumes = thick->list_volumes(kDefaultPeerSlots);
+  const auto thin_volumes = thin->list_volumes(kDefaultPeerSlots);
   REQUIRE(thick_volumes.ok());
   REQUIRE(thin_volumes.ok());
   REQUIRE(thick_volumes.value().size() == 2);  // not scratch, not nested/x_00000, no snapshot
@@ -154,7 +154,7 @@ TEST_CASE("ZFS resize sets volsize, delete destroys, but not while snapshots exi
   runner.expect_file(kList, "zfs_list.txt");
 
   auto pool = zfs_pool(provider_kind::zfs_thin, runner);
-  const auto resized = pool->resize_volume({"vm-101-disk-1", 0}, 2 * 1048576);
+  const auto resized = pool->resize_volume({"vm-101-disk-1", 0}, 2 * 1048576, kDefaultPeerSlots);
   REQUIRE(resized.ok());
   CHECK(resized.value().gross_kib == 2097640);
   REQUIRE(pool->delete_volume({"vm-101-disk-1", 0}).ok());
@@ -191,7 +191,8 @@ TEST_CASE("ZFS snapshots: zfs snapshot, list, restore as a clone, destroy") {
   REQUIRE(snapshots.value().size() == 1);
   CHECK(snapshots.value()[0].volume == volume_id{"vm-100-disk-1", 0});
   CHECK(snapshots.value()[0].gross_kib == 1048840);
-  const auto restored = pool->restore_snapshot({"vm-100-disk-1", 0}, "snap1", {"vm-200-disk-1", 0});
+  const auto restored = pool->restore_snapshot({"vm-100-disk-1", 0}, "snap1", {"vm-200-disk-1", 0},
+                                               kDefaultPeerSlots);
   REQUIRE(restored.ok());
   CHECK(restored.value().method == copy_method::zfs_clone);
   CHECK(restored.value().volume.device_path == "/dev/zvol/tank/vm-200-disk-1_00000");
