@@ -312,7 +312,14 @@ void connection::on_completed(std::uint64_t handle, io_op op, std::uint32_t leng
     return maybe_finish();
   }
   if (status != io_status::ok) {
-    log(log_level::warning, std::string(to_string(op)) + " failed: " + to_string(status));
+    // A failing disk fails every request: warn at the 1st, 2nd, 4th, 8th... failure so the log
+    // shows the trend without one line per I/O.
+    ++failed_requests_;
+    const bool power_of_two = (failed_requests_ & (failed_requests_ - 1)) == 0;
+    log(power_of_two ? log_level::warning : log_level::debug,
+        std::string(to_string(op)) + " of " + std::to_string(length_bytes) +
+            " bytes failed: " + to_string(status) + " (" + std::to_string(failed_requests_) +
+            " failed requests on this connection)");
   }
   const bool send_data = op == io_op::read && status == io_status::ok;
   if (!send_data) {

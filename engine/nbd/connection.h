@@ -120,6 +120,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::size_t backend_inflight_ = 0;   // submitted and not yet completed by the backend
   std::size_t budget_bytes_ = 0;       // payload bytes held for in-flight requests
   bool finished_ = false;
+  std::uint64_t failed_requests_ = 0;  // completions with an error status
   // The io_context thread; backend completions must arrive on it (checked in debug builds).
   std::thread::id io_thread_;
 };

@@ -159,6 +159,8 @@ TEST_CASE("nbd server: backend errors reach the client as EIO / ENOSPC") {
   REQUIRE(reply);
   CHECK(reply->handle == 2);
   CHECK(reply->error == err(nbd_error::nospc));
+  CHECK(server.logged("read of 4096 bytes failed: io_error (1 failed requests"));
+  CHECK(server.logged("write of 512 bytes failed: no_space (2 failed requests"));
 }
 
 TEST_CASE("nbd server: garbage on the port does not crash the server") {
