@@ -74,11 +74,10 @@ void daemon_backend::open(std::string_view name, bool writable, nbd::open_comple
     return done({true, "", false, session});
   }
   found->resource->writer_opened(
-      [done = std::move(done), session, resource = found->resource](const admin_result& r) {
+      [done = std::move(done), session](const admin_result& r) {
         // Refused promotion: the client may still read (DRBD lets a Secondary be opened
         // read-only); writes get EPERM.
         done({true, r.ok ? "" : r.message, r.ok, session});
-        (void)resource;
       });
 }
 

@@ -91,14 +91,18 @@ durable_facts facts_of(const replica_view& view) {
   return facts;
 }
 
-std::uint64_t out_of_sync_total(const replica_view& view) {
-  std::uint64_t total = 0;
+// Changes whenever a bitmap may have changed: a write marked blocks, or a resync cleared some.
+std::pair<std::uint64_t, std::uint64_t> bitmap_activity(const replica_view& view) {
+  std::uint64_t out_of_sync = 0;
+  std::uint64_t resynced = 0;
   for (const auto& c : view.connections) {
-    for (const auto& pv : c.volumes) total += pv.out_of_sync_blocks * 131 + pv.resynced_blocks;
+    for (const auto& pv : c.volumes) {
+      out_of_sync += pv.out_of_sync_blocks;
+      resynced += pv.resynced_blocks;
+    }
   }
-  return total;
+  return {out_of_sync, resynced};
 }
-
 }  // namespace
 
 class resource_driver::impl {
@@ -184,7 +188,7 @@ class resource_driver::impl {
     replica = std::make_unique<Replica>(self.diskless ? Replica(config)
                                                       : Replica::restore(config, saved));
     committed = facts_of(replica->view());
-    committed_activity = out_of_sync_total(replica->view());
+    committed_activity = bitmap_activity(replica->view());
 
     peer_transport_config tc;
     tc.resource = definition.name;
@@ -288,7 +292,7 @@ class resource_driver::impl {
     bitmap_timer.expires_after(kBitmapCommitInterval);
     bitmap_timer.async_wait([this](boost::system::error_code ec) {
       if (ec || !alive) return;
-      const std::uint64_t activity = out_of_sync_total(replica->view());
+      const auto activity = bitmap_activity(replica->view());
       if (activity != committed_activity) {
         commit_metadata();
         committed_activity = activity;
@@ -473,7 +477,7 @@ class resource_driver::impl {
   bool stepping = false;
   bool alive = true;
   durable_facts committed;
-  std::uint64_t committed_activity = 0;
+  std::pair<std::uint64_t, std::uint64_t> committed_activity;
   asio::steady_timer bitmap_timer;
   std::map<std::uint64_t, std::unique_ptr<asio::steady_timer>> timers;
   std::map<std::uint64_t, buffer> buffers;
