@@ -182,7 +182,10 @@ resource_view resource_table(const nlohmann::json& resources, const nlohmann::js
   const auto ports = ports_by_definition(definitions);
   for (const auto& resource : resources) {
     table_cell state = resource_state(resource);
-    const table_cell connections = connections_cell(resource);
+    // As LINSTOR: without a reported state (no satellite yet) the connections are unknown
+    // too, and a column of "Unknown(...)" peers would only hide the real problems.
+    const table_cell connections =
+        state.text == "Unknown" ? table_cell{""} : connections_cell(resource);
     if (connections.color == text_color::red) state.color = text_color::red;
     view.rows.add_row({string_of(resource, "name"), string_of(resource, "node_name"),
                        port_of(resource, ports), usage_cell(resource, options, view.warnings),

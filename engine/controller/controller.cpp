@@ -101,6 +101,7 @@ void controller::stop() {
   tick_.cancel();
   for (auto& [key, link] : links_) link->stop();
   links_.clear();
+  pushed_.clear();
 }
 
 void controller::log(int level, const std::string& message) const {
@@ -118,6 +119,7 @@ void controller::sync_links() {
     if (nic == nullptr || nic->address != it->second->address() ||
         nic->satellite_port != it->second->port()) {
       it->second->stop();
+      pushed_.erase(it->first);
       it = links_.erase(it);
     } else {
       ++it;
@@ -128,13 +130,17 @@ void controller::sync_links() {
     const cl::net_interface* nic = n.active_interface();
     if (nic == nullptr) continue;
     auto& link = links_[key];
-    if (!link) {
+    const bool fresh = !link;
+    if (fresh) {
       link =
           std::make_shared<satellite_link>(io_, *this, n.name, nic->address, nic->satellite_port);
       link->start();
     }
-    const cl::node_desired_state state = cl::desired_state_for_node(model_, n.name);
-    link->push_state(desired_state_message(state, 0).dump());
+    cl::node_desired_state state = cl::desired_state_for_node(model_, n.name);
+    auto pushed = pushed_.find(key);
+    if (!fresh && pushed != pushed_.end() && pushed->second == state) continue;
+    link->push_state(desired_state_message(state, 0));
+    pushed_[key] = std::move(state);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/cluster/desired_state.h"
 #include "core/cluster/model.h"
 #include "engine/api/backend.h"
 #include "engine/db/store.h"
@@ -51,6 +52,8 @@ class controller final : public api::controller_backend {
   controller_options options_;
   cluster::cluster model_;
   std::map<std::string, std::shared_ptr<satellite_link>> links_;  // by node key
+  // The desired state last handed to each link: only changed states are encoded and sent.
+  std::map<std::string, cluster::node_desired_state> pushed_;
   boost::asio::steady_timer tick_;
   bool stopped_ = false;
 };

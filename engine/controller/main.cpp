@@ -76,7 +76,16 @@ int main(int argc, char** argv) {
     });
     ctl.log(2,
             "REST API on " + host + ":" + std::to_string(server.port()) + ", database " + db_path);
-    io.run();
+    // A handler that throws must not take the control plane down: log it and keep serving.
+    for (int restarts = 0;; ++restarts) {
+      try {
+        io.run();
+        break;
+      } catch (const std::exception& e) {
+        ctl.log(0, std::string("internal error, continuing: ") + e.what());
+        if (restarts > 1000) throw;
+      }
+    }
   } catch (const std::exception& e) {
     std::cerr << "tandem-controller: " << e.what() << "\n";
     return 1;

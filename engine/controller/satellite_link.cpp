@@ -69,7 +69,7 @@ void satellite_link::on_connected() {
   connected_ = true;
   hello_received_ = false;
   generation_ = 0;
-  sent_state_.clear();
+  sent_version_ = 0;
   output_.clear();
   input_.consume(input_.size());
   owner_.on_satellite_status(node_name_, cluster::connection_status::connected);
@@ -148,17 +148,17 @@ void satellite_link::handle_line(const std::string& line) {
   // Unknown types are ignored (forward compatibility).
 }
 
-void satellite_link::push_state(const std::string& node_state_json) {
-  wanted_state_ = node_state_json;
+void satellite_link::push_state(json node_state) {
+  wanted_state_ = std::move(node_state);
+  ++wanted_version_;
   if (connected_) send_state();
 }
 
 void satellite_link::send_state() {
-  if (wanted_state_.empty() || wanted_state_ == sent_state_) return;
-  json message = json::parse(wanted_state_);
-  message["generation"] = ++generation_;
-  sent_state_ = wanted_state_;
-  send(message.dump());
+  if (wanted_version_ == 0 || wanted_version_ == sent_version_) return;
+  wanted_state_["generation"] = ++generation_;
+  sent_version_ = wanted_version_;
+  send(wanted_state_.dump());
 }
 
 void satellite_link::send(std::string line) {

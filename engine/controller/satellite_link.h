@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace tandem::controller {
@@ -22,9 +23,9 @@ class satellite_link : public std::enable_shared_from_this<satellite_link> {
                  std::string address, std::uint16_t port);
   void start();
   void stop();
-  // Sends the desired state (a JSON text without the generation) when it differs from the last
-  // one sent on this connection.
-  void push_state(const std::string& node_state_json);
+  // Sends this desired state (a desired_state message; the link sets its generation) now if
+  // connected, else right after the next hello.
+  void push_state(nlohmann::json node_state);
   const std::string& address() const { return address_; }
   std::uint16_t port() const { return port_; }
 
@@ -47,8 +48,9 @@ class satellite_link : public std::enable_shared_from_this<satellite_link> {
   boost::asio::steady_timer retry_;
   boost::asio::streambuf input_;
   std::deque<std::string> output_;
-  std::string wanted_state_;  // latest desired state
-  std::string sent_state_;    // what this connection last sent
+  nlohmann::json wanted_state_;     // latest desired state
+  std::uint64_t wanted_version_ = 0;  // bumps with every push_state
+  std::uint64_t sent_version_ = 0;    // what this connection last sent (0: nothing yet)
   std::uint64_t generation_ = 0;
   std::uint32_t backoff_ms_ = 500;
   std::uint64_t epoch_ = 0;  // bumps on every (re)connect; stale callbacks compare it

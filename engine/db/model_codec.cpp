@@ -255,6 +255,57 @@ object_rows encode_cluster(const cl::cluster& c) {
   return rows;
 }
 
+namespace {
+
+template <typename Map, typename Encode, typename Key>
+void encode_changed_map(const Map& before, const Map& after, const char* kind, Encode encode,
+                        Key key_of, object_rows& out) {
+  for (const auto& [k, object] : after) {
+    auto old = before.find(k);
+    if (old == before.end() || !(old->second == object)) {
+      out[{kind, key_of(k)}] = encode(object).dump();
+    }
+  }
+}
+
+template <typename Map, typename Key>
+void removed_from_map(const Map& before, const Map& after, const char* kind, Key key_of,
+                      std::vector<std::pair<std::string, std::string>>& out) {
+  for (const auto& [k, object] : before) {
+    if (!after.contains(k)) out.emplace_back(kind, key_of(k));
+  }
+}
+
+std::string plain_key(const std::string& k) { return k; }
+
+}  // namespace
+
+void encode_changed(const cl::cluster& before, const cl::cluster& after, object_rows& out) {
+  if (before.controller_properties != after.controller_properties ||
+      (before.nodes.empty() && before.groups.empty())) {
+    out[{"controller", "props"}] = json(after.controller_properties).dump();
+  }
+  encode_changed_map(before.nodes, after.nodes, "node", encode_node, plain_key, out);
+  encode_changed_map(before.pools, after.pools, "pool", encode_pool, join, out);
+  encode_changed_map(before.groups, after.groups, "group", encode_group, plain_key, out);
+  encode_changed_map(before.definitions, after.definitions, "definition", encode_definition,
+                     plain_key, out);
+  encode_changed_map(before.resources, after.resources, "resource", encode_resource, join, out);
+  encode_changed_map(before.snapshots, after.snapshots, "snapshot", encode_snapshot, join, out);
+}
+
+std::vector<std::pair<std::string, std::string>> removed_rows(const cl::cluster& before,
+                                                              const cl::cluster& after) {
+  std::vector<std::pair<std::string, std::string>> out;
+  removed_from_map(before.nodes, after.nodes, "node", plain_key, out);
+  removed_from_map(before.pools, after.pools, "pool", join, out);
+  removed_from_map(before.groups, after.groups, "group", plain_key, out);
+  removed_from_map(before.definitions, after.definitions, "definition", plain_key, out);
+  removed_from_map(before.resources, after.resources, "resource", join, out);
+  removed_from_map(before.snapshots, after.snapshots, "snapshot", join, out);
+  return out;
+}
+
 cl::cluster decode_cluster(const object_rows& rows) {
   cl::cluster c;
   for (const auto& [id, text] : rows) {

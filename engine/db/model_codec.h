@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/cluster/model.h"
 
@@ -17,6 +18,14 @@ namespace tandem::db {
 using object_rows = std::map<std::pair<std::string, std::string>, std::string>;
 
 object_rows encode_cluster(const cluster::cluster& c);
+
+// Rows of the objects that differ (operator==) between `before` and `after`, encoded.
+void encode_changed(const cluster::cluster& before, const cluster::cluster& after,
+                    object_rows& out);
+
+// (kind, key) of the objects in `before` that `after` no longer has.
+std::vector<std::pair<std::string, std::string>> removed_rows(const cluster::cluster& before,
+                                                              const cluster::cluster& after);
 
 // Throws std::runtime_error naming the row that does not decode.
 cluster::cluster decode_cluster(const object_rows& rows);

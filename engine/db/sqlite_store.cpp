@@ -87,6 +87,7 @@ class sqlite_store final : public cluster_store {
     }
     if (rows.empty()) {
       cluster::cluster fresh = cluster::initial_cluster();
+      last_ = cluster::cluster{};
       commit(fresh);
       return fresh;
     }
@@ -97,28 +98,34 @@ class sqlite_store final : public cluster_store {
       throw store_error("database '" + path_ + "': " + e.what());
     }
     stored_ = std::move(rows);
+    last_ = loaded;
     return loaded;
   }
 
   void commit(const cluster::cluster& next) override {
-    object_rows rows = encode_cluster(next);
+    // Only objects that differ from the last committed value are encoded and compared with the
+    // stored row: a mutation touches a few objects, the model holds thousands.
+    object_rows changed;
+    std::vector<std::pair<std::string, std::string>> removed;
+    diff_objects(next, changed, removed);
+    if (changed.empty() && removed.empty()) {
+      last_ = next;
+      return;
+    }
     exec("BEGIN IMMEDIATE;");
     try {
       statement upsert(db_,
                        "INSERT INTO objects (kind, key, body) VALUES (?1, ?2, ?3) "
                        "ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body;");
       statement remove(db_, "DELETE FROM objects WHERE kind = ?1 AND key = ?2;");
-      for (const auto& [id, body] : rows) {
-        auto old = stored_.find(id);
-        if (old != stored_.end() && old->second == body) continue;
+      for (const auto& [id, body] : changed) {
         upsert.bind(1, id.first);
         upsert.bind(2, id.second);
         upsert.bind(3, body);
         upsert.step();
         upsert.reset();
       }
-      for (const auto& [id, body] : stored_) {
-        if (rows.contains(id)) continue;
+      for (const auto& id : removed) {
         remove.bind(1, id.first);
         remove.bind(2, id.second);
         remove.step();
@@ -129,7 +136,9 @@ class sqlite_store final : public cluster_store {
       sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
       throw;
     }
-    stored_ = std::move(rows);
+    for (auto& [id, body] : changed) stored_[id] = std::move(body);
+    for (const auto& id : removed) stored_.erase(id);
+    last_ = next;
   }
 
   int schema_version() const override { return version_; }
@@ -173,8 +182,21 @@ class sqlite_store final : public cluster_store {
     }
   }
 
+  // Rows of the objects of `next` that differ from the stored rows, and rows that disappeared.
+  void diff_objects(const cluster::cluster& next, object_rows& changed,
+                    std::vector<std::pair<std::string, std::string>>& removed) const {
+    object_rows candidates;
+    encode_changed(last_, next, candidates);
+    for (auto& [id, body] : candidates) {
+      auto old = stored_.find(id);
+      if (old == stored_.end() || old->second != body) changed[id] = std::move(body);
+    }
+    removed = removed_rows(last_, next);
+  }
+
   std::string path_;
   sqlite3* db_ = nullptr;
+  cluster::cluster last_;  // the model the stored rows encode
   int version_ = 0;
   object_rows stored_;
 };

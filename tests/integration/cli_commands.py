@@ -202,7 +202,7 @@ def test_resources(cli):
     cli.run("r", "c", "gamma", "res1", "--diskless")
     cli.run("resource", "list", contains=["ResourceName", "Node", "Port", "Usage", "Conns",
                                           "State", "alpha", "beta", "gamma"])
-    cli.run("r", "l", "-n", "gamma", contains=["gamma"], absent=["alpha"])
+    cli.run("r", "l", "-n", "gamma", contains=["| gamma "], absent=["| alpha ", "| beta "])
     resources = cli.json("r", "l", "-r", "res1")
     check(resources is not None and
           sorted(r["node_name"] for r in resources[0]) == ["alpha", "beta", "gamma"],
@@ -213,7 +213,7 @@ def test_resources(cli):
               "the diskless replica on gamma should carry DRBD_DISKLESS: %r" % gamma)
     cli.run("volume", "list", contains=["Node", "Resource", "StoragePool", "VolNr", "alpha",
                                         "pool1"])
-    cli.run("v", "l", "-n", "beta", contains=["beta"], absent=["alpha"])
+    cli.run("v", "l", "-n", "beta", contains=["| beta "], absent=["| alpha ", "| gamma "])
     cli.run("r", "lv", contains=["res1"])
 
     cli.run("resource", "toggle-disk", "gamma", "res1", "-s", "pool1", contains=["SUCCESS"])

@@ -169,6 +169,7 @@ TEST_CASE("resource states LINSTOR shows: deleting, lost disk, tie-breaker, unkn
   CHECK(view.rows.rows()[3][5].text == "Unknown");
   CHECK(view.rows.rows()[4][5].text == "INACTIVE");
   CHECK(view.rows.rows()[3][3].text.empty());  // usage unknown without state.in_use
+  CHECK(view.rows.rows()[3][4].text.empty());  // and so are the connections
 }
 
 TEST_CASE("volume list: pool, minor, device, allocation and per-peer replication") {
