@@ -276,7 +276,9 @@ void removed_from_map(const Map& before, const Map& after, const char* kind, Key
   }
 }
 
-std::string plain_key(const std::string& k) { return k; }
+std::string plain_key(const std::string& k) {
+  return k;
+}
 
 }  // namespace
 
