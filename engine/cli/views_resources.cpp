@@ -73,6 +73,9 @@ table_cell resource_state(const nlohmann::json& resource) {
   }
   if (has_flag(resource, "INACTIVE")) return {"INACTIVE", text_color::yellow};
   table_cell state{"Unknown", text_color::yellow};
+  // As LINSTOR: until the satellite has reported the resource (state.in_use), volume states
+  // are the controller's guesses, not DRBD's.
+  if (!in_use_of(resource)) return state;
   for (const auto& volume : field(resource, "volumes")) {
     state = volume_state(volume, resource);
     if (state.color != text_color::green && state.color != text_color::none) break;
@@ -210,7 +213,7 @@ resource_view volume_table(const nlohmann::json& resources, const view_options& 
       view.rows.add_row({string_of(resource, "node_name"), string_of(resource, "name"),
                          string_of(volume, "storage_pool_name"), string_of(volume, "volume_number"),
                          minor_of_volume(volume), string_of(volume, "device_path"),
-                         allocated ? format_size_kib(*allocated) : "", usage,
+                         allocated.value_or(0) != 0 ? format_size_kib(*allocated) : "", usage,
                          volume_state(volume, resource), replication_cell(volume)});
     }
   }

@@ -118,7 +118,7 @@ json three_replicas(bool gamma_in_use) {
           "alpha":{"replication_state":"SyncTarget","done_percentage":34.5}}}}]},
     {"name":"vm1","node_name":"gamma","flags":["DISKLESS","DRBD_DISKLESS"],
      "state":{"in_use":false},
-     "volumes":[{"volume_number":0,"state":{"disk_state":"Diskless"}}]}])");
+     "volumes":[{"volume_number":0,"allocated_size_kib":0,"state":{"disk_state":"Diskless"}}]}])");
   resources[2]["state"]["in_use"] = gamma_in_use;
   return resources;
 }
@@ -156,17 +156,20 @@ TEST_CASE("a diskless Primary is marked and explained") {
 TEST_CASE("resource states LINSTOR shows: deleting, lost disk, tie-breaker, unknown") {
   const json resources = json::parse(R"([
     {"name":"r","node_name":"a","flags":["DELETE"],"volumes":[]},
-    {"name":"r","node_name":"b","flags":[],"volumes":[{"state":{"disk_state":"Diskless"}}]},
-    {"name":"r","node_name":"c","flags":["DISKLESS","DRBD_DISKLESS","TIE_BREAKER"],
+    {"name":"r","node_name":"b","flags":[],"state":{"in_use":false},
      "volumes":[{"state":{"disk_state":"Diskless"}}]},
-    {"name":"r","node_name":"d","flags":[],"volumes":[{"state":{}}]},
+    {"name":"r","node_name":"c","flags":["DISKLESS","DRBD_DISKLESS","TIE_BREAKER"],
+     "state":{"in_use":false},"volumes":[{"state":{"disk_state":"Diskless"}}]},
+    {"name":"r","node_name":"d","flags":[],"state":{"in_use":null},
+     "layer_object":{"drbd":{"connections":{"a":{"connected":false,"message":"Unknown"}}}},
+     "volumes":[{"state":{"disk_state":"UpToDate"}}]},
     {"name":"r","node_name":"e","flags":["INACTIVE"],"volumes":[]}])");
   const resource_view view = resource_table(resources, json::array(), {});
   CHECK(view.rows.rows()[0][5].text == "DELETING");
   CHECK(view.rows.rows()[1][5].text == "Diskless");
   CHECK(view.rows.rows()[1][5].color == text_color::red);  // diskful resource lost its disk
   CHECK(view.rows.rows()[2][5].text == "TieBreaker");
-  CHECK(view.rows.rows()[3][5].text == "Unknown");
+  CHECK(view.rows.rows()[3][5].text == "Unknown");  // nothing reported: no guessing
   CHECK(view.rows.rows()[4][5].text == "INACTIVE");
   CHECK(view.rows.rows()[3][3].text.empty());  // usage unknown without state.in_use
   CHECK(view.rows.rows()[3][4].text.empty());  // and so are the connections
@@ -179,6 +182,7 @@ TEST_CASE("volume list: pool, minor, device, allocation and per-peer replication
         std::vector<std::string>{"alpha", "vm1", "pool1", "0", "1000", "/dev/nbd0", "1.00 GiB",
                                  "InUse", "UpToDate", "SyncSource(34.5%), Established(1)"});
   CHECK(view.rows.rows()[1][8].text == "SyncTarget(34.5%)");
+  CHECK(view.rows.rows()[2][6].text.empty());  // nothing allocated: blank, as LINSTOR
   CHECK(view.rows.rows()[1][9].text == "SyncTarget(34.5%)");
 }
 
