@@ -19,6 +19,8 @@ namespace {
 
 // Refused WRITE payloads are read and thrown away in pieces of this size.
 constexpr std::size_t kDiscardChunkBytes = 64 * 1024;
+// Requests are received into a buffer of this size: one read brings many small requests.
+constexpr std::size_t kReceiveBufferBytes = 64 * 1024;
 // Replies handed to one gathered socket write.
 constexpr std::size_t kMaxRepliesPerWrite = 32;
 
@@ -155,6 +157,7 @@ void connection::on_opened(open_result result) {
   // Entering transmission: from now on phase_ is no longer handshake, so errors end in
   // maybe_finish(), which closes the session.
   phase_ = phase::transmission;
+  rx_.resize(kReceiveBufferBytes);
   write_handshake(haggler_.transmission_start(writable_), [this] { read_request(); });
 }
 
@@ -168,73 +171,109 @@ bool connection::budget_allows_reading() const {
 }
 
 void connection::read_request() {
-  if (reader_done_ || phase_ != phase::transmission) return;
-  if (!budget_allows_reading()) {
-    reading_paused_ = true;
-    return;
+  // Parses what is buffered, one request per pass; every pass consumes a header, so the loop is
+  // bounded by the buffer. It stops when the budget is full, when the buffer needs refilling, or
+  // when a request continues asynchronously (payload still on the wire).
+  while (!reader_done_ && phase_ == phase::transmission) {
+    if (!budget_allows_reading()) {
+      reading_paused_ = true;
+      return;
+    }
+    if (rx_end_ - rx_begin_ < kRequestHeaderBytes) return receive_more();
+    if (!take_request()) return;
+  }
+}
+
+void connection::receive_more() {
+  // Keep the unparsed tail at the front so a whole buffer is free for the next read.
+  if (rx_begin_ > 0) {
+    std::copy(rx_.begin() + static_cast<std::ptrdiff_t>(rx_begin_),
+              rx_.begin() + static_cast<std::ptrdiff_t>(rx_end_), rx_.begin());
+    rx_end_ -= rx_begin_;
+    rx_begin_ = 0;
   }
   reading_ = true;
-  asio::async_read(socket_, asio::buffer(request_header_),
-                   [self = shared_from_this()](const error_code& ec, std::size_t) {
-                     self->reading_ = false;
-                     if (self->phase_ != phase::transmission) return self->maybe_finish();
-                     if (ec == asio::error::eof) {
-                       self->log(log_level::info, "closed the connection without NBD_CMD_DISC");
-                       return self->close_socket();
-                     }
-                     if (ec) return self->fail("reading a request: " + ec.message());
-                     self->on_request_header();
-                   });
+  socket_.async_read_some(asio::buffer(rx_.data() + rx_end_, rx_.size() - rx_end_),
+                          [self = shared_from_this()](const error_code& ec, std::size_t got) {
+                            self->reading_ = false;
+                            if (self->phase_ != phase::transmission) return self->maybe_finish();
+                            if (ec == asio::error::eof) {
+                              self->log(log_level::info,
+                                        "closed the connection without NBD_CMD_DISC");
+                              return self->close_socket();
+                            }
+                            if (ec) return self->fail("reading a request: " + ec.message());
+                            self->rx_end_ += got;
+                            self->read_request();
+                          });
 }
 
-void connection::resume_reading_if_paused() {
-  if (reading_paused_ && budget_allows_reading()) {
-    reading_paused_ = false;
-    read_request();
+std::size_t connection::take_buffered(std::span<std::byte> out) {
+  const std::size_t taken = std::min(out.size(), rx_end_ - rx_begin_);
+  std::copy_n(rx_.begin() + static_cast<std::ptrdiff_t>(rx_begin_), taken, out.begin());
+  rx_begin_ += taken;
+  return taken;
+}
+
+bool connection::take_request() {
+  std::array<std::byte, kRequestHeaderBytes> raw{};
+  take_buffered(raw);
+  const request_header_result decoded = decode_request_header(raw);
+  if (!decoded.header) {
+    fail(decoded.problem);
+    return false;
   }
-}
-
-void connection::on_request_header() {
-  const request_header_result decoded = decode_request_header(request_header_);
-  if (!decoded.header) return fail(decoded.problem);
   const request_header header = *decoded.header;
   const request_check check = check_request(header, limits_);
   switch (check.action) {
-    case request_check::verdict::violation: return fail(check.problem);
+    case request_check::verdict::violation: fail(check.problem); return false;
     case request_check::verdict::disconnect:
       log(log_level::info, "NBD_CMD_DISC: finishing " + std::to_string(requests_inflight_) +
                                " requests in flight, then closing");
       reader_done_ = true;
       phase_ = phase::draining;
-      return maybe_finish();
-    case request_check::verdict::reply_error:
-      log(log_level::debug,
-          "request refused with " + std::string(to_string(check.error)) + ": " + check.problem);
-      ++requests_inflight_;
-      queue_reply(header.handle, check.error, io_buffer{}, 0);
-      if (check.payload_bytes > 0) {
-        return discard_payload(check.payload_bytes, [this] { read_request(); });
-      }
-      return read_request();
+      maybe_finish();
+      return false;
+    case request_check::verdict::reply_error: return refuse(header, check);
     case request_check::verdict::submit: break;
   }
   ++requests_inflight_;
-  if (check.op == io_op::write) return read_write_payload(header, check);
+  if (check.op == io_op::write) return take_write_payload(header, check);
   io_buffer data;
   if (check.op == io_op::read) {
     data = io_buffer(header.length_bytes);
     budget_bytes_ += header.length_bytes;
   }
   submit(header, check, std::move(data));
-  read_request();
+  return true;
 }
 
-void connection::read_write_payload(const request_header& header, const request_check& check) {
+bool connection::refuse(const request_header& header, const request_check& check) {
+  log(log_level::debug,
+      "request refused with " + std::string(to_string(check.error)) + ": " + check.problem);
+  ++requests_inflight_;
+  queue_reply(header.handle, check.error, io_buffer{}, 0);
+  // A refused WRITE's payload is skipped: what is buffered now, the rest from the socket.
+  const std::size_t buffered = std::min<std::size_t>(check.payload_bytes, rx_end_ - rx_begin_);
+  rx_begin_ += buffered;
+  const auto remaining = static_cast<std::uint32_t>(check.payload_bytes - buffered);
+  if (remaining == 0) return true;
+  discard_payload(remaining, [this] { read_request(); });
+  return false;
+}
+
+bool connection::take_write_payload(const request_header& header, const request_check& check) {
   io_buffer payload(header.length_bytes);
   budget_bytes_ += header.length_bytes;
-  auto* first = payload.data();
+  const std::size_t have = take_buffered(payload.bytes());
+  if (have == header.length_bytes) {
+    submit(header, check, std::move(payload));
+    return true;
+  }
+  // The rest of a large payload goes straight from the socket into its buffer, no copy.
+  auto* rest = payload.data() + have;
   reading_ = true;
-  asio::async_read(socket_, asio::buffer(first, header.length_bytes),
+  asio::async_read(socket_, asio::buffer(rest, header.length_bytes - have),
                    [self = shared_from_this(), header, check, payload = std::move(payload)](
                        const error_code& ec, std::size_t) mutable {
                      self->reading_ = false;
@@ -249,6 +288,14 @@ void connection::read_write_payload(const request_header& header, const request_
                      self->submit(header, check, std::move(payload));
                      self->read_request();
                    });
+  return false;
+}
+
+void connection::resume_reading_if_paused() {
+  if (reading_paused_ && budget_allows_reading()) {
+    reading_paused_ = false;
+    read_request();
+  }
 }
 
 void connection::discard_payload(std::uint32_t remaining_bytes, std::function<void()> then) {

@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -73,8 +74,13 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // transmission
   void read_request();
-  void on_request_header();
-  void read_write_payload(const request_header& header, const request_check& check);
+  void receive_more();
+  std::size_t take_buffered(std::span<std::byte> out);  // from the receive buffer
+  // One request from the receive buffer. True: parse the next one now; false: an asynchronous
+  // read continues this request, or the reader stopped.
+  bool take_request();
+  bool refuse(const request_header& header, const request_check& check);
+  bool take_write_payload(const request_header& header, const request_check& check);
   void discard_payload(std::uint32_t remaining_bytes, std::function<void()> then);
   void submit(const request_header& header, const request_check& check, io_buffer data);
   void on_completed(std::uint64_t handle, io_op op, std::uint32_t length_bytes, io_status status,
@@ -108,7 +114,10 @@ class connection : public std::enable_shared_from_this<connection> {
   std::shared_ptr<export_session> session_;
   export_limits limits_;
 
-  std::array<std::byte, kRequestHeaderBytes> request_header_{};
+  // Received bytes not parsed yet: rx_[rx_begin_, rx_end_).
+  bytes rx_;
+  std::size_t rx_begin_ = 0;
+  std::size_t rx_end_ = 0;
   bytes discard_scratch_;
   bool reading_ = false;         // a read of a request (header or payload) is outstanding
   bool reading_paused_ = false;  // the budget stopped the reader; a reply written resumes it

@@ -139,6 +139,18 @@ TEST_CASE("nbd server: bad requests get EINVAL/ENOSPC/EPERM and the stream stays
   CHECK(ro.receive_reply()->error == err(nbd_error::perm));
   CHECK(ro.receive_reply()->error == err(nbd_error::perm));
   CHECK(ro.receive_reply()->error == 0);
+  REQUIRE(ro.receive(512));
+  // A refused 1 MiB write: most of its payload is still on the wire and is skipped from there.
+  REQUIRE(ro.send_request(command::write, 12, 0, 1 << 20, 0, filled(1 << 20, 1)));
+  REQUIRE(ro.send_request(command::read, 13, 512, 512));
+  auto refused_big = ro.receive_reply();
+  REQUIRE(refused_big);
+  CHECK(refused_big->handle == 12);
+  CHECK(refused_big->error == err(nbd_error::perm));
+  auto after = ro.receive_reply();
+  REQUIRE(after);
+  CHECK(after->handle == 13);
+  CHECK(after->error == 0);
   std::ifstream file(server.file_of("ro"), std::ios::binary);
   const std::string contents{std::istreambuf_iterator<char>(file), {}};
   CHECK(contents.size() == 1u << 20);
