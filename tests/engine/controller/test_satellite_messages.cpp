@@ -1,0 +1,111 @@
+// The controller side of docs/satellite-protocol.md without sockets: the desired state message
+// carries every documented field, and status reports land in the model's runtime fields.
+#include <doctest/doctest.h>
+
+#include "core/cluster/operations.h"
+#include "engine/controller/satellite_messages.h"
+
+using namespace tandem;
+using nlohmann::json;
+namespace cl = tandem::cluster;
+
+namespace {
+
+cl::cluster two_node_cluster() {
+  cl::cluster c = cl::initial_cluster();
+  cl::op_env env;
+  env.new_uuid = [n = 0]() mutable { return "u" + std::to_string(++n); };
+  env.new_secret = [] { return std::string("topsecret"); };
+  for (const char* name : {"alpha", "beta"}) {
+    cl::node n;
+    n.name = name;
+    n.net_interfaces.push_back(
+        {"default", name == std::string("alpha") ? "127.0.0.2" : "127.0.0.3", 3366, "PLAIN", true});
+    cl::create_node(c, env, n);
+    cl::storage_pool p;
+    p.node_name = name;
+    p.name = "pool1";
+    p.kind = cl::pool_kind::file_thin;
+    p.properties["StorDriver/StorPoolName"] = "/srv/pool1";
+    cl::create_storage_pool(c, env, p);
+  }
+  cl::definition_request rd;
+  rd.name = "res1";
+  cl::create_resource_definition(c, env, rd);
+  cl::volume_definition_request vd;
+  vd.size_kib = 1048576;
+  cl::create_volume_definition(c, env, "res1", vd);
+  cl::create_resources(c, env, "res1",
+                       {{"alpha", 0, {{"StorPoolName", "pool1"}}, {}},
+                        {"beta", 0, {{"StorPoolName", "pool1"}}, {}}});
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("hello and desired state carry the documented fields") {
+  const json hello = controller::hello_message("alpha");
+  CHECK(hello["type"] == "hello");
+  CHECK(hello["protocol_version"] == 1);
+  CHECK(hello["node_name"] == "alpha");
+  const cl::cluster c = two_node_cluster();
+  const json state = controller::desired_state_message(cl::desired_state_for_node(c, "alpha"), 7);
+  CHECK(state["type"] == "desired_state");
+  CHECK(state["generation"] == 7);
+  CHECK(state["pools"].size() == 2);
+  REQUIRE(state["resources"].size() == 1);
+  const json& r = state["resources"][0];
+  for (const char* key :
+       {"name", "node_id", "port", "secret", "peer_slots", "diskless", "tie_breaker", "protocol",
+        "quorum", "on_no_quorum", "after_sb_0pri", "after_sb_1pri", "after_sb_2pri",
+        "allow_two_primaries", "options", "volumes", "nodes", "nbd", "snapshots"}) {
+    CHECK_MESSAGE(r.contains(key), key);
+  }
+  CHECK(r["secret"] == "topsecret");
+  CHECK(r["volumes"][0]["kind"] == "FILE_THIN");
+  CHECK(r["volumes"][0]["pool_source"] == "/srv/pool1");
+  CHECK(r["nodes"].size() == 2);
+  CHECK(r["nodes"][1]["address"] == "127.0.0.3");
+  CHECK(r["nbd"]["export_name"] == "res1");
+}
+
+TEST_CASE("status reports fill pool capacities and resource states; absence clears them") {
+  cl::cluster c = two_node_cluster();
+  const json status = json::parse(R"({
+    "type":"status",
+    "pools":[{"name":"pool1","free_capacity_kib":1000,"total_capacity_kib":2000,"error":""},
+             {"name":"unknown-pool","free_capacity_kib":1,"total_capacity_kib":1}],
+    "resources":[{"name":"RES1","role":"Primary","in_use":true,"connections":{"beta":true},
+      "volumes":[{"number":0,"disk_state":"UpToDate","allocated_kib":1048840,
+        "peers":{"beta":{"replication_state":"SyncSource","done_percentage":42.5,
+                         "out_of_sync_bytes":4096}}}]}]})");
+  CHECK(controller::apply_status(c, "alpha", status, 5000));
+  CHECK(c.find_pool("alpha", "pool1")->free_capacity_kib == 1000u);
+  const cl::resource* rsc = c.find_resource("res1", "alpha");
+  REQUIRE(rsc->reported.has_value());
+  CHECK(rsc->reported->role == "Primary");
+  CHECK(rsc->reported->primary_since_ms == 5000u);
+  REQUIRE(rsc->volumes[0].reported.has_value());
+  CHECK(rsc->volumes[0].reported->disk_state == "UpToDate");
+  CHECK(rsc->volumes[0].reported->peers.at("beta").done_percentage == doctest::Approx(42.5));
+  // The same capacities again change nothing persistent; Primary-since is kept.
+  CHECK_FALSE(controller::apply_status(c, "alpha", status, 9000));
+  CHECK(c.find_resource("res1", "alpha")->reported->primary_since_ms == 5000u);
+  // A report without the resource forgets its state.
+  CHECK_FALSE(controller::apply_status(c, "alpha", json::parse(R"({"type":"status"})"), 9000));
+  CHECK_FALSE(c.find_resource("res1", "alpha")->reported.has_value());
+  controller::apply_status(c, "alpha", status, 5000);
+  controller::clear_reports(c, "alpha");
+  CHECK_FALSE(c.find_resource("res1", "alpha")->reported.has_value());
+}
+
+TEST_CASE("malformed status reports name the field") {
+  cl::cluster c = two_node_cluster();
+  try {
+    controller::apply_status(
+        c, "alpha", json::parse(R"({"pools":[{"name":"pool1","free_capacity_kib":"lots"}]})"), 0);
+    FAIL("expected an exception");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()).find("free_capacity_kib") != std::string::npos);
+  }
+}
