@@ -94,6 +94,21 @@ struct http_client::impl {
     return result;
   }
 
+  // True when the peer has closed the open connection (a zero-byte peek that does not block).
+  bool peer_closed() {
+    auto& socket = stream->socket();
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    if (ec) return true;
+    char byte = 0;
+    const std::size_t n = socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    beast::error_code ignored;
+    socket.non_blocking(false, ignored);
+    if (ec == asio::error::would_block) return false;
+    // Data before a request is a protocol error too; start over on a fresh connection.
+    return ec || n > 0;
+  }
+
   // One exchange on the open stream. received_any tells the caller whether the controller
   // answered at all (a kept-alive connection the controller closed answers nothing).
   beast::error_code exchange(const http::request<http::string_body>& request,
@@ -140,8 +155,12 @@ http_result http_client::request(std::string_view method, std::string_view targe
   if (!verb) {
     return {http_error_kind::protocol, "unsupported HTTP method '" + std::string(method) + "'", {}};
   }
-  // Two attempts at most: the second only when a kept-alive connection turned out closed
-  // before the controller answered anything.
+  // A kept-alive connection the controller has closed meanwhile is replaced before sending.
+  if (impl_->stream && impl_->peer_closed()) impl_->stream.reset();
+  // Two attempts at most: the second only for idempotent methods, when a kept-alive
+  // connection failed before the controller answered anything (closed in a race with the
+  // check above). A POST is never sent twice: it may have been applied.
+  const bool idempotent = *verb != http::verb::post && *verb != http::verb::patch;
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool reused = impl_->stream.has_value();
     if (!reused) {
@@ -165,7 +184,7 @@ http_result http_client::request(std::string_view method, std::string_view targe
     const beast::error_code ec = impl_->exchange(request, response, received_any);
     if (ec) {
       impl_->stream.reset();
-      if (reused && !received_any && !is_timeout(ec)) continue;
+      if (idempotent && reused && !received_any && !is_timeout(ec)) continue;
       http_result failed;
       failed.error = is_timeout(ec) ? http_error_kind::timeout : http_error_kind::protocol;
       failed.error_message =
@@ -174,7 +193,8 @@ http_result http_client::request(std::string_view method, std::string_view targe
                                std::to_string(impl_->timeouts.request_ms.count()) + " ms"
                          : "lost connection to controller at " + address.display() + " during " +
                                std::string(method) + " " + std::string(target) + ": " +
-                               lower_first(ec.message());
+                               lower_first(ec.message()) +
+                               (idempotent ? "" : " (the change may or may not have been applied)");
       return failed;
     }
     http_result result;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -146,6 +147,20 @@ TEST_CASE("a connection the peer closed is reopened transparently" * doctest::ti
   for (int i = 0; i < 3; ++i) {
     const http_result result = client.request("GET", "/v1/nodes", "");
     REQUIRE_MESSAGE(result.ok(), result.error_message);
+  }
+  CHECK(peer.requests() == 3);
+  CHECK(peer.connections() == 3);
+}
+
+TEST_CASE("a POST goes out on a fresh connection when the old one was closed" *
+          doctest::timeout(30)) {
+  scripted_http_peer peer(1, false);
+  http_client client({{"127.0.0.1", peer.port()}}, {});
+  for (int i = 0; i < 3; ++i) {
+    const http_result result = client.request("POST", "/v1/nodes", R"({"name":"n"})");
+    REQUIRE_MESSAGE(result.ok(), result.error_message);
+    // Let the peer's close reach this side, as it has between two commands of a user.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK(peer.requests() == 3);
   CHECK(peer.connections() == 3);
