@@ -1,5 +1,7 @@
 #include "engine/nbd/server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -75,6 +77,7 @@ class nbd_server::impl : public std::enable_shared_from_this<impl> {
   void accept_unix();
   void adopt(stream_socket socket, std::string peer);
   void retry_later(std::function<void()> accept_again);
+  void enable_keepalive(tcp::socket& peer);
 
   asio::io_context& io_;
   block_backend& backend_;
@@ -163,6 +166,7 @@ void nbd_server::impl::accept_tcp() {
     }
     error_code ignored;
     peer.set_option(tcp::no_delay(true), ignored);  // replies are small and latency-bound
+    self->enable_keepalive(peer);
     const auto remote = peer.remote_endpoint(ignored);
     std::string name = remote.address().to_string() + ":" + std::to_string(remote.port());
     self->adopt(stream_socket(std::move(peer)), std::move(name));
@@ -182,6 +186,20 @@ void nbd_server::impl::accept_unix() {
         self->adopt(stream_socket(std::move(peer)), std::move(name));
         self->accept_unix();
       });
+}
+
+void nbd_server::impl::enable_keepalive(tcp::socket& peer) {
+  const int idle_s = static_cast<int>(config_->tcp_keepalive_idle_s);
+  if (idle_s == 0) return;
+  constexpr int kProbeInterval_s = 10;
+  constexpr int kProbes = 3;
+  error_code ignored;
+  peer.set_option(asio::socket_base::keep_alive(true), ignored);
+  const int fd = peer.native_handle();
+  // Best effort: without them the kernel's defaults (2 hours) apply, which is still correct.
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kProbeInterval_s, sizeof kProbeInterval_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &kProbes, sizeof kProbes);
 }
 
 void nbd_server::impl::retry_later(std::function<void()> accept_again) {

@@ -55,6 +55,10 @@ struct server_config {
   // stop() lets clients in transmission receive the replies of requests already in flight for
   // at most this long before it closes them.
   std::uint32_t stop_drain_timeout_ms = 5'000;
+  // TCP keepalive on client connections: a client whose host died is noticed after about
+  // idle + 3 x 10 s, so its session closes and a writer's node can demote (auto-promote).
+  // 0 = off. Unix socket peers are local and need none.
+  std::uint32_t tcp_keepalive_idle_s = 30;
 
   log_sink log;  // empty = warnings and errors to stderr
 };

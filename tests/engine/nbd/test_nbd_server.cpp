@@ -29,6 +29,12 @@ std::uint32_t err(nbd_error e) {
   return static_cast<std::uint32_t>(e);
 }
 
+void require_ok_process(const process_result& result) {
+  INFO("output:\n" << result.output);
+  REQUIRE_FALSE(result.timed_out);
+  REQUIRE(result.exit_code == 0);
+}
+
 // Whether nbdinfo still gets a full answer: the server survived whatever came before.
 bool server_still_serves(server_fixture& server) {
   const auto result = run_process({"nbdinfo", "--size", server.uri("vm1")}, 30);
@@ -461,4 +467,22 @@ TEST_CASE("nbd server: NBD_OPT_EXPORT_NAME of an unknown export closes the conne
   REQUIRE(client->send(out));
   CHECK(client->closed_by_peer());
   CHECK(server.logged("NBD_OPT_EXPORT_NAME asks for unknown export 'no'"));
+}
+
+TEST_CASE("nbd server: TCP clients get keepalive, so a vanished writer is eventually noticed") {
+  server_fixture server;
+  auto client = connected(server, "vm1");
+  // ss -o shows the keepalive timer of the server's side of the connection once no other timer
+  // (a delayed ACK, a retransmission) is running: ask a few times.
+  std::string output;
+  for (int attempt = 0; attempt < 20 && output.find("keepalive") == std::string::npos; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto result = run_process({"ss", "-tnoH", "state", "established",
+                                     "( sport = :" + std::to_string(server.port()) + " )"},
+                                    30);
+    require_ok_process(result);
+    output = result.output;
+  }
+  INFO(output);
+  CHECK(output.find("keepalive") != std::string::npos);
 }
