@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -137,9 +138,16 @@ std::string nbd_server::impl::listen_unix() {
     return "nbd: unix socket path '" + path + "' is longer than " +
            std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes";
   }
-  // A socket file left behind by a previous run would make bind fail.
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return "nbd: cannot remove old unix socket '" + path + "': " + std::strerror(errno);
+  // A socket file left behind by a previous run would make bind fail; anything else at that path
+  // is somebody's file and stays untouched.
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      return "nbd: unix socket path '" + path + "' exists and is not a socket";
+    }
+    if (::unlink(path.c_str()) != 0) {
+      return "nbd: cannot remove old unix socket '" + path + "': " + std::strerror(errno);
+    }
   }
   error_code ec;
   local_stream::acceptor acceptor(io_);

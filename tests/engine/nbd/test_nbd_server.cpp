@@ -1,6 +1,7 @@
 // The NBD server against a raw-socket client: byte-exact replies, errors, out-of-order
 // completions, hostile input, the per-client budget and shutdown.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <fstream>
@@ -415,6 +416,15 @@ TEST_CASE("nbd server: start() names what is wrong with the listeners or the con
   CHECK(start_with([](server_config& c) {
           c.unix_socket_path = "/tmp/" + std::string(200, 'x');
         }).find("is longer than 107 bytes") != std::string::npos);
+
+  // A regular file where the socket should go is never deleted.
+  const std::string not_a_socket = "/tmp/tandem-nbd-not-a-socket-" + std::to_string(::getpid());
+  std::ofstream(not_a_socket) << "precious";
+  CHECK(start_with([&](server_config& c) {
+          c.unix_socket_path = not_a_socket;
+        }).find("exists and is not a socket") != std::string::npos);
+  CHECK(std::filesystem::exists(not_a_socket));
+  std::filesystem::remove(not_a_socket);
 
   // The port is taken by another server.
   server_config first_config;
