@@ -93,6 +93,7 @@ struct list_args {
   std::vector<std::string> resources;
   std::vector<std::string> pools;
   bool pastable = false;
+  bool faulty = false;
 };
 
 int resource_list(command_context& ctx, const list_args& args) {
@@ -107,7 +108,9 @@ int resource_list(command_context& ctx, const list_args& args) {
   // The definitions carry the DRBD port when the resources' own layer data does not.
   const auto definitions = s.get("/v1/resource-definitions");
   if (!definitions) return s.exit_code();
-  const resource_view view = resource_table(*resources, *definitions, ctx.views());
+  view_options options = ctx.views();
+  options.faulty_only = args.faulty;
+  const resource_view view = resource_table(*resources, *definitions, options);
   return show_list(ctx, *resources, view.rows, args.pastable, view.warnings);
 }
 
@@ -147,6 +150,8 @@ void add_resource_commands(CLI::App& app, command_context& ctx) {
   auto largs = std::make_shared<list_args>();
   CLI::App* list = add_command(*resource, {"resource", "list"});
   add_list_filters(*list, *largs, false);
+  list->add_flag("--faulty", largs->faulty,
+                 "Only replicas that need attention (not UpToDate, peers down, diskless Primary)");
   list->callback([&ctx, largs] { ctx.exit_code = resource_list(ctx, *largs); });
 
   auto lvargs = std::make_shared<list_args>();

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   // Global options may also follow the command (`tandem r l -m`).
   app.fallthrough(true);
   app.require_subcommand(1);
+  app.set_version_flag("--version", "tandem 0.1.0 (REST API v1, LINSTOR-compatible)");
   app.add_flag("-m,--machine-readable", ctx.globals.machine_readable,
                "Print the controller's JSON instead of tables");
   app.add_option("--controllers", ctx.globals.controllers,

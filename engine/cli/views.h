@@ -12,6 +12,8 @@ namespace tandem::cli {
 
 struct view_options {
   bool utf8 = false;  // the diskless-Primary mark is "⚠" on a UTF-8 terminal, "!" otherwise
+  // `resource list --faulty`: only replicas whose state, connections or usage need attention.
+  bool faulty_only = false;
 };
 
 // GET /v1/nodes -> Node | NodeType | Addresses | State

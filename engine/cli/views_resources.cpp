@@ -190,9 +190,12 @@ resource_view resource_table(const nlohmann::json& resources, const nlohmann::js
     const table_cell connections =
         state.text == "Unknown" ? table_cell{""} : connections_cell(resource);
     if (connections.color == text_color::red) state.color = text_color::red;
+    const table_cell usage = usage_cell(resource, options, view.warnings);
+    const bool healthy = (state.color == text_color::green || state.color == text_color::none) &&
+                         usage.color != text_color::yellow;
+    if (options.faulty_only && healthy) continue;
     view.rows.add_row({string_of(resource, "name"), string_of(resource, "node_name"),
-                       port_of(resource, ports), usage_cell(resource, options, view.warnings),
-                       connections, state, created_on(resource)});
+                       port_of(resource, ports), usage, connections, state, created_on(resource)});
   }
   return view;
 }

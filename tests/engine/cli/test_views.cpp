@@ -153,6 +153,19 @@ TEST_CASE("a diskless Primary is marked and explained") {
   CHECK(utf8.rows.rows()[2][3].text == "⚠ InUse");
 }
 
+TEST_CASE("--faulty keeps the replicas that need attention") {
+  view_options options;
+  options.faulty_only = true;
+  const resource_view healthy_primary =
+      resource_table(three_replicas(false), json::array(), options);
+  REQUIRE(healthy_primary.rows.rows().size() == 1);  // beta: resyncing, a peer down
+  CHECK(healthy_primary.rows.rows()[0][1].text == "beta");
+  const resource_view diskless_primary =
+      resource_table(three_replicas(true), json::array(), options);
+  REQUIRE(diskless_primary.rows.rows().size() == 2);
+  CHECK(diskless_primary.rows.rows()[1][1].text == "gamma");
+}
+
 TEST_CASE("resource states LINSTOR shows: deleting, lost disk, tie-breaker, unknown") {
   const json resources = json::parse(R"([
     {"name":"r","node_name":"a","flags":["DELETE"],"volumes":[]},
