@@ -96,6 +96,26 @@ def wait_for_controller(port, process):
     raise RuntimeError("tandem-controller did not answer /health within %d s" % STARTUP_TIMEOUT_S)
 
 
+def check_bash_completion(cli):
+    """Loads the printed script into bash and presses TAB after 'tandem rd lp ' and 'tandem n '."""
+    script = r'''
+source <("$0" completion bash)
+COMP_WORDS=("$0" rd lp ""); COMP_CWORD=3; _tandem; echo "rd-lp: ${COMPREPLY[*]}"
+COMP_WORDS=("$0" n ""); COMP_CWORD=2; _tandem; echo "n: ${COMPREPLY[*]}"
+COMP_WORDS=("$0" sp d al); COMP_CWORD=3; _tandem; echo "sp-d: ${COMPREPLY[*]}"
+'''
+    result = subprocess.run(["bash", "-c", script, TANDEM], env=cli.env, capture_output=True,
+                            text=True, timeout=COMMAND_TIMEOUT_S)
+    lines = dict(line.split(":", 1) for line in result.stdout.splitlines() if ":" in line)
+    check("res1" in lines.get("rd-lp", "").split(),
+          "bash completion of 'tandem rd lp ' should offer res1: %r %r" % (result.stdout,
+                                                                           result.stderr))
+    check({"create", "c", "list", "l", "describe", "dsc"} <= set(lines.get("n", "").split()),
+          "bash completion of 'tandem n ' should offer node sub-commands: %r" % result.stdout)
+    check(lines.get("sp-d", "").split() == ["alpha"],
+          "bash completion of 'tandem sp d al' should offer exactly alpha: %r" % result.stdout)
+
+
 def test_without_controller(cli_for_closed_port, closed_port):
     cli_for_closed_port.run(
         "node", "list", rc=20,
@@ -249,6 +269,8 @@ def test_resources(cli):
     completion = cli.run("completion", "words", "--", "r", "c")
     check({"alpha", "res1"} <= set(completion.stdout.split()),
           "completion of 'tandem r c' should offer nodes and resources: %r" % completion.stdout)
+
+    check_bash_completion(cli)
 
     cli.run("resource", "delete", "gamma", "res1", contains=["SUCCESS"])
     cli.run("r", "d", "alpha", "res1copy")
