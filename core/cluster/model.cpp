@@ -271,6 +271,17 @@ std::vector<const storage_pool*> cluster::pools_of(std::string_view node_name) c
   return out;
 }
 
+bool snapshot_complete(const cluster& c, const snapshot& snap) {
+  if (snap.nodes.empty()) return false;
+  for (const std::string& holder : snap.nodes) {
+    const resource* rsc = c.find_resource(snap.definition, holder);
+    if (rsc == nullptr || !rsc->reported) return false;
+    const auto& have = rsc->reported->snapshots;
+    if (std::find(have.begin(), have.end(), snap.name) == have.end()) return false;
+  }
+  return true;
+}
+
 cluster initial_cluster() {
   cluster c;
   c.controller_properties["DrbdOptions/auto-add-quorum-tiebreaker"] = "True";

@@ -180,6 +180,10 @@ inline constexpr std::uint64_t kInactive = 1ULL << 10;
 inline constexpr std::uint64_t kAutoDiskful = 1ULL << 21;
 }  // namespace resource_flag
 
+// A snapshot is SUCCESSFUL once the satellite of every node it was taken on lists it.
+struct cluster;
+bool snapshot_complete(const cluster& c, const struct snapshot& snap);
+
 // Every flag whose bits are all set, in LINSTOR's order ("DISKLESS","DRBD_DISKLESS","TIE_BREAKER").
 std::vector<std::string> resource_flag_names(std::uint64_t flags);
 // Unknown names give nullopt (the caller reports which one).
@@ -216,6 +220,7 @@ struct resource_report {
   bool in_use = false;
   std::map<std::string, bool> connections;        // peer node -> connected
   std::optional<std::uint64_t> primary_since_ms;  // for auto-diskful
+  std::vector<std::string> snapshots;             // snapshots that exist on the node
   friend bool operator==(const resource_report&, const resource_report&) = default;
 };
 

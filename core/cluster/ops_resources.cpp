@@ -167,7 +167,10 @@ api_call_rcs run_automation(cluster& c, const op_env& env, const std::string& de
                                 quoted(decision.node_name) + " is no longer needed: deleted."));
     }
   }
-  if (auto wanted = auto_quorum_value(c, *rd)) {
+  // A definition without resources has nothing to protect: no quorum property appears on it.
+  const bool has_replicas = !c.resources_of(rd->name).empty();
+  const bool has_quorum_prop = rd->properties.contains("DrbdOptions/Resource/quorum");
+  if (auto wanted = auto_quorum_value(c, *rd); wanted && (has_replicas || has_quorum_prop)) {
     auto& current = rd->properties["DrbdOptions/Resource/quorum"];
     const std::string before = current;
     if (before != *wanted) {

@@ -244,7 +244,10 @@ json resource_json(const cl::cluster& c, const cl::resource& r) {
           {"volumes", volumes}};
 }
 
-json snapshot_json(const cl::snapshot& s) {
+json snapshot_json(const cl::cluster& c, const cl::snapshot& s) {
+  // SUCCESSFUL once every node's satellite reports the snapshot (docs/satellite-protocol.md).
+  json flags = s.flags;
+  if (cl::snapshot_complete(c, s)) flags.push_back("SUCCESSFUL");
   json vds = json::array();
   for (const auto& [number, size] : s.volume_sizes_kib) {
     vds.push_back({{"volume_number", number}, {"size_kib", size}});
@@ -254,12 +257,12 @@ json snapshot_json(const cl::snapshot& s) {
     per_node.push_back({{"snapshot_name", s.name},
                         {"node_name", node},
                         {"create_timestamp", s.created_ms},
-                        {"flags", s.flags},
+                        {"flags", flags},
                         {"uuid", s.uuid + "-" + node}});
   }
   return {{"name", s.name},   {"resource_name", s.definition},
           {"nodes", s.nodes}, {"props", s.properties},
-          {"flags", s.flags}, {"volume_definitions", vds},
+          {"flags", flags},   {"volume_definitions", vds},
           {"uuid", s.uuid},   {"snapshots", per_node}};
 }
 

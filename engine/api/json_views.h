@@ -19,6 +19,6 @@ nlohmann::json definition_json(const cluster::resource_definition& rd, bool with
 nlohmann::json volume_json(const cluster::cluster& c, const cluster::resource& r,
                            const cluster::volume& v);
 nlohmann::json resource_json(const cluster::cluster& c, const cluster::resource& r);
-nlohmann::json snapshot_json(const cluster::snapshot& s);
+nlohmann::json snapshot_json(const cluster::cluster& c, const cluster::snapshot& s);
 
 }  // namespace tandem::api

@@ -290,7 +290,7 @@ http_response view_routes(ctx& c) {
   }
   if (p[2] == "snapshots") {
     for (const auto& [k, s] : m.snapshots) {
-      if (in_filter(resources, s.definition)) out.push_back(snapshot_json(s));
+      if (in_filter(resources, s.definition)) out.push_back(snapshot_json(m, s));
     }
     return json_response(200, out);
   }
@@ -586,7 +586,7 @@ http_response snapshot_routes(ctx& c, const std::string& rd) {
     if (p.size() == 4 && c.req.method == "GET") {
       json out = json::array();
       for (const auto& [k, s] : m.snapshots) {
-        if (k.first == cl::name_key(rd)) out.push_back(snapshot_json(s));
+        if (k.first == cl::name_key(rd)) out.push_back(snapshot_json(m, s));
       }
       return json_response(200, out);
     }
@@ -605,7 +605,7 @@ http_response snapshot_routes(ctx& c, const std::string& rd) {
         return not_found(cl::rc::kMaskError | cl::rc::kFailNotFoundSnapshot,
                          "Snapshot '" + p[4] + "' of '" + rd + "' not found.");
       }
-      return json_response(200, snapshot_json(it->second));
+      return json_response(200, snapshot_json(m, it->second));
     }
     if (p.size() == 5 && c.req.method == "DELETE") {
       return rcs_response(c.backend.mutate(

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "core/cluster/automation.h"
 #include "core/cluster/desired_state.h"
 #include "core/cluster/operations.h"
 #include "engine/controller/satellite_link.h"
@@ -149,7 +150,26 @@ void controller::on_satellite_status(const std::string& node_name, cl::connectio
   if (n == nullptr || n->connection == status) return;
   n->connection = status;
   log(2, "node '" + node_name + "' is " + std::string(cl::to_string(status)));
-  if (status != cl::connection_status::online) clear_reports(model_, node_name);
+  if (status != cl::connection_status::online) {
+    clear_reports(model_, node_name);
+    return;
+  }
+  // A node that comes online may be the third node a tie-breaker was waiting for (LINSTOR
+  // re-runs the tie-breaker on node connect too).
+  const cl::api_call_rcs rcs = mutate([](cl::cluster& m, const cl::op_env& env) {
+    cl::api_call_rcs all;
+    std::vector<std::string> names;
+    for (const auto& [key, rd] : m.definitions) names.push_back(rd.name);
+    for (const std::string& name : names) {
+      cl::api_call_rcs more = cl::run_automation(m, env, name);
+      for (cl::api_call_rc& r : more) {
+        // Warnings (no node for a tie-breaker yet) are expected here and not worth a log line.
+        if (!cl::rc::is_warning(r.ret_code)) all.push_back(std::move(r));
+      }
+    }
+    return all;
+  });
+  for (const cl::api_call_rc& r : rcs) log(2, r.message);
 }
 
 void controller::on_satellite_report(const std::string& node_name, const nlohmann::json& message) {
@@ -177,6 +197,10 @@ void controller::schedule_tick() {
   tick_.expires_after(kTickInterval);
   tick_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
+    if (cl::auto_diskful_due(model_, now_ms()).empty()) {  // the usual case: no copy, no commit
+      schedule_tick();
+      return;
+    }
     const cl::api_call_rcs rcs =
         mutate([](cl::cluster& m, const cl::op_env& env) { return cl::run_auto_diskful(m, env); });
     for (const cl::api_call_rc& r : rcs) log(2, "auto-diskful: " + r.message);

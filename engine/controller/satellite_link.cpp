@@ -18,6 +18,8 @@ using nlohmann::json;
 namespace {
 constexpr std::uint32_t kMaxBackoffMs = 10'000;
 constexpr std::size_t kMaxLineBytes = 16u << 20;
+constexpr auto kPingInterval = std::chrono::seconds(5);
+constexpr auto kSilenceLimit = std::chrono::seconds(20);
 }  // namespace
 
 satellite_link::satellite_link(asio::io_context& io, controller& owner, std::string node_name,
@@ -29,6 +31,7 @@ satellite_link::satellite_link(asio::io_context& io, controller& owner, std::str
       port_(port),
       socket_(io),
       retry_(io),
+      ping_(io),
       input_(kMaxLineBytes) {}
 
 void satellite_link::start() {
@@ -39,6 +42,7 @@ void satellite_link::stop() {
   stopped_ = true;
   ++epoch_;
   retry_.cancel();
+  ping_.cancel();
   boost::system::error_code ignored;
   socket_.close(ignored);
 }
@@ -73,9 +77,27 @@ void satellite_link::on_connected() {
   output_.clear();
   input_.consume(input_.size());
   owner_.on_satellite_status(node_name_, cluster::connection_status::connected);
+  last_rx_ = std::chrono::steady_clock::now();
   send(hello_message(node_name_).dump());
   send_state();
   read_line();
+  schedule_ping();
+}
+
+void satellite_link::schedule_ping() {
+  const std::uint64_t epoch = epoch_;
+  ping_.expires_after(kPingInterval);
+  ping_.async_wait([self = shared_from_this(), epoch](boost::system::error_code ec) {
+    if (ec || epoch != self->epoch_) return;
+    if (std::chrono::steady_clock::now() - self->last_rx_ > kSilenceLimit) {
+      self->fail("no message from the satellite for 20 s");
+      return;
+    }
+    if (self->hello_received_) {
+      self->send(json({{"type", "ping"}, {"seq", ++self->ping_seq_}}).dump());
+    }
+    self->schedule_ping();
+  });
 }
 
 void satellite_link::read_line() {
@@ -93,6 +115,7 @@ void satellite_link::read_line() {
             asio::buffers_begin(self->input_.data()),
             asio::buffers_begin(self->input_.data()) + static_cast<std::ptrdiff_t>(bytes - 1));
         self->input_.consume(bytes);
+        self->last_rx_ = std::chrono::steady_clock::now();
         self->handle_line(line);
         if (epoch == self->epoch_) self->read_line();
       });
@@ -186,6 +209,7 @@ void satellite_link::fail(const std::string& why) {
   const bool was_connected = connected_;
   connected_ = false;
   ++epoch_;
+  ping_.cancel();
   boost::system::error_code ignored;
   socket_.close(ignored);
   output_.clear();

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -38,6 +39,7 @@ class satellite_link : public std::enable_shared_from_this<satellite_link> {
   void write_next();
   void fail(const std::string& why);
   void send_state();
+  void schedule_ping();  // ping every 5 s; no line for 20 s -> reconnect
 
   boost::asio::io_context& io_;
   controller& owner_;
@@ -46,6 +48,9 @@ class satellite_link : public std::enable_shared_from_this<satellite_link> {
   std::uint16_t port_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer retry_;
+  boost::asio::steady_timer ping_;
+  std::chrono::steady_clock::time_point last_rx_;
+  std::uint64_t ping_seq_ = 0;
   boost::asio::streambuf input_;
   std::deque<std::string> output_;
   nlohmann::json wanted_state_;       // latest desired state

@@ -132,6 +132,9 @@ bool apply_status(cl::cluster& c, const std::string& node_name, const json& stat
     cl::resource_report report;
     report.role = r.value("role", std::string("Unknown"));
     report.in_use = r.value("in_use", false);
+    if (r.contains("snapshots")) {
+      report.snapshots = field<std::vector<std::string>>(r, "snapshots", where);
+    }
     if (r.contains("connections")) {
       report.connections = field<std::map<std::string, bool>>(r, "connections", where);
     }

@@ -227,7 +227,7 @@ TEST_CASE("auto-diskful: a diskless Primary for long enough becomes diskful") {
       c, env, "res1",
       {{"n0", 0, {}, {}}, {"n1", 0, {}, {}}, {"n2", resource_flag::kDrbdDiskless, {}, {}}});
   resource* client = c.find_resource("res1", "n2");
-  client->reported = resource_report{"Primary", true, {}, env.now_ms};
+  client->reported = resource_report{"Primary", true, {}, env.now_ms, {}};
   CHECK(auto_diskful_due(c, env.now_ms + 3'600'000).empty());  // not configured
   c.find_node("n2")->properties["DrbdOptions/auto-diskful"] = "5";
   CHECK(auto_diskful_minutes(c, *client) == 5);
