@@ -5,196 +5,117 @@ namespace {
 
 using k = object_kind;
 
-command_spec storage_pool_create() {
-  command_spec create{"create", {"c"}, "Create a storage pool on a node", {}, false, {}};
-  const char* description = "NODE POOL_NAME BACKING (VG, VG/thinpool, zpool or directory)";
+// A command that runs (no sub-commands). positionals: what its arguments name, for completion.
+command_spec leaf(std::string_view name, std::vector<std::string_view> aliases,
+                  std::string_view description, std::vector<object_kind> positionals = {},
+                  bool first_positional_repeats = false) {
+  return {name, std::move(aliases), description, std::move(positionals), first_positional_repeats,
+          {}};
+}
+
+// A command that only groups sub-commands.
+command_spec group(std::string_view name, std::vector<std::string_view> aliases,
+                   std::string_view description, std::vector<command_spec> children) {
+  return {name, std::move(aliases), description, {}, false, std::move(children)};
+}
+
+command_spec node_commands() {
+  return group(
+      "node", {"n"}, "Node subcommands",
+      {leaf("create", {"c"}, "Register a satellite node", {k::none, k::none}),
+       leaf("list", {"l"}, "List nodes"), leaf("delete", {"d"}, "Delete nodes", {k::node}, true),
+       leaf("describe", {"dsc"}, "Show a node with its pools and resources", {k::node})});
+}
+
+command_spec storage_pool_commands() {
+  // `sp c lvm NODE POOL VG`: the provider is a sub-command of its own, as in LINSTOR.
+  std::vector<command_spec> providers;
   for (const char* provider : {"file", "filethin", "lvm", "lvmthin", "zfs", "zfsthin"}) {
-    create.children.push_back({provider, {}, description, {k::node, k::none, k::none}, false, {}});
+    providers.push_back(leaf(provider, {},
+                             "NODE POOL_NAME BACKING (VG, VG/thinpool, zpool or directory)",
+                             {k::node, k::none, k::none}));
   }
-  create.children.push_back({"diskless", {}, "NODE POOL_NAME", {k::node, k::none}, false, {}});
-  return create;
+  providers.push_back(leaf("diskless", {}, "NODE POOL_NAME", {k::node, k::none}));
+  return group("storage-pool", {"sp"}, "Storage pool subcommands",
+               {group("create", {"c"}, "Create a storage pool on a node", std::move(providers)),
+                leaf("list", {"l"}, "List storage pools"),
+                leaf("delete", {"d"}, "Delete a storage pool", {k::node, k::storage_pool})});
+}
+
+command_spec resource_group_commands() {
+  return group(
+      "resource-group", {"rg"}, "Resource group subcommands",
+      {leaf("create", {"c"}, "Create a resource group", {k::none}),
+       leaf("list", {"l"}, "List resource groups"),
+       leaf("modify", {"m"}, "Change a resource group", {k::resource_group}),
+       leaf("spawn-resources", {"spawn"}, "Create a resource definition from a group and place it",
+            {k::resource_group, k::none, k::none})});
+}
+
+command_spec volume_group_commands() {
+  return group(
+      "volume-group", {"vg"}, "Volume group subcommands",
+      {leaf("create", {"c"}, "Add a volume group to a resource group", {k::resource_group}),
+       leaf("list", {"l"}, "List the volume groups of a resource group", {k::resource_group})});
+}
+
+command_spec resource_definition_commands() {
+  return group("resource-definition", {"rd"}, "Resource definition subcommands",
+               {leaf("create", {"c"}, "Create a resource definition", {k::none}),
+                leaf("list", {"l"}, "List resource definitions"),
+                leaf("list-properties", {"lp"}, "List the properties of a resource definition",
+                     {k::resource_definition}),
+                leaf("set-property", {"sp"}, "Set (or, without a value, delete) a property",
+                     {k::resource_definition, k::none, k::none}),
+                leaf("delete", {"d"}, "Delete a resource definition", {k::resource_definition})});
+}
+
+command_spec volume_definition_commands() {
+  return group("volume-definition", {"vd"}, "Volume definition subcommands",
+               {leaf("create", {"c"}, "Add a volume to a resource definition",
+                     {k::resource_definition, k::none}),
+                leaf("list", {"l"}, "List volume definitions"),
+                leaf("set-size", {"size"}, "Resize a volume definition",
+                     {k::resource_definition, k::none, k::none})});
+}
+
+command_spec resource_commands() {
+  return group(
+      "resource", {"r"}, "Resource subcommands",
+      {leaf("create", {"c"}, "Deploy a resource on nodes", {k::node, k::resource_definition}, true),
+       leaf("list", {"l"}, "List resources with their state"),
+       leaf("list-volumes", {"lv"}, "List the volumes of resources"),
+       leaf("delete", {"d"}, "Remove a resource from nodes", {k::node, k::resource_definition},
+            true),
+       leaf("toggle-disk", {"td"}, "Make a resource diskful or diskless",
+            {k::node, k::resource_definition})});
+}
+
+command_spec snapshot_commands() {
+  return group(
+      "snapshot", {"s"}, "Snapshot subcommands",
+      {leaf("create", {"c"}, "Take a snapshot", {k::node, k::resource_definition, k::none}, true),
+       leaf("list", {"l"}, "List snapshots"),
+       leaf("delete", {"d"}, "Delete a snapshot", {k::resource_definition, k::snapshot}),
+       group("resource", {"r"}, "Snapshot resource subcommands",
+             {leaf("restore", {"rst"}, "Restore resources from a snapshot", {k::node}, true)}),
+       group("volume-definition", {"vd"}, "Snapshot volume definition subcommands",
+             {leaf("restore", {"rst"}, "Restore volume definitions from a snapshot")})});
 }
 
 command_spec build_tree() {
-  command_spec root{"tandem", {}, "tandem command-line client", {}, false, {}};
-  root.children = {
-      {"node",
-       {"n"},
-       "Node subcommands",
-       {},
-       false,
-       {
-           {"create", {"c"}, "Register a satellite node", {k::none, k::none}, false, {}},
-           {"list", {"l"}, "List nodes", {}, false, {}},
-           {"delete", {"d"}, "Delete a node", {k::node}, true, {}},
-           {"describe", {"dsc"}, "Show a node with its pools and resources", {k::node}, false, {}},
-       }},
-      {"storage-pool",
-       {"sp"},
-       "Storage pool subcommands",
-       {},
-       false,
-       {
-           storage_pool_create(),
-           {"list", {"l"}, "List storage pools", {}, false, {}},
-           {"delete", {"d"}, "Delete a storage pool", {k::node, k::storage_pool}, false, {}},
-       }},
-      {"resource-group",
-       {"rg"},
-       "Resource group subcommands",
-       {},
-       false,
-       {
-           {"create", {"c"}, "Create a resource group", {k::none}, false, {}},
-           {"list", {"l"}, "List resource groups", {}, false, {}},
-           {"modify", {"m"}, "Change a resource group", {k::resource_group}, false, {}},
-           {"spawn-resources",
-            {"spawn"},
-            "Create a resource definition from a group and place it",
-            {k::resource_group, k::none, k::none},
-            false,
-            {}},
-       }},
-      {"volume-group",
-       {"vg"},
-       "Volume group subcommands",
-       {},
-       false,
-       {
-           {"create",
-            {"c"},
-            "Add a volume group to a resource group",
-            {k::resource_group},
-            false,
-            {}},
-           {"list",
-            {"l"},
-            "List the volume groups of a resource group",
-            {k::resource_group},
-            false,
-            {}},
-       }},
-      {"resource-definition",
-       {"rd"},
-       "Resource definition subcommands",
-       {},
-       false,
-       {
-           {"create", {"c"}, "Create a resource definition", {k::none}, false, {}},
-           {"list", {"l"}, "List resource definitions", {}, false, {}},
-           {"list-properties",
-            {"lp"},
-            "List the properties of a resource definition",
-            {k::resource_definition},
-            false,
-            {}},
-           {"set-property",
-            {"sp"},
-            "Set (or, without a value, delete) a property",
-            {k::resource_definition, k::none, k::none},
-            false,
-            {}},
-           {"delete", {"d"}, "Delete a resource definition", {k::resource_definition}, false, {}},
-       }},
-      {"volume-definition",
-       {"vd"},
-       "Volume definition subcommands",
-       {},
-       false,
-       {
-           {"create",
-            {"c"},
-            "Add a volume to a resource definition",
-            {k::resource_definition, k::none},
-            false,
-            {}},
-           {"list", {"l"}, "List volume definitions", {}, false, {}},
-           {"set-size",
-            {"size"},
-            "Resize a volume definition",
-            {k::resource_definition, k::none, k::none},
-            false,
-            {}},
-       }},
-      {"resource",
-       {"r"},
-       "Resource subcommands",
-       {},
-       false,
-       {
-           {"create",
-            {"c"},
-            "Deploy a resource on nodes",
-            {k::node, k::resource_definition},
-            true,
-            {}},
-           {"list", {"l"}, "List resources with their state", {}, false, {}},
-           {"list-volumes", {"lv"}, "List the volumes of resources", {}, false, {}},
-           {"delete",
-            {"d"},
-            "Remove a resource from nodes",
-            {k::node, k::resource_definition},
-            true,
-            {}},
-           {"toggle-disk",
-            {"td"},
-            "Make a resource diskful or diskless",
-            {k::node, k::resource_definition},
-            false,
-            {}},
-       }},
-      {"volume",
-       {"v"},
-       "Volume subcommands",
-       {},
-       false,
-       {
-           {"list", {"l"}, "List volumes with their state", {}, false, {}},
-       }},
-      {"snapshot",
-       {"s"},
-       "Snapshot subcommands",
-       {},
-       false,
-       {
-           {"create",
-            {"c"},
-            "Take a snapshot",
-            {k::node, k::resource_definition, k::none},
-            true,
-            {}},
-           {"list", {"l"}, "List snapshots", {}, false, {}},
-           {"delete", {"d"}, "Delete a snapshot", {k::resource_definition, k::snapshot}, false, {}},
-           {"resource",
-            {"r"},
-            "Snapshot resource subcommands",
-            {},
-            false,
-            {{"restore", {"rst"}, "Restore resources from a snapshot", {k::node}, true, {}}}},
-           {"volume-definition",
-            {"vd"},
-            "Snapshot volume definition subcommands",
-            {},
-            false,
-            {{"restore", {"rst"}, "Restore volume definitions from a snapshot", {}, false, {}}}},
-       }},
-      {"controller",
-       {"c"},
-       "Controller subcommands",
-       {},
-       false,
-       {
-           {"version", {"v"}, "Show the controller's version", {}, false, {}},
-           {"list-properties", {"lp"}, "List the controller's properties", {}, false, {}},
-       }},
-      {"completion",
-       {},
-       "Shell completion",
-       {},
-       false,
-       {{"bash", {}, "Print a bash completion script", {}, false, {}}}},
-  };
-  return root;
+  return group(
+      "tandem", {}, "tandem command-line client",
+      {node_commands(), storage_pool_commands(), resource_group_commands(), volume_group_commands(),
+       resource_definition_commands(), volume_definition_commands(), resource_commands(),
+       group("volume", {"v"}, "Volume subcommands",
+             {leaf("list", {"l"}, "List volumes with their state")}),
+       snapshot_commands(),
+       group("controller", {"c"}, "Controller subcommands",
+             {leaf("version", {"v"}, "Show the controller's version"),
+              leaf("list-properties", {"lp"}, "List the controller's properties")}),
+       group("completion", {}, "Shell completion",
+             {leaf("bash", {}, "Print a bash completion script")})});
 }
 
 }  // namespace

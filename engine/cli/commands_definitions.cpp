@@ -104,9 +104,8 @@ struct list_args {
   bool pastable = false;
 };
 
-}  // namespace
-
-void add_definition_commands(CLI::App& app, command_context& ctx) {
+// rd c, rd l, rd lp, rd sp, rd d.
+void add_resource_definition_commands(CLI::App& app, command_context& ctx) {
   CLI::App* definition = add_command(app, {"resource-definition"});
   definition->require_subcommand(1);
 
@@ -175,7 +174,10 @@ void add_definition_commands(CLI::App& app, command_context& ctx) {
                         ? s.report()
                         : s.exit_code();
   });
+}
 
+// vd c, vd l, vd size.
+void add_volume_definition_commands(CLI::App& app, command_context& ctx) {
   CLI::App* volume = add_command(app, {"volume-definition"});
   volume->require_subcommand(1);
 
@@ -214,6 +216,13 @@ void add_definition_commands(CLI::App& app, command_context& ctx) {
       ->check(CLI::Range(0, 65535));
   vd_size->add_option("size", vsargs->size, "New usable size (default unit GiB)")->required();
   vd_size->callback([&ctx, vsargs] { ctx.exit_code = volume_definition_set_size(ctx, *vsargs); });
+}
+
+}  // namespace
+
+void add_definition_commands(CLI::App& app, command_context& ctx) {
+  add_resource_definition_commands(app, ctx);
+  add_volume_definition_commands(app, ctx);
 }
 
 }  // namespace tandem::cli

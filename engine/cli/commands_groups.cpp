@@ -114,9 +114,8 @@ int group_spawn(command_context& ctx, const spawn_args& args) {
   return s.report();
 }
 
-}  // namespace
-
-void add_group_commands(CLI::App& app, command_context& ctx) {
+// rg c, rg l, rg m, rg spawn.
+void add_resource_group_commands(CLI::App& app, command_context& ctx) {
   CLI::App* group = add_command(app, {"resource-group"});
   group->require_subcommand(1);
 
@@ -169,7 +168,10 @@ void add_group_commands(CLI::App& app, command_context& ctx) {
   spawn->add_flag("-d,--definitions-only", sargs->definitions_only,
                   "Create the definitions but place no resources");
   spawn->callback([&ctx, sargs] { ctx.exit_code = group_spawn(ctx, *sargs); });
+}
 
+// vg c, vg l.
+void add_volume_group_commands(CLI::App& app, command_context& ctx) {
   CLI::App* volume_group = add_command(app, {"volume-group"});
   volume_group->require_subcommand(1);
 
@@ -204,6 +206,13 @@ void add_group_commands(CLI::App& app, command_context& ctx) {
     ctx.exit_code = answer ? show_list(ctx, *answer, volume_group_table(*answer), vlargs->pastable)
                            : s.exit_code();
   });
+}
+
+}  // namespace
+
+void add_group_commands(CLI::App& app, command_context& ctx) {
+  add_resource_group_commands(app, ctx);
+  add_volume_group_commands(app, ctx);
 }
 
 }  // namespace tandem::cli

@@ -31,6 +31,38 @@ std::string restore_path(const restore_args& args, const char* what) {
          url_encode(args.from_snapshot);
 }
 
+// s r rst and s vd rst: LINSTOR's two restore steps, each its own REST call.
+void add_snapshot_restore_commands(CLI::App& snapshot, command_context& ctx) {
+  CLI::App* resource = add_command(snapshot, {"snapshot", "resource"});
+  resource->require_subcommand(1);
+  auto rargs = std::make_shared<restore_args>();
+  CLI::App* resource_restore = add_command(*resource, {"snapshot", "resource", "restore"});
+  add_restore_options(*resource_restore, *rargs);
+  resource_restore->add_option("node_name", rargs->nodes, "Only restore on these nodes");
+  resource_restore->callback([&ctx, rargs] {
+    nlohmann::json body = {{"to_resource", rargs->to_resource}};
+    if (!rargs->nodes.empty()) body["nodes"] = rargs->nodes;
+    session& s = ctx.controller();
+    ctx.exit_code = s.call("POST", restore_path(*rargs, "snapshot-restore-resource"), body)
+                        ? s.report()
+                        : s.exit_code();
+  });
+
+  CLI::App* volume_definition = add_command(snapshot, {"snapshot", "volume-definition"});
+  volume_definition->require_subcommand(1);
+  auto vargs = std::make_shared<restore_args>();
+  CLI::App* vd_restore =
+      add_command(*volume_definition, {"snapshot", "volume-definition", "restore"});
+  add_restore_options(*vd_restore, *vargs);
+  vd_restore->callback([&ctx, vargs] {
+    session& s = ctx.controller();
+    ctx.exit_code = s.call("POST", restore_path(*vargs, "snapshot-restore-volume-definition"),
+                           {{"to_resource", vargs->to_resource}})
+                        ? s.report()
+                        : s.exit_code();
+  });
+}
+
 }  // namespace
 
 void add_snapshot_commands(CLI::App& app, command_context& ctx) {
@@ -89,34 +121,7 @@ void add_snapshot_commands(CLI::App& app, command_context& ctx) {
                         : s.exit_code();
   });
 
-  CLI::App* resource = add_command(*snapshot, {"snapshot", "resource"});
-  resource->require_subcommand(1);
-  auto rargs = std::make_shared<restore_args>();
-  CLI::App* resource_restore = add_command(*resource, {"snapshot", "resource", "restore"});
-  add_restore_options(*resource_restore, *rargs);
-  resource_restore->add_option("node_name", rargs->nodes, "Only restore on these nodes");
-  resource_restore->callback([&ctx, rargs] {
-    nlohmann::json body = {{"to_resource", rargs->to_resource}};
-    if (!rargs->nodes.empty()) body["nodes"] = rargs->nodes;
-    session& s = ctx.controller();
-    ctx.exit_code = s.call("POST", restore_path(*rargs, "snapshot-restore-resource"), body)
-                        ? s.report()
-                        : s.exit_code();
-  });
-
-  CLI::App* volume_definition = add_command(*snapshot, {"snapshot", "volume-definition"});
-  volume_definition->require_subcommand(1);
-  auto vargs = std::make_shared<restore_args>();
-  CLI::App* vd_restore =
-      add_command(*volume_definition, {"snapshot", "volume-definition", "restore"});
-  add_restore_options(*vd_restore, *vargs);
-  vd_restore->callback([&ctx, vargs] {
-    session& s = ctx.controller();
-    ctx.exit_code = s.call("POST", restore_path(*vargs, "snapshot-restore-volume-definition"),
-                           {{"to_resource", vargs->to_resource}})
-                        ? s.report()
-                        : s.exit_code();
-  });
+  add_snapshot_restore_commands(*snapshot, ctx);
 }
 
 }  // namespace tandem::cli
