@@ -233,6 +233,9 @@ class resource_driver::impl {
         v.completions->close(ignored);
       }
     }
+    // The disks wait for their in-flight requests, whose buffers live in `buffers`: close them
+    // while those still exist.
+    volumes.clear();
   }
 
   std::uint64_t now_ns() const {
