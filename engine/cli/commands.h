@@ -32,7 +32,8 @@ struct command_context {
 
   // Created on first use, after the global options are parsed.
   session& controller();
-  view_options views() const;
+  // UTF-8 marks exactly when the table itself is drawn in UTF-8 (not with -p/--pastable).
+  view_options views(bool pastable);
 
  private:
   std::unique_ptr<session> session_;

@@ -13,9 +13,9 @@ session& command_context::controller() {
   return *session_;
 }
 
-view_options command_context::views() const {
+view_options command_context::views(bool pastable) {
   view_options options;
-  options.utf8 = tty && !globals.no_utf8;
+  options.utf8 = controller().style(pastable).utf8;
   return options;
 }
 

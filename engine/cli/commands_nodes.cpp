@@ -72,7 +72,7 @@ int node_describe(command_context& ctx, const std::string& node_name) {
     s.print_json_list({{"node", (*node)[0]}, {"storage_pools", *pools}, {"resources", *resources}});
     return kExitOk;
   }
-  ctx.out << node_tree((*node)[0], *pools, *resources, ctx.views());
+  ctx.out << node_tree((*node)[0], *pools, *resources, ctx.views(false));
   return kExitOk;
 }
 

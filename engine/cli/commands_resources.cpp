@@ -108,7 +108,7 @@ int resource_list(command_context& ctx, const list_args& args) {
   // The definitions carry the DRBD port when the resources' own layer data does not.
   const auto definitions = s.get("/v1/resource-definitions");
   if (!definitions) return s.exit_code();
-  view_options options = ctx.views();
+  view_options options = ctx.views(args.pastable);
   options.faulty_only = args.faulty;
   const resource_view view = resource_table(*resources, *definitions, options);
   return show_list(ctx, *resources, view.rows, args.pastable, view.warnings);
@@ -120,7 +120,7 @@ int volume_list(command_context& ctx, const list_args& args) {
                                                                   {"storage_pools", &args.pools},
                                                                   {"resources", &args.resources}}));
   if (!resources) return s.exit_code();
-  const resource_view view = volume_table(*resources, ctx.views());
+  const resource_view view = volume_table(*resources, ctx.views(args.pastable));
   return show_list(ctx, *resources, view.rows, args.pastable, view.warnings);
 }
 

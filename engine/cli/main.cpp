@@ -1,7 +1,11 @@
 // tandem: the command-line client of tandem-controller (the LINSTOR client equivalent).
+#include <langinfo.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <clocale>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "engine/cli/api_call_rc.h"
@@ -39,6 +43,12 @@ int main(int argc, char** argv) {
   add_controller_commands(app, ctx);
   add_completion_commands(app, ctx);
 
+  // Before parsing: the commands run inside parse(). Box-drawing frames need a UTF-8 terminal
+  // (LINSTOR checks the locale the same way); NO_COLOR is the common convention for "never colour".
+  std::setlocale(LC_CTYPE, "");
+  if (std::strcmp(nl_langinfo(CODESET), "UTF-8") != 0) ctx.globals.no_utf8 = true;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') ctx.globals.no_color = true;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
