@@ -116,6 +116,29 @@ COMP_WORDS=("$0" sp d al); COMP_CWORD=3; _tandem; echo "sp-d: ${COMPREPLY[*]}"
           "bash completion of 'tandem sp d al' should offer exactly alpha: %r" % result.stdout)
 
 
+def test_not_a_controller(tmp):
+    """A web server that is not a controller (wrong port) gives exit 22 and says why."""
+    import functools
+    import http.server
+    import threading
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=tmp)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        Cli(port).run("n", "l", rc=22, stderr_contains=[
+            "controller at 127.0.0.1:%d answered GET /v1/nodes with HTTP 404" % port,
+            "which is not JSON"])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_without_controller(cli_for_closed_port, closed_port):
     cli_for_closed_port.run(
         "node", "list", rc=20,
@@ -294,6 +317,7 @@ def main():
 
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="tandem-cli-") as tmp:
+        test_not_a_controller(tmp)
         pool_dir = os.path.join(tmp, "pools")
         os.makedirs(pool_dir)
         log_path = os.path.join(tmp, "controller.log")
@@ -304,6 +328,9 @@ def main():
             try:
                 wait_for_controller(port, process)
                 cli = Cli(port)
+                # The first controller of a list is down: the second one answers.
+                cli.run("--controllers", "127.0.0.1:%d,127.0.0.1:%d" % (closed_port, port),
+                        "c", "v", contains=["REST API"])
                 test_nodes_and_pools(cli, pool_dir)
                 test_groups(cli)
                 test_definitions(cli)
