@@ -67,14 +67,14 @@ desired_peer peer_of(const cluster& c, const resource& rsc, std::uint16_t port) 
   return peer;
 }
 
+// Digits only (the property setter validates Nbd/Port); anything else falls back.
 std::uint16_t parse_port(const std::string& text, std::uint16_t fallback) {
-  try {
-    const unsigned long value = std::stoul(text);
-    if (value > 0 && value <= 65535) return static_cast<std::uint16_t>(value);
-  } catch (...) {
-    // Invalid values fall back: the property setter validates them already.
+  if (text.empty() || text.size() > 5 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return fallback;
   }
-  return fallback;
+  const unsigned long value = std::stoul(text);
+  return value > 0 && value <= 65535 ? static_cast<std::uint16_t>(value) : fallback;
 }
 
 desired_resource resource_state(const cluster& c, const resource& rsc,

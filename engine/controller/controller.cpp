@@ -19,6 +19,55 @@ namespace cl = tandem::cluster;
 
 namespace {
 
+// Nodes whose desired state may differ between two models: the nodes holding resources of every
+// definition that changed (itself, its resources or its snapshots) and the node of every changed
+// pool; everything when controller properties, groups or nodes changed (addresses and inherited
+// options reach every peer). Returns false for "everything".
+bool affected_nodes(const cl::cluster& before, const cl::cluster& after,
+                    std::set<std::string>& nodes) {
+  if (before.controller_properties != after.controller_properties ||
+      before.groups != after.groups || before.nodes.size() != after.nodes.size()) {
+    return false;
+  }
+  for (const auto& [key, n] : after.nodes) {
+    auto old = before.nodes.find(key);
+    if (old == before.nodes.end()) return false;
+    // The connection status is runtime state and changes nothing a satellite is told.
+    cl::node previous = old->second;
+    previous.connection = n.connection;
+    if (!(previous == n)) return false;
+  }
+  std::set<std::string> definitions;
+  auto changed_keys = [](const auto& old_map, const auto& new_map, std::set<std::string>& out) {
+    for (const auto& [key, object] : new_map) {
+      auto old = old_map.find(key);
+      if (old == old_map.end() || !(old->second == object)) out.insert(key.first);
+    }
+    for (const auto& [key, object] : old_map) {
+      if (!new_map.contains(key)) out.insert(key.first);
+    }
+  };
+  changed_keys(before.pools, after.pools, nodes);
+  changed_keys(before.resources, after.resources, definitions);
+  changed_keys(before.snapshots, after.snapshots, definitions);
+  for (const auto& [key, rd] : after.definitions) {
+    auto old = before.definitions.find(key);
+    if (old == before.definitions.end() || !(old->second == rd)) definitions.insert(key);
+  }
+  for (const auto& [key, rd] : before.definitions) {
+    if (!after.definitions.contains(key)) definitions.insert(key);
+  }
+  for (const std::string& rd : definitions) {
+    for (const cl::cluster* model : {&before, &after}) {
+      for (auto it = model->resources.lower_bound({rd, std::string()});
+           it != model->resources.end() && it->first.first == rd; ++it) {
+        nodes.insert(it->first.second);
+      }
+    }
+  }
+  return true;
+}
+
 constexpr auto kTickInterval = std::chrono::seconds(5);
 
 std::uint64_t now_ms() {
@@ -86,8 +135,10 @@ cl::api_call_rcs controller::mutate(const api::mutation& op) {
     log(0, std::string("database commit failed: ") + e.what());
     return {cl::error_rc(100, std::string("The change was not saved: ") + e.what())};
   }
+  std::set<std::string> dirty;
+  const bool narrowed = affected_nodes(model_, next, dirty);
   model_ = std::move(next);
-  sync_links();
+  sync_links(narrowed ? &dirty : nullptr);
   return rcs;
 }
 
@@ -111,7 +162,7 @@ void controller::log(int level, const std::string& message) const {
   std::cerr << "tandem-controller " << kNames[std::min(level, 3)] << ": " << message << std::endl;
 }
 
-void controller::sync_links() {
+void controller::sync_links(const std::set<std::string>* dirty) {
   if (stopped_) return;
   // Drop links of deleted nodes and of nodes whose address changed.
   for (auto it = links_.begin(); it != links_.end();) {
@@ -137,6 +188,7 @@ void controller::sync_links() {
           std::make_shared<satellite_link>(io_, *this, n.name, nic->address, nic->satellite_port);
       link->start();
     }
+    if (!fresh && dirty != nullptr && !dirty->contains(key)) continue;
     cl::node_desired_state state = cl::desired_state_for_node(model_, n.name);
     auto pushed = pushed_.find(key);
     if (!fresh && pushed != pushed_.end() && pushed->second == state) continue;

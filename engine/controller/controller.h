@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "core/cluster/desired_state.h"
@@ -43,7 +44,9 @@ class controller final : public api::controller_backend {
   void log(int level, const std::string& message) const;
 
  private:
-  void sync_links();     // one link per satellite node; pushes changed desired states
+  // One link per satellite node; recomputes and pushes the desired state of the nodes in
+  // `dirty` (node keys), or of every node when `dirty` is null.
+  void sync_links(const std::set<std::string>* dirty = nullptr);
   void schedule_tick();  // auto-diskful every few seconds
   cluster::op_env make_env() const;
 

@@ -172,16 +172,20 @@ void satellite_link::handle_line(const std::string& line) {
 }
 
 void satellite_link::push_state(json node_state) {
-  wanted_state_ = std::move(node_state);
+  // Kept encoded (a JSON tree of a few hundred resources is several times larger).
+  node_state.erase("generation");
+  wanted_state_ = node_state.dump();
   ++wanted_version_;
   if (connected_) send_state();
 }
 
 void satellite_link::send_state() {
   if (wanted_version_ == 0 || wanted_version_ == sent_version_) return;
-  wanted_state_["generation"] = ++generation_;
+  // Object members are unordered in JSON: the generation goes first.
+  std::string line = "{\"generation\":" + std::to_string(++generation_) +
+                     (wanted_state_.size() > 2 ? "," : "") + wanted_state_.substr(1);
   sent_version_ = wanted_version_;
-  send(wanted_state_.dump());
+  send(std::move(line));
 }
 
 void satellite_link::send(std::string line) {

@@ -53,7 +53,7 @@ class satellite_link : public std::enable_shared_from_this<satellite_link> {
   std::uint64_t ping_seq_ = 0;
   boost::asio::streambuf input_;
   std::deque<std::string> output_;
-  nlohmann::json wanted_state_;       // latest desired state
+  std::string wanted_state_;          // latest desired state, encoded without its generation
   std::uint64_t wanted_version_ = 0;  // bumps with every push_state
   std::uint64_t sent_version_ = 0;    // what this connection last sent (0: nothing yet)
   std::uint64_t generation_ = 0;

@@ -35,6 +35,13 @@ def rss_kib(pid):
     return values
 
 
+def cpu_s(pid):
+    """User + system CPU seconds the process has used (/proc/<pid>/stat fields 14 and 15)."""
+    with open("/proc/%d/stat" % pid) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     definitions = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     if not os.path.exists(CONTROLLER):
@@ -67,6 +74,7 @@ def main():
             assert status == 201, status
             result["rss_before_kib"] = rss_kib(controller.pid)
             start = time.monotonic()
+            cpu_start = cpu_s(controller.pid)
             for i in range(definitions):
                 status, body, _ = rest.call("POST", "/v1/resource-groups/scale/spawn", {
                     "resource_definition_name": "vm-%04d" % i, "volume_sizes": [1048576]})
@@ -76,6 +84,7 @@ def main():
                     break
             result["spawn_s"] = round(time.monotonic() - start, 2)
             result["spawn_ms_each"] = round(result["spawn_s"] * 1000 / max(definitions, 1), 2)
+            result["controller_cpu_s"] = round(cpu_s(controller.pid) - cpu_start, 2)
             start = time.monotonic()
             _, resources, _ = rest.call("GET", "/v1/view/resources")
             result["view_resources_s"] = round(time.monotonic() - start, 3)
