@@ -24,7 +24,10 @@ command_spec node_commands() {
       "node", {"n"}, "Node subcommands",
       {leaf("create", {"c"}, "Register a satellite node", {k::none, k::none}),
        leaf("list", {"l"}, "List nodes"), leaf("delete", {"d"}, "Delete nodes", {k::node}, true),
-       leaf("describe", {"dsc"}, "Show a node with its pools and resources", {k::node})});
+       leaf("describe", {"dsc"}, "Show a node with its pools and resources", {k::node}),
+       leaf("list-properties", {"lp"}, "List the properties of a node", {k::node}),
+       leaf("set-property", {"sp"}, "Set (or, without a value, delete) a node property",
+            {k::node, k::none, k::none})});
 }
 
 command_spec storage_pool_commands() {
@@ -48,6 +51,7 @@ command_spec resource_group_commands() {
       {leaf("create", {"c"}, "Create a resource group", {k::none}),
        leaf("list", {"l"}, "List resource groups"),
        leaf("modify", {"m"}, "Change a resource group", {k::resource_group}),
+       leaf("delete", {"d"}, "Delete a resource group", {k::resource_group}),
        leaf("spawn-resources", {"spawn"}, "Create a resource definition from a group and place it",
             {k::resource_group, k::none, k::none})});
 }
@@ -56,7 +60,8 @@ command_spec volume_group_commands() {
   return group(
       "volume-group", {"vg"}, "Volume group subcommands",
       {leaf("create", {"c"}, "Add a volume group to a resource group", {k::resource_group}),
-       leaf("list", {"l"}, "List the volume groups of a resource group", {k::resource_group})});
+       leaf("list", {"l"}, "List the volume groups of a resource group", {k::resource_group}),
+       leaf("delete", {"d"}, "Delete a volume group", {k::resource_group, k::none})});
 }
 
 command_spec resource_definition_commands() {
@@ -67,16 +72,20 @@ command_spec resource_definition_commands() {
                      {k::resource_definition}),
                 leaf("set-property", {"sp"}, "Set (or, without a value, delete) a property",
                      {k::resource_definition, k::none, k::none}),
-                leaf("delete", {"d"}, "Delete a resource definition", {k::resource_definition})});
+                leaf("delete", {"d"}, "Delete a resource definition", {k::resource_definition}),
+                leaf("auto-place", {"ap"}, "Let the controller place replicas of a definition",
+                     {k::resource_definition})});
 }
 
 command_spec volume_definition_commands() {
-  return group("volume-definition", {"vd"}, "Volume definition subcommands",
-               {leaf("create", {"c"}, "Add a volume to a resource definition",
-                     {k::resource_definition, k::none}),
-                leaf("list", {"l"}, "List volume definitions"),
-                leaf("set-size", {"size"}, "Resize a volume definition",
-                     {k::resource_definition, k::none, k::none})});
+  return group(
+      "volume-definition", {"vd"}, "Volume definition subcommands",
+      {leaf("create", {"c"}, "Add a volume to a resource definition",
+            {k::resource_definition, k::none}),
+       leaf("list", {"l"}, "List volume definitions"),
+       leaf("delete", {"d"}, "Delete a volume definition", {k::resource_definition, k::none}),
+       leaf("set-size", {"size"}, "Resize a volume definition",
+            {k::resource_definition, k::none, k::none})});
 }
 
 command_spec resource_commands() {
@@ -87,6 +96,9 @@ command_spec resource_commands() {
        leaf("list-volumes", {"lv"}, "List the volumes of resources"),
        leaf("delete", {"d"}, "Remove a resource from nodes", {k::node, k::resource_definition},
             true),
+       leaf("make-available", {"mkavail"},
+            "Make a resource usable on a node (diskless unless --diskful)",
+            {k::node, k::resource_definition}),
        leaf("toggle-disk", {"td"}, "Make a resource diskful or diskless",
             {k::node, k::resource_definition})});
 }
@@ -113,7 +125,9 @@ command_spec build_tree() {
        snapshot_commands(),
        group("controller", {"c"}, "Controller subcommands",
              {leaf("version", {"v"}, "Show the controller's version"),
-              leaf("list-properties", {"lp"}, "List the controller's properties")}),
+              leaf("list-properties", {"lp"}, "List the controller's properties"),
+              leaf("set-property", {"sp"}, "Set (or, without a value, delete) a property",
+                   {k::none, k::none})}),
        group("completion", {}, "Shell completion",
              {leaf("bash", {}, "Print a bash completion script")})});
 }

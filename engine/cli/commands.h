@@ -46,6 +46,11 @@ CLI::App* add_command(CLI::App& parent, std::initializer_list<std::string_view> 
 std::string list_query(
     std::initializer_list<std::pair<std::string_view, const std::vector<std::string>*>> filters);
 
+// One changing request: its ApiCallRc entries are printed and decide the exit code. A null
+// body sends none.
+int change(command_context& ctx, const std::string& method, const std::string& target,
+           const nlohmann::json& body = nullptr);
+
 // -m prints the JSON; otherwise the table, then any warnings. Returns the exit code.
 int show_list(command_context& ctx, const nlohmann::json& answer, const table& rows, bool pastable,
               const std::vector<std::string>& warnings = {});
@@ -56,6 +61,22 @@ struct nodes_and_name {
   std::string name;
 };
 nodes_and_name split_nodes_and_name(const std::vector<std::string>& words);
+
+// `... set-property [OBJECT] KEY [VALUE] [--aux]`, LINSTOR's convention: no value deletes.
+struct set_property_args {
+  std::string name;  // the object; unused for controller properties
+  std::string key;
+  std::vector<std::string> value;  // empty: delete the key
+  bool aux = false;                // prefix the key with Aux/
+};
+void add_key_value_options(CLI::App& command, set_property_args& args);
+// {"override_props": {key: value}} or {"delete_props": [key]}.
+nlohmann::json property_change(const set_property_args& args);
+
+// `... list-properties NAME`: GET list_target (filtered to the one object), print the props of
+// the entry whose "name" is name; a missing object is exit 3, "<what> 'name' not found".
+int show_object_properties(command_context& ctx, const std::string& list_target,
+                           const std::string& name, const std::string& what, bool pastable);
 
 void add_node_commands(CLI::App& app, command_context& ctx);
 void add_storage_pool_commands(CLI::App& app, command_context& ctx);

@@ -43,6 +43,13 @@ std::string list_query(
   return query;
 }
 
+int change(command_context& ctx, const std::string& method, const std::string& target,
+           const nlohmann::json& body) {
+  session& s = ctx.controller();
+  const bool sent = body.is_null() ? s.call(method, target) : s.call(method, target, body);
+  return sent ? s.report() : s.exit_code();
+}
+
 int show_list(command_context& ctx, const nlohmann::json& answer, const table& rows, bool pastable,
               const std::vector<std::string>& warnings) {
   session& s = ctx.controller();

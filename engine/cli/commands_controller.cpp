@@ -78,6 +78,19 @@ int complete_words(command_context& ctx, std::vector<std::string> words) {
   return kExitOk;
 }
 
+void add_controller_set_property(CLI::App& controller, command_context& ctx) {
+  auto args = std::make_shared<set_property_args>();
+  CLI::App* set_property = add_command(controller, {"controller", "set-property"});
+  add_key_value_options(*set_property, *args);
+  set_property->callback([&ctx, args] {
+    session& s = ctx.controller();
+    // LINSTOR changes controller properties with POST, not PUT.
+    ctx.exit_code = s.call("POST", "/v1/controller/properties", property_change(*args))
+                        ? s.report()
+                        : s.exit_code();
+  });
+}
+
 }  // namespace
 
 void add_controller_commands(CLI::App& app, command_context& ctx) {
@@ -89,6 +102,7 @@ void add_controller_commands(CLI::App& app, command_context& ctx) {
   CLI::App* properties = add_command(*controller, {"controller", "list-properties"});
   properties->add_flag("-p,--pastable", *pastable, "ASCII table without colours");
   properties->callback([&ctx, pastable] { ctx.exit_code = controller_properties(ctx, *pastable); });
+  add_controller_set_property(*controller, ctx);
 }
 
 void add_completion_commands(CLI::App& app, command_context& ctx) {

@@ -11,49 +11,6 @@
 namespace tandem::cli {
 namespace {
 
-int definition_properties(command_context& ctx, const std::string& name, bool pastable) {
-  session& s = ctx.controller();
-  const std::vector<std::string> names = {name};
-  const auto answer =
-      s.get("/v1/resource-definitions" + list_query({{"resource_definitions", &names}}));
-  if (!answer) return s.exit_code();
-  const nlohmann::json* found = nullptr;
-  if (answer->is_array()) {
-    for (const auto& definition : *answer) {
-      if (string_of(definition, "name") == name) found = &definition;
-    }
-  }
-  if (found == nullptr) {
-    return s.fail(kExitObjectNotFound,
-                  "resource definition '" + name + "' not found on the controller");
-  }
-  const auto& props = field(*found, "props");
-  const nlohmann::json shown = props.is_object() ? props : nlohmann::json::object();
-  return show_list(ctx, shown, properties_table(shown), pastable);
-}
-
-struct set_property_args {
-  std::string name;
-  std::string key;
-  std::vector<std::string> value;  // none: delete the key
-  bool aux = false;
-};
-
-int definition_set_property(command_context& ctx, const set_property_args& args) {
-  const std::string key = args.aux ? "Aux/" + args.key : args.key;
-  nlohmann::json body;
-  if (args.value.empty()) {
-    body["delete_props"] = {key};
-  } else {
-    body["override_props"] = {{key, args.value.front()}};
-  }
-  session& s = ctx.controller();
-  if (!s.call("PUT", "/v1/resource-definitions/" + url_encode(args.name), body)) {
-    return s.exit_code();
-  }
-  return s.report();
-}
-
 struct volume_create_args {
   std::string definition;
   std::string size;
@@ -104,7 +61,34 @@ struct list_args {
   bool pastable = false;
 };
 
-// rd c, rd l, rd lp, rd sp, rd d.
+// rd ap: the autoplacer for an existing definition.
+void add_auto_place_command(CLI::App& definition, command_context& ctx) {
+  struct auto_place_args {
+    std::string name;
+    int place_count = 0;
+    std::vector<std::string> storage_pools;
+  };
+  auto apargs = std::make_shared<auto_place_args>();
+  CLI::App* auto_place = add_command(definition, {"resource-definition", "auto-place"});
+  auto_place->add_option("resource_definition_name", apargs->name, "Resource definition")
+      ->required();
+  auto_place
+      ->add_option("--place-count", apargs->place_count,
+                   "Diskful replicas (default: the resource group's)")
+      ->check(CLI::Range(1, 32));
+  auto_place->add_option("-s,--storage-pool", apargs->storage_pools, "Pools to place on");
+  auto_place->callback([&ctx, apargs] {
+    // An empty filter means "use the resource group's" (LINSTOR merges the two).
+    nlohmann::json filter = nlohmann::json::object();
+    if (apargs->place_count > 0) filter["place_count"] = apargs->place_count;
+    if (!apargs->storage_pools.empty()) filter["storage_pool_list"] = apargs->storage_pools;
+    ctx.exit_code =
+        change(ctx, "POST", "/v1/resource-definitions/" + url_encode(apargs->name) + "/autoplace",
+               {{"select_filter", filter}});
+  });
+}
+
+// rd c, rd l, rd lp, rd sp, rd ap, rd d.
 void add_resource_definition_commands(CLI::App& app, command_context& ctx) {
   CLI::App* definition = add_command(app, {"resource-definition"});
   definition->require_subcommand(1);
@@ -129,11 +113,8 @@ void add_resource_definition_commands(CLI::App& app, command_context& ctx) {
         definition_json["layer_data"].push_back({{"type", layer}});
       }
     }
-    session& s = ctx.controller();
     ctx.exit_code =
-        s.call("POST", "/v1/resource-definitions", {{"resource_definition", definition_json}})
-            ? s.report()
-            : s.exit_code();
+        change(ctx, "POST", "/v1/resource-definitions", {{"resource_definition", definition_json}});
   });
 
   auto largs = std::make_shared<list_args>();
@@ -153,26 +134,29 @@ void add_resource_definition_commands(CLI::App& app, command_context& ctx) {
   CLI::App* properties = add_command(*definition, {"resource-definition", "list-properties"});
   properties->add_option("resource_name", pargs->first, "Resource definition")->required();
   properties->add_flag("-p,--pastable", pargs->second, "ASCII table without colours");
-  properties->callback(
-      [&ctx, pargs] { ctx.exit_code = definition_properties(ctx, pargs->first, pargs->second); });
+  properties->callback([&ctx, pargs] {
+    const std::vector<std::string> names = {pargs->first};
+    ctx.exit_code = show_object_properties(
+        ctx, "/v1/resource-definitions" + list_query({{"resource_definitions", &names}}),
+        pargs->first, "resource definition", pargs->second);
+  });
 
   auto spargs = std::make_shared<set_property_args>();
   CLI::App* set_property = add_command(*definition, {"resource-definition", "set-property"});
   set_property->add_option("resource_name", spargs->name, "Resource definition")->required();
-  set_property->add_option("key", spargs->key, "Property key, e.g. Aux/site")->required();
-  set_property->add_option("value", spargs->value, "New value; none deletes the key")
-      ->expected(0, 1);
-  set_property->add_flag("--aux", spargs->aux, "Prefix the key with Aux/");
-  set_property->callback([&ctx, spargs] { ctx.exit_code = definition_set_property(ctx, *spargs); });
+  add_key_value_options(*set_property, *spargs);
+  set_property->callback([&ctx, spargs] {
+    ctx.exit_code = change(ctx, "PUT", "/v1/resource-definitions/" + url_encode(spargs->name),
+                           property_change(*spargs));
+  });
+
+  add_auto_place_command(*definition, ctx);
 
   auto dname = std::make_shared<std::string>();
   CLI::App* remove = add_command(*definition, {"resource-definition", "delete"});
   remove->add_option("name", *dname, "Resource definition to delete")->required();
   remove->callback([&ctx, dname] {
-    session& s = ctx.controller();
-    ctx.exit_code = s.call("DELETE", "/v1/resource-definitions/" + url_encode(*dname))
-                        ? s.report()
-                        : s.exit_code();
+    ctx.exit_code = change(ctx, "DELETE", "/v1/resource-definitions/" + url_encode(*dname));
   });
 }
 
@@ -216,6 +200,18 @@ void add_volume_definition_commands(CLI::App& app, command_context& ctx) {
       ->check(CLI::Range(0, 65535));
   vd_size->add_option("size", vsargs->size, "New usable size (default unit GiB)")->required();
   vd_size->callback([&ctx, vsargs] { ctx.exit_code = volume_definition_set_size(ctx, *vsargs); });
+
+  auto vdargs = std::make_shared<std::pair<std::string, int>>();
+  CLI::App* vd_delete = add_command(*volume, {"volume-definition", "delete"});
+  vd_delete->add_option("resource_name", vdargs->first, "Resource definition")->required();
+  vd_delete->add_option("volume_nr", vdargs->second, "Volume number")
+      ->required()
+      ->check(CLI::Range(0, 65535));
+  vd_delete->callback([&ctx, vdargs] {
+    ctx.exit_code = change(ctx, "DELETE",
+                           "/v1/resource-definitions/" + url_encode(vdargs->first) +
+                               "/volume-definitions/" + std::to_string(vdargs->second));
+  });
 }
 
 }  // namespace

@@ -131,8 +131,7 @@ void add_resource_group_commands(CLI::App& app, command_context& ctx) {
     nlohmann::json body = {{"name", cargs->name},
                            {"select_filter", select_filter_of(cargs->filter)}};
     if (!cargs->filter.description.empty()) body["description"] = cargs->filter.description;
-    session& s = ctx.controller();
-    ctx.exit_code = s.call("POST", "/v1/resource-groups", body) ? s.report() : s.exit_code();
+    ctx.exit_code = change(ctx, "POST", "/v1/resource-groups", body);
   });
 
   struct list_args {
@@ -152,10 +151,14 @@ void add_resource_group_commands(CLI::App& app, command_context& ctx) {
   modify->callback([&ctx, margs] {
     nlohmann::json body = {{"select_filter", select_filter_of(margs->filter)}};
     if (!margs->filter.description.empty()) body["description"] = margs->filter.description;
-    session& s = ctx.controller();
-    ctx.exit_code = s.call("PUT", "/v1/resource-groups/" + url_encode(margs->name), body)
-                        ? s.report()
-                        : s.exit_code();
+    ctx.exit_code = change(ctx, "PUT", "/v1/resource-groups/" + url_encode(margs->name), body);
+  });
+
+  auto dname = std::make_shared<std::string>();
+  CLI::App* remove = add_command(*group, {"resource-group", "delete"});
+  remove->add_option("name", *dname, "Resource group to delete")->required();
+  remove->callback([&ctx, dname] {
+    ctx.exit_code = change(ctx, "DELETE", "/v1/resource-groups/" + url_encode(*dname));
   });
 
   auto sargs = std::make_shared<spawn_args>();
@@ -188,11 +191,8 @@ void add_volume_group_commands(CLI::App& app, command_context& ctx) {
   vg_create->callback([&ctx, vcargs] {
     nlohmann::json body = nlohmann::json::object();
     if (vcargs->volume_number >= 0) body["volume_number"] = vcargs->volume_number;
-    session& s = ctx.controller();
-    ctx.exit_code =
-        s.call("POST", "/v1/resource-groups/" + url_encode(vcargs->group) + "/volume-groups", body)
-            ? s.report()
-            : s.exit_code();
+    ctx.exit_code = change(
+        ctx, "POST", "/v1/resource-groups/" + url_encode(vcargs->group) + "/volume-groups", body);
   });
 
   auto vlargs = std::make_shared<vg_args>();
@@ -205,6 +205,18 @@ void add_volume_group_commands(CLI::App& app, command_context& ctx) {
         s.get("/v1/resource-groups/" + url_encode(vlargs->group) + "/volume-groups");
     ctx.exit_code = answer ? show_list(ctx, *answer, volume_group_table(*answer), vlargs->pastable)
                            : s.exit_code();
+  });
+
+  auto vdargs = std::make_shared<std::pair<std::string, int>>();
+  CLI::App* vg_delete = add_command(*volume_group, {"volume-group", "delete"});
+  vg_delete->add_option("resource_group_name", vdargs->first, "Resource group")->required();
+  vg_delete->add_option("volume_nr", vdargs->second, "Volume number")
+      ->required()
+      ->check(CLI::Range(0, 65535));
+  vg_delete->callback([&ctx, vdargs] {
+    ctx.exit_code = change(ctx, "DELETE",
+                           "/v1/resource-groups/" + url_encode(vdargs->first) + "/volume-groups/" +
+                               std::to_string(vdargs->second));
   });
 }
 

@@ -155,6 +155,25 @@ void add_node_commands(CLI::App& app, command_context& ctx) {
   remove->add_option("node_name", *delete_nodes, "Nodes to delete")->required();
   remove->callback([&ctx, delete_nodes] { ctx.exit_code = node_delete(ctx, *delete_nodes); });
 
+  auto lp_args = std::make_shared<std::pair<std::string, bool>>();
+  CLI::App* properties = add_command(*node, {"node", "list-properties"});
+  properties->add_option("node_name", lp_args->first, "Node")->required();
+  properties->add_flag("-p,--pastable", lp_args->second, "ASCII table without colours");
+  properties->callback([&ctx, lp_args] {
+    const std::vector<std::string> nodes = {lp_args->first};
+    ctx.exit_code = show_object_properties(ctx, "/v1/nodes" + list_query({{"nodes", &nodes}}),
+                                           lp_args->first, "node", lp_args->second);
+  });
+
+  auto sp_args = std::make_shared<set_property_args>();
+  CLI::App* set_property = add_command(*node, {"node", "set-property"});
+  set_property->add_option("node_name", sp_args->name, "Node")->required();
+  add_key_value_options(*set_property, *sp_args);
+  set_property->callback([&ctx, sp_args] {
+    ctx.exit_code =
+        change(ctx, "PUT", "/v1/nodes/" + url_encode(sp_args->name), property_change(*sp_args));
+  });
+
   auto describe_node = std::make_shared<std::string>();
   CLI::App* describe = add_command(*node, {"node", "describe"});
   describe->add_option("node_name", *describe_node, "Node to describe")->required();
@@ -196,11 +215,9 @@ void add_storage_pool_commands(CLI::App& app, command_context& ctx) {
   remove->add_option("node_name", dargs->node, "Node of the pool")->required();
   remove->add_option("name", dargs->pool, "Storage pool to delete")->required();
   remove->callback([&ctx, dargs] {
-    session& s = ctx.controller();
-    ctx.exit_code = s.call("DELETE", "/v1/nodes/" + url_encode(dargs->node) + "/storage-pools/" +
-                                         url_encode(dargs->pool))
-                        ? s.report()
-                        : s.exit_code();
+    ctx.exit_code = change(
+        ctx, "DELETE",
+        "/v1/nodes/" + url_encode(dargs->node) + "/storage-pools/" + url_encode(dargs->pool));
   });
 }
 

@@ -164,6 +164,23 @@ void add_resource_commands(CLI::App& app, command_context& ctx) {
   remove->add_option("node_name_resource", *dwords, "NODE [NODE...] RESOURCE")->required();
   remove->callback([&ctx, dwords] { ctx.exit_code = resource_delete(ctx, *dwords); });
 
+  struct available_args {
+    std::string node;
+    std::string resource;
+    bool diskful = false;
+  };
+  auto maargs = std::make_shared<available_args>();
+  CLI::App* available = add_command(*resource, {"resource", "make-available"});
+  available->add_option("node_name", maargs->node, "Node that needs the resource")->required();
+  available->add_option("resource_name", maargs->resource, "Resource")->required();
+  available->add_flag("--diskful", maargs->diskful, "With a local disk (else diskless)");
+  available->callback([&ctx, maargs] {
+    ctx.exit_code = change(ctx, "POST",
+                           "/v1/resource-definitions/" + url_encode(maargs->resource) +
+                               "/resources/" + url_encode(maargs->node) + "/make-available",
+                           {{"diskful", maargs->diskful}});
+  });
+
   auto targs = std::make_shared<toggle_args>();
   CLI::App* toggle = add_command(*resource, {"resource", "toggle-disk"});
   toggle->add_option("node_name", targs->node, "Node of the resource")->required();

@@ -42,10 +42,7 @@ void add_snapshot_restore_commands(CLI::App& snapshot, command_context& ctx) {
   resource_restore->callback([&ctx, rargs] {
     nlohmann::json body = {{"to_resource", rargs->to_resource}};
     if (!rargs->nodes.empty()) body["nodes"] = rargs->nodes;
-    session& s = ctx.controller();
-    ctx.exit_code = s.call("POST", restore_path(*rargs, "snapshot-restore-resource"), body)
-                        ? s.report()
-                        : s.exit_code();
+    ctx.exit_code = change(ctx, "POST", restore_path(*rargs, "snapshot-restore-resource"), body);
   });
 
   CLI::App* volume_definition = add_command(snapshot, {"snapshot", "volume-definition"});
@@ -55,11 +52,8 @@ void add_snapshot_restore_commands(CLI::App& snapshot, command_context& ctx) {
       add_command(*volume_definition, {"snapshot", "volume-definition", "restore"});
   add_restore_options(*vd_restore, *vargs);
   vd_restore->callback([&ctx, vargs] {
-    session& s = ctx.controller();
-    ctx.exit_code = s.call("POST", restore_path(*vargs, "snapshot-restore-volume-definition"),
-                           {{"to_resource", vargs->to_resource}})
-                        ? s.report()
-                        : s.exit_code();
+    ctx.exit_code = change(ctx, "POST", restore_path(*vargs, "snapshot-restore-volume-definition"),
+                           {{"to_resource", vargs->to_resource}});
   });
 }
 
@@ -114,11 +108,9 @@ void add_snapshot_commands(CLI::App& app, command_context& ctx) {
   remove->add_option("resource_definition_name", dargs->first, "Resource")->required();
   remove->add_option("snapshot_name", dargs->second, "Snapshot to delete")->required();
   remove->callback([&ctx, dargs] {
-    session& s = ctx.controller();
-    ctx.exit_code = s.call("DELETE", "/v1/resource-definitions/" + url_encode(dargs->first) +
-                                         "/snapshots/" + url_encode(dargs->second))
-                        ? s.report()
-                        : s.exit_code();
+    ctx.exit_code = change(ctx, "DELETE",
+                           "/v1/resource-definitions/" + url_encode(dargs->first) + "/snapshots/" +
+                               url_encode(dargs->second));
   });
 
   add_snapshot_restore_commands(*snapshot, ctx);

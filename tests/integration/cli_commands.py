@@ -186,6 +186,17 @@ def test_nodes_and_pools(cli, pool_dir):
     cli.run("sp", "l", absent=["dl1"])
 
     cli.run("node", "describe", "alpha", contains=["alpha (SATELLITE", "StoragePool pool1"])
+    cli.run("node", "set-property", "alpha", "Aux/site", "dc1", contains=["SUCCESS"])
+    cli.run("n", "sp", "--aux", "beta", "site", "dc2")
+    cli.run("node", "list-properties", "alpha", contains=["Aux/site", "dc1"])
+    cli.run("n", "lp", "beta", contains=["dc2"])
+    cli.run("n", "sp", "beta", "Aux/site")
+    cli.run("n", "lp", "beta", absent=["Aux/site"])
+    cli.run("n", "lp", "nosuchnode", rc=3, stderr_contains=["node 'nosuchnode' not found"])
+    cli.run("controller", "set-property", "Aux/owner", "ops", contains=["SUCCESS"])
+    cli.run("c", "lp", contains=["Aux/owner", "ops"])
+    cli.run("c", "sp", "Aux/owner")
+    cli.run("c", "lp", absent=["Aux/owner"])
     cli.run("n", "dsc", "nosuchnode", rc=3, stderr_contains=["node 'nosuchnode' not found"])
 
 
@@ -205,6 +216,18 @@ def test_groups(cli):
     cli.run("rg", "l", "-r", "rg1", contains=["| 0 "])  # the VlmNrs column
     cli.run("vg", "c", "nosuchgroup", rc=10, contains=["ERROR"])
     cli.run("rg", "m", "--place-count", "2", "rg1")
+    cli.run("vg", "c", "rg1")
+    numbers = cli.json("vg", "l", "rg1")
+    check(numbers is not None and [v["volume_number"] for v in numbers[0]] == [0, 1],
+          "rg1 should have volume groups 0 and 1: %r" % numbers)
+    cli.run("volume-group", "delete", "rg1", "1", contains=["SUCCESS"])
+    numbers = cli.json("vg", "l", "rg1")
+    check(numbers is not None and [v["volume_number"] for v in numbers[0]] == [0],
+          "after vg d rg1 1 only volume group 0 should remain: %r" % numbers)
+    cli.run("rg", "c", "rgtmp")
+    cli.run("resource-group", "delete", "rgtmp", contains=["SUCCESS"])
+    cli.run("rg", "l", absent=["rgtmp"])
+    cli.run("rg", "d", "nosuchgroup", rc=10, contains=["ERROR"])
 
     # Definitions only: the nodes have no running satellite, so nothing can be placed.
     cli.run("resource-group", "spawn-resources", "-d", "rg1", "res2", "1G", contains=["SUCCESS"])
@@ -240,6 +263,10 @@ def test_definitions(cli):
     cli.run("volume-definition", "set-size", "res1", "0", "2GiB", contains=["SUCCESS"])
     cli.run("vd", "size", "res1", "0", "3")  # default unit GiB
     cli.run("vd", "l", "-r", "res1", contains=["3 GiB"])
+    cli.run("vd", "c", "res1", "1G")
+    cli.run("vd", "l", "-r", "res1", contains=["| res1         |        1 |"])
+    cli.run("volume-definition", "delete", "res1", "1", contains=["SUCCESS"])
+    cli.run("vd", "l", "-r", "res1", absent=["|        1 |"])
     vds = cli.json("rd", "l", "-r", "res1")
     check(vds is not None and len(vds[0]) == 1 and vds[0][0]["name"] == "res1",
           "rd l -m -r res1 should return exactly res1: %r" % vds)
@@ -282,6 +309,13 @@ def test_resources(cli):
     cli.run("s", "r", "rst", "--fr", "res1", "--fs", "snap1", "--tr", "res1copy", "alpha",
             contains=["SUCCESS"])
     cli.run("r", "l", "-r", "res1copy", contains=["alpha"])
+    cli.run("resource", "make-available", "gamma", "res1copy", contains=["SUCCESS"])
+    cli.run("r", "l", "-r", "res1copy", contains=["| gamma "])
+    cli.run("r", "mkavail", "alpha", "nosuchres", rc=10, contains=["ERROR"])
+    # No satellite reports free space, so the autoplacer finds no pool; the error is shown.
+    cli.run("resource-definition", "auto-place", "res1copy", "--place-count", "3", rc=10,
+            contains=["ERROR"])
+    cli.run("rd", "ap", "nosuchres", rc=10, contains=["ERROR"])
     cli.run("snapshot", "delete", "res1", "snap2", contains=["SUCCESS"])
     cli.run("s", "d", "res1", "snap1")
     cli.run("s", "l", absent=["snap1", "snap2"])
@@ -296,7 +330,7 @@ def test_resources(cli):
     check_bash_completion(cli)
 
     cli.run("resource", "delete", "gamma", "res1", contains=["SUCCESS"])
-    cli.run("r", "d", "alpha", "res1copy")
+    cli.run("r", "d", "gamma", "alpha", "res1copy")  # diskless first, as the controller requires
     cli.run("r", "d", "alpha", "beta", "res1")
     cli.run("rd", "d", "res2", contains=["SUCCESS"])
     cli.run("resource-definition", "delete", "res3")

@@ -50,6 +50,14 @@ TEST_CASE("LINSTOR's short forms resolve to the long commands") {
   CHECK(canonical({"s", "vd", "rst"}) == "snapshot volume-definition restore");
   CHECK(canonical({"c", "v"}) == "controller version");
   CHECK(canonical({"c", "lp"}) == "controller list-properties");
+  CHECK(canonical({"c", "sp"}) == "controller set-property");
+  CHECK(canonical({"n", "lp"}) == "node list-properties");
+  CHECK(canonical({"n", "sp"}) == "node set-property");
+  CHECK(canonical({"rg", "d"}) == "resource-group delete");
+  CHECK(canonical({"vg", "d"}) == "volume-group delete");
+  CHECK(canonical({"vd", "d"}) == "volume-definition delete");
+  CHECK(canonical({"rd", "ap"}) == "resource-definition auto-place");
+  CHECK(canonical({"r", "mkavail"}) == "resource make-available");
 }
 
 TEST_CASE("resolution stops at the first word that is not a sub-command") {
