@@ -79,7 +79,8 @@ void satellite_link::on_connected() {
   owner_.on_satellite_status(node_name_, cluster::connection_status::connected);
   last_rx_ = std::chrono::steady_clock::now();
   send(hello_message(node_name_).dump());
-  send_state();
+  // The desired state (with the resources' secrets) waits for the satellite's hello: a process
+  // that is not this node's satellite never gets it.
   read_line();
   schedule_ping();
 }
@@ -139,26 +140,23 @@ void satellite_link::handle_line(const std::string& line) {
     const int version = message.value("protocol_version", 0);
     const std::string name = message.value("node_name", std::string());
     if (version != kSatelliteProtocolVersion) {
-      send(json({{"type", "error"},
-                 {"code", "VERSION_MISMATCH"},
-                 {"message", "controller speaks protocol 1, satellite " + std::to_string(version)}})
-               .dump());
-      owner_.on_satellite_status(node_name_, cluster::connection_status::version_mismatch);
-      fail("satellite speaks protocol version " + std::to_string(version));
+      send_error_now("VERSION_MISMATCH",
+                     "controller speaks protocol 1, satellite " + std::to_string(version));
+      fail("satellite speaks protocol version " + std::to_string(version),
+           cluster::connection_status::version_mismatch);
       return;
     }
     if (cluster::name_key(name) != cluster::name_key(node_name_)) {
-      send(json({{"type", "error"},
-                 {"code", "HOSTNAME_MISMATCH"},
-                 {"message", "expected node '" + node_name_ + "', satellite is '" + name + "'"}})
-               .dump());
-      owner_.on_satellite_status(node_name_, cluster::connection_status::hostname_mismatch);
-      fail("satellite at " + address_ + " calls itself '" + name + "', not '" + node_name_ + "'");
+      send_error_now("HOSTNAME_MISMATCH",
+                     "expected node '" + node_name_ + "', satellite is '" + name + "'");
+      fail("satellite at " + address_ + " calls itself '" + name + "', not '" + node_name_ + "'",
+           cluster::connection_status::hostname_mismatch);
       return;
     }
     hello_received_ = true;
     backoff_ms_ = 500;
     owner_.on_satellite_status(node_name_, cluster::connection_status::online);
+    send_state();
     return;
   }
   if (type == "status" || type == "applied" || type == "error") {
@@ -176,7 +174,7 @@ void satellite_link::push_state(json node_state) {
   node_state.erase("generation");
   wanted_state_ = node_state.dump();
   ++wanted_version_;
-  if (connected_) send_state();
+  if (connected_ && hello_received_) send_state();
 }
 
 void satellite_link::send_state() {
@@ -208,7 +206,16 @@ void satellite_link::write_next() {
                     });
 }
 
-void satellite_link::fail(const std::string& why) {
+void satellite_link::send_error_now(const std::string& code, const std::string& message) {
+  // Written synchronously because the connection closes right after; one short line fits any
+  // socket buffer, so this does not block the io thread.
+  const std::string line =
+      json({{"type", "error"}, {"code", code}, {"message", message}}).dump() + "\n";
+  boost::system::error_code ignored;
+  asio::write(socket_, asio::buffer(line), ignored);
+}
+
+void satellite_link::fail(const std::string& why, cluster::connection_status status) {
   if (stopped_) return;
   const bool was_connected = connected_;
   connected_ = false;
@@ -219,7 +226,7 @@ void satellite_link::fail(const std::string& why) {
   output_.clear();
   owner_.log(was_connected ? 1 : 3, "satellite '" + node_name_ + "': " + why + "; retrying in " +
                                         std::to_string(backoff_ms_) + " ms");
-  owner_.on_satellite_status(node_name_, cluster::connection_status::offline);
+  owner_.on_satellite_status(node_name_, status);
   retry_.expires_after(std::chrono::milliseconds(backoff_ms_));
   backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
   const std::uint64_t epoch = epoch_;

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/cluster/model.h"
+
 namespace tandem::controller {
 
 class controller;
@@ -37,7 +39,10 @@ class satellite_link : public std::enable_shared_from_this<satellite_link> {
   void handle_line(const std::string& line);
   void send(std::string line);
   void write_next();
-  void fail(const std::string& why);
+  // Closes the connection, shows the node as `status` and reconnects after the backoff.
+  void fail(const std::string& why,
+            cluster::connection_status status = cluster::connection_status::offline);
+  void send_error_now(const std::string& code, const std::string& message);
   void send_state();
   void schedule_ping();  // ping every 5 s; no line for 20 s -> reconnect
 

@@ -62,8 +62,9 @@ class FakeSatellite:
     FREE_KIB = 100 * 1024 * 1024
     TOTAL_KIB = 200 * 1024 * 1024
 
-    def __init__(self, name, address, port=3366):
+    def __init__(self, name, address, port=3366, claimed_name=None):
         self.name = name
+        self.claimed_name = claimed_name or name  # what it says in its hello
         self.address = address
         self.port = port
         self.states = []  # every desired_state received
@@ -138,7 +139,7 @@ class FakeSatellite:
                         with self.lock:
                             self.hellos += 1
                         self._send(conn, {"type": "hello", "protocol_version": 1,
-                                          "role": "satellite", "node_name": self.name,
+                                          "role": "satellite", "node_name": self.claimed_name,
                                           "software": "fake-satellite"})
                     elif message["type"] == "desired_state":
                         with self.lock:
@@ -206,6 +207,11 @@ def start_controller(port, db):
             time.sleep(0.1)
     process.kill()
     raise SystemExit("tandem-controller did not listen within %d s" % STARTUP_TIMEOUT_S)
+
+
+def node_status(rest, name):
+    node = rest.call("GET", "/v1/nodes/" + name)[1]
+    return node.get("connection_status") if isinstance(node, dict) else None
 
 
 def nodes_online(rest, names):
@@ -541,9 +547,24 @@ def main():
                        "satellites ONLINE after the restart")
             # One satellite goes away: its node goes OFFLINE, the others stay ONLINE.
             satellites[2].stop()
-            wait_until(lambda: any(n["name"] == "gamma" and n["connection_status"] == "OFFLINE"
-                                   for n in rest.call("GET", "/v1/nodes")[1]),
+            wait_until(lambda: node_status(rest, "gamma") == "OFFLINE",
                        "gamma OFFLINE after its satellite stopped")
+            check(node_status(rest, "alpha") == "ONLINE", "alpha stays ONLINE")
+            # ... and comes back: the controller reconnects (backoff) and sends the full state.
+            satellites[2] = FakeSatellite("gamma", satellites[2].address)
+            wait_until(lambda: node_status(rest, "gamma") == "ONLINE",
+                       "gamma ONLINE again after its satellite came back", 30)
+            wait_until(lambda: satellites[2].latest() is not None and any(
+                r["name"] == "res1" for r in satellites[2].latest()["resources"]),
+                "the returning satellite got its full desired state")
+            # A satellite that answers with another node's name is refused.
+            impostor = FakeSatellite("delta", "%s.5" % SATELLITE_NET, claimed_name="not-delta")
+            satellites.append(impostor)
+            expect(rest, "POST", "/v1/nodes", 201, {
+                "name": "delta", "net_interfaces": [{"address": impostor.address}]})
+            wait_until(lambda: node_status(rest, "delta") == "HOSTNAME_MISMATCH",
+                       "delta shows HOSTNAME_MISMATCH")
+            check(impostor.states == [], "no desired state is applied by a mismatched satellite")
             # Deletes after the restart.
             expect(rest, "DELETE", "/v1/resource-definitions/res3", 200)
             expect(rest, "GET", "/v1/resource-definitions/res3", 404)
