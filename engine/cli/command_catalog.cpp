@@ -1,5 +1,7 @@
 #include "engine/cli/command_catalog.h"
 
+#include <utility>
+
 namespace tandem::cli {
 namespace {
 
@@ -33,12 +35,19 @@ command_spec node_commands() {
 command_spec storage_pool_commands() {
   // `sp c lvm NODE POOL VG`: the provider is a sub-command of its own, as in LINSTOR.
   std::vector<command_spec> providers;
-  for (const char* provider : {"file", "filethin", "lvm", "lvmthin", "zfs", "zfsthin"}) {
-    providers.push_back(leaf(provider, {},
-                             "NODE POOL_NAME BACKING (VG, VG/thinpool, zpool or directory)",
-                             {k::node, k::none, k::none}));
+  const std::pair<std::string_view, std::string_view> kProviders[] = {
+      {"file", "Files in a directory: NODE POOL_NAME DIRECTORY"},
+      {"filethin", "Sparse files in a directory: NODE POOL_NAME DIRECTORY"},
+      {"lvm", "LVM logical volumes: NODE POOL_NAME VOLUME_GROUP"},
+      {"lvmthin", "LVM thin volumes: NODE POOL_NAME VOLUME_GROUP/THIN_POOL"},
+      {"zfs", "ZFS volumes: NODE POOL_NAME ZPOOL"},
+      {"zfsthin", "Sparse ZFS volumes: NODE POOL_NAME ZPOOL"},
+  };
+  for (const auto& [provider, description] : kProviders) {
+    providers.push_back(leaf(provider, {}, description, {k::node, k::none, k::none}));
   }
-  providers.push_back(leaf("diskless", {}, "NODE POOL_NAME", {k::node, k::none}));
+  providers.push_back(leaf("diskless", {}, "No storage (for diskless replicas): NODE POOL_NAME",
+                           {k::node, k::none}));
   return group("storage-pool", {"sp"}, "Storage pool subcommands",
                {group("create", {"c"}, "Create a storage pool on a node", std::move(providers)),
                 leaf("list", {"l"}, "List storage pools"),
