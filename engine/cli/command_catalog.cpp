@@ -141,6 +141,24 @@ command_spec build_tree() {
              {leaf("bash", {}, "Print a bash completion script")})});
 }
 
+// The object an option's value names (`r l -n <TAB>` completes nodes), or none.
+object_kind option_value_kind(std::string_view option) {
+  if (option == "-n" || option == "--nodes") return object_kind::node;
+  if (option == "-r" || option == "--resources" || option == "--resource-definitions" ||
+      option == "--from-resource" || option == "--to-resource" || option == "--fr" ||
+      option == "--tr") {
+    return object_kind::resource_definition;
+  }
+  if (option == "-s" || option == "--storage-pool" || option == "--storage-pools") {
+    return object_kind::storage_pool;
+  }
+  if (option == "--resource-group" || option == "--resource-groups") {
+    return object_kind::resource_group;
+  }
+  if (option == "--from-snapshot" || option == "--fs") return object_kind::snapshot;
+  return object_kind::none;
+}
+
 }  // namespace
 
 bool command_spec::answers_to(std::string_view word) const {
@@ -191,6 +209,13 @@ resolved_command resolve_command(const std::vector<std::string>& words) {
 
 completion_plan plan_completion(const std::vector<std::string>& words) {
   completion_plan plan;
+  if (!words.empty()) {
+    const object_kind value_kind = option_value_kind(words.back());
+    if (value_kind != object_kind::none) {
+      plan.kinds = {value_kind};
+      return plan;
+    }
+  }
   const resolved_command resolved = resolve_command(words);
   const command_spec& current = resolved.path.empty() ? command_tree() : *resolved.path.back();
   if (!current.children.empty()) {

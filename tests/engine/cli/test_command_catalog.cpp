@@ -105,6 +105,13 @@ TEST_CASE("completion offers sub-commands, then object kinds") {
   CHECK(plan_completion({"rd", "lp", "res1"}).kinds.empty());  // only one argument
   CHECK(plan_completion({"n", "l"}).kinds.empty());
   CHECK(plan_completion({"nope"}).words.empty());
+  CHECK(plan_completion({"r", "l", "-n"}).kinds == std::vector<object_kind>{object_kind::node});
+  CHECK(plan_completion({"v", "l", "--storage-pools"}).kinds ==
+        std::vector<object_kind>{object_kind::storage_pool});
+  CHECK(plan_completion({"rd", "c", "--resource-group"}).kinds ==
+        std::vector<object_kind>{object_kind::resource_group});
+  CHECK(plan_completion({"s", "r", "rst", "--fs"}).kinds ==
+        std::vector<object_kind>{object_kind::snapshot});
 }
 
 TEST_CASE("the bash script calls back into tandem for candidates") {
