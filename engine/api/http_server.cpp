@@ -7,6 +7,8 @@
 #include <iostream>
 #include <optional>
 
+#include "engine/api/json_views.h"
+
 namespace tandem::api {
 
 namespace asio = boost::asio;
@@ -59,8 +61,9 @@ class session : public std::enable_shared_from_this<session> {
         // A malformed request gets an answer before the connection closes.
         http_response bad;
         bad.status = 400;
-        bad.body = R"([{"ret_code":-4035225266123964419,"message":"Malformed HTTP request: )" +
-                   ec.message() + "\"}]";
+        bad.body = to_json({cluster::error_rc(cluster::rc::kApiCallParseError,
+                                              "Malformed HTTP request: " + ec.message())})
+                       .dump();
         respond(bad, false);
         return;
       }
@@ -78,8 +81,9 @@ class session : public std::enable_shared_from_this<session> {
       response = handler_(request);
     } catch (const std::exception& e) {
       response.status = 500;
-      response.body = std::string(R"([{"ret_code":-4611686018427387002,"message":)") + "\"" +
-                      "internal error\"}]";
+      response.body = to_json({cluster::error_rc(cluster::rc::kFailUnknownError,
+                                                 std::string("Internal error: ") + e.what())})
+                          .dump();
       std::cerr << "tandem-controller: request " << request.method << " " << request.path
                 << " failed: " << e.what() << "\n";
     }

@@ -16,6 +16,13 @@ json parse_body(const std::string& body) {
   }
 }
 
+json parse_object(const std::string& body) {
+  json j = parse_body(body);
+  if (!j.is_object())
+    throw bad_request("The request body must be a JSON object, not " + std::string(j.type_name()));
+  return j;
+}
+
 std::optional<std::uint64_t> get_u64(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key) || j[key].is_null()) return std::nullopt;
   const json& v = j[key];

@@ -23,6 +23,8 @@ class bad_request : public std::runtime_error {
 
 // Parses a body; an empty body is an empty object. Throws bad_request on invalid JSON.
 nlohmann::json parse_body(const std::string& body);
+// parse_body, and the result must be a JSON object.
+nlohmann::json parse_object(const std::string& body);
 
 std::optional<std::uint64_t> get_u64(const nlohmann::json& j, const char* key);
 std::optional<bool> get_bool(const nlohmann::json& j, const char* key);

@@ -97,7 +97,7 @@ http_response controller_routes(ctx& c) {
   if (p.size() == 3 && p[2] == "properties") {
     if (c.req.method == "GET") return json_response(200, c.model().controller_properties);
     if (c.req.method == "POST" || c.req.method == "PUT") {
-      const cl::props_change change = get_props_change(parse_body(c.req.body));
+      const cl::props_change change = get_props_change(parse_object(c.req.body));
       return rcs_response(c.backend.mutate([&](cl::cluster& m, const cl::op_env&) {
         return cl::modify_controller_props(m, change);
       }));
@@ -136,7 +136,7 @@ http_response pool_routes(ctx& c, const std::string& node_name) {
       return json_response(200, out);
     }
     if (c.req.method == "POST") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       cl::storage_pool pool;
       pool.node_name = node_name;
       pool.name = get_string(body, "storage_pool_name").value_or("");
@@ -162,7 +162,7 @@ http_response pool_routes(ctx& c, const std::string& node_name) {
       return json_response(200, pool_json(*pool));
     }
     if (c.req.method == "PUT") {
-      const cl::props_change change = get_props_change(parse_body(c.req.body));
+      const cl::props_change change = get_props_change(parse_object(c.req.body));
       return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env&) {
         return cl::modify_storage_pool(mm, node_name, pool_name, change);
       }));
@@ -189,7 +189,7 @@ http_response node_routes(ctx& c) {
       return json_response(200, out);
     }
     if (c.req.method == "POST") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       cl::node n;
       n.name = get_string(body, "name").value_or("");
       const std::string type_text = get_string(body, "type").value_or("SATELLITE");
@@ -220,7 +220,7 @@ http_response node_routes(ctx& c) {
       return json_response(200, node_json(*n));
     }
     if (c.req.method == "PUT") {
-      const cl::props_change change = get_props_change(parse_body(c.req.body));
+      const cl::props_change change = get_props_change(parse_object(c.req.body));
       return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env&) {
         return cl::modify_node(mm, node_name, change);
       }));
@@ -244,7 +244,7 @@ http_response node_routes(ctx& c) {
       return json_response(200, node_json(*n)["net_interfaces"]);
     }
     if (p.size() == 4 && c.req.method == "POST") {
-      const cl::net_interface nic = parse_nic(parse_body(c.req.body));
+      const cl::net_interface nic = parse_nic(parse_object(c.req.body));
       return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env&) {
         return cl::create_net_interface(mm, node_name, nic);
       }),
@@ -313,7 +313,7 @@ http_response group_routes(ctx& c) {
       return json_response(200, out);
     }
     if (c.req.method == "POST") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       cl::resource_group g;
       g.name = get_string(body, "name").value_or("");
       g.description = get_string(body, "description").value_or("");
@@ -334,7 +334,7 @@ http_response group_routes(ctx& c) {
       return json_response(200, group_json(*g));
     }
     if (c.req.method == "PUT") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       const cl::props_change change = get_props_change(body);
       const auto description = get_string(body, "description");
       std::optional<cl::select_filter> filter;
@@ -350,7 +350,7 @@ http_response group_routes(ctx& c) {
     }
   }
   if (p.size() == 4 && p[3] == "spawn" && c.req.method == "POST") {
-    const json body = parse_body(c.req.body);
+    const json body = parse_object(c.req.body);
     cl::spawn_request spawn;
     spawn.definition = get_string(body, "resource_definition_name").value_or("");
     if (body.contains("volume_sizes")) {
@@ -378,7 +378,7 @@ http_response group_routes(ctx& c) {
       return json_response(200, out);
     }
     if (p.size() == 4 && c.req.method == "POST") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       std::optional<std::uint32_t> number;
       if (auto n = get_u64(body, "volume_number")) number = static_cast<std::uint32_t>(*n);
       const cl::props props = get_props(body, "props");
@@ -399,7 +399,7 @@ http_response group_routes(ctx& c) {
                          "Volume group " + p[4] + " not found.");
       }
       if (c.req.method == "PUT") {
-        const cl::props_change change = get_props_change(parse_body(c.req.body));
+        const cl::props_change change = get_props_change(parse_object(c.req.body));
         return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env&) {
           return cl::modify_volume_group(mm, group, *number, change);
         }));
@@ -434,7 +434,9 @@ http_response resource_routes(ctx& c, const std::string& rd) {
       const json list = body.is_array() ? body : json::array({body});
       std::vector<cl::resource_request> requests;
       for (const json& item : list) {
+        if (!item.is_object()) throw bad_request("each resource must be a JSON object");
         const json rsc = item.contains("resource") ? item["resource"] : item;
+        if (!rsc.is_object()) throw bad_request("'resource' must be a JSON object");
         cl::resource_request r;
         r.node_name = get_string(rsc, "node_name").value_or("");
         r.properties = get_props(rsc, "props");
@@ -466,7 +468,7 @@ http_response resource_routes(ctx& c, const std::string& rd) {
       return json_response(200, resource_json(m, *r));
     }
     if (c.req.method == "PUT") {
-      const cl::props_change change = get_props_change(parse_body(c.req.body));
+      const cl::props_change change = get_props_change(parse_object(c.req.body));
       return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env& env) {
         return cl::modify_resource(mm, env, rd, node_name, change);
       }));
@@ -486,7 +488,7 @@ http_response resource_routes(ctx& c, const std::string& rd) {
       if (p[6] == "diskless") to_diskful = false;
       if (p.size() == 8) pool = p[7];
     } else {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       to_diskful = get_bool(body, "diskful");
       pool = get_string(body, "storage_pool");
     }
@@ -496,7 +498,7 @@ http_response resource_routes(ctx& c, const std::string& rd) {
     }));
   }
   if (p.size() == 6 && p[5] == "make-available" && c.req.method == "POST") {
-    const bool diskful = get_bool(parse_body(c.req.body), "diskful").value_or(false);
+    const bool diskful = get_bool(parse_object(c.req.body), "diskful").value_or(false);
     return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env& env) {
       return cl::make_available(mm, env, rd, node_name, diskful);
     }));
@@ -534,7 +536,7 @@ http_response volume_definition_routes(ctx& c, const std::string& rd) {
       return json_response(200, out);
     }
     if (c.req.method == "POST") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       const json vd = body.contains("volume_definition") ? body["volume_definition"] : body;
       cl::volume_definition_request request;
       if (auto n = get_u64(vd, "volume_number")) request.number = static_cast<std::uint32_t>(*n);
@@ -563,7 +565,7 @@ http_response volume_definition_routes(ctx& c, const std::string& rd) {
       return json_response(200, volume_definition_json(*vd));
     }
     if (c.req.method == "PUT") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       const cl::props_change change = get_props_change(body);
       const auto size = get_u64(body, "size_kib");
       return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env& env) {
@@ -591,7 +593,7 @@ http_response snapshot_routes(ctx& c, const std::string& rd) {
       return json_response(200, out);
     }
     if (p.size() == 4 && c.req.method == "POST") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       const std::string name = get_string(body, "name").value_or("");
       const auto nodes = get_strings(body, "nodes");
       return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env& env) {
@@ -613,7 +615,7 @@ http_response snapshot_routes(ctx& c, const std::string& rd) {
     }
   }
   if (p.size() == 5 && c.req.method == "POST") {
-    const json body = parse_body(c.req.body);
+    const json body = parse_object(c.req.body);
     const std::string to = get_string(body, "to_resource").value_or("");
     if (to.empty()) throw bad_request("'to_resource' is required");
     if (p[3] == "snapshot-restore-volume-definition") {
@@ -646,7 +648,7 @@ http_response definition_routes(ctx& c) {
       return json_response(200, out);
     }
     if (c.req.method == "POST") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       const json rd = body.contains("resource_definition") ? body["resource_definition"] : body;
       cl::definition_request request;
       request.name = get_string(rd, "name").value_or("");
@@ -675,7 +677,7 @@ http_response definition_routes(ctx& c) {
       return json_response(200, definition_json(*def, true));
     }
     if (c.req.method == "PUT") {
-      const json body = parse_body(c.req.body);
+      const json body = parse_object(c.req.body);
       const cl::props_change change = get_props_change(body);
       const auto group = get_string(body, "resource_group");
       return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env& env) {
@@ -691,7 +693,7 @@ http_response definition_routes(ctx& c) {
   if (p[3] == "resources") return resource_routes(c, rd);
   if (p[3] == "volume-definitions") return volume_definition_routes(c, rd);
   if (p[3] == "autoplace" && p.size() == 4 && c.req.method == "POST") {
-    const json body = parse_body(c.req.body);
+    const json body = parse_object(c.req.body);
     cl::select_filter filter;
     if (body.contains("select_filter")) filter = get_filter(body["select_filter"]);
     if (auto dor = get_bool(body, "diskless_on_remaining")) filter.diskless_on_remaining = dor;

@@ -114,6 +114,11 @@ TEST_CASE("creates answer 201 (volume definitions 200), errors map to 404/500/40
            R"({"volume_definition":{"size_kib":-5}})");
   CHECK(r.status == 400);
   CHECK(r.body[0]["message"].get<std::string>().find("size_kib") != std::string::npos);
+  r = call(b, "POST", "/v1/nodes", "[1,2]");
+  CHECK(r.status == 400);
+  CHECK(r.body[0]["message"].get<std::string>().find("must be a JSON object") != std::string::npos);
+  r = call(b, "POST", "/v1/resource-definitions/res1/resources", R"([{"resource":5}])");
+  CHECK(r.status == 400);
   r = call(b, "DELETE", "/v1/nodes/alpha");
   CHECK(r.status == 200);
   r = call(b, "PATCH", "/v1/nodes");
