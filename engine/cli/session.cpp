@@ -41,7 +41,7 @@ int session::fail(int code, const std::string& message) {
   return code;
 }
 
-bool session::connect_if_needed() {
+bool session::ensure_client() {
   if (client_) return true;
   std::string list = options_.controllers;
   std::string source = "--controllers";
@@ -73,7 +73,7 @@ bool session::connect_if_needed() {
 std::optional<nlohmann::json> session::exchange(const std::string& method,
                                                 const std::string& target, const std::string& body,
                                                 bool expect_api_call_rcs) {
-  if (!connect_if_needed()) return std::nullopt;
+  if (!ensure_client()) return std::nullopt;
   const http_result result = client_->request(method, target, body);
   if (!result.ok()) {
     fail(exit_code_for_transport(result.error), result.error_message);

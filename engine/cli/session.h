@@ -57,7 +57,8 @@ class session {
  private:
   std::optional<nlohmann::json> exchange(const std::string& method, const std::string& target,
                                          const std::string& body, bool expect_api_call_rcs);
-  bool connect_if_needed();
+  // Builds the HTTP client from --controllers / TANDEM_CONTROLLERS / the default on first use.
+  bool ensure_client();
 
   global_options options_;
   std::ostream& out_;
