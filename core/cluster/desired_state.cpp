@@ -154,6 +154,11 @@ node_desired_state desired_state_for_node(const cluster& c, std::string_view nod
   node_desired_state state;
   const node* n = c.find_node(node_name);
   state.node_name = n == nullptr ? std::string(node_name) : n->name;
+  const props* node_props = n == nullptr ? nullptr : &n->properties;
+  state.nbd_address = first_hit({node_props, &c.controller_properties}, "Nbd/ListenAddress")
+                          .value_or(state.nbd_address);
+  state.nbd_port = parse_port(
+      first_hit({node_props, &c.controller_properties}, "Nbd/Port").value_or(""), kDefaultNbdPort);
   for (const storage_pool* pool : c.pools_of(node_name)) {
     state.pools.push_back({pool->name, pool->kind, pool->source(), pool->properties});
   }

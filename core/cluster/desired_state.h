@@ -83,6 +83,11 @@ struct desired_pool {
 
 struct node_desired_state {
   std::string node_name;
+  // tandemd's --nbd-listen on this node: Nbd/ListenAddress and Nbd/Port of the node, else the
+  // controller, else 127.0.0.1:10809. (Per-resource values in desired_resource::nbd may differ
+  // only if a resource or definition overrides them; one tandemd serves every export.)
+  std::string nbd_address = "127.0.0.1";
+  std::uint16_t nbd_port = kDefaultNbdPort;
   std::vector<desired_pool> pools;
   std::vector<desired_resource> resources;  // by name; resources being deleted are absent
   friend bool operator==(const node_desired_state&, const node_desired_state&) = default;

@@ -73,6 +73,7 @@ json desired_state_message(const cl::node_desired_state& state, std::uint64_t ge
   return {{"type", "desired_state"},
           {"generation", generation},
           {"node_name", state.node_name},
+          {"nbd", {{"address", state.nbd_address}, {"port", state.nbd_port}}},
           {"pools", pools},
           {"resources", resources}};
 }

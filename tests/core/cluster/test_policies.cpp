@@ -329,6 +329,8 @@ TEST_CASE("desired state carries everything a resource file needs") {
   CHECK(r.nbd.enabled);
   CHECK(r.nbd.port == 10900);
   CHECK(r.nbd.export_name == "res1");
+  CHECK(state.nbd_port == 10900);  // the node's Nbd/Port is tandemd's listen port
+  CHECK(state.nbd_address == "127.0.0.1");
   const node_desired_state tb_state = desired_state_for_node(c, "n2");
   REQUIRE(tb_state.resources.size() == 1);
   CHECK(tb_state.resources[0].tie_breaker);

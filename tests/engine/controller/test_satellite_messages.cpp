@@ -53,6 +53,7 @@ TEST_CASE("hello and desired state carry the documented fields") {
   CHECK(state["type"] == "desired_state");
   CHECK(state["generation"] == 7);
   CHECK(state["pools"].size() == 2);
+  CHECK(state["nbd"]["port"] == 10809);
   REQUIRE(state["resources"].size() == 1);
   const json& r = state["resources"][0];
   for (const char* key :
