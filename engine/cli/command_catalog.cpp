@@ -159,6 +159,20 @@ object_kind option_value_kind(std::string_view option) {
   return object_kind::none;
 }
 
+// Options whose next word is their value (flags such as --diskless take none).
+bool takes_value(std::string_view option) {
+  if (option.find('=') != std::string_view::npos) return false;  // --place-count=3
+  if (option_value_kind(option) != object_kind::none) return true;
+  for (const std::string_view with_value :
+       {"--place-count", "--auto-place", "-t", "--timeout", "--controllers", "--description",
+        "--node-type", "--communication-type", "--port", "-l", "--layer-list", "--providers",
+        "--minor", "--vlmnr", "--diskless-on-remaining", "--replicas-on-same",
+        "--replicas-on-different", "--storage-pool-diskless"}) {
+    if (option == with_value) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool command_spec::answers_to(std::string_view word) const {
@@ -193,9 +207,13 @@ std::string resolved_command::canonical() const {
 resolved_command resolve_command(const std::vector<std::string>& words) {
   resolved_command resolved;
   const command_spec* current = &command_tree();
-  for (const auto& word : words) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (current->children.empty()) break;   // a runnable command: the rest are its arguments
     if (!word.empty() && word[0] == '-') {  // global options may precede the command
-      ++resolved.words_used;
+      const bool with_value = takes_value(word) && i + 1 < words.size();
+      resolved.words_used += with_value ? 2 : 1;
+      if (with_value) ++i;
       continue;
     }
     const command_spec* next = current->child(word);
@@ -228,7 +246,11 @@ completion_plan plan_completion(const std::vector<std::string>& words) {
   }
   std::size_t typed = 0;
   for (std::size_t i = resolved.words_used; i < words.size(); ++i) {
-    if (words[i].empty() || words[i][0] != '-') ++typed;
+    if (!words[i].empty() && words[i][0] == '-') {
+      if (takes_value(words[i])) ++i;  // `r td -s pool1 gamma`: pool1 is not a positional
+      continue;
+    }
+    ++typed;
   }
   const auto& kinds = current.positionals;
   if (kinds.empty()) return plan;

@@ -65,6 +65,7 @@ TEST_CASE("resolution stops at the first word that is not a sub-command") {
   CHECK(resolved.canonical() == "resource create");
   CHECK(resolved.words_used == 2);
   CHECK(resolve_command({"-m", "n", "l"}).canonical() == "node list");
+  CHECK(resolve_command({"-t", "5", "--no-color", "r", "l"}).canonical() == "resource list");
   CHECK(resolve_command({"frobnicate"}).path.empty());
 }
 
@@ -106,6 +107,11 @@ TEST_CASE("completion offers sub-commands, then object kinds") {
   CHECK(plan_completion({"n", "l"}).kinds.empty());
   CHECK(plan_completion({"nope"}).words.empty());
   CHECK(plan_completion({"r", "l", "-n"}).kinds == std::vector<object_kind>{object_kind::node});
+  // Option values are not positionals: after `r td -s pool1` the node comes first.
+  CHECK(plan_completion({"r", "td", "-s", "pool1"}).kinds ==
+        std::vector<object_kind>{object_kind::node});
+  CHECK(plan_completion({"r", "td", "--diskless", "gamma"}).kinds ==
+        std::vector<object_kind>{object_kind::resource_definition});
   CHECK(plan_completion({"v", "l", "--storage-pools"}).kinds ==
         std::vector<object_kind>{object_kind::storage_pool});
   CHECK(plan_completion({"rd", "c", "--resource-group"}).kinds ==
