@@ -126,19 +126,32 @@ cl::op_env controller::make_env() const {
 }
 
 cl::api_call_rcs controller::mutate(const api::mutation& op) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
   cl::cluster next = model_;
+  const auto copied = clock::now();
   cl::api_call_rcs rcs = op(next, make_env());
   if (cl::has_error(rcs)) return rcs;
+  const auto operated = clock::now();
   try {
     store_->commit(next);
   } catch (const std::exception& e) {
     log(0, std::string("database commit failed: ") + e.what());
     return {cl::error_rc(100, std::string("The change was not saved: ") + e.what())};
   }
+  const auto committed = clock::now();
   std::set<std::string> dirty;
   const bool narrowed = affected_nodes(model_, next, dirty);
   model_ = std::move(next);
   sync_links(narrowed ? &dirty : nullptr);
+  if (options_.log_level >= 3) {
+    auto us = [](auto a, auto b) {
+      return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(b - a).count());
+    };
+    log(3, "mutation: copy " + us(start, copied) + " us, operation " + us(copied, operated) +
+               " us, commit " + us(operated, committed) + " us, satellites " +
+               us(committed, clock::now()) + " us");
+  }
   return rcs;
 }
 

@@ -192,10 +192,13 @@ def expect(rest, method, path, status, body=None, what=None, raw=None):
     return parsed
 
 
-def start_controller(port, db):
+def start_controller(port, db, level="info"):
+    """Starts the controller logging into <db>.log (appending, so a restart keeps the history);
+    a pipe nobody reads could fill up and stall it."""
+    log = open(db + ".log", "ab")
     process = subprocess.Popen([CONTROLLER, "--rest-listen", "127.0.0.1:%d" % port, "--db", db,
-                                "--log-level", "info"], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)
+                                "--log-level", level], stdout=log, stderr=subprocess.STDOUT)
+    log.close()
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
@@ -203,7 +206,8 @@ def start_controller(port, db):
                 return process
         except OSError:
             if process.poll() is not None:
-                raise SystemExit("tandem-controller exited: " + process.stdout.read().decode())
+                with open(db + ".log", "rb") as text:
+                    raise SystemExit("tandem-controller exited: " + text.read().decode()[-4000:])
             time.sleep(0.1)
     process.kill()
     raise SystemExit("tandem-controller did not listen within %d s" % STARTUP_TIMEOUT_S)
