@@ -97,4 +97,52 @@ std::vector<std::pair<std::string, std::string>> auto_diskful_due(const cluster&
   return due;
 }
 
+namespace {
+
+bool settled(const resource& rsc) {
+  if (!rsc.has(resource_flag::kAutoDiskful) || rsc.is_diskless() || rsc.volumes.empty()) {
+    return false;
+  }
+  for (const volume& v : rsc.volumes) {
+    if (!v.reported || v.reported->disk_state != "UpToDate") return false;
+  }
+  return true;
+}
+
+bool may_clean_up(const cluster& c, const resource& rsc) {
+  if (rsc.is_diskless() || rsc.is_deleting() || !rsc.reported || rsc.reported->in_use) {
+    return false;
+  }
+  auto by = rsc.properties.find("DiskfulBy");
+  if (by != rsc.properties.end() &&
+      (by->second == "auto-diskful" || by->second == "make-available")) {
+    return true;
+  }
+  auto allowed = resource_node_prop(c, rsc, "DrbdOptions/auto-diskful-allow-cleanup");
+  return allowed && parse_bool(*allowed) == true;
+}
+
+}  // namespace
+
+std::vector<cleanup_decision> auto_diskful_cleanup(const cluster& c) {
+  std::vector<cleanup_decision> out;
+  for (const auto& [key, rsc] : c.resources) {
+    if (!settled(rsc)) continue;
+    cleanup_decision decision{rsc.definition, rsc.node_name, {}};
+    const resource_definition* rd = c.find_definition(rsc.definition);
+    const resource_group* rg = rd == nullptr ? nullptr : c.find_group(rd->resource_group);
+    const std::uint32_t place_count =
+        rg != nullptr && rg->filter.place_count ? *rg->filter.place_count : 2;
+    if (count_replicas(c, rsc.definition).diskful > place_count) {
+      for (const resource* other : c.resources_of(rsc.definition)) {
+        if (other == &rsc || !may_clean_up(c, *other)) continue;
+        decision.remove_node = other->node_name;
+        break;
+      }
+    }
+    out.push_back(std::move(decision));
+  }
+  return out;
+}
+
 }  // namespace tandem::cluster

@@ -56,4 +56,17 @@ std::optional<std::uint64_t> auto_diskful_minutes(const cluster& c, const resour
 std::vector<std::pair<std::string, std::string>> auto_diskful_due(const cluster& c,
                                                                   std::uint64_t now_ms);
 
+// After auto-diskful (LINSTOR's AutoUnplacer, research/linstor.md §4.4): once a resource that
+// auto-diskful gave a disk (flag AUTO_DISKFUL) reports UpToDate on every volume, it has settled;
+// if its definition now has more diskful replicas than the group's place_count (default 2), one
+// excess replica is removed: diskful, reported not in use, not the settled one, and allowed to go
+// (DiskfulBy auto-diskful or make-available, or DrbdOptions/auto-diskful-allow-cleanup true,
+// resolved resource -> node -> RD -> RG -> controller). Replicas without a report never go.
+struct cleanup_decision {
+  std::string definition;
+  std::string settled_node;  // its AUTO_DISKFUL flag is cleared
+  std::string remove_node;   // empty: nothing in excess (or nothing allowed to go)
+};
+std::vector<cleanup_decision> auto_diskful_cleanup(const cluster& c);
+
 }  // namespace tandem::cluster

@@ -132,7 +132,8 @@ api_call_rcs autoplace_definition(cluster& c, const op_env& env, const std::stri
                                   const select_filter& over);
 // Tie-breaker and auto-quorum for one definition (run by every resource operation above).
 api_call_rcs run_automation(cluster& c, const op_env& env, const std::string& definition);
-// Auto-diskful: toggles every due diskless resource to diskful.
+// Auto-diskful: toggles every due diskless resource to diskful, and removes the replicas that
+// auto_diskful_cleanup (automation.h) finds in excess once the new ones are UpToDate.
 api_call_rcs run_auto_diskful(cluster& c, const op_env& env);
 
 // ---- snapshots

@@ -462,6 +462,15 @@ api_call_rcs run_auto_diskful(cluster& c, const op_env& env) {
     api_call_rcs more = toggle_disk(c, env, definition, node_name, true, std::nullopt);
     rcs.insert(rcs.end(), more.begin(), more.end());
   }
+  for (const cleanup_decision& decision : auto_diskful_cleanup(c)) {
+    if (resource* rsc = c.find_resource(decision.definition, decision.settled_node)) {
+      rsc->flags &= ~resource_flag::kAutoDiskful;
+    }
+    if (decision.remove_node.empty()) continue;
+    api_call_rcs more = delete_resource(c, env, decision.definition, decision.remove_node, false);
+    for (api_call_rc& r : more) r.message = "auto-diskful cleanup: " + r.message;
+    rcs.insert(rcs.end(), more.begin(), more.end());
+  }
   return rcs;
 }
 

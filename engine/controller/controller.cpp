@@ -262,7 +262,8 @@ void controller::schedule_tick() {
   tick_.expires_after(kTickInterval);
   tick_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
-    if (cl::auto_diskful_due(model_, now_ms()).empty()) {  // the usual case: no copy, no commit
+    if (cl::auto_diskful_due(model_, now_ms()).empty() &&
+        cl::auto_diskful_cleanup(model_).empty()) {  // the usual case: no copy, no commit
       schedule_tick();
       return;
     }

@@ -239,6 +239,51 @@ TEST_CASE("auto-diskful: a diskless Primary for long enough becomes diskful") {
   CHECK_FALSE(has_error(rcs));
   CHECK_FALSE(c.find_resource("res1", "n2")->is_diskless());
   CHECK(c.find_resource("res1", "n2")->properties.at("DiskfulBy") == "auto-diskful");
+  // Nothing is cleaned up before the new replica is UpToDate.
+  CHECK(count_replicas(c, "res1").diskful == 3);
+  REQUIRE(auto_diskful_cleanup(c).empty());
+  for (const char* name : {"n0", "n1", "n2"}) {
+    resource* rsc = c.find_resource("res1", name);
+    rsc->reported = resource_report{"Secondary", false, {}, std::nullopt, {}};
+    rsc->volumes[0].reported = volume_report{"UpToDate", {}, std::nullopt, std::nullopt};
+  }
+  c.find_resource("res1", "n0")->reported->in_use = true;  // in use: never removed
+  const auto decisions = auto_diskful_cleanup(c);
+  REQUIRE(decisions.size() == 1);
+  CHECK(decisions[0].settled_node == "n2");
+  CHECK(decisions[0].remove_node == "n1");
+  rcs = run_auto_diskful(c, later);
+  CHECK(mentions(all_messages(rcs), "auto-diskful cleanup"));
+  CHECK(count_replicas(c, "res1").diskful == 2);
+  // Two diskful replicas left: n1, the only other node, comes back as their tie-breaker.
+  REQUIRE(c.find_resource("res1", "n1") != nullptr);
+  CHECK(c.find_resource("res1", "n1")->is_tie_breaker());
+  CHECK_FALSE(c.find_resource("res1", "n2")->has(resource_flag::kAutoDiskful));
+  CHECK(auto_diskful_cleanup(c).empty());
+}
+
+TEST_CASE("auto-diskful cleanup respects DiskfulBy and allow-cleanup") {
+  cluster c = initial_cluster();
+  op_env env = test_env();
+  for (int i = 0; i < 3; ++i)
+    add_node(c, env, "n" + std::to_string(i), "127.0.0.1" + std::to_string(i));
+  add_definition(c, env, "res1");
+  c.find_group("DfltRscGrp")->properties["StorPoolName"] = "pool1";
+  create_resources(c, env, "res1", {{"n0", 0, {}, {}}, {"n1", 0, {}, {}}, {"n2", 0, {}, {}}});
+  c.controller_properties["DrbdOptions/auto-diskful-allow-cleanup"] = "False";
+  c.find_resource("res1", "n2")->flags |= resource_flag::kAutoDiskful;
+  for (const char* name : {"n0", "n1", "n2"}) {
+    resource* rsc = c.find_resource("res1", name);
+    rsc->reported = resource_report{"Secondary", false, {}, std::nullopt, {}};
+    rsc->volumes[0].reported = volume_report{"UpToDate", {}, std::nullopt, std::nullopt};
+  }
+  // Placed by the user and cleanup not allowed: the flag settles, nothing goes.
+  auto decisions = auto_diskful_cleanup(c);
+  REQUIRE(decisions.size() == 1);
+  CHECK(decisions[0].remove_node.empty());
+  c.find_resource("res1", "n1")->properties["DiskfulBy"] = "make-available";
+  decisions = auto_diskful_cleanup(c);
+  CHECK(decisions[0].remove_node == "n1");
 }
 
 TEST_CASE("toggle-disk never removes the last disk") {
