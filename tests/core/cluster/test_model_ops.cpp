@@ -131,7 +131,7 @@ TEST_CASE("ports, minors and node ids take the lowest free number and are reused
   CHECK((rcs[0].ret_code & rc::kCodeMask) == rc::kFailPoolExhaustedTcpPort);
 }
 
-TEST_CASE("resources get volumes sized for their pool; missing pools are named") {
+TEST_CASE("resources get volumes sized for their pool and missing pools are named") {
   cluster c = initial_cluster();
   op_env env = test_env();
   add_node(c, env, "alpha", "127.0.0.2", pool_kind::lvm);

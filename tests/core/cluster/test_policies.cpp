@@ -119,7 +119,7 @@ TEST_CASE("autoplacer honours replicas_on_same and replicas_on_different") {
   CHECK(r.chosen.size() == 4);
 }
 
-TEST_CASE("tie-breaker: 2 diskful -> one on a third node; 3 diskful -> removed") {
+TEST_CASE("tie-breaker: 2 diskful -> one on a third node, 3 diskful -> removed") {
   cluster c = initial_cluster();
   op_env env = test_env();
   for (int i = 0; i < 4; ++i) {
@@ -153,7 +153,7 @@ TEST_CASE("tie-breaker: 2 diskful -> one on a third node; 3 diskful -> removed")
   CHECK(c.find_definition("res1")->properties.at("DrbdOptions/Resource/quorum") == "majority");
 }
 
-TEST_CASE("tie-breaker: an ordinary diskless already votes; deleting a TB turns it off") {
+TEST_CASE("tie-breaker: an ordinary diskless already votes and deleting a TB turns it off") {
   cluster c = initial_cluster();
   op_env env = test_env();
   for (int i = 0; i < 3; ++i) {

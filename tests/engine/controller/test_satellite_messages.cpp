@@ -70,7 +70,7 @@ TEST_CASE("hello and desired state carry the documented fields") {
   CHECK(r["nbd"]["export_name"] == "res1");
 }
 
-TEST_CASE("status reports fill pool capacities and resource states; absence clears them") {
+TEST_CASE("status reports fill pool capacities and resource states, absence clears them") {
   cl::cluster c = two_node_cluster();
   const json status = json::parse(R"({
     "type":"status",
