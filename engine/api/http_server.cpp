@@ -37,10 +37,17 @@ std::string percent_decode(const std::string& in, bool plus_is_space) {
   return out;
 }
 
+// Open connections beyond this are closed right away: clients are a CLI, a few plugins and
+// dashboards, and every session holds a buffer.
+constexpr std::size_t kMaxSessions = 1024;
+
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket socket, request_handler& handler)
-      : stream_(std::move(socket)), handler_(handler) {}
+  session(tcp::socket socket, request_handler& handler, std::shared_ptr<std::size_t> open)
+      : stream_(std::move(socket)), handler_(handler), open_(std::move(open)) {
+    ++*open_;
+  }
+  ~session() { --*open_; }
 
   void start() { read(); }
 
@@ -118,6 +125,7 @@ class session : public std::enable_shared_from_this<session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   request_handler& handler_;
+  std::shared_ptr<std::size_t> open_;  // sessions alive, shared with the acceptor
 };
 
 }  // namespace
@@ -148,11 +156,17 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   impl(asio::io_context& io, request_handler h) : acceptor(io), handler(std::move(h)) {}
   tcp::acceptor acceptor;
   request_handler handler;
+  std::shared_ptr<std::size_t> open_sessions = std::make_shared<std::size_t>(0);
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<session>(std::move(socket), self->handler)->start();
+      if (!ec && *self->open_sessions >= kMaxSessions) {
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else if (!ec) {
+        std::make_shared<session>(std::move(socket), self->handler, self->open_sessions)->start();
+      }
       self->accept();
     });
   }
