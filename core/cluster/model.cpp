@@ -282,6 +282,18 @@ bool snapshot_complete(const cluster& c, const snapshot& snap) {
   return true;
 }
 
+bool definition_synced(const cluster& c, std::string_view definition) {
+  bool any = false;
+  for (const resource* rsc : c.resources_of(definition)) {
+    if (rsc->is_diskless() || rsc->is_deleting()) continue;
+    any = true;
+    for (const volume& v : rsc->volumes) {
+      if (!v.reported || v.reported->disk_state != "UpToDate") return false;
+    }
+  }
+  return any;
+}
+
 cluster initial_cluster() {
   cluster c;
   c.controller_properties["DrbdOptions/auto-add-quorum-tiebreaker"] = "True";

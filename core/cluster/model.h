@@ -183,6 +183,9 @@ inline constexpr std::uint64_t kAutoDiskful = 1ULL << 21;
 // A snapshot is SUCCESSFUL once the satellite of every node it was taken on lists it.
 struct cluster;
 bool snapshot_complete(const cluster& c, const struct snapshot& snap);
+// Every diskful replica of the definition reports UpToDate on every volume (`rd wait-sync`);
+// false while any is unreported, and for a definition without diskful replicas.
+bool definition_synced(const cluster& c, std::string_view definition);
 
 // Every flag whose bits are all set, in LINSTOR's order ("DISKLESS","DRBD_DISKLESS","TIE_BREAKER").
 std::vector<std::string> resource_flag_names(std::uint64_t flags);

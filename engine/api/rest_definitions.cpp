@@ -119,6 +119,12 @@ http_response definition_routes(ctx& c) {
     }
   }
   if (p[3] == "resources") return resource_routes(c, rd);
+  if (p[3] == "sync-status" && p.size() == 4 && c.req.method == "GET") {
+    if (m.find_definition(rd) == nullptr) {
+      return not_found(nf, "Resource definition '" + rd + "' not found.");
+    }
+    return json_response(200, {{"synced_on_all", cl::definition_synced(m, rd)}});
+  }
   if (p[3] == "volume-definitions") return volume_definition_routes(c, rd);
   if (p[3] == "autoplace" && p.size() == 4 && c.req.method == "POST") {
     const json body = parse_object(c.req.body);

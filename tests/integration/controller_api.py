@@ -370,6 +370,9 @@ def test_groups_and_spawn(rest, satellites):
         repl = [r["volumes"][0]["state"]["replication_states"] for r in rs if not r["flags"]]
         return states == ["UpToDate", "UpToDate"] and all(len(x) == 2 for x in repl)
     wait_until(reported_uptodate, "satellite reports shown in the resource list")
+    sync = expect(rest, "GET", "/v1/resource-definitions/res1/sync-status", 200)
+    check(sync == {"synced_on_all": True}, "sync-status synced_on_all once UpToDate everywhere")
+    expect(rest, "GET", "/v1/resource-definitions/nope/sync-status", 404)
 
     # Spawn without place_count in a bare group creates the definition only.
     expect(rest, "POST", "/v1/resource-groups", 201, {"name": "bare"})
