@@ -52,6 +52,7 @@ http_response volume_group_routes(ctx& c, const std::string& group);
 // rest_definitions.cpp
 http_response definition_routes(ctx& c);
 http_response volume_definition_routes(ctx& c, const std::string& rd);
+http_response definition_action_routes(ctx& c, const std::string& rd);
 // rest_resources.cpp
 http_response resource_routes(ctx& c, const std::string& rd);
 http_response resource_item_routes(ctx& c, const std::string& rd);

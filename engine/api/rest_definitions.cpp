@@ -119,13 +119,22 @@ http_response definition_routes(ctx& c) {
     }
   }
   if (p[3] == "resources") return resource_routes(c, rd);
+  if (p[3] == "volume-definitions") return volume_definition_routes(c, rd);
+  if (p[3].starts_with("snapshot")) return snapshot_routes(c, rd);
+  return definition_action_routes(c, rd);
+}
+
+// /v1/resource-definitions/{rd}/sync-status, .../autoplace
+http_response definition_action_routes(ctx& c, const std::string& rd) {
+  const auto& p = c.p;
+  const auto& m = c.model();
   if (p[3] == "sync-status" && p.size() == 4 && c.req.method == "GET") {
     if (m.find_definition(rd) == nullptr) {
-      return not_found(nf, "Resource definition '" + rd + "' not found.");
+      return not_found(cl::rc::kMaskError | cl::rc::kFailNotFoundResourceDefinition,
+                       "Resource definition '" + rd + "' not found.");
     }
     return json_response(200, {{"synced_on_all", cl::definition_synced(m, rd)}});
   }
-  if (p[3] == "volume-definitions") return volume_definition_routes(c, rd);
   if (p[3] == "autoplace" && p.size() == 4 && c.req.method == "POST") {
     const json body = parse_object(c.req.body);
     cl::select_filter filter;
@@ -136,7 +145,6 @@ http_response definition_routes(ctx& c) {
     }),
                         201);
   }
-  if (p[3].starts_with("snapshot")) return snapshot_routes(c, rd);
   return no_endpoint("No such endpoint.");
 }
 
