@@ -241,6 +241,9 @@ placement_result autoplace(const cluster& c, const placement_request& req) {
   std::set<std::string> hosting;
   std::vector<const node*> existing;  // diskful replicas seed the same/different rules
   for (const resource* rsc : c.resources_of(req.definition)) {
+    // A tie-breaker's node stays a candidate for a diskful replica: the tie-breaker is taken over
+    // (it gets a disk) instead of a new resource, as LINSTOR does.
+    if (rsc->is_tie_breaker() && !req.diskless) continue;
     hosting.insert(name_key(rsc->node_name));
     if (!rsc->is_diskless() && !rsc->is_deleting()) {
       if (const node* n = c.find_node(rsc->node_name)) existing.push_back(n);

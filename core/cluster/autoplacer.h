@@ -15,6 +15,8 @@
 
 namespace tandem::cluster {
 
+// A node that holds a tie-breaker of the definition can be chosen for a diskful replica: the
+// caller then gives that tie-breaker a disk instead of creating a resource.
 struct placement_request {
   std::string definition;   // the resource definition to place
   select_filter filter;     // already merged with the resource group's filter

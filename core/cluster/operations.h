@@ -56,7 +56,10 @@ api_call_rcs delete_storage_pool(cluster& c, const std::string& node_name,
 
 // ---- resource groups, volume groups, spawn
 api_call_rcs create_resource_group(cluster& c, const op_env& env, resource_group rg);
-api_call_rcs modify_resource_group(cluster& c, const std::string& name,
+// A larger place_count reaches the group's definitions that already have resources (as LINSTOR's
+// `rg modify --place-count`): each gets replicas up to the new count; where that fails the group
+// change still stands and the answer carries a warning.
+api_call_rcs modify_resource_group(cluster& c, const op_env& env, const std::string& name,
                                    const std::optional<std::string>& description,
                                    const std::optional<select_filter>& filter,
                                    const props_change& change);

@@ -1,6 +1,7 @@
 // Resource groups, volume groups and spawn.
 #include <algorithm>
 
+#include "core/cluster/automation.h"
 #include "core/cluster/ops_common.h"
 
 namespace tandem::cluster {
@@ -52,7 +53,7 @@ api_call_rcs create_resource_group(cluster& c, const op_env& env, resource_group
   return rcs;
 }
 
-api_call_rcs modify_resource_group(cluster& c, const std::string& name,
+api_call_rcs modify_resource_group(cluster& c, const op_env& env, const std::string& name,
                                    const std::optional<std::string>& description,
                                    const std::optional<select_filter>& filter,
                                    const props_change& change) {
@@ -75,6 +76,23 @@ api_call_rcs modify_resource_group(cluster& c, const std::string& name,
   if (!detail::apply_props_change(rg->properties, change, obj, rcs)) return rcs;
   rcs.push_back(
       success_rc(obj | rc::kModified, "Resource group " + quoted(rg->name) + " modified."));
+  if (filter && filter->place_count) {
+    const std::string group = rg->name;
+    const std::uint32_t wanted = *filter->place_count;
+    std::vector<std::string> definitions;
+    for (const auto& [key, rd] : c.definitions) {
+      if (name_key(rd.resource_group) == name_key(group) && !rd.volumes.empty() &&
+          !c.resources_of(rd.name).empty() && count_replicas(c, rd.name).diskful < wanted) {
+        definitions.push_back(rd.name);
+      }
+    }
+    for (const std::string& definition : definitions) {
+      for (api_call_rc r : autoplace_definition(c, env, definition, {})) {
+        if (rc::is_error(r.ret_code)) r.ret_code = (r.ret_code & ~rc::kMaskError) | rc::kMaskWarn;
+        rcs.push_back(std::move(r));
+      }
+    }
+  }
   return rcs;
 }
 

@@ -418,7 +418,13 @@ api_call_rcs autoplace_definition(cluster& c, const op_env& env, const std::stri
     return rcs;
   }
   std::vector<resource_request> requests;
+  std::vector<pool_choice> takeovers;  // tie-breakers that get a disk
   for (const pool_choice& choice : placed.chosen) {
+    const resource* existing = c.find_resource(rd->name, choice.node_name);
+    if (existing != nullptr && existing->is_tie_breaker()) {
+      takeovers.push_back(choice);
+      continue;
+    }
     resource_request r;
     r.node_name = choice.node_name;
     r.properties["StorPoolName"] = choice.pool;
@@ -443,7 +449,13 @@ api_call_rcs autoplace_definition(cluster& c, const op_env& env, const std::stri
   for (const resource_request& request : requests) {
     if (!add_resource(c, env, *rd, request, obj, rcs)) return rcs;
   }
-  if (requests.empty()) {
+  for (const pool_choice& choice : takeovers) {
+    c.find_resource(rd->name, choice.node_name)->properties["DiskfulBy"] = "auto-placer";
+    api_call_rcs more = toggle_disk(c, env, rd->name, choice.node_name, true, choice.pool);
+    rcs.insert(rcs.end(), more.begin(), more.end());
+    if (has_error(more)) return rcs;
+  }
+  if (requests.empty() && takeovers.empty()) {
     rcs.push_back(success_rc(obj | rc::kCreated, "Resource " + quoted(rd->name) +
                                                      " already has the requested replicas."));
   }

@@ -50,8 +50,8 @@ http_response group_item_routes(ctx& c) {
       const auto description = get_string(body, "description");
       std::optional<cl::select_filter> filter;
       if (body.contains("select_filter")) filter = get_filter(body["select_filter"]);
-      return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env&) {
-        return cl::modify_resource_group(mm, group, description, filter, change);
+      return rcs_response(c.backend.mutate([&](cl::cluster& mm, const cl::op_env& env) {
+        return cl::modify_resource_group(mm, env, group, description, filter, change);
       }));
     }
     if (c.req.method == "DELETE") {

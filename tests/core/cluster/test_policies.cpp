@@ -337,6 +337,19 @@ TEST_CASE("spawn creates the definition, volumes and places place_count replicas
   select_filter one;
   one.place_count = 1;
   CHECK(has_error(autoplace_definition(c, env, "vm-2", one)));
+  // Raising the group's place_count reaches its placed definitions; too high only warns.
+  select_filter three_in_group;
+  three_in_group.place_count = 3;
+  auto rcs2 = modify_resource_group(c, env, "rg1", std::nullopt, three_in_group, {});
+  CHECK_FALSE(has_error(rcs2));
+  CHECK(count_replicas(c, "vm-1").diskful == 3);
+  CHECK(count_replicas(c, "vm-1").tie_breakers == 0);
+  select_filter four;
+  four.place_count = 4;
+  rcs2 = modify_resource_group(c, env, "rg1", std::nullopt, four, {});
+  CHECK_FALSE(has_error(rcs2));
+  CHECK(mentions(all_messages(rcs2), "Not enough available nodes"));
+  CHECK(c.find_group("rg1")->filter.place_count == 4u);
 }
 
 TEST_CASE("desired state carries everything a resource file needs") {
