@@ -91,7 +91,7 @@ sim::cluster quorate_cluster(on_no_quorum policy, node_mask diskless = 0, int no
 
 }  // namespace
 
-TEST_CASE("an isolated Primary with on-no-quorum io-error fails writes; the majority takes over") {
+TEST_CASE("an isolated Primary with on-no-quorum io-error fails writes, the majority takes over") {
   auto c = quorate_cluster(on_no_quorum::io_error);
   volume_model model(1 << 20);
   write_ok(c, model, 0, 0, payload(1, kBlockBytes));

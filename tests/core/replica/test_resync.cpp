@@ -65,7 +65,7 @@ TEST_CASE("disconnect/reconnect resyncs exactly the dirty 4 KiB blocks") {
   }
 }
 
-TEST_CASE("a target syncs from one source at a time; the other source waits and then agrees") {
+TEST_CASE("a target syncs from one source at a time, the other source waits and then agrees") {
   auto c = started(3, 3);
   volume_model model(kVolumeBytes);
   c.isolate(2);

@@ -91,7 +91,7 @@ TEST_CASE("nbd clients: qemu-img info reports the virtual size") {
   CHECK(contains(result.output, "\"virtual-size\": 16777216"));
 }
 
-TEST_CASE("nbd clients: qemu-io writes and reads back a pattern; the file holds it") {
+TEST_CASE("nbd clients: qemu-io writes and reads back a pattern, the file holds it") {
   server_fixture server;
   const auto result =
       run_process({"qemu-io", "-f", "raw", "-c", "write -P 0xab 0 1M", "-c", "read -P 0xab 0 1M",

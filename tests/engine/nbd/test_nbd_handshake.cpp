@@ -178,7 +178,7 @@ TEST_CASE("nbd handshake: EXPORT_NAME of an unknown export ends the session") {
   CHECK(haggler.transmission_start(true).size() == 10 + 124);
 }
 
-TEST_CASE("nbd handshake: ABORT is acknowledged; shutdown refuses; option flood disconnects") {
+TEST_CASE("nbd handshake: ABORT is acknowledged, shutdown refuses, option flood disconnects") {
   registry_fixture f;
   option_haggler haggler(f.backend, 32 << 20);
   auto step = haggler.handle_option(2, {});

@@ -17,7 +17,7 @@ TEST_CASE("peer auth: a proof verifies only with the same secret, role, resource
       proofs_equal(proof, make_proof("secret", auth_role::acceptor, "r0", 2, 1, random_nonce())));
 }
 
-TEST_CASE("peer auth: hello and answer round-trip; bad bytes are named, never trusted") {
+TEST_CASE("peer auth: hello and answer round-trip, bad bytes are named, never trusted") {
   auth_hello hello{3, 1, "vm-100-disk-1", random_nonce()};
   const auto bytes = encode_hello(hello);
   std::string error;
