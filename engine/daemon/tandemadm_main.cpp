@@ -68,32 +68,38 @@ int ask(const std::string& socket_path, const json& request, bool print_json) {
     std::cout << parsed.dump(2) << std::endl;
   } else {
     const std::string message = parsed.value("message", std::string());
-    if (!message.empty()) (ok ? std::cout : std::cerr) << message << (message.back() == '\n' ? "" : "\n");
+    if (!message.empty())
+      (ok ? std::cout : std::cerr) << message << (message.back() == '\n' ? "" : "\n");
   }
   return ok ? 0 : 1;
 }
 
-int create_md(const std::string& resource_dir, const std::string& node_name,
-              const std::string& resource, bool force, const std::string& day0_hex) {
-  const auto definition =
-      tandem::engine::parse_resource_file(resource_dir + "/" + resource + ".toml");
+// The resource file of `resource` and this node's entry in it; throws when the node is missing.
+std::pair<tandem::engine::resource_definition, tandem::engine::resource_node> local_node(
+    const std::string& resource_dir, const std::string& node_name, const std::string& resource) {
+  auto definition = tandem::engine::parse_resource_file(resource_dir + "/" + resource + ".toml");
   const auto* self = definition.node_named(node_name);
   if (self == nullptr) {
-    std::cerr << "tandemadm: node '" << node_name << "' is not in resource " << resource
-              << std::endl;
-    return 1;
+    throw std::runtime_error("node '" + node_name + "' is not in resource " + resource);
   }
-  if (self->diskless) {
+  tandem::engine::resource_node node = *self;
+  return {std::move(definition), std::move(node)};
+}
+
+int create_md(const std::string& resource_dir, const std::string& node_name,
+              const std::string& resource, bool force, const std::string& day0_hex) {
+  const auto [definition, self] = local_node(resource_dir, node_name, resource);
+  if (self.diskless) {
     std::cout << "node " << node_name << " is diskless in " << resource << ": no metadata"
               << std::endl;
     return 0;
   }
   tandem::engine::create_md_options options;
   options.max_peers = definition.max_peers;
-  options.node_id = self->id;
+  options.node_id = self.id;
   options.al_extents = definition.al_extents;
   if (!day0_hex.empty()) options.day0_uuid = std::stoull(day0_hex, nullptr, 16);
-  for (const auto& path : self->disks) {
+  for (const auto& path : self.disks) {
     tandem::engine::uring_disk disk(path, {});
     tandem::engine::volume_metadata::create(disk, options, force);
     std::cout << "created metadata on " << path << (options.day0_uuid ? " (UpToDate, day 0)" : "")
@@ -104,15 +110,8 @@ int create_md(const std::string& resource_dir, const std::string& node_name,
 
 int dump_md(const std::string& resource_dir, const std::string& node_name,
             const std::string& resource) {
-  const auto definition =
-      tandem::engine::parse_resource_file(resource_dir + "/" + resource + ".toml");
-  const auto* self = definition.node_named(node_name);
-  if (self == nullptr) {
-    std::cerr << "tandemadm: node '" << node_name << "' is not in resource " << resource
-              << std::endl;
-    return 1;
-  }
-  for (const auto& path : self->disks) {
+  const auto [definition, self] = local_node(resource_dir, node_name, resource);
+  for (const auto& path : self.disks) {
     tandem::engine::uring_disk disk(path, {});
     const auto md =
         tandem::engine::volume_metadata::load(disk, definition.max_peers, definition.al_extents);
@@ -131,7 +130,8 @@ int main(int argc, char** argv) {
   std::string node_name = env_or("TANDEM_NODE_NAME", "");
   app.add_option("--admin-socket", socket_path, "tandemd's admin socket (env TANDEM_ADMIN_SOCKET)");
   app.add_option("--resource-dir", resource_dir, "resource files (env TANDEM_RESOURCE_DIR)");
-  app.add_option("--node-name", node_name, "this node's name (env TANDEM_NODE_NAME; default: host name)");
+  app.add_option("--node-name", node_name,
+                 "this node's name (env TANDEM_NODE_NAME; default: host name)");
 
   std::string resource;
   std::string peer;
@@ -149,16 +149,20 @@ int main(int argc, char** argv) {
   simple("up", "bring a resource up from its resource file");
   simple("down", "take a resource down (demotes it first)");
   simple("adjust", "make a running resource match its resource file");
-  simple("primary", "promote")->add_flag("--force", force, "promote without UpToDate peers (day 0 / disaster)");
+  simple("primary", "promote")
+      ->add_flag("--force", force, "promote without UpToDate peers (day 0 / disaster)");
   simple("secondary", "demote");
-  simple("connect", "connect to a peer")->add_option("peer", peer, "peer node name or id")->required();
+  simple("connect", "connect to a peer")
+      ->add_option("peer", peer, "peer node name or id")
+      ->required();
   simple("disconnect", "disconnect from a peer and stay StandAlone")
       ->add_option("peer", peer, "peer node name or id")
       ->required();
   for (const char* name : {"attach", "detach", "invalidate", "verify", "resize"}) {
     simple(name, "(not supported by this version yet)");
   }
-  auto* status = app.add_subcommand("status", "roles, disk and replication states, resync progress");
+  auto* status =
+      app.add_subcommand("status", "roles, disk and replication states, resync progress");
   status->add_option("resource", resource, "resource name (default: all)");
   status->add_flag("--json", as_json, "machine-readable");
   app.add_subcommand("list", "resources that are up");
@@ -179,7 +183,8 @@ int main(int argc, char** argv) {
     node_name = host;
   }
   try {
-    if (command == "create-md") return create_md(resource_dir, node_name, resource, force, day0_hex);
+    if (command == "create-md")
+      return create_md(resource_dir, node_name, resource, force, day0_hex);
     if (command == "dump-md") return dump_md(resource_dir, node_name, resource);
   } catch (const std::exception& e) {
     std::cerr << "tandemadm: " << e.what() << std::endl;
