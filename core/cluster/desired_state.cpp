@@ -77,6 +77,29 @@ std::uint16_t parse_port(const std::string& text, std::uint16_t fallback) {
   return value > 0 && value <= 65535 ? static_cast<std::uint16_t>(value) : fallback;
 }
 
+bool in_day0(const resource& rsc) {
+  return !rsc.is_diskless() && !rsc.is_deleting() &&
+         rsc.properties.contains(std::string(kDay0Property));
+}
+
+// Day 0 skips the initial sync only where every day-0 replica starts as zeros; otherwise (a thick
+// LV among them) the lowest node id is declared UpToDate and the others sync from it in full.
+std::string day0_uuid_for(const cluster& c, const resource& rsc, const resource_definition& rd) {
+  auto uuid = rd.properties.find(std::string(kDay0UuidProperty));
+  if (!in_day0(rsc) || uuid == rd.properties.end()) return "";
+  bool all_zeroed = true;
+  std::uint32_t lowest_node_id = rsc.node_id;
+  for (const resource* peer : c.resources_of(rd.name)) {
+    if (!in_day0(*peer)) continue;
+    lowest_node_id = std::min(lowest_node_id, peer->node_id);
+    for (const volume& v : peer->volumes) {
+      const storage_pool* pool = c.find_pool(peer->node_name, v.storage_pool);
+      if (pool == nullptr || !zero_initialised(pool->kind)) all_zeroed = false;
+    }
+  }
+  return all_zeroed || rsc.node_id == lowest_node_id ? uuid->second : "";
+}
+
 desired_resource resource_state(const cluster& c, const resource& rsc,
                                 const resource_definition& rd) {
   desired_resource out;
@@ -87,6 +110,7 @@ desired_resource resource_state(const cluster& c, const resource& rsc,
   out.peer_slots = rd.peer_slots;
   out.diskless = rsc.is_diskless();
   out.tie_breaker = rsc.is_tie_breaker();
+  out.day0_uuid = day0_uuid_for(c, rsc, rd);
   const props scope = resource_option_scope(c, rsc);
   out.options = drbd_options(scope);
   out.protocol = get_or(scope, "DrbdOptions/Net/protocol", "C");

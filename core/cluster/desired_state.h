@@ -70,6 +70,9 @@ struct desired_resource {
   std::vector<desired_peer> nodes;  // every node of the resource, this one included, by node id
   nbd_export nbd;
   std::vector<std::string> snapshots;  // snapshots of this resource that must exist on this node
+  // Hex generation UUID to write as UpToDate when the satellite creates this replica's metadata
+  // (day 0, no initial sync), or "": start Inconsistent and sync from a peer. See kDay0Property.
+  std::string day0_uuid;
   friend bool operator==(const desired_resource&, const desired_resource&) = default;
 };
 

@@ -120,6 +120,10 @@ bool has_backing_device(pool_kind kind) {
   return kind != pool_kind::diskless;
 }
 
+bool zero_initialised(pool_kind kind) {
+  return kind != pool_kind::diskless && kind != pool_kind::lvm;
+}
+
 std::string storage_pool::source() const {
   for (const char* key : {"StorDriver/StorPoolName", "StorDriver/FileDir"}) {
     auto it = properties.find(key);

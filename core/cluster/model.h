@@ -76,6 +76,9 @@ std::optional<pool_kind> parse_pool_kind(std::string_view text);  // any case, "
 bool is_thin(pool_kind kind);
 bool supports_snapshots(pool_kind kind);
 bool has_backing_device(pool_kind kind);  // everything but DISKLESS
+// A brand-new volume of this kind reads as zeros everywhere (files, thin LVs, zvols), so replicas
+// created together are identical without an initial sync. Thick LVs hold whatever was on the disk.
+bool zero_initialised(pool_kind kind);
 
 inline constexpr std::string_view kDefaultDisklessPool = "DfltDisklessStorPool";
 inline constexpr std::string_view kDefaultPool = "DfltStorPool";
@@ -226,6 +229,13 @@ struct resource_report {
   std::vector<std::string> snapshots;             // snapshots that exist on the node
   friend bool operator==(const resource_report&, const resource_report&) = default;
 };
+
+// Day 0 (no initial sync): a diskful replica created while no replica of its definition has come up
+// yet carries kDay0Property; the definition carries the shared generation in kDay0UuidProperty.
+// The flag goes away when the replica's satellite first reports it up, so a replica added later
+// starts Inconsistent and gets a full sync.
+inline constexpr std::string_view kDay0Property = "Tandem/Day0";
+inline constexpr std::string_view kDay0UuidProperty = "Tandem/Day0Uuid";
 
 struct resource {
   std::string definition;  // resource definition name

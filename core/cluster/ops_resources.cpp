@@ -1,6 +1,7 @@
 // Resources: create, modify, delete, toggle-disk, make-available, autoplace, and the automation
 // (tie-breaker, auto-quorum, auto-diskful) that follows every change of a definition's replicas.
 #include <algorithm>
+#include <cstdio>
 
 #include "core/cluster/allocation.h"
 #include "core/cluster/automation.h"
@@ -16,8 +17,32 @@ namespace {
 
 constexpr int kMaxAutomationRounds = 4;  // each round fixes one tie-breaker; 4 is plenty
 
+// A generation UUID from a fresh object UUID (FNV-1a, 16 hex digits); never zero, which means
+// "no generation".
+std::string day0_uuid_from(const std::string& object_uuid) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char ch : object_uuid) hash = (hash ^ ch) * 0x100000001b3ULL;
+  if (hash == 0) hash = 1;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
 std::uint64_t allowed_request_flags() {
   return resource_flag::kDrbdDiskless | resource_flag::kTieBreaker | resource_flag::kDiskless;
+}
+
+// A diskful replica joins day 0 while every other diskful replica of the definition is still
+// waiting to come up for the first time (none can have been written to).
+void mark_day0(cluster& c, resource_definition& rd, resource& rsc, const op_env& env) {
+  if (rsc.is_diskless()) return;
+  for (const resource* other : c.resources_of(rd.name)) {
+    if (other->is_diskless() || other->is_deleting()) continue;
+    if (!other->properties.contains(std::string(kDay0Property))) return;
+  }
+  rsc.properties[std::string(kDay0Property)] = "yes";
+  const std::string uuid_key(kDay0UuidProperty);
+  if (!rd.properties.contains(uuid_key)) rd.properties[uuid_key] = day0_uuid_from(env.new_uuid());
 }
 
 // Adds one resource; appends to rcs. Returns false on error.
@@ -86,6 +111,7 @@ bool add_resource(cluster& c, const op_env& env, resource_definition& rd,
     rsc.properties["DiskfulBy"] = "user";
   }
   if (!detail::build_volumes(c, rd, rsc, obj, rcs)) return false;
+  mark_day0(c, rd, rsc, env);
   rsc.created_ms = env.now_ms;
   rsc.uuid = env.new_uuid();
   const std::string display_node = rsc.node_name;

@@ -68,7 +68,8 @@ json desired_state_message(const cl::node_desired_state& state, std::uint64_t ge
                            {"address", r.nbd.address},
                            {"port", r.nbd.port},
                            {"export_name", r.nbd.export_name}}},
-                         {"snapshots", r.snapshots}});
+                         {"snapshots", r.snapshots},
+                         {"day0_uuid", r.day0_uuid}});
   }
   return {{"type", "desired_state"},
           {"generation", generation},
@@ -146,6 +147,8 @@ bool apply_status(cl::cluster& c, const std::string& node_name, const json& stat
                                     : std::optional<std::uint64_t>(now_ms);
     }
     rsc.reported = report;
+    // Up once: later replicas of the definition no longer start on day 0 (a write may follow).
+    if (rsc.properties.erase(std::string(cl::kDay0Property)) > 0) persisted_change = true;
     for (cl::volume& v : rsc.volumes) v.reported.reset();
     if (r.contains("volumes")) {
       for (const json& jv : r.at("volumes")) {

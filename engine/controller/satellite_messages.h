@@ -20,7 +20,7 @@ nlohmann::json desired_state_message(const cluster::node_desired_state& state,
 
 // Applies a "status" message from node `node_name`: pool capacities, resource roles, disk and
 // replication states. Resources the report does not mention lose their old report. Returns true
-// when a persisted value (a pool capacity) changed. Throws std::runtime_error naming the field
+// when a persisted value (a pool capacity, a day-0 flag) changed. Throws std::runtime_error naming the field
 // when the message is malformed.
 bool apply_status(cluster::cluster& c, const std::string& node_name, const nlohmann::json& status,
                   std::uint64_t now_ms);

@@ -395,3 +395,47 @@ TEST_CASE("desired state carries everything a resource file needs") {
   CHECK_FALSE(tb_state.resources[0].nbd.enabled);
   CHECK(tb_state.resources[0].volumes[0].allocated_kib == 0);
 }
+
+TEST_CASE("day 0: replicas created together share one generation, a later replica syncs") {
+  cluster c = initial_cluster();
+  op_env env = test_env();
+  for (int i = 0; i < 4; ++i) {
+    add_node(c, env, "n" + std::to_string(i), "127.0.0.1" + std::to_string(i),
+             pool_kind::file_thin);
+  }
+  add_definition(c, env, "res1");
+  c.find_group("DfltRscGrp")->properties["StorPoolName"] = "pool1";
+  create_resources(c, env, "res1", {{"n0", 0, {}, {}}, {"n1", 0, {}, {}}});
+  const std::string uuid = c.find_definition("res1")->properties.at(std::string(kDay0UuidProperty));
+  CHECK(uuid.size() == 16);
+  CHECK(desired_state_for_node(c, "n0").resources[0].day0_uuid == uuid);
+  CHECK(desired_state_for_node(c, "n1").resources[0].day0_uuid == uuid);
+  // The tie-breaker on n2 has no disk and so no generation to start from.
+  CHECK(desired_state_for_node(c, "n2").resources[0].day0_uuid.empty());
+
+  // n0 comes up (its satellite reports it): from now on a write may happen, so a replica added
+  // later must start Inconsistent, while n1, which has not come up yet, keeps its day 0.
+  c.find_resource("res1", "n0")->properties.erase(std::string(kDay0Property));
+  create_resources(c, env, "res1", {{"n3", 0, {}, {}}});
+  CHECK(desired_state_for_node(c, "n3").resources[0].day0_uuid.empty());
+  CHECK(desired_state_for_node(c, "n1").resources[0].day0_uuid == uuid);
+  CHECK(desired_state_for_node(c, "n0").resources[0].day0_uuid.empty());
+}
+
+TEST_CASE("day 0 with a thick LV: only the lowest node id starts UpToDate") {
+  cluster c = initial_cluster();
+  op_env env = test_env();
+  add_node(c, env, "n0", "127.0.0.10", pool_kind::lvm);
+  add_node(c, env, "n1", "127.0.0.11", pool_kind::file_thin);
+  add_definition(c, env, "res1");
+  c.find_group("DfltRscGrp")->properties["StorPoolName"] = "pool1";
+  const api_call_rcs rcs = create_resources(c, env, "res1", {{"n0", 0, {}, {}}, {"n1", 0, {}, {}}});
+  INFO(all_messages(rcs));
+  REQUIRE(c.find_resource("res1", "n0") != nullptr);
+  REQUIRE(c.find_resource("res1", "n1") != nullptr);
+  const std::uint32_t id0 = c.find_resource("res1", "n0")->node_id;
+  const std::uint32_t id1 = c.find_resource("res1", "n1")->node_id;
+  const bool n0_lowest = id0 < id1;
+  CHECK(desired_state_for_node(c, "n0").resources[0].day0_uuid.empty() != n0_lowest);
+  CHECK(desired_state_for_node(c, "n1").resources[0].day0_uuid.empty() == n0_lowest);
+}

@@ -59,7 +59,7 @@ TEST_CASE("hello and desired state carry the documented fields") {
   for (const char* key :
        {"name", "node_id", "port", "secret", "peer_slots", "diskless", "tie_breaker", "protocol",
         "quorum", "on_no_quorum", "after_sb_0pri", "after_sb_1pri", "after_sb_2pri",
-        "allow_two_primaries", "options", "volumes", "nodes", "nbd", "snapshots"}) {
+        "allow_two_primaries", "options", "volumes", "nodes", "nbd", "snapshots", "day0_uuid"}) {
     CHECK_MESSAGE(r.contains(key), key);
   }
   CHECK(r["secret"] == "topsecret");
@@ -80,9 +80,15 @@ TEST_CASE("status reports fill pool capacities and resource states, absence clea
       "volumes":[{"number":0,"disk_state":"UpToDate","allocated_kib":1048840,
         "peers":{"beta":{"replication_state":"SyncSource","done_percentage":42.5,
                          "out_of_sync_bytes":4096}}}]}]})");
+  const bool day0_before =
+      c.find_resource("res1", "alpha")->properties.contains(std::string(cl::kDay0Property));
   CHECK(controller::apply_status(c, "alpha", status, 5000));
   CHECK(c.find_pool("alpha", "pool1")->free_capacity_kib == 1000u);
   const cl::resource* rsc = c.find_resource("res1", "alpha");
+  // Reported up once: the replica leaves day 0, its peer (not reported yet) keeps it.
+  CHECK(day0_before);
+  CHECK_FALSE(rsc->properties.contains(std::string(cl::kDay0Property)));
+  CHECK(c.find_resource("res1", "beta")->properties.contains(std::string(cl::kDay0Property)));
   REQUIRE(rsc->reported.has_value());
   CHECK(rsc->reported->role == "Primary");
   CHECK(rsc->reported->primary_since_ms == 5000u);
