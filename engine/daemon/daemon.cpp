@@ -11,6 +11,9 @@
 #include <set>
 
 #include "engine/daemon/daemon_backend.h"
+#include "engine/daemon/daemon_metrics.h"
+#include "engine/daemon/driver_events.h"
+#include "engine/daemon/metrics_listener.h"
 #include "engine/daemon/resource_driver.h"
 #include "engine/nbd/server.h"
 
@@ -22,6 +25,8 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::size_t kMaxAdminLineBytes = 64 * 1024;
+// An events subscriber this far behind is dropped rather than buffered without bound.
+constexpr std::size_t kMaxQueuedEventLines = 100'000;
 
 void log_line(const std::string& line) { std::cerr << "tandemd: " << line << std::endl; }
 
@@ -37,6 +42,7 @@ struct admin_session : std::enable_shared_from_this<admin_session> {
   std::deque<std::string> outgoing;
   bool writing = false;
   bool closed = false;
+  bool subscribed = false;  // `events`: gets every event line until it disconnects
 };
 
 class daemon::impl {
@@ -80,6 +86,13 @@ class daemon::impl {
                   ? std::string("no TCP")
                   : config.nbd_tcp_address + ":" + std::to_string(nbd_server->tcp_port())) +
              (config.nbd_unix_socket.empty() ? "" : " and " + config.nbd_unix_socket));
+    if (!config.metrics_address.empty()) {
+      metrics = std::make_unique<metrics_listener>(
+          io, config.metrics_address, config.metrics_port,
+          [this] { return render_daemon_metrics(config.node_name, resources); });
+      log_line("Prometheus metrics on http://" + config.metrics_address + ":" +
+               std::to_string(metrics->port()) + "/metrics");
+    }
     if (config.up_all && std::filesystem::is_directory(config.resource_dir)) {
       std::set<std::string> names;
       for (const auto& entry : std::filesystem::directory_iterator(config.resource_dir)) {
@@ -95,6 +108,7 @@ class daemon::impl {
   void stop() {
     boost::system::error_code ignored;
     acceptor.close(ignored);
+    if (metrics) metrics->stop();
     if (nbd_server) nbd_server->stop();
     for (auto& [name, resource] : resources) resource->shut_down();
     resources.clear();
@@ -129,7 +143,7 @@ class daemon::impl {
           std::string line(asio::buffers_begin(session->input.data()),
                            asio::buffers_begin(session->input.data()) + static_cast<long>(n));
           session->input.consume(n);
-          handle(line, [this, session](const json& answer) { send(session, answer); });
+          handle(line, [this, session](const json& answer) { send(session, answer); }, session);
           read_request(session);
         });
   }
@@ -160,7 +174,8 @@ class daemon::impl {
   // ------------------------------------------------------------------------------ commands
   using responder = std::function<void(const json&)>;
 
-  void handle(const std::string& line, const responder& respond) {
+  void handle(const std::string& line, const responder& respond,
+              const std::shared_ptr<admin_session>& session) {
     json request;
     try {
       request = json::parse(line);
@@ -174,6 +189,7 @@ class daemon::impl {
     const std::string name = request.value("resource", std::string());
     try {
       if (command == "list") return respond(list());
+      if (command == "events") return subscribe(session);
       if (command == "status") return respond(status(name, request.value("json", false)));
       if (name.empty()) return respond(reply(false, command + ": which resource?"));
       if (command == "up") return respond(up(name));
@@ -249,8 +265,12 @@ class daemon::impl {
       return reply(false, file_of(name) + ": name '" + definition.name +
                               "' differs from the file name");
     }
-    resources[name] = std::make_unique<resource_driver>(io, std::move(definition),
-                                                        config.node_name, log_line);
+    auto driver = std::make_unique<resource_driver>(io, std::move(definition),
+                                                    config.node_name, log_line);
+    driver->set_event_sink([this](const std::string& event) { broadcast(event); });
+    broadcast(lifecycle_event_json("create", name));
+    for (const auto& line : driver->exists_events()) broadcast(line);
+    resources[name] = std::move(driver);
     return reply(true, "resource " + name + " is up");
   }
 
@@ -266,6 +286,7 @@ class daemon::impl {
       if (found != resources.end()) {
         found->second->shut_down();
         resources.erase(found);
+        broadcast(lifecycle_event_json("destroy", name));
       }
       respond(reply(true, "resource " + name + " is down"));
     };
@@ -310,6 +331,41 @@ class daemon::impl {
     return up(name);
   }
 
+  // ------------------------------------------------------------------------------ events
+  // Like `drbdsetup events2`: the current state as "exists" objects, the marker
+  // {"type":"exists","object":"-"}, then every change as it happens.
+  void subscribe(const std::shared_ptr<admin_session>& session) {
+    for (const auto& [name, resource] : resources) {
+      for (const auto& line : resource->exists_events()) send(session, event_reply(line));
+    }
+    send(session, event_reply(json{{"type", "exists"}, {"object", "-"}}.dump()));
+    session->subscribed = true;
+    subscribers.push_back(session);
+  }
+
+  static json event_reply(const std::string& event) {
+    json answer = reply(true, "");
+    answer["event"] = json::parse(event);
+    return answer;
+  }
+
+  void broadcast(const std::string& event) {
+    if (subscribers.empty()) return;
+    const json answer = event_reply(event);
+    std::erase_if(subscribers, [&](const std::weak_ptr<admin_session>& weak) {
+      auto session = weak.lock();
+      if (!session || session->closed) return true;
+      if (session->outgoing.size() >= kMaxQueuedEventLines) {
+        log_line("events: dropping a subscriber that stopped reading");
+        boost::system::error_code ignored;
+        session->socket.close(ignored);
+        return true;
+      }
+      send(session, answer);
+      return false;
+    });
+  }
+
   json list() {
     json names = json::array();
     for (const auto& [name, resource] : resources) names.push_back(name);
@@ -345,6 +401,8 @@ class daemon::impl {
   std::map<std::string, std::unique_ptr<resource_driver>> resources;
   daemon_backend backend;
   std::unique_ptr<nbd::nbd_server> nbd_server;
+  std::unique_ptr<metrics_listener> metrics;
+  std::vector<std::weak_ptr<admin_session>> subscribers;
 };
 
 daemon::daemon(asio::io_context& io, daemon_config config)

@@ -4,7 +4,8 @@
 // Admin protocol: a unix stream socket; one JSON object per line in each direction. A request is
 // {"command": "...", "resource": "...", ...}; every reply is {"ok": true|false, "message": "...",
 // ...}. Commands: up, down, adjust, primary (force), secondary, connect (peer), disconnect (peer),
-// status (json), list, inject-fault (volume, fail). docs/tandemd.md lists them with examples.
+// status (json), list, inject-fault (volume, fail), events (the connection then streams one
+// event object per line). docs/tandemd.md lists them with examples.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,8 @@ struct daemon_config {
   std::uint16_t nbd_tcp_port = 10809;
   std::string nbd_unix_socket;  // empty = none
   bool up_all = false;          // bring up every *.toml of resource_dir at start
+  std::string metrics_address;  // Prometheus GET /metrics; empty = off
+  std::uint16_t metrics_port = 9942;
 };
 
 class daemon {

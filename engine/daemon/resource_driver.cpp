@@ -10,8 +10,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/daemon/driver_events.h"
+#include "engine/daemon/driver_stats.h"
 #include "engine/daemon/volume_metadata.h"
 #include "engine/io/uring_disk.h"
+#include "engine/metrics/replica_metrics.h"
 #include "engine/net/peer_transport.h"
 
 namespace tandem::engine {
@@ -123,11 +126,14 @@ class resource_driver::impl {
     std::uint64_t buffer = 0;
     io_op op = io_op::read;
     std::uint32_t length_bytes = 0;
+    volume_nr volume = 0;
+    std::uint64_t started_ns = 0;  // for the write latency histogram
   };
   struct disk_request {
     volume_nr volume = 0;
     std::uint64_t buffer = 0;
     io_op op = io_op::read;
+    std::uint64_t started_ns = 0;
   };
   struct queued_input {
     input_kind kind;
@@ -200,6 +206,12 @@ class resource_driver::impl {
     tc.ping_timeout_ms = definition.ping_timeout_ms;
     for (const auto& node : definition.nodes) {
       if (node.id != self.id) tc.peers.push_back({node.id, node.address, node.port});
+    }
+    for (const auto& v : volumes) stats.add_volume(v.number);
+    for (const auto& node : definition.nodes) {
+      if (node.id == self.id) continue;
+      stats.add_peer(node.id);
+      names.emplace_back(node.id, node.name);
     }
     peer_transport_callbacks callbacks;
     callbacks.connected = [this](node_id peer) { enqueue({peer_connected{peer}}); };
@@ -314,6 +326,10 @@ class resource_driver::impl {
     const buffer_ref payload = wire::payload_of(o.msg);
     std::span<const std::byte> bytes;
     if (!payload.empty()) bytes = buffers.at(payload.id).bytes.bytes().first(payload.length_bytes);
+    if (const auto* d = std::get_if<wire::data>(&o.msg);
+        d != nullptr && (d->flags & (wire::kDataFlagWantRecvAck | wire::kDataFlagWantWriteAck))) {
+      stats.data_sent(o.peer, d->block_id, now_ns());
+    }
     transport->send(o.peer, o.msg, bytes);
   }
 
@@ -330,7 +346,8 @@ class resource_driver::impl {
       acquire(id);
     }
     void* data = id == 0 ? nullptr : buffers.at(id).bytes.data();
-    disk_requests[o.request] = {o.volume, id, o.op};
+    disk_requests[o.request] = {o.volume, id, o.op, now_ns()};
+    stats.disk_started(o.volume);
     v->disk->submit(disk_op_of(o.op), o.offset_bytes, o.length_bytes, data, o.fua, o.request);
   }
 
@@ -351,6 +368,8 @@ class resource_driver::impl {
       }
     }
     if (request.buffer != 0) release(request.buffer);
+    stats.client_finished(request.volume, request.op, request.length_bytes,
+                          o.status == io_status::ok, now_ns() - request.started_ns);
     request.done(nbd_status(o.status), std::move(data));
   }
 
@@ -379,12 +398,14 @@ class resource_driver::impl {
     }
     log("resource " + definition.name + where + " " + o.field + ":" + std::string(o.from) +
         " -> " + std::string(o.to));
+    if (events) events(change_event_json(definition.name, o, names));
   }
 
   void execute(event& o) {
     log("resource " + definition.name + " event " + o.name + " peer-node-id:" +
         std::to_string(o.peer) + " volume:" + std::to_string(o.volume) + " blocks:" +
         std::to_string(o.blocks) + (o.detail.empty() ? "" : " " + o.detail));
+    if (events) events(event_json(definition.name, o, names));
   }
 
   void execute(admin_done& o) {
@@ -415,6 +436,11 @@ class resource_driver::impl {
 
   // ------------------------------------------------------------------------------ events in
   void on_frame(node_id peer, wire::decoded& frame) {
+    if (const auto* ack = std::get_if<wire::write_ack>(&frame.msg)) {
+      stats.ack_received(peer, ack->block_id, now_ns());
+    } else if (const auto* recv = std::get_if<wire::recv_ack>(&frame.msg)) {
+      stats.ack_received(peer, recv->block_id, now_ns());
+    }
     std::uint64_t id = 0;
     if (!frame.payload_bytes.empty()) {
       nbd::io_buffer bytes(frame.payload_bytes.size());
@@ -445,6 +471,7 @@ class resource_driver::impl {
     if (found == disk_requests.end()) return;
     const disk_request r = found->second;
     disk_requests.erase(found);
+    stats.disk_finished(r.volume, r.op, now_ns() - r.started_ns);
     const bool ok = result >= 0;
     if (!ok) {
       log("resource " + definition.name + " volume " + std::to_string(r.volume) + ": disk " +
@@ -490,6 +517,9 @@ class resource_driver::impl {
   std::map<std::uint64_t, disk_request> disk_requests;
   std::map<std::uint64_t, admin_callback> admin_waiters;
   std::size_t writer_count = 0;
+  driver_stats stats;
+  event_sink events;
+  peer_names names;
 };
 
 resource_driver::resource_driver(asio::io_context& io, resource_definition definition,
@@ -540,6 +570,9 @@ void resource_driver::submit(volume_nr volume, nbd::io_request request, nbd::io_
   pending.done = std::move(done);
   pending.op = core_op(request.op);
   pending.length_bytes = request.length_bytes;
+  pending.volume = volume;
+  pending.started_ns = impl_->now_ns();
+  impl_->stats.client_started(volume);
   buffer_ref ref;
   if (!request.data.empty()) {
     ref.length_bytes = static_cast<std::uint32_t>(request.data.size());
@@ -691,6 +724,37 @@ std::string resource_driver::status_text() const {
   }
   return out.str();
 }
+
+void resource_driver::write_metrics(metrics::exposition& out) const {
+  const replica_view v = view();
+  metrics::replica_identity id{impl_->self.name, impl_->definition.name, impl_->self.diskless,
+                               impl_->names, {}};
+  std::vector<const metrics::device_io_stats*> devices;
+  for (const auto& vol : v.volumes) {
+    id.volume_sizes_bytes.push_back(volume_size_bytes(vol.number));
+    metrics::device_io_stats* d = impl_->stats.device(vol.number);
+    auto* lv = impl_->volume(vol.number);
+    if (d != nullptr && lv != nullptr && lv->metadata) d->bitmap_writes = lv->metadata->commits();
+    devices.push_back(d);
+  }
+  std::vector<const metrics::peer_io_stats*> peers;
+  for (const auto& c : v.connections) {
+    metrics::peer_io_stats* p = impl_->stats.peer(c.peer);
+    if (p != nullptr) {
+      const auto& counters = impl_->transport->counters(c.peer);
+      p->sent_bytes = counters.sent_bytes;
+      p->received_bytes = counters.received_bytes;
+    }
+    peers.push_back(p);
+  }
+  metrics::write_replica_metrics(out, id, v, devices, peers);
+}
+
+std::vector<std::string> resource_driver::exists_events() const {
+  return exists_events_json(impl_->definition.name, view(), impl_->names);
+}
+
+void resource_driver::set_event_sink(event_sink sink) { impl_->events = std::move(sink); }
 
 void resource_driver::shut_down() {
   impl_->commit_metadata();

@@ -27,10 +27,16 @@
 namespace boost::asio {
 class io_context;
 }
+namespace tandem::metrics {
+class exposition;
+}
 
 namespace tandem::engine {
 
 using log_function = std::function<void(const std::string& line)>;
+// Receives every state change and event of a resource as one JSON object (docs/tandemd.md,
+// "Events"), in the order the core emitted them.
+using event_sink = std::function<void(const std::string& json_object)>;
 
 struct admin_result {
   bool ok = true;
@@ -72,6 +78,13 @@ class resource_driver {
   std::string status_json() const;
   // Status like `drbdadm status` prints it.
   std::string status_text() const;
+
+  // Observability (docs/metrics.md): this resource's series, written into `out` whose replica
+  // families are declared; the current states as "exists" events (events2 --now); and the sink
+  // that gets each change as it happens (empty = none).
+  void write_metrics(metrics::exposition& out) const;
+  std::vector<std::string> exists_events() const;
+  void set_event_sink(event_sink sink);
 
   // Demotes if it can, commits the metadata and closes the connections.
   void shut_down();

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "engine/daemon/admin_events.h"
 #include "engine/daemon/resource_file.h"
 #include "engine/daemon/volume_metadata.h"
 #include "engine/io/uring_disk.h"
@@ -166,6 +167,11 @@ int main(int argc, char** argv) {
   status->add_option("resource", resource, "resource name (default: all)");
   status->add_flag("--json", as_json, "machine-readable");
   app.add_subcommand("list", "resources that are up");
+  bool events_now = false;
+  auto* events = app.add_subcommand("events", "follow state changes (like drbdsetup events2)");
+  events->add_option("resource", resource, "resource name (default: all)");
+  events->add_flag("--now", events_now, "print the current state and exit");
+  events->add_flag("--json", as_json, "one JSON object per line");
   auto* fault = simple("inject-fault", "tests only: make the local disk of a volume fail");
   fault->add_option("volume", volume, "volume number")->required();
   fault->add_option("state", fault_state, "on or off")->check(CLI::IsMember({"on", "off"}));
@@ -186,6 +192,9 @@ int main(int argc, char** argv) {
     if (command == "create-md")
       return create_md(resource_dir, node_name, resource, force, day0_hex);
     if (command == "dump-md") return dump_md(resource_dir, node_name, resource);
+    if (command == "events") {
+      return tandem::engine::follow_events(socket_path, resource, events_now, as_json);
+    }
   } catch (const std::exception& e) {
     std::cerr << "tandemadm: " << e.what() << std::endl;
     return 1;

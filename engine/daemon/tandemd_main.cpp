@@ -45,9 +45,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--nbd-socket", config.nbd_unix_socket, "NBD unix socket path (default: none)");
   app.add_flag("--up-all", config.up_all, "bring up every resource file of --resource-dir at start");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Prometheus /metrics listener host:port, e.g. 127.0.0.1:9942 (default: off)");
   CLI11_PARSE(app, argc, argv);
   if (!split_listen(nbd_listen, config.nbd_tcp_address, config.nbd_tcp_port)) {
     std::cerr << "tandemd: --nbd-listen '" << nbd_listen << "' is not host:port" << std::endl;
+    return 2;
+  }
+  if (!split_listen(metrics_listen, config.metrics_address, config.metrics_port)) {
+    std::cerr << "tandemd: --metrics-listen '" << metrics_listen << "' is not host:port"
+              << std::endl;
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);

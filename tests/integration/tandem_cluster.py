@@ -39,6 +39,7 @@ class Node:
         self.admin_socket = os.path.join(self.dir, "tandemd.sock")
         self.log_path = os.path.join(self.dir, "tandemd.log")
         self.nbd_port = 10809
+        self.extra_args = []  # more tandemd options (e.g. --metrics-listen)
         self.process = None
 
     @property
@@ -50,7 +51,7 @@ class Node:
         self.process = subprocess.Popen(
             [binary("tandemd"), "--node-name", self.name, "--resource-dir", self.dir,
              "--admin-socket", self.admin_socket, "--nbd-listen", f"{self.address}:{self.nbd_port}",
-             "--up-all"], stdout=log, stderr=subprocess.STDOUT)
+             "--up-all", *self.extra_args], stdout=log, stderr=subprocess.STDOUT)
         log.close()
         wait_until(lambda: os.path.exists(self.admin_socket) and self.adm_ok("list"),
                    10, f"tandemd on {self.name} to start", self.cluster)
