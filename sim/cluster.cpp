@@ -416,6 +416,14 @@ void cluster::restart(node_id node) {
   }
 }
 
+void cluster::destroy_disk(node_id node) {
+  crash(node);
+  sim_node& n = nodes_.at(node);
+  record(node, "disk destroyed");
+  for (auto& disk : n.disks) std::fill(disk.begin(), disk.end(), std::byte{0});
+  n.saved = Replica(config_for(options_, node)).persistent_state();
+}
+
 std::uint64_t cluster::admin_async(node_id node, admin_op op, node_id peer) {
   const std::uint64_t tag = next_tag_++;
   step(node, admin{tag, op, peer});

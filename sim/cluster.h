@@ -79,6 +79,10 @@ class cluster {
   // metadata (Replica::restore), which then reconnects.
   void crash(node_id node);
   void restart(node_id node);
+  // The node's disk dies: the node stops as in a crash, and the next restart() brings it back with
+  // an empty replacement disk and fresh metadata (as after create-md), to be rebuilt by a full
+  // resync. The durability Monte-Carlo of analysis/ uses it.
+  void destroy_disk(node_id node);
   bool is_up(node_id node) const { return nodes_.at(node).up; }
   // Every later write to node's disk fails with an I/O error (reads keep working).
   void fail_disk_writes(node_id node, bool fail = true) { nodes_.at(node).writes_fail = fail; }
