@@ -170,6 +170,7 @@ void controller::stop() {
 }
 
 void controller::log(int level, const std::string& message) const {
+  if (level == 0) ++error_count_;
   if (level > options_.log_level) return;
   static constexpr const char* kNames[] = {"ERROR", "WARN", "INFO", "DEBUG"};
   std::cerr << "tandem-controller " << kNames[std::min(level, 3)] << ": " << message << std::endl;
@@ -215,6 +216,7 @@ void controller::on_satellite_status(const std::string& node_name, cl::connectio
   if (n == nullptr || n->connection == status) return;
   n->connection = status;
   log(2, "node '" + node_name + "' is " + std::string(cl::to_string(status)));
+  events_.record_node(node_name, cl::to_string(status), now_ms());
   if (status != cl::connection_status::online) {
     clear_reports(model_, node_name);
     return;
@@ -241,9 +243,11 @@ void controller::on_satellite_report(const std::string& node_name, const nlohman
   const std::string type = message.value("type", std::string());
   if (type == "status") {
     try {
-      if (apply_status(model_, node_name, message, now_ms())) {
-        store_->commit(model_);  // pool capacities are kept as last known values
-      }
+      const auto before = controller_events::node_state(model_, node_name);
+      const bool persist = apply_status(model_, node_name, message, now_ms());
+      events_.record_changes(node_name, before, controller_events::node_state(model_, node_name),
+                             now_ms());
+      if (persist) store_->commit(model_);  // pool capacities are kept as last known values
     } catch (const std::exception& e) {
       log(1, "status from '" + node_name + "' ignored: " + e.what());
     }

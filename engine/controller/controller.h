@@ -14,6 +14,7 @@
 #include "core/cluster/desired_state.h"
 #include "core/cluster/model.h"
 #include "engine/api/backend.h"
+#include "engine/controller/controller_observability.h"
 #include "engine/db/store.h"
 
 namespace tandem::controller {
@@ -43,6 +44,11 @@ class controller final : public api::controller_backend {
   void on_satellite_report(const std::string& node_name, const nlohmann::json& message);
   void log(int level, const std::string& message) const;
 
+  // Observability (GET /metrics, GET /v1/events).
+  const controller_events& events() const { return events_; }
+  controller_stats& stats() { return stats_; }
+  std::uint64_t error_count() const { return error_count_; }
+
  private:
   // One link per satellite node; recomputes and pushes the desired state of the nodes in
   // `dirty` (node keys), or of every node when `dirty` is null.
@@ -59,6 +65,9 @@ class controller final : public api::controller_backend {
   std::map<std::string, cluster::node_desired_state> pushed_;
   boost::asio::steady_timer tick_;
   bool stopped_ = false;
+  controller_events events_;
+  controller_stats stats_;
+  mutable std::uint64_t error_count_ = 0;  // error-level log lines: LINSTOR's error reports
 };
 
 }  // namespace tandem::controller

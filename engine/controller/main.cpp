@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <iostream>
 
 #include "engine/api/http_server.h"
@@ -65,7 +66,15 @@ int main(int argc, char** argv) {
     auto store = tandem::db::open_sqlite_store(db_path);
     tandem::controller::controller ctl(io, std::move(store), options);
     tandem::api::http_server server(io, host, port, [&ctl](const tandem::api::http_request& r) {
-      return tandem::api::handle_request(ctl, r);
+      const auto started = std::chrono::steady_clock::now();
+      auto response = tandem::controller::observability_route(r, ctl.model(), ctl.stats(),
+                                                              ctl.events(), ctl.error_count());
+      if (!response) response = tandem::api::handle_request(ctl, r);
+      ctl.stats().request_duration[r.method].observe_ns(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(
+              std::chrono::steady_clock::now() - started)
+              .count()));
+      return *response;
     });
     ctl.start();
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -74,8 +83,9 @@ int main(int argc, char** argv) {
       ctl.stop();
       io.stop();
     });
-    ctl.log(2,
-            "REST API on " + host + ":" + std::to_string(server.port()) + ", database " + db_path);
+    ctl.log(2, "REST API on " + host + ":" + std::to_string(server.port()) + ", database " +
+                   db_path + ", Prometheus metrics at http://" + host + ":" +
+                   std::to_string(server.port()) + "/metrics");
     // A handler that throws must not take the control plane down: log it and keep serving.
     for (int restarts = 0;; ++restarts) {
       try {
