@@ -53,15 +53,15 @@ def promtool_check(text, what):
     print(f"ok    promtool check metrics: {what} ({len(text.splitlines())} lines)")
 
 
-def sample(text, name, **labels):
-    """The value of the one sample of `name` whose labels include `labels`."""
+def sample(text, metric, **labels):
+    """The value of the one sample of `metric` whose labels include `labels`."""
     found = []
     for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
+        if not line.startswith(metric + "{") and not line.startswith(metric + " "):
             continue
         if all(f'{k}="{v}"' in line for k, v in labels.items()):
             found.append(float(line.rsplit(" ", 1)[1]))
-    assert len(found) == 1, f"{name}{labels}: {len(found)} samples"
+    assert len(found) == 1, f"{metric}{labels}: {len(found)} samples"
     return found[0]
 
 
