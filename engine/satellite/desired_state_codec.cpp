@@ -47,7 +47,9 @@ class reader {
       if (required) throw bad_field(where(key) + ": missing");
       return fallback;
     }
-    if (!value->is_number_unsigned()) throw bad_field(where(key) + ": expected an unsigned integer");
+    const bool non_negative = value->is_number_unsigned() ||
+                              (value->is_number_integer() && value->get<std::int64_t>() >= 0);
+    if (!non_negative) throw bad_field(where(key) + ": expected an unsigned integer");
     const auto number = value->get<std::uint64_t>();
     if (number > max) {
       throw bad_field(where(key) + ": " + std::to_string(number) + " is larger than " +
