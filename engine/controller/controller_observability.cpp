@@ -154,10 +154,13 @@ std::string render_controller_metrics(const cl::cluster& c, const controller_sta
   }
   for (const auto& [key, r] : c.resources) write_resource(out, c, r);
   for (const auto& [key, p] : c.pools) {
+    // A named string: a label_list only views its values, and a temporary from source() would
+    // be gone before the samples below are written.
+    const std::string backing_pool = p.source();
     const metrics::label_list labels = {{"storage_pool", p.name},
                                         {"node", p.node_name},
                                         {"driver", cl::to_string(p.kind)},
-                                        {"backing_pool", p.source()}};
+                                        {"backing_pool", backing_pool}};
     // DISKLESS pools report 0, as LINSTOR does.
     out.add("linstor_storage_pool_capacity_free_bytes", labels,
             static_cast<double>(p.free_capacity_kib.value_or(0)) * 1024);
@@ -203,16 +206,28 @@ void controller_events::push(std::string event) {
 
 void controller_events::record_changes(const std::string& node_name, const flat_state& before,
                                        const flat_state& after, std::uint64_t now_ms) {
+  // One report can change several fields; they are recorded like drbdsetup events2 orders its
+  // objects (resource role, then device disk, then peer-device replication), not in key order,
+  // so "beta Inconsistent" comes before "beta SyncTarget from alpha".
+  for (const std::string_view kind : {"role", "disk", "replication"}) {
+    record_changes_of(kind, node_name, before, after, now_ms);
+  }
+}
+
+void controller_events::record_changes_of(std::string_view kind, const std::string& node_name,
+                                          const flat_state& before, const flat_state& after,
+                                          std::uint64_t now_ms) {
   for (const auto& [key, entry] : after) {
     const auto& [object, value] = entry;
+    // object is "rsc", "rsc/vol" or "rsc/vol/peer"; the field is the key's last part.
+    std::string field = key.substr(key.rfind('\x1f') + 1);
+    if (field != kind) continue;
     auto old = before.find(key);
     const std::string old_value = old == before.end() ? "" : old->second.second;
     if (old_value == value) continue;
-    // object is "rsc", "rsc/vol" or "rsc/vol/peer"; the field is the key's last part.
     json e{{"type", "change"}, {"node", node_name}, {"time_ms", now_ms}};
     const auto first = object.find('/');
     e["resource"] = object.substr(0, first);
-    std::string field = key.substr(key.rfind('\x1f') + 1);
     if (first != std::string::npos) {
       const auto second = object.find('/', first + 1);
       e["volume"] = std::stoul(object.substr(first + 1, second - first - 1));

@@ -33,6 +33,8 @@ class controller_events {
   std::uint64_t last_sequence() const { return next_sequence_ - 1; }
 
  private:
+  void record_changes_of(std::string_view kind, const std::string& node_name,
+                         const flat_state& before, const flat_state& after, std::uint64_t now_ms);
   void push(std::string json_object_without_seq);
   std::deque<std::pair<std::uint64_t, std::string>> events_;
   std::uint64_t next_sequence_ = 1;
