@@ -228,6 +228,28 @@ api_call_rcs create_resources(cluster& c, const op_env& env, const std::string& 
     return rcs;
   }
   for (const resource_request& request : requests) {
+    // Like LINSTOR: a resource asked for where a tie-breaker already is takes the tie-breaker
+    // over, a diskful one with a disk (full sync), a diskless one as a user's diskless client.
+    resource* existing = c.find_resource(rd->name, request.node_name);
+    if (existing != nullptr && existing->is_tie_breaker()) {
+      const bool diskful = (request.flags & resource_flag::kDiskless) == 0;
+      if (diskful) {
+        auto pool = request.properties.find("StorPoolName");
+        api_call_rcs more =
+            toggle_disk(c, env, rd->name, existing->node_name, true,
+                        pool == request.properties.end() ? std::nullopt
+                                                         : std::optional<std::string>(pool->second));
+        rcs.insert(rcs.end(), more.begin(), more.end());
+        if (has_error(more)) return rcs;
+      } else {
+        existing->flags = resource_flag::kDrbdDiskless;
+        rcs.push_back(success_rc(obj | rc::kModified,
+                                 "Tie breaker resource " + quoted(rd->name) + " on " +
+                                     quoted(existing->node_name) +
+                                     " is now a diskless resource of its own."));
+      }
+      continue;
+    }
     if (!add_resource(c, env, *rd, request, obj, rcs)) return rcs;
   }
   api_call_rcs more = run_automation(c, env, rd->name);
@@ -335,7 +357,13 @@ api_call_rcs toggle_disk(cluster& c, const op_env& env, const std::string& defin
       return rcs;
     }
     rsc->flags &= ~resource_flag::kTieBreaker;
-    if (pool) rsc->properties["StorPoolName"] = *pool;
+    if (pool) {
+      rsc->properties["StorPoolName"] = *pool;
+    } else if (auto own = rsc->properties.find("StorPoolName"); own != rsc->properties.end()) {
+      // The diskless pool it ran on cannot hold the disk: use the group's / definition's pool.
+      const storage_pool* current = c.find_pool(rsc->node_name, own->second);
+      if (current == nullptr || !has_backing_device(current->kind)) rsc->properties.erase(own);
+    }
     if (!rsc->properties.contains("DiskfulBy")) rsc->properties["DiskfulBy"] = "user";
   } else {
     if (rsc->is_diskless()) {

@@ -439,3 +439,30 @@ TEST_CASE("day 0 with a thick LV: only the lowest node id starts UpToDate") {
   CHECK(desired_state_for_node(c, "n0").resources[0].day0_uuid.empty() != n0_lowest);
   CHECK(desired_state_for_node(c, "n1").resources[0].day0_uuid.empty() == n0_lowest);
 }
+
+TEST_CASE("r c on a tie-breaker's node takes the tie-breaker over") {
+  cluster c = initial_cluster();
+  op_env env = test_env();
+  for (int i = 0; i < 3; ++i) {
+    add_node(c, env, "n" + std::to_string(i), "127.0.0.1" + std::to_string(i),
+             pool_kind::file_thin);
+  }
+  add_definition(c, env, "res1");
+  c.find_group("DfltRscGrp")->properties["StorPoolName"] = "pool1";
+  create_resources(c, env, "res1", {{"n0", 0, {}, {}}, {"n1", 0, {}, {}}});
+  REQUIRE(c.find_resource("res1", "n2") != nullptr);
+  REQUIRE(c.find_resource("res1", "n2")->is_tie_breaker());
+  const std::uint32_t tie_breaker_id = c.find_resource("res1", "n2")->node_id;
+
+  const api_call_rcs rcs = create_resources(c, env, "res1", {{"n2", 0, {}, {}}});
+  INFO(all_messages(rcs));
+  CHECK_FALSE(has_error(rcs));
+  const resource* taken = c.find_resource("res1", "n2");
+  REQUIRE(taken != nullptr);
+  CHECK_FALSE(taken->is_diskless());
+  CHECK(taken->node_id == tie_breaker_id);  // the same replica, now with a disk
+  CHECK(taken->volumes.at(0).storage_pool == "pool1");
+  // Three diskful replicas need no tie-breaker; the new disk starts Inconsistent (no day 0).
+  CHECK(desired_state_for_node(c, "n2").resources[0].day0_uuid.empty());
+  for (const resource* r : c.resources_of("res1")) CHECK_FALSE(r->is_tie_breaker());
+}
