@@ -104,6 +104,13 @@ class cluster {
   bool run_until_quiet(std::uint64_t max_events = 10'000'000);
   std::uint64_t now_ns() const { return events_.now_ns(); }
   std::uint64_t events_executed() const { return events_.executed(); }
+  // Metrics snapshots over virtual time (event_queue::observe_every): pure observation, the run
+  // and its trace hash stay the same. finish_observations() at the end takes the final state.
+  void observe_every(std::uint64_t interval_ns, event_queue::observer observe) {
+    events_.observe_every(interval_ns, std::move(observe));
+  }
+  void finish_observations() { events_.finish_observations(); }
+  const cluster_options& options() const { return options_; }
 
   // ---- observing
   replica_view view(node_id node) const { return nodes_.at(node).replica.view(); }

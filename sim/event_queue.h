@@ -22,9 +22,29 @@ class event_queue {
   }
   void after(std::uint64_t delay_ns, action what) { at(now_ns_ + delay_ns, std::move(what)); }
 
+  // Observation points every interval_ns of virtual time (0, interval, 2*interval...), for
+  // metrics snapshots. observe(t) runs just before the first event later than t, so it sees
+  // every event at or before t. It is no event: no queue entry, no sequence number, no executed
+  // count, so a run observed and a run not observed are the same run (same trace hash).
+  // `observe` must not schedule events or change what it looks at.
+  using observer = std::function<void(std::uint64_t time_ns)>;
+  void observe_every(std::uint64_t interval_ns, observer observe) {
+    observe_interval_ns_ = interval_ns;
+    observe_ = interval_ns == 0 ? observer{} : std::move(observe);
+    next_observation_ns_ = 0;
+  }
+  // The end of a run: the points up to now, then the next one, so the final state is observed.
+  void finish_observations() {
+    if (!observe_) return;
+    observe_until(now_ns_ + 1);
+    observe_(next_observation_ns_);
+    next_observation_ns_ += observe_interval_ns_;
+  }
+
   // Runs the earliest event; false when there is none.
   bool run_one() {
     if (queue_.empty()) return false;
+    if (observe_) observe_until(queue_.top().time_ns);
     entry next = queue_.top();
     queue_.pop();
     now_ns_ = next.time_ns;
@@ -36,10 +56,21 @@ class event_queue {
   // Runs events up to and including time_ns, then sets the clock to time_ns.
   void run_until(std::uint64_t time_ns) {
     while (!queue_.empty() && queue_.top().time_ns <= time_ns) run_one();
+    // The caller may act at time_ns right after (outside the queue): the points before it must
+    // be taken now, while they still show the state they stand for.
+    if (observe_) observe_until(time_ns);
     if (now_ns_ < time_ns) now_ns_ = time_ns;
   }
 
  private:
+  // Every observation point before time_ns.
+  void observe_until(std::uint64_t time_ns) {
+    while (next_observation_ns_ < time_ns) {
+      observe_(next_observation_ns_);
+      next_observation_ns_ += observe_interval_ns_;
+    }
+  }
+
   struct entry {
     std::uint64_t time_ns;
     std::uint64_t sequence;
@@ -55,6 +86,9 @@ class event_queue {
   std::uint64_t now_ns_ = 0;
   std::uint64_t next_sequence_ = 0;
   std::uint64_t executed_ = 0;
+  observer observe_;
+  std::uint64_t observe_interval_ns_ = 0;
+  std::uint64_t next_observation_ns_ = 0;
 };
 
 }  // namespace tandem::sim

@@ -20,13 +20,18 @@ void usage(std::FILE* out) {
       out,
       "usage: tandem-sim demo [--seed N]\n"
       "       tandem-sim run FILE [--seed N] [--trace FILE] [--verbose]\n"
+      "                      [--metrics-out FILE [--metrics-interval-ms N]\n"
+      "                       [--metrics-start-ms MS]]\n"
       "       tandem-sim suite [DIR|FILE...]        (default: scenarios/)\n"
       "       tandem-sim selftest [--seed MAX_SEEDS]   (default 50)\n"
       "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations]\n"
       "                        [--diskless-client] [--small-writes] [--quorum] [--crashes]\n"
       "                        [--verbose]\n"
       "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
-      "  run    one scenario file; exit 0 when every invariant and expectation holds\n"
+      "  run    one scenario file; exit 0 when every invariant and expectation holds;\n"
+      "         --metrics-out writes tandemd's metrics every N ms of virtual time (default\n"
+      "         10) as OpenMetrics (promtool tsdb create-blocks-from openmetrics FILE DIR);\n"
+      "         virtual time 0 is MS since the epoch (default 1700000000000)\n"
       "  suite  every scenario, with a summary table\n"
       "  selftest  each planted core bug must be caught by the sweep within MAX_SEEDS\n"
       "  sweep  random link cuts, heals and migrations under writes; checks every\n"
@@ -39,6 +44,9 @@ struct arguments {
   bool seed_given = false;
   std::uint64_t seeds = 1;
   std::string trace_path;
+  std::string metrics_path;
+  std::uint64_t metrics_interval_ms = 10;
+  std::uint64_t metrics_start_ms = 1'700'000'000'000;  // fixed, so the file is reproducible
   bool verbose = false;
   tandem::sim::sweep_options sweep;
 };
@@ -64,6 +72,16 @@ bool parse_arguments(int argc, char** argv, arguments& args) {
       if (!parse_number("--seeds", argv[++i], args.seeds)) return false;
     } else if (arg == "--trace" && has_value) {
       args.trace_path = argv[++i];
+    } else if (arg == "--metrics-out" && has_value) {
+      args.metrics_path = argv[++i];
+    } else if (arg == "--metrics-interval-ms" && has_value) {
+      if (!parse_number("--metrics-interval-ms", argv[++i], args.metrics_interval_ms)) return false;
+      if (args.metrics_interval_ms == 0 || args.metrics_interval_ms > 3'600'000) {
+        std::fprintf(stderr, "tandem-sim: --metrics-interval-ms must be 1 .. 3600000\n");
+        return false;
+      }
+    } else if (arg == "--metrics-start-ms" && has_value) {
+      if (!parse_number("--metrics-start-ms", argv[++i], args.metrics_start_ms)) return false;
     } else if (arg == "--verbose") {
       args.verbose = true;
     } else if (arg == "--no-migrations") {
@@ -150,6 +168,23 @@ bool write_trace(const std::string& path, const std::vector<std::string>& log) {
   return static_cast<bool>(out);
 }
 
+bool write_metrics(const std::string& path, const tandem::sim::scenario_report& report) {
+  std::ofstream out(path);
+  out << report.metrics_openmetrics;
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "tandem-sim: cannot write the metrics to %s\n", path.c_str());
+    return false;
+  }
+  if (report.metrics_truncated) {
+    std::fprintf(stderr, "tandem-sim: metrics stopped after %zu snapshots; use a longer "
+                 "--metrics-interval-ms\n", report.metrics_snapshots);
+    return false;
+  }
+  std::printf("  metrics: %zu snapshots written to %s\n", report.metrics_snapshots, path.c_str());
+  return true;
+}
+
 int run_one(const arguments& args) {
   if (args.positional.size() != 1) {
     std::fprintf(stderr, "tandem-sim run: give exactly one scenario file\n");
@@ -162,7 +197,12 @@ int run_one(const arguments& args) {
   }
   const auto& s = *loaded.value;
   const std::uint64_t seed = args.seed_given ? args.seed : s.seed;
-  const auto report = tandem::sim::run_scenario(s, seed);
+  tandem::sim::run_options options;
+  if (!args.metrics_path.empty()) {
+    options.metrics_interval_ns = args.metrics_interval_ms * 1'000'000;
+    options.metrics_start_ms = static_cast<std::int64_t>(args.metrics_start_ms);
+  }
+  const auto report = tandem::sim::run_scenario(s, seed, options);
   if (args.verbose) {
     for (const auto& line : report.log) std::printf("%s\n", line.c_str());
   }
@@ -176,6 +216,7 @@ int run_one(const arguments& args) {
               static_cast<unsigned long long>(report.writes_acknowledged),
               static_cast<unsigned long long>(report.events_executed), report.simulated_ns / 1e9,
               static_cast<unsigned long long>(report.trace_hash));
+  if (!args.metrics_path.empty() && !write_metrics(args.metrics_path, report)) return 2;
   for (const auto& f : report.failures) std::printf("  failure: %s\n", f.c_str());
   return report.ok() ? 0 : 1;
 }

@@ -66,9 +66,21 @@ struct scenario_report {
   std::uint64_t simulated_ns = 0;
   std::uint64_t trace_hash = 0;
   std::vector<std::string> log;
+  // With run_options::metrics_interval_ns: the run's metrics as OpenMetrics text (sim/metrics.h).
+  std::string metrics_openmetrics;
+  std::size_t metrics_snapshots = 0;
+  bool metrics_truncated = false;
   bool ok() const { return failures.empty(); }
 };
 
-scenario_report run_scenario(const scenario& s, std::uint64_t seed);
+struct run_options {
+  std::uint64_t metrics_interval_ns = 0;  // 0 = no metrics snapshots
+  std::int64_t metrics_start_ms = 0;      // the timestamp of virtual time 0
+};
+
+// Metrics snapshots only observe: the same scenario and seed give the same run and trace hash
+// with or without them.
+scenario_report run_scenario(const scenario& s, std::uint64_t seed,
+                             const run_options& options = {});
 
 }  // namespace tandem::sim

@@ -2,7 +2,9 @@
 // way and at the end, then the scenario's own expectations.
 #include <algorithm>
 #include <map>
+#include <optional>
 
+#include "sim/metrics.h"
 #include "sim/scenario.h"
 #include "sim/write_tracker.h"
 
@@ -17,14 +19,21 @@ struct pending_read {
 
 class scenario_runner {
  public:
-  scenario_runner(const scenario& s, std::uint64_t seed)
+  scenario_runner(const scenario& s, std::uint64_t seed, const run_options& run)
       : s_(s),
+        run_(run),
         options_(with_seed(s.cluster, seed)),
         c_(options_),
         random_(seed ^ 0x7363656e),
         writes_(options_.volume_size_bytes) {}
 
   scenario_report run() {
+    std::optional<metrics_recorder> recorder;
+    if (run_.metrics_interval_ns > 0) {
+      recorder.emplace(s_.name, run_.metrics_start_ms);
+      c_.observe_every(run_.metrics_interval_ns,
+                       [this, &recorder](std::uint64_t t) { recorder->snapshot(c_, t); });
+    }
     c_.start();
     for (const auto& a : s_.timeline) {
       const std::uint64_t at_ns = a.at_ms * 1'000'000;
@@ -43,6 +52,13 @@ class scenario_runner {
     report_.simulated_ns = c_.now_ns();
     report_.trace_hash = c_.trace_hash();
     report_.log = c_.log();
+    if (recorder) {
+      c_.finish_observations();
+      c_.observe_every(0, {});  // the recorder dies with this frame
+      report_.metrics_openmetrics = recorder->openmetrics();
+      report_.metrics_snapshots = recorder->snapshots();
+      report_.metrics_truncated = recorder->truncated();
+    }
     return std::move(report_);
   }
 
@@ -276,6 +292,7 @@ class scenario_runner {
   }
 
   const scenario& s_;
+  run_options run_;
   cluster_options options_;
   cluster c_;
   prng random_;
@@ -287,8 +304,8 @@ class scenario_runner {
 
 }  // namespace
 
-scenario_report run_scenario(const scenario& s, std::uint64_t seed) {
-  return scenario_runner(s, seed).run();
+scenario_report run_scenario(const scenario& s, std::uint64_t seed, const run_options& options) {
+  return scenario_runner(s, seed, options).run();
 }
 
 }  // namespace tandem::sim

@@ -122,7 +122,7 @@ void exposition::declare(std::string_view name, metric_type type, std::string_vi
     throw std::logic_error("counter '" + std::string(name) + "' must end in _total");
   }
   index_.emplace(std::string(name), families_.size());
-  families_.push_back(family{std::string(name), type, std::string(help), {}, {}, {}});
+  families_.push_back(family{std::string(name), type, std::string(help), {}, {}, {}, {}});
 }
 
 exposition::family& exposition::find(std::string_view name, metric_type expected) {
@@ -167,7 +167,11 @@ void exposition::line(family& f, std::string_view suffix, std::span<const label>
   std::string key;
   append_labels(key, labels, {}, {});
   auto [slot, added] = f.series_index.try_emplace(key, f.series.size());
-  if (added) f.series.emplace_back();
+  if (added) {
+    f.series.emplace_back();
+    f.series_snapshot.push_back(snapshot_);
+  }
+  f.series_snapshot[slot->second] = snapshot_;
   std::string& om = f.series[slot->second];
   om += f.name;
   om += suffix;
@@ -201,6 +205,33 @@ void exposition::add(std::string_view name, label_list labels, const histogram& 
   line(f, "_bucket", list, "le", "+Inf", static_cast<double>(h.count()));
   line(f, "_sum", list, {}, {}, static_cast<double>(h.sum_ns()) / 1e9);
   line(f, "_count", list, {}, {}, static_cast<double>(h.count()));
+}
+
+void exposition::end_snapshot(std::span<const std::string_view> state_families) {
+  if (!for_openmetrics_) {
+    throw std::logic_error("exposition::end_snapshot() needs an exposition made for time series");
+  }
+  for (const std::string_view name : state_families) {
+    family& f = find(name, metric_type::gauge);
+    if (f.type != metric_type::gauge) {
+      // A counter never goes back to 0 while its source lives.
+      throw std::logic_error("end_snapshot: '" + f.name + "' is not a gauge");
+    }
+    for (const auto& [key, slot] : f.series_index) {
+      if (f.series_snapshot[slot] == snapshot_) continue;
+      std::string& om = f.series[slot];
+      om += f.name;
+      om += key;
+      om += " 0";
+      if (timestamp_ms_) {
+        om += ' ';
+        append_number(om, static_cast<double>(*timestamp_ms_) / 1000.0);
+      }
+      om += '\n';
+      ++samples_;
+    }
+  }
+  ++snapshot_;
 }
 
 std::string exposition::text() const {

@@ -52,6 +52,13 @@ class exposition {
   // Used by the simulator to write virtual time.
   void set_timestamp_ms(std::optional<std::int64_t> timestamp_ms) { timestamp_ms_ = timestamp_ms; }
 
+  // Time series only (for_openmetrics): closes one snapshot. Every series of the named gauge
+  // families that had a sample in an earlier snapshot but none in this one gets a 0 at the
+  // current timestamp. A live scrape lets an old state series go stale; imported blocks have no
+  // staleness markers, so without the 0 a query would still see the old state as 1 for the
+  // lookback window (5 minutes) after it changed.
+  void end_snapshot(std::span<const std::string_view> state_families);
+
   std::size_t sample_count() const { return samples_; }
   // Prometheus text format 0.0.4 (Content-Type kContentType).
   std::string text() const;
@@ -68,6 +75,7 @@ class exposition {
     // OpenMetrics wants every series' points together: lines per label set, first-seen order.
     std::vector<std::string> series;
     std::map<std::string, std::size_t, std::less<>> series_index;
+    std::vector<std::uint64_t> series_snapshot;  // by series: the snapshot of its last sample
   };
   family& find(std::string_view name, metric_type expected);
   void line(family& f, std::string_view suffix, std::span<const label> labels,
@@ -78,6 +86,7 @@ class exposition {
   bool for_openmetrics_ = false;
   std::optional<std::int64_t> timestamp_ms_;
   std::size_t samples_ = 0;
+  std::uint64_t snapshot_ = 0;  // end_snapshot() calls so far
 };
 
 inline constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";

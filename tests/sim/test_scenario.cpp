@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "sim/scenario.h"
 
@@ -79,4 +81,71 @@ TEST_CASE("mistakes are errors naming the file, the line and the key") {
         "test.toml:4: [[expect]] 'event' needs 'exactly', 'at_least' or 'at_most'");
   CHECK(error_of("not toml at all = = =").rfind("test.toml:1: ", 0) == 0);
   CHECK(error_of("").find("missing [scenario] table") != std::string::npos);
+}
+
+namespace {
+
+// The values of one series over time, from the OpenMetrics text ("name{labels} value ts").
+std::vector<double> series_values(const std::string& text, const std::string& series) {
+  std::vector<double> values;
+  std::size_t at = 0;
+  while ((at = text.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n') values.push_back(std::stod(text.substr(at + series.size())));
+    at += series.size();
+  }
+  return values;
+}
+
+bool ever(const std::vector<double>& values, double wanted) {
+  return std::find(values.begin(), values.end(), wanted) != values.end();
+}
+
+}  // namespace
+
+TEST_CASE("metrics snapshots show a disconnect and its resync and leave the run unchanged") {
+  const std::string text = std::string(kHead) +
+                           "seed = 30\n[cluster]\nnodes = 2\n"
+                           "[[timeline]]\nat_ms = 0\naction = \"promote\"\nnode = 0\n"
+                           "[[timeline]]\nat_ms = 5\naction = \"disconnect\"\nnode = 0\npeer = 1\n"
+                           "[[timeline]]\nat_ms = 6\naction = \"write\"\nnode = 0\ncount = 12\n"
+                           "[[timeline]]\nat_ms = 50\naction = \"connect\"\nnode = 0\npeer = 1\n";
+  const auto loaded = parse_scenario(text, "test.toml");
+  REQUIRE_MESSAGE(loaded.value.has_value(), loaded.error);
+  const auto plain = tandem::sim::run_scenario(*loaded.value, 30);
+  tandem::sim::run_options options;
+  options.metrics_interval_ns = 1'000'000;
+  options.metrics_start_ms = 1'000'000;
+  const auto observed = tandem::sim::run_scenario(*loaded.value, 30, options);
+  REQUIRE(plain.ok());
+  REQUIRE(observed.ok());
+  CHECK(observed.trace_hash == plain.trace_hash);
+  CHECK(observed.events_executed == plain.events_executed);
+  CHECK(observed.log == plain.log);
+  CHECK(plain.metrics_openmetrics.empty());
+  // One snapshot per virtual millisecond from 0, plus the final state.
+  CHECK(observed.metrics_snapshots >= 51);
+  CHECK_FALSE(observed.metrics_truncated);
+  const std::string& om = observed.metrics_openmetrics;
+  CHECK(om.substr(om.size() - 6) == "# EOF\n");
+  const std::string peer = "{node=\"n0\",name=\"t\",conn_name=\"n1\",peer_node_id=\"1\"";
+  const auto standalone = series_values(om, "drbd_connection_state" + peer +
+                                                ",drbd_connection_state=\"StandAlone\"}");
+  const auto connected = series_values(om, "drbd_connection_state" + peer +
+                                               ",drbd_connection_state=\"Connected\"}");
+  const auto out_of_sync =
+      series_values(om, "drbd_peerdevice_outofsync_bytes" + peer + ",volume=\"0\"}");
+  const auto resynced =
+      series_values(om, "tandem_peerdevice_resynced_bytes" + peer + ",volume=\"0\"}");
+  // Disconnected: StandAlone is the state, the 12 writes are out of sync toward n1.
+  CHECK(ever(standalone, 1));
+  CHECK(ever(connected, 0));
+  CHECK(ever(out_of_sync, 12 * 4096));
+  // Reconnected: the resync moved them, and nothing is left out of sync.
+  REQUIRE_FALSE(connected.empty());
+  CHECK(connected.back() == 1);
+  CHECK(standalone.back() == 0);
+  CHECK(out_of_sync.back() == 0);
+  CHECK(resynced.back() == 12 * 4096);
+  // The timestamps are virtual time from options.metrics_start_ms, in seconds.
+  CHECK(om.find(" 1000.001\n") != std::string::npos);
 }

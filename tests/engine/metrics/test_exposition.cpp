@@ -114,3 +114,29 @@ TEST_CASE("openmetrics: counters lose _total in TYPE, series are grouped, timest
   // The 0.0.4 form keeps milliseconds.
   CHECK(e.text().find("w_total{n=\"a\"} 2 1500\n") != std::string::npos);
 }
+
+TEST_CASE("openmetrics: a state series that vanished from a snapshot reads 0 from then on") {
+  exposition e(true);
+  e.declare("st", metric_type::gauge, "S.");
+  const std::string_view states[] = {"st"};
+  e.set_timestamp_ms(1000);
+  e.add("st", {{"st", "Connected"}}, 1);
+  e.end_snapshot(states);
+  e.set_timestamp_ms(2000);
+  e.add("st", {{"st", "StandAlone"}}, 1);
+  e.end_snapshot(states);
+  e.set_timestamp_ms(3000);
+  e.add("st", {{"st", "StandAlone"}}, 1);
+  e.end_snapshot(states);
+  CHECK(e.openmetrics() ==
+        "# TYPE st gauge\n# HELP st S.\n"
+        "st{st=\"Connected\"} 1 1\nst{st=\"Connected\"} 0 2\nst{st=\"Connected\"} 0 3\n"
+        "st{st=\"StandAlone\"} 1 2\nst{st=\"StandAlone\"} 1 3\n"
+        "# EOF\n");
+  // Only for time series, and only for families declared as gauges.
+  exposition live;
+  CHECK_THROWS_AS(live.end_snapshot(states), std::logic_error);
+  e.declare("c_total", metric_type::counter, "C.");
+  const std::string_view counters[] = {"c_total"};
+  CHECK_THROWS_AS(e.end_snapshot(counters), std::logic_error);
+}
