@@ -22,7 +22,7 @@ std::string format_time(std::uint64_t ns) {
   return text;
 }
 
-replica_config config_for(const cluster_options& options, node_id self) {
+replica_config config_for(const cluster_options& options, node_id self, node_mask members) {
   replica_config config;
   config.self = self;
   config.self_diskful = !mask_has(options.diskless_nodes, self);
@@ -37,15 +37,23 @@ replica_config config_for(const cluster_options& options, node_id self) {
     config.volumes.push_back({static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes});
   }
   for (int n = 0; n < options.nodes; ++n) {
-    if (n == self) continue;
+    if (n == self || !mask_has(members, static_cast<node_id>(n))) continue;
     const auto peer = static_cast<node_id>(n);
     config.peers.push_back({peer, !mask_has(options.diskless_nodes, peer), options.proto});
   }
   return config;
 }
 
+node_mask all_nodes(int nodes) {
+  return nodes >= kMaxNodes ? ~node_mask{0} : (node_mask{1} << nodes) - 1;
+}
+
+node_mask members_of(const cluster_options& options) {
+  return options.members == 0 ? all_nodes(options.nodes) : options.members & all_nodes(options.nodes);
+}
+
 Replica make_replica(const cluster_options& options, node_id self) {
-  replica_config config = config_for(options, self);
+  replica_config config = config_for(options, self, members_of(options));
   if (!options.start_uptodate || !config.self_diskful) return Replica(std::move(config));
   // Day-0 generation shared by all diskful nodes, derived from the seed like every other random
   // value.
@@ -71,9 +79,11 @@ cluster::cluster(cluster_options options)
   if (options_.nodes < 1 || options_.nodes > kMaxNodes) {
     throw std::invalid_argument("cluster: nodes must be 1..32");
   }
+  members_ = members_of(options_);
   for (int n = 0; n < options_.nodes; ++n) {
     const auto id = static_cast<node_id>(n);
-    sim_node node{make_replica(options_, id), {}, {}, false, true, 0, {}, {}};
+    // A spare machine (not a member yet) is down until add_replica brings it in.
+    sim_node node{make_replica(options_, id), {}, {}, false, mask_has(members_, id), 0, {}, {}};
     for (int v = 0; v < options_.volumes; ++v) {
       node.disks.emplace_back(mask_has(options_.diskless_nodes, id) ? 0
                                                                     : options_.volume_size_bytes);
@@ -258,7 +268,8 @@ void cluster::deliver(node_id from, node_id to, std::uint64_t epoch, std::vector
 }
 
 bool cluster::wants_connection(node_id a, node_id b) const {
-  return !standalone_.count({a, b}) && !standalone_.count({b, a});
+  return mask_has(members_, a) && mask_has(members_, b) && !standalone_.count({a, b}) &&
+         !standalone_.count({b, a});
 }
 
 void cluster::try_connect(node_id a, node_id b) {
@@ -405,7 +416,7 @@ void cluster::crash(node_id node) {
 void cluster::restart(node_id node) {
   sim_node& n = nodes_.at(node);
   if (n.up) return;
-  n.replica = Replica::restore(config_for(options_, node), n.saved);
+  n.replica = Replica::restore(config_for(options_, node, members_), n.saved);
   n.up = true;
   // A restarted node is no longer StandAlone toward anybody: it connects like a new one.
   std::erase_if(standalone_, [&](const auto& entry) { return entry.first == node; });
@@ -421,7 +432,81 @@ void cluster::destroy_disk(node_id node) {
   sim_node& n = nodes_.at(node);
   record(node, "disk destroyed");
   for (auto& disk : n.disks) std::fill(disk.begin(), disk.end(), std::byte{0});
-  n.saved = Replica(config_for(options_, node)).persistent_state();
+  n.saved = Replica(config_for(options_, node, members_)).persistent_state();
+}
+
+std::vector<admin_done> cluster::add_replica(node_id node, bool diskful) {
+  std::vector<admin_done> answers;
+  sim_node& n = nodes_.at(node);
+  if (mask_has(members_, node)) {
+    answers.push_back({0, false, "n" + std::to_string(node) + " is already a replica"});
+    return answers;
+  }
+  if (diskful) {
+    options_.diskless_nodes &= ~mask_of(node);
+  } else {
+    options_.diskless_nodes |= mask_of(node);
+  }
+  const node_mask before = members_;
+  members_ |= mask_of(node);
+  // A brand-new replica: create-md metadata (just-created generation, Inconsistent), empty disks.
+  n.replica = Replica(config_for(options_, node, members_));
+  for (auto& disk : n.disks) disk.assign(diskful ? options_.volume_size_bytes : 0, std::byte{0});
+  n.pending_writes.clear();
+  ++n.generation;
+  n.up = true;
+  std::erase_if(standalone_, [&](const auto& e) { return e.first == node || e.second == node; });
+  record(node, std::string("added as a ") + (diskful ? "diskful" : "diskless") + " replica");
+  for (int other = 0; other < options_.nodes; ++other) {
+    const auto id = static_cast<node_id>(other);
+    if (!mask_has(before, id) || !nodes_.at(id).up) continue;
+    const std::uint64_t tag = next_tag_++;
+    admin cmd{tag, admin_op::add_peer, node, {}};
+    cmd.added.diskful = diskful;
+    cmd.added.proto = options_.proto;
+    step(id, cmd);
+    answers.push_back(admin_result(tag).value_or(admin_done{tag, false, "no answer"}));
+  }
+  for (int other = 0; other < options_.nodes; ++other) {
+    if (other == node) continue;
+    events_.after(0, [this, node, other] { try_connect(node, static_cast<node_id>(other)); });
+  }
+  return answers;
+}
+
+std::vector<admin_done> cluster::remove_replica(node_id node) {
+  std::vector<admin_done> answers;
+  if (!mask_has(members_, node)) {
+    answers.push_back({0, false, "n" + std::to_string(node) + " is not a replica"});
+    return answers;
+  }
+  for (int other = 0; other < options_.nodes; ++other) {
+    const auto id = static_cast<node_id>(other);
+    if (id == node || !mask_has(members_, id) || !nodes_.at(id).up) continue;
+    const std::uint64_t tag = next_tag_++;
+    step(id, admin{tag, admin_op::remove_peer, node, {}});
+    answers.push_back(admin_result(tag).value_or(admin_done{tag, false, "no answer"}));
+  }
+  members_ &= ~mask_of(node);
+  // The removed node goes down (`tandemadm down` on it): whatever it still had in flight is moot.
+  sim_node& n = nodes_.at(node);
+  if (n.up) {
+    for (const auto& [request, submit] : n.pending_writes) release(submit.buffer.id);
+    n.pending_writes.clear();
+    ++n.generation;
+    n.up = false;
+    record(node, "removed from the resource");
+  }
+  for (int other = 0; other < options_.nodes; ++other) {
+    if (other == node) continue;
+    link& l = link_between(node, static_cast<node_id>(other));
+    if (!l.connected) continue;
+    l.connected = false;
+    l.closed_by = -1;
+    ++l.epoch;
+    step(static_cast<node_id>(other), peer_lost{node});  // ignored by members that forgot it
+  }
+  return answers;
 }
 
 std::uint64_t cluster::admin_async(node_id node, admin_op op, node_id peer) {

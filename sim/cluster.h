@@ -39,6 +39,9 @@ struct cluster_options {
   std::uint64_t disk_latency_min_ns = 20'000;
   std::uint64_t disk_latency_max_ns = 400'000;
   std::uint64_t reconnect_delay_ns = 100'000'000;
+  // Nodes that are replicas of the resource at the start (0 = all `nodes`). The others are spare
+  // machines that add_replica() can bring in later.
+  node_mask members = 0;
 };
 
 struct client_result {
@@ -84,6 +87,14 @@ class cluster {
   // resync. The durability Monte-Carlo of analysis/ uses it.
   void destroy_disk(node_id node);
   bool is_up(node_id node) const { return nodes_.at(node).up; }
+  // Live membership (`drbdadm adjust` after the resource file changed): add_replica starts
+  // `node` as a brand-new replica (fresh metadata, diskful or diskless) whose configuration lists
+  // the current members, and tells every member that is up (admin add_peer); remove_replica tells
+  // every other member that is up (admin remove_peer) and takes the node down. Both act at one
+  // virtual instant; the answers are returned (refusals included), one per member asked.
+  std::vector<admin_done> add_replica(node_id node, bool diskful = true);
+  std::vector<admin_done> remove_replica(node_id node);
+  bool is_member(node_id node) const { return mask_has(members_, node); }
   // Every later write to node's disk fails with an I/O error (reads keep working).
   void fail_disk_writes(node_id node, bool fail = true) { nodes_.at(node).writes_fail = fail; }
   // Messages of this type from `from` to `to` are held back (not lost) until release_held().
@@ -190,6 +201,7 @@ class cluster {
   std::vector<std::string> log_;
   std::map<std::uint64_t, admin_done> admin_results_;  // tag -> answer
   std::uint64_t decode_errors_ = 0;
+  node_mask members_ = 0;
 };
 
 }  // namespace tandem::sim

@@ -144,12 +144,32 @@ enum class admin_op : std::uint8_t {
   secondary,      // demote
   connect,        // leave StandAlone and connect to `peer`
   disconnect,     // drop the connection to `peer` and stay StandAlone
+  // Live membership (DRBD new-peer / del-peer + forget-peer, what `drbdadm adjust` runs); allowed
+  // while Primary and under I/O:
+  //  * add_peer: node `peer` joins with the settings of `added` (its `node` field is ignored). It
+  //    starts Connecting (connect_to is emitted). Toward a diskful peer a fresh bitmap is made and
+  //    the blocks of every write already in flight are marked in it; later writes mark it while
+  //    the peer is not in sync. Its data is judged at the handshake like any peer's: a brand-new
+  //    replica (just-created UUID, Inconsistent) is a full sync target of an UpToDate node. A peer
+  //    that never completed a handshake since it was added does not vote for quorum (DRBD counts
+  //    only nodes that exist, MDF_NODE_EXISTS), so adding a replica never costs a quorum.
+  //  * remove_peer: node `peer` leaves. Its connection is dropped (disconnect_from), every request
+  //    waiting for it settles exactly as on a lost connection (a write completes from the copies
+  //    that acknowledged it, a forwarded read tries another peer), then its bitmap and bitmap UUID
+  //    are forgotten (the UUID goes to the history, so a stale copy of the node that comes back is
+  //    fully resynced) and quorum is recounted without it: it is excluded from the vote before the
+  //    requests settle, so its going never costs a quorum the remaining members hold.
+  //  Changing a peer between diskless and diskful (toggle-disk, tie-breaker take-over) is
+  //  remove_peer followed by add_peer.
+  add_peer,
+  remove_peer,
 };
 
 struct admin {
   std::uint64_t tag = 0;
   admin_op op = admin_op::primary;
-  node_id peer = 0;  // connect / disconnect
+  node_id peer = 0;   // connect / disconnect / add_peer / remove_peer
+  peer_config added = {};  // add_peer: diskful, protocol, tie-breaker of the new peer
 };
 
 using input_kind =

@@ -313,6 +313,7 @@ void replica_machine::maybe_finish_handshake(peer_link& peer) {
   for (const auto& pv : peer.volumes) {
     if (!pv.state_sent || !pv.state_received) return;
   }
+  peer.voter = true;  // an added peer exists from its first handshake on
   set_conn(peer, conn_state::connected);
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     set_peer_disk(peer, vi, peer.volumes[vi].peer_state.disk);
@@ -660,7 +661,103 @@ void replica_machine::on_admin(const admin& cmd) {
         drop_connection(*peer, conn_state::disconnecting, false);
       return emit(admin_done{cmd.tag, true, ""});
     }
+    case admin_op::add_peer: return on_admin_add_peer(cmd);
+    case admin_op::remove_peer: return on_admin_remove_peer(cmd);
   }
+}
+
+// ------------------------------------------------------------------------------ membership
+
+void replica_machine::on_admin_add_peer(const admin& cmd) {
+  auto refuse = [&](std::string why) { emit(admin_done{cmd.tag, false, std::move(why)}); };
+  const node_id node = cmd.peer;
+  if (node >= kMaxNodes) {
+    return refuse("add-peer: node id " + std::to_string(node) + " is out of range (0.." +
+                  std::to_string(kMaxNodes - 1) + ")");
+  }
+  if (node == config_.self) {
+    return refuse("add-peer: node id " + std::to_string(node) + " is this node");
+  }
+  if (find_peer(node)) {
+    return refuse("add-peer: node " + std::to_string(node) + " is already a peer");
+  }
+  peer_config pc = cmd.added;
+  pc.node = node;
+  peer_link peer;
+  peer.node = node;
+  peer.diskful = pc.diskful;
+  peer.proto = pc.proto;
+  peer.tiebreaker = pc.tiebreaker;
+  peer.voter = false;  // until its first handshake: a replica that never came does not vote
+  peer.volumes.resize(volumes_.size());
+  if (config_.self_diskful && pc.diskful) {
+    for (auto& volume : volumes_) {
+      // A slot left from an earlier member with this id says nothing about the new one.
+      retire_bitmap_uuid(volume, node);
+      block_bitmap bitmap(volume.size_blocks);
+      volume.bitmaps.insert_or_assign(node, std::move(bitmap));
+    }
+    // Writes already sent to the other replicas never reach this one: it must get them by resync
+    // even if the handshake finds it on the current generation.
+    for (const auto& [tag, request] : clients_) {
+      if (request.op != io_op::write || request.replicated_to == 0) continue;
+      volumes_[request.volume_index].bitmaps.at(node).set(
+          blocks_of_bytes(request.offset_bytes, request.length_bytes));
+    }
+  }
+  // Kept in node-id order: forwarded reads go to the lowest-numbered UpToDate peer.
+  auto at = std::find_if(peers_.begin(), peers_.end(),
+                         [&](const peer_link& p) { return p.node > node; });
+  peers_.insert(at, std::move(peer));
+  auto config_at = std::find_if(config_.peers.begin(), config_.peers.end(),
+                                [&](const peer_config& p) { return p.node > node; });
+  config_.peers.insert(config_at, pc);
+  emit(state_changed{state_object::connection, node, 0, "connection",
+                     to_string(conn_state::standalone), to_string(conn_state::connecting)});
+  emit_event("peer-added", node, 0, 0,
+             std::string(pc.diskful ? "diskful" : "diskless") + ", protocol " +
+                 std::string(to_string(pc.proto)) + (pc.diskful || !pc.tiebreaker ? "" : ", tie-breaker"));
+  emit(connect_to{node});
+  emit(admin_done{cmd.tag, true, ""});
+}
+
+void replica_machine::on_admin_remove_peer(const admin& cmd) {
+  peer_link* peer = find_peer(cmd.peer);
+  if (!peer) {
+    return emit(admin_done{cmd.tag, false,
+                           "remove-peer: no peer with node id " + std::to_string(cmd.peer)});
+  }
+  const node_id node = peer->node;
+  const bool diskful = peer->diskful;
+  // Out of the vote first: settling its requests below recounts quorum, and a member that leaves
+  // must not count as an unknown node that might form a partition elsewhere.
+  peer->voter = false;
+  if (peer->conn != conn_state::standalone) {
+    // Exactly a lost connection: pending acks settle, forwarded reads go elsewhere, a promotion
+    // stops waiting for it, resyncs from it continue from other sources.
+    drop_connection(*peer, conn_state::disconnecting, false);
+  } else {
+    emit(disconnect_from{node});
+  }
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    local_volume& volume = volumes_[vi];
+    // A copy of the node that comes back later holds the generation it left with: recording that
+    // generation in the history makes the handshake resync it fully.
+    if (diskful && volume.disk >= disk_state::inconsistent) volume.new_uuid_pending = true;
+    retire_bitmap_uuid(volume, node);
+    volume.bitmaps.erase(node);
+    std::erase_if(volume.fetch_from_writer,
+                  [&](const auto& entry) { return entry.second == node; });
+  }
+  std::erase_if(peers_, [&](const peer_link& p) { return p.node == node; });
+  std::erase_if(config_.peers, [&](const peer_config& p) { return p.node == node; });
+  emit_event("peer-removed", node, 0, 0, "");
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    update_quorum(vi);
+    resume_paused_targets(vi);
+    continue_resync(vi);
+  }
+  emit(admin_done{cmd.tag, true, ""});
 }
 
 }  // namespace tandem

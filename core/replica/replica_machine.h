@@ -98,6 +98,9 @@ struct peer_link {
   bool features_sent = false;
   bool features_received = false;
   bool role_received = false;
+  // Votes for quorum: every peer of the configuration, and an added one once it completed a
+  // handshake (DRBD MDF_NODE_EXISTS). A peer being removed stops voting before its requests settle.
+  bool voter = true;
   std::vector<peer_volume> volumes;
 };
 
@@ -191,6 +194,8 @@ class replica_machine {
   void on_peer_lost(peer_link& peer);
   void on_admin(const admin& cmd);
   void on_admin_primary(const admin& cmd);
+  void on_admin_add_peer(const admin& cmd);
+  void on_admin_remove_peer(const admin& cmd);
   std::string promotion_refusal(admin_op op) const;
   void promote_now(admin_op op);
   void conclude_promotion(wire::twopc_refusal refusal);

@@ -17,6 +17,7 @@ quorum_votes replica_machine::count_votes(std::size_t vi) const {
     ++votes.diskless;  // an intentionally diskless node is a tie-breaker itself
   }
   for (const auto& peer : peers_) {
+    if (!peer.voter) continue;  // added and never seen, or being removed (see admin_op)
     const bool connected = handshake_done(peer);
     if (!peer.diskful) {
       if (!peer.tiebreaker) continue;

@@ -75,6 +75,8 @@ const char* admin_name(admin_op op) {
     case admin_op::secondary: return "secondary";
     case admin_op::connect: return "connect";
     case admin_op::disconnect: return "disconnect";
+    case admin_op::add_peer: return "add-peer";
+    case admin_op::remove_peer: return "remove-peer";
   }
   return "?";
 }
