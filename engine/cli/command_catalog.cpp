@@ -137,6 +137,7 @@ command_spec build_tree() {
               leaf("list-properties", {"lp"}, "List the controller's properties"),
               leaf("set-property", {"sp"}, "Set (or, without a value, delete) a property",
                    {k::none, k::none})}),
+       leaf("events", {}, "Show the controller's events (--follow keeps polling)"),
        group("completion", {}, "Shell completion",
              {leaf("bash", {}, "Print a bash completion script")})});
 }

@@ -86,5 +86,6 @@ void add_resource_commands(CLI::App& app, command_context& ctx);
 void add_snapshot_commands(CLI::App& app, command_context& ctx);
 void add_controller_commands(CLI::App& app, command_context& ctx);
 void add_completion_commands(CLI::App& app, command_context& ctx);
+void add_events_commands(CLI::App& app, command_context& ctx);
 
 }  // namespace tandem::cli

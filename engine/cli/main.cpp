@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   add_resource_commands(app, ctx);
   add_snapshot_commands(app, ctx);
   add_controller_commands(app, ctx);
+  add_events_commands(app, ctx);
   add_completion_commands(app, ctx);
 
   // Before parsing: the commands run inside parse(). Box-drawing frames need a UTF-8 terminal

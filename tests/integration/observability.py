@@ -8,7 +8,9 @@ the event streams.
    resync; every scrape passes `promtool check metrics` and carries the values the run implies.
 2. tandem-controller: scripted satellites (cli_resource_states.py) report a resync in progress,
    then its end; /metrics passes promtool and GET /v1/events shows the controller-level changes.
-3. engine/metrics/grafana/tandem.json: valid JSON in the shape Grafana imports, and every metric
+3. tandem-sim --metrics-out: the OpenMetrics file imports with `promtool tsdb create-blocks-from
+   openmetrics`, uses tandemd's metric names, and shows a scenario's disconnect and resync.
+4. engine/metrics/grafana/tandem.json: valid JSON in the shape Grafana imports, and every metric
    name its expressions use was produced by one of the exporters above and is in docs/metrics.md.
 
 Exits 77 (skipped) when promtool or a binary is missing. Every wait is bounded.
@@ -200,9 +202,15 @@ def case_controller(tmp):
                                 os.path.join(tmp, "controller.db")], stdout=log,
                                stderr=subprocess.STDOUT)
     satellites = {}
+    follower = None
     try:
         wait_until(lambda: urllib.request.urlopen(base + "/health", timeout=2).status == 200, 10,
                    "the controller's /health")
+        # `tandem events --follow` from the start: it must print every event the run makes.
+        follower_out = open(os.path.join(tmp, "follow.jsonl"), "w+")
+        follower = subprocess.Popen([tandem, "events", "--follow", "-m", "--poll-interval-ms",
+                                     "50"], env=env, stdout=follower_out,
+                                    stderr=subprocess.STDOUT)
         for name in ("alpha", "beta", "gamma"):
             satellites[name] = states.ScriptedSatellite(name)
             tandem_cli("n", "c", name, "127.0.0.1", "--port", str(satellites[name].port))
@@ -247,13 +255,94 @@ def case_controller(tmp):
         last = events[-1]["seq"]
         with urllib.request.urlopen(f"{base}/v1/events?since={last}", timeout=10) as answer:
             assert json.loads(answer.read())["events"] == [], "since= skips what was seen"
+        check_events_cli(tandem, env, events, follower, follower_out)
         print("ok    tandem-controller: /metrics and /v1/events follow the satellites' reports")
     finally:
+        if follower is not None and follower.poll() is None:
+            follower.kill()
+            follower.wait(timeout=10)
         for satellite in satellites.values():
             satellite.close()
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+def check_events_cli(tandem, env, events, follower, follower_out):
+    """`tandem events`: the table lines, -m and --since, --follow, and a bad argument."""
+    def run(*args, rc=0):
+        result = subprocess.run([tandem, *args], env=env, capture_output=True, text=True,
+                                timeout=30)
+        assert result.returncode == rc, f"tandem {' '.join(args)}: rc {result.returncode}\n" \
+            f"{result.stdout}{result.stderr}"
+        return result
+    lines = run("events").stdout.splitlines()
+    assert len(lines) == len(events), f"{len(lines)} lines for {len(events)} events"
+    sync = next(e for e in events if e.get("replication") == "SyncTarget")
+    line = lines[sync["seq"] - 1]
+    assert re.fullmatch(rf"{sync['seq']} \d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z change "
+                        r"node:beta resource:vm1 volume:0 peer:alpha replication:SyncTarget "
+                        r"\(was -\)", line), line
+    later = [json.loads(x) for x in run("events", "-m", "--since", str(sync["seq"])).stdout
+             .splitlines()]
+    assert [e["seq"] for e in later] == [e["seq"] for e in events if e["seq"] > sync["seq"]]
+    assert "--since" in run("events", "--since", "yesterday", rc=2).stderr
+    # The follower printed the same events, in order, as they came.
+    wait_until(lambda: len(open(follower_out.name).read().splitlines()) >= len(events), 10,
+               "tandem events --follow caught up")
+    assert follower.poll() is None, "tandem events --follow exited"
+    followed = [json.loads(x) for x in open(follower_out.name).read().splitlines()]
+    assert followed[:len(events)] == events, f"followed {followed}\nREST {events}"
+    follower.terminate()
+    follower.wait(timeout=10)
+    print(f"ok    tandem events: {len(lines)} lines, --since, -m and --follow agree with REST")
+
+
+def tsdb_values(db, selector):
+    """[(timestamp_ms, value)] of one series from a TSDB directory, through `promtool tsdb dump`."""
+    result = subprocess.run(["promtool", "tsdb", "dump", f"--match={selector}", db],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"promtool tsdb dump {selector}: {result.stderr}"
+    series = {line.rsplit("} ", 1)[0] for line in result.stdout.splitlines()}
+    assert len(series) == 1, f"{selector}: {len(series)} series"
+    return [(int(line.split()[-1]), float(line.split()[-2])) for line in result.stdout.splitlines()]
+
+
+def case_sim(tmp):
+    """tandem-sim --metrics-out: the file imports into a Prometheus TSDB, and the imported values
+    tell the scenario's story (n2 cut off, 40 blocks out of sync, a resync, in sync again)."""
+    path = os.path.join(tmp, "sim.om")
+    sim = subprocess.run([tandem_cluster.binary("tandem-sim"), "run",
+                          os.path.join(ROOT, "scenarios/resync-after-disconnect.toml"),
+                          "--metrics-out", path, "--metrics-interval-ms", "1"],
+                         capture_output=True, text=True, timeout=120)
+    assert sim.returncode == 0, sim.stdout + sim.stderr
+    db = os.path.join(tmp, "sim-tsdb")
+    result = subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", path, db],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"create-blocks-from openmetrics: {result.stdout}{result.stderr}"
+    os.makedirs(os.path.join(db, "wal"), exist_ok=True)  # tsdb dump wants one, blocks suffice
+    with open(path) as f:
+        families = {line.split()[2] for line in f if line.startswith("# TYPE ")}
+    # The same names as a real tandemd (OpenMetrics drops a counter's _total in TYPE).
+    unknown = sorted(n for n in families if n not in produced and n + "_total" not in produced)
+    assert not unknown, f"tandem-sim writes families tandemd does not: {unknown}"
+    pd = 'name="resync-after-disconnect",node="n0",conn_name="n2",volume="0"'
+    out_of_sync = tsdb_values(db, "drbd_peerdevice_outofsync_bytes{" + pd + "}")
+    resynced = tsdb_values(db, "tandem_peerdevice_resynced_bytes{" + pd + "}")
+    connected = tsdb_values(db, 'drbd_connection_state{name="resync-after-disconnect",node="n0",'
+                                'conn_name="n2",drbd_connection_state="Connected"}')
+    source = tsdb_values(db, "drbd_peerdevice_replication_state{" + pd +
+                         ',drbd_peerdevice_replication_state="SyncSource"}')
+    start_ms = 1_700_000_000_000  # tandem-sim's default --metrics-start-ms
+    # Isolated at 50 ms, rejoined at 200 ms (the scenario's timeline).
+    assert dict(connected)[start_ms + 40] == 1 and dict(connected)[start_ms + 100] == 0
+    assert max(v for _, v in out_of_sync) >= 38 * BLOCK, out_of_sync
+    assert any(v == 1 for _, v in source), "no SyncSource sample"
+    assert out_of_sync[-1][1] == 0 and connected[-1][1] == 1
+    assert resynced[-1][1] == max(v for _, v in out_of_sync)
+    print(f"ok    tandem-sim --metrics-out: {len(families)} families, imported by promtool, "
+          f"resync of {int(resynced[-1][1]) // BLOCK} blocks visible")
 
 
 def case_dashboard():
@@ -291,13 +380,14 @@ def main():
     if shutil.which("promtool") is None:
         print("SKIP: promtool missing (Debian package prometheus; scripts/deps installs it)")
         return SKIP
-    for name in ("tandemd", "tandemadm", "tandem-controller", "tandem"):
+    for name in ("tandemd", "tandemadm", "tandem-controller", "tandem", "tandem-sim"):
         if not os.path.exists(os.path.join(tandem_cluster.BIN_DIR, name)):
             print(f"SKIP: {name} not built in {tandem_cluster.BIN_DIR}")
             return SKIP
     case_tandemd()
     with tempfile.TemporaryDirectory(prefix="tandem-observability-") as tmp:
         case_controller(tmp)
+        case_sim(tmp)
     case_dashboard()
     print("all checks passed")
     return 0
