@@ -212,8 +212,10 @@ void converger::converge_resource(const cluster::desired_resource& r,
   // 3. Metadata on volumes tandemd does not have open: created once, day 0 when told so. A
   //    restored volume carries the metadata of the resource it was copied from: replaced.
   const bool is_up = up.contains(r.name);
-  if (!r.diskless && !is_up) {
+  if (!r.diskless) {
+    const std::set<std::string> open = is_up ? open_disks(r.name) : std::set<std::string>{};
     for (std::size_t i = 0; i < disks.size(); ++i) {
+      if (open.contains(disks[i])) continue;
       try {
         engine::uring_disk disk(disks[i], {});
         bool present = false;
@@ -251,6 +253,21 @@ void converger::converge_resource(const cluster::desired_resource& r,
   // A replica turned diskless (toggle-disk) leaves its old backing volume behind.
   if (r.diskless) delete_backing_volumes(r.name, errors);
   if (!r.diskless) sync_snapshots(r, errors);
+}
+
+std::set<std::string> converger::open_disks(const std::string& resource) {
+  std::set<std::string> out;
+  const tandemd_answer answer =
+      tandemd_.ask({{"command", "status"}, {"resource", resource}, {"json", true}});
+  if (!answer.ok || !answer.body.contains("resources")) return out;
+  for (const json& replica : answer.body["resources"]) {
+    if (!replica.contains("devices") || !replica["devices"].is_array()) continue;
+    for (const json& device : replica["devices"]) {
+      auto path = device.find("backing-device");
+      if (path != device.end() && path->is_string()) out.insert(path->get<std::string>());
+    }
+  }
+  return out;
 }
 
 void converger::remove_unlisted(const cluster::node_desired_state& state,

@@ -68,6 +68,8 @@ class converger {
                          bool tandemd_reachable, std::vector<convergence_error>& errors);
   void remove_unlisted(const cluster::node_desired_state& state, const std::set<std::string>& up,
                        std::vector<convergence_error>& errors);
+  // The backing devices tandemd has open for `resource` (their metadata is tandemd's).
+  std::set<std::string> open_disks(const std::string& resource);
   void delete_backing_volumes(const std::string& resource, std::vector<convergence_error>& errors);
   void sync_snapshots(const cluster::desired_resource& r, std::vector<convergence_error>& errors);
   std::string resource_file(const std::string& resource) const;
