@@ -15,6 +15,7 @@ struct run_counts {
   std::uint64_t failed = 0;
   std::uint64_t crashes = 0;
   std::uint64_t promotions = 0;
+  std::uint64_t split_brains = 0;
 };
 
 run_counts run_once(const availability_simulation& o, std::uint64_t seed) {
@@ -74,8 +75,10 @@ run_counts run_once(const availability_simulation& o, std::uint64_t seed) {
     ++counts.probes;
     const bool written = probe && c.result(*probe).done && c.result(*probe).status == io_status::ok;
     if (!written) ++counts.failed;
-    if (primary) current.update(c, *primary);
+    // Only a completed write makes other replicas stale; a Primary without quorum writes nothing.
+    if (written) current.update(c, *primary);
   }
+  counts.split_brains = c.events_named("split-brain").size();
   return counts;
 }
 
@@ -98,6 +101,7 @@ availability_measurement simulate_availability(const availability_simulation& o)
     m.failed_probes += counts.failed;
     m.crashes += counts.crashes;
     m.promotions += counts.promotions;
+    m.split_brain_events += counts.split_brains;
   }
   m.unavailability = estimate_of(per_run);
   return m;

@@ -21,8 +21,8 @@ inline std::uint64_t exponential_ns(sim::prng& random, double mean_ns) {
 }
 
 // What the operator tracks to fail over without losing writes: the replicas known to hold every
-// acknowledged write (the Primary and every peer it is in sync with), as of the last tick. It is
-// only updated while a Primary runs, because only then can data become newer.
+// acknowledged write (the Primary and every peer it is in sync with). Call update() right after
+// a write completed: only completed writes make the other replicas stale.
 class current_replicas {
  public:
   explicit current_replicas(int diskful) {
