@@ -586,11 +586,17 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   if (vi == volumes_.size()) return;
   auto& pv = peer.volumes[vi];
   note_peer_generation(pv, msg.uuid);
+  local_volume& volume = volumes_[vi];
+  if (volume.disk == disk_state::diskless) {
+    // No generation of its own: it follows the data it reaches (as at the handshake), so that
+    // the generation it starts when promoted descends from the one its peers hold now.
+    if (pv.peer_disk == disk_state::uptodate) volume.uuids.current = msg.uuid;
+    return;
+  }
   if (is_sync_target_state(pv.repl)) {
     pv.source_uuid = msg.uuid;  // adopted when the resync completes
     return;
   }
-  local_volume& volume = volumes_[vi];
   if (pv.repl != repl_state::established || volume.disk != disk_state::uptodate ||
       peer.peer_role != role::primary) {
     return;

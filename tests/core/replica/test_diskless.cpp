@@ -94,3 +94,32 @@ TEST_CASE("a node whose disk is not UpToDate reads from a peer") {
   REQUIRE(c.result(tag).status == io_status::ok);
   CHECK(c.result(tag).data == payload(10, kBlockBytes));
 }
+
+TEST_CASE("a diskless node follows the generation a diskful Primary moved to, then writes itself") {
+  // The VM migrates from a diskful node to a diskless one: the diskless node must start its own
+  // generation from the one its peers hold now, or they would take its first write for a
+  // divergent history and reconnect (seen live as a teardown and an I/O error).
+  auto c = with_diskless_client(7);
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  volume_model model(1 << 20);
+  for (int i = 0; i < 4; ++i) write_ok(c, model, 0, i * kBlockBytes, payload(i, kBlockBytes));
+  REQUIRE(c.admin_command(0, admin_op::secondary).ok);
+  c.run_until_quiet();
+  CHECK(c.view(2).volumes[0].current == c.view(0).volumes[0].current);
+
+  const auto handshakes = [&](node_id peer) {
+    return c.counters(peer, 2).messages.count(wire::msg_type::features);
+  };
+  const auto before0 = handshakes(0);
+  const auto before1 = handshakes(1);
+  REQUIRE(c.admin_command(2, admin_op::primary).ok);
+  for (int i = 4; i < 8; ++i) write_ok(c, model, 2, i * kBlockBytes, payload(i, kBlockBytes));
+  c.run_until_quiet();
+  CHECK(connection(c.view(2), 0) == conn_state::connected);
+  CHECK(connection(c.view(2), 1) == conn_state::connected);
+  CHECK(handshakes(0) == before0);  // no reconnect
+  CHECK(handshakes(1) == before1);
+  CHECK(c.resync_bytes_received(0) == 0);
+  CHECK(c.resync_bytes_received(1) == 0);
+  check_all_match(c, model, mask_of(2));
+}
