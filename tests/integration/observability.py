@@ -228,7 +228,9 @@ def case_controller(tmp):
                           replication_state="SyncTarget") == 1
         wait_until(syncing, 15, "beta reported SyncTarget")
         phase["done"] = True
-        tandem_cli("rd", "sp", "vm1", "Aux/poke", "1")  # new desired state: satellites re-report
+        # A DrbdOptions change is part of every replica's desired state (an Aux/ property is
+        # not): each scripted satellite gets a new one and reports again.
+        tandem_cli("rd", "sp", "vm1", "DrbdOptions/Net/max-buffers", "8000")
         wait_until(lambda: sample(scrape(base + "/metrics"), "linstor_volume_state", node="beta")
                    == 1, 15, "beta reported UpToDate")
         text = scrape(base + "/metrics")
