@@ -19,6 +19,50 @@ result<bitmap_slots> assign_bitmap_slots(const std::vector<node_id>& diskful_pee
   return slots;
 }
 
+result<bitmap_slots> add_bitmap_slot(bitmap_slots slots, node_id peer,
+                                     std::uint32_t bm_max_peers) {
+  if (slots.count(peer)) return slots;
+  std::vector<bool> used(bm_max_peers, false);
+  for (const auto& [node, slot] : slots) {
+    if (slot < bm_max_peers) used[slot] = true;
+  }
+  for (std::uint32_t slot = 0; slot < bm_max_peers; ++slot) {
+    if (used[slot]) continue;
+    slots[peer] = slot;
+    return slots;
+  }
+  return error{"metadata: no free bitmap slot for node " + std::to_string(peer) + ": all " +
+               std::to_string(bm_max_peers) + " are in use (max-peers)"};
+}
+
+result<bitmap_slots> keep_bitmap_slots(const superblock& sb,
+                                       const std::vector<node_id>& diskful_peers,
+                                       std::uint32_t bm_max_peers) {
+  std::vector<node_id> sorted = diskful_peers;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  if (sorted.size() > bm_max_peers) {
+    return error{"metadata: " + std::to_string(sorted.size()) + " diskful peers but only " +
+                 std::to_string(bm_max_peers) + " bitmap slots (max-peers)"};
+  }
+  bitmap_slots slots;
+  std::vector<bool> used(bm_max_peers, false);
+  for (node_id node : sorted) {
+    if (node >= kSuperblockPeerSlots) continue;
+    const std::int32_t index = sb.peers[node].bitmap_index;
+    if (index < 0 || static_cast<std::uint32_t>(index) >= bm_max_peers || used[index]) continue;
+    used[index] = true;
+    slots[node] = static_cast<std::uint32_t>(index);
+  }
+  for (node_id node : sorted) {
+    if (slots.count(node)) continue;
+    auto added = add_bitmap_slot(std::move(slots), node, bm_max_peers);
+    if (!added.ok()) return added;
+    slots = std::move(added).value();
+  }
+  return slots;
+}
+
 superblock superblock_for(superblock base, const volume_persistent_state& state,
                           const bitmap_slots& slots) {
   std::uint32_t flags = base.flags & ~(mdf::kConsistent | mdf::kWasUpToDate | mdf::kPrimaryInd |

@@ -33,6 +33,18 @@ using bitmap_slots = std::map<node_id, std::uint32_t>;
 result<bitmap_slots> assign_bitmap_slots(const std::vector<node_id>& diskful_peers,
                                          std::uint32_t bm_max_peers);
 
+// Slots as the metadata `sb` records them (peers[node].bitmap_index), for the diskful peers that
+// are still configured; a peer without a slot gets the lowest free one (and so, on fresh metadata,
+// the result equals assign_bitmap_slots). A slot never moves to another node while its node stays
+// a peer, so peers added or removed while the resource runs (adjust) find their bitmaps where they
+// were after a restart. Fails when the slots are exhausted.
+result<bitmap_slots> keep_bitmap_slots(const superblock& sb,
+                                       const std::vector<node_id>& diskful_peers,
+                                       std::uint32_t bm_max_peers);
+
+// `slots` plus a slot for `peer` (the lowest free one), or unchanged if it has one already.
+result<bitmap_slots> add_bitmap_slot(bitmap_slots slots, node_id peer, std::uint32_t bm_max_peers);
+
 // The superblock `base` (from create-md or the device) updated with state's flags and UUIDs.
 superblock superblock_for(superblock base, const volume_persistent_state& state,
                           const bitmap_slots& slots);

@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -194,7 +195,7 @@ class daemon::impl {
       if (name.empty()) return respond(reply(false, command + ": which resource?"));
       if (command == "up") return respond(up(name));
       if (command == "down") return down(name, respond);
-      if (command == "adjust") return respond(adjust(name));
+      if (command == "adjust") return adjust(name, respond);
       resource_driver* resource = find(name);
       if (resource == nullptr) return respond(reply(false, "resource " + name + " is not up"));
       if (command == "primary") {
@@ -296,40 +297,168 @@ class daemon::impl {
     finish({true, ""});
   }
 
-  json adjust(const std::string& name) {
-    resource_driver* resource = find(name);
-    if (resource == nullptr) return up(name);
-    const resource_definition wanted = parse_resource_file(file_of(name));
-    const auto same_nodes = [](const resource_definition& a, const resource_definition& b) {
-      if (a.nodes.size() != b.nodes.size() || a.volumes.size() != b.volumes.size()) return false;
-      for (std::size_t i = 0; i < a.nodes.size(); ++i) {
-        const auto& x = a.nodes[i];
-        const auto& y = b.nodes[i];
-        if (x.name != y.name || x.id != y.id || x.address != y.address || x.port != y.port ||
-            x.diskless != y.diskless || x.disks != y.disks) {
-          return false;
-        }
-      }
-      for (std::size_t i = 0; i < a.volumes.size(); ++i) {
-        if (a.volumes[i].number != b.volumes[i].number ||
-            a.volumes[i].size_bytes != b.volumes[i].size_bytes) {
-          return false;
-        }
-      }
-      return a.shared_secret == b.shared_secret && a.proto == b.proto &&
-             a.quorum == b.quorum && a.allow_two_primaries == b.allow_two_primaries;
+  // What `adjust` finds between the running definition and the file (DRBD's drbdadm adjust).
+  struct adjust_plan {
+    std::vector<node_id> remove;             // peers that left, or changed and come back below
+    std::vector<resource_node> add;          // peers that joined, or changed (toggle-disk...)
+    std::vector<std::string> peer_changes;   // for the answer
+    std::vector<std::string> other_changes;  // need a restart of the resource
+  };
+
+  static adjust_plan plan_adjust(const resource_definition& running,
+                                 const resource_definition& wanted, const std::string& self_name) {
+    adjust_plan plan;
+    auto describe = [](const resource_node& n) {
+      return n.name + " (node-id " + std::to_string(n.id) + ", " +
+             (n.diskless ? "diskless" : "diskful") + ")";
     };
-    if (same_nodes(resource->definition(), wanted)) {
-      return reply(true, "resource " + name + " matches its file");
+    auto find_id = [](const resource_definition& d, node_id id) -> const resource_node* {
+      for (const auto& n : d.nodes) {
+        if (n.id == id) return &n;
+      }
+      return nullptr;
+    };
+    const resource_node* self_running = running.node_named(self_name);
+    const resource_node* self_wanted = wanted.node_named(self_name);
+    if (self_wanted == nullptr) {
+      plan.other_changes.push_back("this node is no longer in the file (take it down instead)");
+    } else if (self_running == nullptr || self_running->id != self_wanted->id ||
+               self_running->address != self_wanted->address ||
+               self_running->port != self_wanted->port ||
+               self_running->diskless != self_wanted->diskless ||
+               self_running->disks != self_wanted->disks) {
+      plan.other_changes.push_back("this node's own entry (id, address, port or disks)");
     }
-    if (resource->writers() > 0 || resource->view().local_role == role::primary) {
-      return reply(false, "resource " + name +
-                              " changed in its file but is Primary or in use; demote it first");
+    const node_id self_id = self_running != nullptr ? self_running->id : 0;
+    for (const auto& old_node : running.nodes) {
+      if (old_node.id == self_id) continue;
+      const resource_node* now = find_id(wanted, old_node.id);
+      if (now == nullptr) {
+        plan.remove.push_back(old_node.id);
+        plan.peer_changes.push_back("removed peer " + describe(old_node));
+        continue;
+      }
+      // A peer's own disks are documentation here; anything else that changed is a new peer under
+      // the same id (toggle-disk, a tie-breaker taken over, a moved address): remove + add.
+      if (now->name != old_node.name || now->address != old_node.address ||
+          now->port != old_node.port || now->diskless != old_node.diskless) {
+        plan.remove.push_back(old_node.id);
+        plan.add.push_back(*now);
+        plan.peer_changes.push_back("changed peer " + describe(old_node) + " -> " + describe(*now));
+      }
     }
-    resource->shut_down();
-    resources.erase(name);
-    return up(name);
+    for (const auto& new_node : wanted.nodes) {
+      if (self_wanted != nullptr && new_node.id == self_wanted->id) continue;
+      if (find_id(running, new_node.id) == nullptr) {
+        plan.add.push_back(new_node);
+        plan.peer_changes.push_back("added peer " + describe(new_node));
+      }
+    }
+    bool volumes_same = running.volumes.size() == wanted.volumes.size();
+    for (std::size_t i = 0; volumes_same && i < running.volumes.size(); ++i) {
+      volumes_same = running.volumes[i].number == wanted.volumes[i].number &&
+                     running.volumes[i].size_bytes == wanted.volumes[i].size_bytes;
+    }
+    if (!volumes_same) plan.other_changes.push_back("volumes or their sizes");
+    if (running.shared_secret != wanted.shared_secret) plan.other_changes.push_back("shared-secret");
+    if (running.proto != wanted.proto) plan.other_changes.push_back("protocol");
+    if (running.quorum != wanted.quorum) plan.other_changes.push_back("quorum");
+    if (running.allow_two_primaries != wanted.allow_two_primaries) {
+      plan.other_changes.push_back("allow-two-primaries");
+    }
+    if (running.max_peers != wanted.max_peers) plan.other_changes.push_back("max-peers");
+    return plan;
   }
+
+  static std::string joined(const std::vector<std::string>& parts) {
+    std::string text;
+    for (const auto& part : parts) text += (text.empty() ? "" : "; ") + part;
+    return text;
+  }
+
+  void adjust(const std::string& name, const responder& respond) {
+    resource_driver* resource = find(name);
+    if (resource == nullptr) return respond(up(name));
+    const resource_definition wanted = parse_resource_file(file_of(name));
+    if (wanted.name != name) {
+      return respond(reply(false, file_of(name) + ": name '" + wanted.name +
+                                      "' differs from the file name"));
+    }
+    if (wanted.node_named(config.node_name) == nullptr) {
+      return respond(reply(false, file_of(name) + " no longer lists this node ('" +
+                                      config.node_name + "'): take the resource down with "
+                                      "`tandemadm down " + name + "`"));
+    }
+    adjust_plan plan = plan_adjust(resource->definition(), wanted, config.node_name);
+    if (plan.other_changes.empty() && plan.peer_changes.empty()) {
+      return respond(reply(true, "resource " + name + " matches its file"));
+    }
+    if (!plan.other_changes.empty()) {
+      // Own disks, sizes, secret, protocol...: the resource is rebuilt, which needs it idle.
+      if (resource->writers() > 0 || resource->view().local_role == role::primary) {
+        return respond(reply(false, "resource " + name + " changed in its file (" +
+                                        joined(plan.other_changes) +
+                                        ") but is Primary or in use; demote it first"));
+      }
+      resource->shut_down();
+      resources.erase(name);
+      broadcast(lifecycle_event_json("destroy", name));
+      json answer = up(name);
+      if (answer.value("ok", false)) {
+        auto all = plan.other_changes;
+        all.insert(all.end(), plan.peer_changes.begin(), plan.peer_changes.end());
+        answer["message"] = "resource " + name + " restarted: " + joined(all);
+      }
+      return respond(answer);
+    }
+    // Only peers changed: applied live, Primary and in use included. Removals first, so that their
+    // bitmap slots are free for the additions.
+    auto steps = std::make_shared<std::deque<std::function<void(admin_callback)>>>();
+    for (node_id id : plan.remove) {
+      steps->push_back([this, name, id](admin_callback next) {
+        resource_driver* r = find(name);
+        if (r == nullptr) return next({false, "resource " + name + " went down during adjust"});
+        r->remove_peer(id, std::move(next));
+      });
+    }
+    for (const auto& node : plan.add) {
+      steps->push_back([this, name, node](admin_callback next) {
+        resource_driver* r = find(name);
+        if (r == nullptr) return next({false, "resource " + name + " went down during adjust"});
+        r->add_peer(node, std::move(next));
+      });
+    }
+    auto job = std::make_shared<adjust_job>();
+    job->name = name;
+    job->summary = joined(plan.peer_changes);
+    job->respond = respond;
+    job->steps = std::move(*steps);
+    job->next();
+  }
+
+  // A chain of membership steps; each callback holds the job, so it lives until the last answer.
+  struct adjust_job : std::enable_shared_from_this<adjust_job> {
+    std::string name;
+    std::string summary;
+    responder respond;
+    std::deque<std::function<void(admin_callback)>> steps;
+
+    void next() {
+      if (steps.empty()) {
+        log_line("resource " + name + " adjusted live: " + summary);
+        return respond(reply(true, "resource " + name + " adjusted live: " + summary));
+      }
+      auto step = std::move(steps.front());
+      steps.pop_front();
+      step([self = shared_from_this()](const admin_result& r) {
+        if (!r.ok) {
+          return self->respond(reply(false, "resource " + self->name + ": adjust stopped: " +
+                                                r.message + " (planned: " + self->summary + ")"));
+        }
+        self->next();
+      });
+    }
+  };
 
   // ------------------------------------------------------------------------------ events
   // Like `drbdsetup events2`: the current state as "exists" objects, the marker

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstring>
@@ -160,14 +161,6 @@ class resource_driver::impl {
                                std::to_string(self.disks.size()) + " disks for " +
                                std::to_string(definition.volumes.size()) + " volumes");
     }
-    std::vector<node_id> diskful_peers;
-    for (const auto& node : definition.nodes) {
-      if (node.id != self.id && !node.diskless) diskful_peers.push_back(node.id);
-    }
-    auto assigned = meta::assign_bitmap_slots(diskful_peers, definition.max_peers);
-    if (!assigned.ok()) throw std::runtime_error(definition.path + ": " + assigned.message());
-    slots = assigned.value();
-
     std::vector<std::uint64_t> sizes;
     std::vector<volume_persistent_state> saved;
     for (std::size_t i = 0; i < definition.volumes.size(); ++i) {
@@ -192,6 +185,19 @@ class resource_driver::impl {
       sizes.push_back(v.size_bytes);
       volumes.push_back(std::move(v));
     }
+    // Bitmap slots stay where the metadata recorded them (peers added or removed live took or
+    // freed slots out of node-id order); fresh metadata gives node-id order.
+    std::vector<node_id> diskful_peers;
+    for (const auto& node : definition.nodes) {
+      if (node.id != self.id && !node.diskless) diskful_peers.push_back(node.id);
+    }
+    auto assigned =
+        volumes.empty() || !volumes.front().metadata
+            ? meta::assign_bitmap_slots(diskful_peers, definition.max_peers)
+            : meta::keep_bitmap_slots(volumes.front().metadata->superblock(), diskful_peers,
+                                      definition.max_peers);
+    if (!assigned.ok()) throw std::runtime_error(definition.path + ": " + assigned.message());
+    slots = assigned.value();
     replica_config config = replica_config_for(definition, self, sizes, random_seed());
     replica = std::make_unique<Replica>(self.diskless ? Replica(config)
                                                       : Replica::restore(config, saved));
@@ -386,7 +392,15 @@ class resource_driver::impl {
   }
 
   void execute(connect_to& o) { transport->set_wanted(o.peer, true); }
-  void execute(disconnect_from& o) { transport->set_wanted(o.peer, false); }
+  void execute(disconnect_from& o) {
+    transport->set_wanted(o.peer, false);
+    // The core hangs up but stays Connecting (a handshake retry, a protocol error): the closed
+    // connection is re-established, as the simulator's transport does. Only StandAlone (admin
+    // disconnect, split brain) or a removed peer stays down until a connect_to.
+    for (const auto& c : replica->view().connections) {
+      if (c.peer == o.peer && c.conn != conn_state::standalone) transport->set_wanted(o.peer, true);
+    }
+  }
 
   void execute(state_changed& o) {
     std::string where;
@@ -547,7 +561,77 @@ void resource_driver::admin(admin_op op, std::optional<node_id> peer, admin_call
   }
   const std::uint64_t tag = impl_->next_tag++;
   impl_->admin_waiters[tag] = std::move(done);
-  impl_->enqueue({tandem::admin{tag, op, peer.value_or(0)}});
+  impl_->enqueue({tandem::admin{tag, op, peer.value_or(0), {}}});
+}
+
+void resource_driver::add_peer(const resource_node& node, admin_callback done) {
+  impl& d = *impl_;
+  const std::string what = "add-peer " + node.name + " (node-id " + std::to_string(node.id) + ")";
+  if (node.id == d.self.id || node.name == d.self.name) {
+    return done({false, what + ": that is this node"});
+  }
+  for (const auto& existing : d.definition.nodes) {
+    if (existing.id == node.id || existing.name == node.name) {
+      return done({false, what + ": resource " + d.definition.name + " already has node " +
+                              existing.name + " (node-id " + std::to_string(existing.id) + ")"});
+    }
+  }
+  meta::bitmap_slots new_slots = d.slots;
+  if (!d.self.diskless && !node.diskless) {
+    auto assigned = meta::add_bitmap_slot(d.slots, node.id, d.definition.max_peers);
+    if (!assigned.ok()) return done({false, what + ": " + assigned.message()});
+    new_slots = std::move(assigned).value();
+  }
+  d.transport->add_peer({node.id, node.address, node.port});
+  d.names.emplace_back(node.id, node.name);  // the core's first events about it carry its name
+  const std::uint64_t tag = d.next_tag++;
+  d.admin_waiters[tag] = [this, node, new_slots, what,
+                          done = std::move(done)](const admin_result& r) {
+    impl& di = *impl_;
+    if (!r.ok) {
+      di.transport->remove_peer(node.id);
+      std::erase_if(di.names, [&](const auto& entry) { return entry.first == node.id; });
+      return done({false, what + ": " + r.message});
+    }
+    di.slots = new_slots;
+    di.definition.nodes.push_back(node);
+    di.stats.add_peer(node.id);
+    // The slot and its (fresh) bitmap are on disk before anything of the new peer's is.
+    di.commit_metadata();
+    di.log("resource " + di.definition.name + ": peer " + node.name + " (node-id " +
+           std::to_string(node.id) + ", " + (node.diskless ? "diskless" : "diskful") + ") added");
+    done({true, ""});
+  };
+  tandem::admin cmd{tag, admin_op::add_peer, node.id, {}};
+  cmd.added.diskful = !node.diskless;
+  cmd.added.proto = d.definition.proto;
+  d.enqueue({cmd});
+}
+
+void resource_driver::remove_peer(node_id node, admin_callback done) {
+  impl& d = *impl_;
+  auto found = std::find_if(d.definition.nodes.begin(), d.definition.nodes.end(),
+                            [&](const resource_node& n) { return n.id == node; });
+  if (found == d.definition.nodes.end() || node == d.self.id) {
+    return done({false, "remove-peer: resource " + d.definition.name + " has no peer node-id " +
+                            std::to_string(node)});
+  }
+  const std::string name = found->name;
+  const std::uint64_t tag = d.next_tag++;
+  d.admin_waiters[tag] = [this, node, name, done = std::move(done)](const admin_result& r) {
+    impl& di = *impl_;
+    if (!r.ok) return done({false, "remove-peer " + name + ": " + r.message});
+    di.transport->remove_peer(node);
+    di.slots.erase(node);
+    std::erase_if(di.definition.nodes, [&](const resource_node& n) { return n.id == node; });
+    std::erase_if(di.names, [&](const auto& entry) { return entry.first == node; });
+    // Frees the slot on disk: a node that comes back under this id starts from a clean slot.
+    di.commit_metadata();
+    di.log("resource " + di.definition.name + ": peer " + name + " (node-id " +
+           std::to_string(node) + ") removed");
+    done({true, ""});
+  };
+  d.enqueue({tandem::admin{tag, admin_op::remove_peer, node, {}}});
 }
 
 admin_result resource_driver::inject_disk_failure(volume_nr number, bool fail) {

@@ -59,6 +59,15 @@ class resource_driver {
 
   // Operator commands (tandemadm): primary, primary --force, secondary, connect, disconnect.
   void admin(admin_op op, std::optional<node_id> peer, admin_callback done);
+  // Live membership (tandemadm adjust, DRBD new-peer / del-peer), allowed while Primary and in
+  // use. add_peer: the transport learns the node's address, a diskful peer gets a free bitmap slot
+  // of the metadata, the core's add_peer runs (a fresh bitmap, connect) and the metadata is
+  // committed with the slot. remove_peer: the core's remove_peer settles every request that waited
+  // for the node as a lost connection does, then its connection and bitmap slot are freed and the
+  // metadata committed. `done` gets a refusal naming the reason (unknown node, no free slot...).
+  void add_peer(const resource_node& node, admin_callback done);
+  void remove_peer(node_id node, admin_callback done);
+
   // Tests only (the resource file must set fault-injection): every later write to the local disk
   // of `volume` fails, as if the disk died.
   admin_result inject_disk_failure(volume_nr volume, bool fail);

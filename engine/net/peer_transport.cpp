@@ -37,6 +37,7 @@ struct connection : std::enable_shared_from_this<connection> {
   bool established = false;
   bool closing = false;  // graceful: close once the queued frames are written
   node_id peer = 0;
+  bool identified = false;  // `peer` is known: the dialed node, or the sender of the hello
   std::vector<std::byte> rx;
   std::size_t rx_start = 0;
   std::vector<std::byte> pending;
@@ -152,6 +153,7 @@ class peer_transport::impl {
       answer.status = auth_status::unknown_node;
     }
     conn->peer = hello.from_node;
+    conn->identified = true;
     conn->my_nonce = random_nonce();
     conn->their_nonce = hello.nonce;
     answer.nonce = conn->my_nonce;
@@ -208,6 +210,7 @@ class peer_transport::impl {
     auto conn = std::make_shared<connection>(io, this, true);
     live.insert(conn);
     conn->peer = peer;
+    conn->identified = true;
     s.conn = conn;
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(s.address.address, ec);
@@ -316,7 +319,12 @@ class peer_transport::impl {
 
   // ------------------------------------------------------------------------------ established
   void establish(const std::shared_ptr<connection>& conn) {
-    slot& s = slots.at(conn->peer);
+    auto found = slots.find(conn->peer);
+    if (found == slots.end()) {  // removed while it authenticated
+      kill(conn);
+      return;
+    }
+    slot& s = found->second;
     if (!s.wanted) {
       log("node " + std::to_string(conn->peer) + " connected while we are StandAlone toward it");
       return close_quietly(conn);
@@ -538,7 +546,38 @@ std::size_t peer_transport::queued_bytes(node_id peer) const {
 }
 
 const peer_link_counters& peer_transport::counters(node_id peer) const {
-  return impl_->slots.at(peer).counters;
+  static const peer_link_counters none;
+  auto found = impl_->slots.find(peer);
+  return found == impl_->slots.end() ? none : found->second.counters;
+}
+
+void peer_transport::add_peer(const peer_address& peer) {
+  if (peer.node == impl_->config.self) return;
+  auto found = impl_->slots.find(peer.node);
+  if (found != impl_->slots.end()) {
+    found->second.address = peer;
+    return;
+  }
+  impl_->slots.emplace(peer.node,
+                       impl::slot{peer, asio::steady_timer(impl_->io), {}, false,
+                                  impl_->config.connect_backoff_min_ms, {}});
+}
+
+void peer_transport::remove_peer(node_id peer) {
+  auto found = impl_->slots.find(peer);
+  if (found == impl_->slots.end()) return;
+  found->second.retry.cancel();
+  // Every connection with that node, including accepted ones still authenticating: their handlers
+  // see `dead` and never look the slot up again.
+  auto live = impl_->live;
+  for (const auto& conn : live) {
+    if (conn->identified && conn->peer == peer) {
+      impl_->kill(conn);
+    }
+  }
+  if (found->second.conn) impl_->kill(found->second.conn);
+  impl_->slots.erase(found);
+  impl_->log("peer node " + std::to_string(peer) + " removed");
 }
 
 std::uint16_t peer_transport::listen_port() const {

@@ -77,11 +77,18 @@ class peer_transport {
   // wish closes the connection gracefully: what was queued is sent first.
   void set_wanted(node_id peer, bool wanted);
   bool connected(node_id peer) const;
+  // Live membership (tandemadm adjust): a peer joins (not wanted until set_wanted; a known node
+  // only gets its new address, used from the next dial) or leaves (its connections, established
+  // or authenticating, are closed without a `lost` callback, and from then on its hello is refused
+  // as an unknown node).
+  void add_peer(const peer_address& peer);
+  void remove_peer(node_id peer);
   // Queues one frame; silently dropped when the peer is not connected (the core learns of the loss
   // through `lost`).
   void send(node_id peer, const wire::message& msg, std::span<const std::byte> payload_bytes);
   // Bytes queued but not yet written to the socket (back-pressure for the caller).
   std::size_t queued_bytes(node_id peer) const;
+  // Zeros for a node that is not (or no longer) a peer.
   const peer_link_counters& counters(node_id peer) const;
   std::uint16_t listen_port() const;
   // Closes everything without callbacks (daemon shutdown).

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Integration tests of real tandemd processes on loopback addresses.
 
-usage: tandemd_cluster.py replicate|resync|crash [cycles]|disk-failure|hostile-peers
+usage: tandemd_cluster.py replicate|resync|crash [cycles]|disk-failure|hostile-peers|membership
 Each case starts its own cluster under a temporary directory and removes it afterwards; a failure
 prints the daemons' last log lines. Every loop and wait is bounded.
 """
@@ -19,7 +19,8 @@ from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noq
 
 
 # Each case owns a 127.0.<net>.0/24, so ctest can run the cases in parallel.
-NETS = {"replicate": 31, "resync": 32, "crash": 33, "disk-failure": 34, "hostile-peers": 35}
+NETS = {"replicate": 31, "resync": 32, "crash": 33, "disk-failure": 34, "hostile-peers": 35,
+        "membership": 36}
 
 
 def qemu_io(uri, *commands, timeout=60):
@@ -269,6 +270,130 @@ def case_hostile_peers():
         cluster.cleanup(keep=keep_on_failure())
 
 
+def case_membership():
+    """Live adjust under I/O: n0 is Primary with an NBD writer; the resource files add n3 (a
+    brand-new, empty replica) and then drop n2, and `tandemadm adjust` runs on every node while the
+    writer goes on. No write may fail, n3 must sync to UpToDate, and every acknowledged block must
+    read back from n3's disk."""
+    cluster = Cluster(nodes=4, size_mib=32, net=NETS["membership"],
+                      options={"quorum": "majority"})
+    everyone = list(cluster.nodes)
+    n0, n1, n2, n3 = everyone
+
+    def write_files(members, on):
+        cluster.nodes = members
+        try:
+            for node in on:
+                with open(os.path.join(node.dir, "r0.toml"), "w") as f:
+                    f.write(cluster.resource_file(node))
+        finally:
+            cluster.nodes = everyone
+
+    def adjust(node, expect):
+        answer = node.adm("adjust", "r0").stdout + node.adm("status", "r0").stdout
+        assert expect in answer, f"adjust on {node.name}: {answer!r}"
+
+    acked = {}  # block -> generation of its last acknowledged write
+    errors = []
+    stop = threading.Event()
+    counts = {"writes": 0}
+
+    def writer():
+        rng = random.Random(36)
+        client = NbdClient(n0.address, n0.nbd_port, "r0")
+        block_count = cluster.usable_bytes() // BLOCK
+        # Bounded: 200000 writes at most; the main thread stops it much sooner.
+        for generation in range(1, 200_001):
+            if stop.is_set():
+                break
+            b = rng.randrange(block_count)
+            try:
+                error = client.write(b * BLOCK, pattern(b, generation))
+            except (ConnectionError, OSError, AssertionError, struct.error) as e:
+                errors.append(f"write {generation} block {b}: {e}")
+                break
+            if error != 0:
+                errors.append(f"write {generation} block {b}: NBD error {error}")
+                continue
+            acked[b] = generation
+            counts["writes"] += 1
+        client.flush()
+        client.close()
+
+    try:
+        cluster.nodes = everyone[:3]
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        cluster.nodes = everyone
+        thread = threading.Thread(target=writer)
+        thread.start()
+        wait_until(lambda: counts["writes"] >= 200, 30, "the writer to get going", cluster)
+        assert n0.status()["role"] == "Primary"
+
+        # Step 1: n3 joins. Its metadata is fresh (no day-0 generation): it must be fully synced.
+        with open(n3.disk, "wb") as f:
+            f.truncate(cluster.size_bytes)
+        write_files(everyone, everyone)
+        n3.adm("create-md", "r0")
+        before = counts["writes"]
+        for node in (n0, n1, n2):
+            adjust(node, "adjusted live: added peer n3")
+        n3.start()
+        wait_until(lambda: n3.status()["devices"][0]["disk-state"] == "UpToDate", 120,
+                   "n3 to sync to UpToDate", cluster)
+        during_add = counts["writes"] - before
+
+        # Step 2: n2 leaves (as `r d` would: the others adjust, n2 goes down).
+        write_files([n0, n1, n3], [n0, n1, n3, n2])
+        before = counts["writes"]
+        for node in (n0, n1, n3):
+            adjust(node, "adjusted live: removed peer n2")
+        refused = n2.adm("adjust", "r0", check=False)
+        assert refused.returncode == 1 and "no longer lists this node" in refused.stderr, refused
+        n2.adm("down", "r0")
+        n2.stop()
+        time.sleep(1.0)  # writes go on without n2
+        during_remove = counts["writes"] - before
+        again = n0.adm("adjust", "r0").stdout
+        assert "matches its file" in again, again
+        # A change that is not about peers still needs an idle resource: refused, naming it.
+        cluster.protocol = "B"
+        write_files([n0, n1, n3], [n0])
+        cluster.protocol = "C"
+        refused = n0.adm("adjust", "r0", check=False)
+        assert refused.returncode == 1 and "(protocol)" in refused.stderr, refused
+        write_files([n0, n1, n3], [n0])
+
+        stop.set()
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "the writer hung"
+        assert not errors, f"I/O errors during adjust: {errors[:5]}"
+        status = n0.status()
+        peers = sorted(c["peer-node-id"] for c in status["connections"])
+        assert peers == [1, 3], f"n0 still has peers {peers}"
+        assert all(d["quorum"] for d in status["devices"]), "n0 lost quorum"
+        for c in status["connections"]:
+            assert c["connection-state"] == "Connected", c
+        wait_until(lambda: n3.status()["devices"][0]["disk-state"] == "UpToDate", 60,
+                   "n3 UpToDate after the writer stopped", cluster)
+        for b, g in acked.items():
+            got = n3.read_disk(b * BLOCK, BLOCK)
+            if got != pattern(b, g):
+                held = struct.unpack(">QQ", got[:16])
+                raise AssertionError(f"block {b} generation {g} missing on n3: holds {held}")
+        with open(n0.disk, "rb") as a, open(n3.disk, "rb") as c:
+            usable = cluster.usable_bytes()
+            assert a.read(usable) == c.read(usable), "n0 and n3 differ"
+        print(f"membership: {counts['writes']} writes acknowledged, 0 errors; {during_add} during "
+              f"the add and n3's full sync, {during_remove} during n2's removal; {len(acked)} "
+              f"blocks read back from n3; n0 and n3 identical")
+    finally:
+        stop.set()
+        cluster.nodes = everyone
+        cluster.cleanup(keep=keep_on_failure())
+
+
 def keep_on_failure():
     return os.environ.get("TANDEM_KEEP") == "1"
 
@@ -276,7 +401,7 @@ def keep_on_failure():
 def main():
     case = sys.argv[1] if len(sys.argv) > 1 else ""
     cases = {"replicate": case_replicate, "resync": case_resync, "disk-failure": case_disk_failure,
-             "hostile-peers": case_hostile_peers,
+             "hostile-peers": case_hostile_peers, "membership": case_membership,
              "crash": lambda: case_crash(int(sys.argv[2]) if len(sys.argv) > 2 else 20)}
     if case not in cases:
         raise SystemExit(__doc__)

@@ -57,6 +57,31 @@ TEST_CASE("volume image: slots go to diskful peers in node order and are bounded
   CHECK(refused.message().find("max-peers") != std::string::npos);
 }
 
+TEST_CASE("volume image: slots recorded in the superblock stay with their node across adjusts") {
+  // Running with diskful peers 0 and 2 (slots 0, 1); node 2 is removed and node 1 added live: node
+  // 1 takes the free slot 1. After a restart the same slots must come back, not node-id order.
+  superblock sb = make_created_superblock(64ull << 20, 7, 3).value();
+  auto fresh = keep_bitmap_slots(sb, {2, 0}, 7).value();
+  CHECK(fresh == assign_bitmap_slots({2, 0}, 7).value());  // fresh metadata: node order
+  bitmap_slots live = fresh;
+  live.erase(2);
+  live = add_bitmap_slot(live, 1, 7).value();
+  CHECK(live.at(1) == 1);
+  CHECK(add_bitmap_slot(live, 1, 7).value() == live);  // already has one
+  volume_persistent_state state;
+  state.disk = disk_state::uptodate;
+  sb = superblock_for(sb, state, {{0, 0}, {4, 3}, {1, 1}});
+  // A node that left (4, not configured any more) frees its slot; a new one (6) takes the lowest.
+  const auto kept = keep_bitmap_slots(sb, {0, 1, 6}, 7).value();
+  CHECK(kept.at(0) == 0);
+  CHECK(kept.at(1) == 1);
+  CHECK(kept.at(6) == 2);
+  auto full = add_bitmap_slot({{0, 0}, {1, 1}}, 5, 2);
+  REQUIRE_FALSE(full.ok());
+  CHECK(full.message().find("no free bitmap slot for node 5") != std::string::npos);
+  CHECK_FALSE(keep_bitmap_slots(sb, {0, 1, 2}, 2).ok());
+}
+
 TEST_CASE("volume image: state -> superblock + bitmap area + AL -> state is the identity") {
   fixture f;
   const auto original = f.state();
