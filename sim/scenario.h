@@ -17,7 +17,8 @@ struct scenario_action {
   int line = 0;
   std::uint64_t at_ms = 0;
   std::string action;  // promote, promote-force, demote, write, read, cut, heal, isolate, rejoin,
-                       // disk-fail, disconnect, connect, hold, release, settle
+                       // disk-fail, disconnect, connect, hold, release, settle, add-replica
+                       // (a brand-new diskful replica), remove-replica
   node_id node = 0;
   node_id peer = 0;
   int count = 1;

@@ -121,6 +121,18 @@ void parse_cluster(table_reader& r, cluster_options& c) {
       c.diskless_nodes |= mask_of(static_cast<node_id>(*id));
     }
   }
+  if (const toml::node* node = r.get("members")) {
+    // The replicas at the start; the other nodes are spare machines for "add-replica".
+    const toml::array* array = node->as_array();
+    if (!array) r.fail(*node, "'members' must be an array of node ids");
+    for (const auto& item : *array) {
+      auto id = item.value<std::int64_t>();
+      if (!id || *id < 0 || *id >= c.nodes)
+        r.fail(item, "'members' holds a node id outside 0.." + std::to_string(c.nodes - 1));
+      c.members |= mask_of(static_cast<node_id>(*id));
+    }
+    if (c.members == 0) r.fail(*node, "'members' must name at least one node");
+  }
   c.volume_size_bytes =
       static_cast<std::uint64_t>(r.integer("volume_kib", 4096, 4, 1 << 20)) * 1024;
   if (c.volume_size_bytes % kBlockBytes != 0) r.fail_here("'volume_kib' must be a multiple of 4");
@@ -160,7 +172,8 @@ void parse_cluster(table_reader& r, cluster_options& c) {
 const std::set<std::string> kActions = {
     "promote", "promote-force", "demote", "write",     "read",       "cut",
     "heal",    "isolate",       "rejoin", "disk-fail", "disconnect", "connect",
-    "hold",    "release",       "settle", "crash",     "restart"};
+    "hold",    "release",       "settle", "crash",     "restart",
+    "add-replica", "remove-replica"};
 const std::set<std::string> kWithPeer = {"cut", "heal", "disconnect", "connect", "hold"};
 
 scenario_action parse_action(table_reader& r, const toml::table& table, int nodes) {

@@ -87,6 +87,13 @@ class scenario_runner {
       fail(a.line, a.action + " on n" + std::to_string(a.node) + " refused: " + done.message);
   }
 
+  // add-replica / remove-replica: every member asked must agree (a live `adjust`).
+  void membership(const scenario_action& a, const std::vector<admin_done>& answers) {
+    for (const auto& done : answers) {
+      if (!done.ok) fail(a.line, a.action + " n" + std::to_string(a.node) + ": " + done.message);
+    }
+  }
+
   void perform(const scenario_action& a) {
     if (a.action == "promote") return admin(a, admin_op::primary);
     if (a.action == "promote-force") return admin(a, admin_op::primary_force);
@@ -103,6 +110,8 @@ class scenario_runner {
     if (a.action == "crash") return c_.crash(a.node);
     if (a.action == "restart") return c_.restart(a.node);
     if (a.action == "release") return c_.release_held();
+    if (a.action == "add-replica") return membership(a, c_.add_replica(a.node));
+    if (a.action == "remove-replica") return membership(a, c_.remove_replica(a.node));
     if (a.action == "settle") {
       if (!c_.run_until_quiet(50'000'000)) fail(a.line, "the cluster did not become quiet");
       return collect();
