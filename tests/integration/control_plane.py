@@ -224,6 +224,18 @@ class Stack:
         wait_until(lambda: all(self.disk_states(resource).get(n) == s for n, s in wanted.items()),
                    timeout, f"{resource} disk states {wanted}", self)
 
+    def wait_connected(self, resource, timeout=60):
+        """Every replica of `resource` is connected to every peer (tandemd's own view)."""
+        holders = [self.node(name) for name in self.replicas(resource)]
+
+        def connected():
+            return all(c["connection-state"] == "Connected"
+                       for n in holders for c in n.replica(resource)["connections"])
+        wait_until(connected, timeout, f"every replica of {resource} connected", self)
+
+    def node(self, name):
+        return next(n for n in self.nodes if n.name == name)
+
     def stop(self):
         for node in self.nodes:
             node.satellite.stop()
