@@ -497,8 +497,12 @@ class daemon::impl {
 
   json list() {
     json names = json::array();
-    for (const auto& [name, resource] : resources) names.push_back(name);
-    json answer = reply(true, "");
+    std::string lines;  // what `tandemadm list` prints: one name per line
+    for (const auto& [name, resource] : resources) {
+      names.push_back(name);
+      lines += name + "\n";
+    }
+    json answer = reply(true, lines);
     answer["resources"] = names;
     return answer;
   }
