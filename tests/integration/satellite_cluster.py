@@ -170,8 +170,14 @@ def main():
         stack.cli("resource", "delete", diskful[0], "res1")
         wait_until(lambda: not os.path.exists(nodes[diskful[0]].backing_file("res1")), 30,
                    f"{diskful[0]}'s backing file to be deleted", stack)
-        check("res1" not in nodes[diskful[0]].adm("list").stdout,
-              f"{diskful[0]}: tandemd no longer has res1")
+        # Two diskful replicas again: the controller puts a tie-breaker on the freed node, which
+        # tandemd then runs without a disk.
+        wait_until(lambda: roles(stack, "res1").get(diskful[0]) == "tie-breaker", 30,
+                   f"a tie-breaker on {diskful[0]}", stack)
+        wait_until(lambda: nodes[diskful[0]].replica("res1")["devices"][0]["disk-state"]
+                   == "Diskless", 30, f"{diskful[0]} to run res1 disklessly", stack)
+        check("res1" in nodes[diskful[0]].adm("list").stdout,
+              f"{diskful[0]}: tandemd runs res1 again, now as a diskless tie-breaker")
         reader = NbdClient(nodes[tie_breaker].address, nodes[tie_breaker].nbd_port, "res1")
         check(verify(reader, writer.acked) is None,
               f"the data reads back on {tie_breaker}, the replica's new home")
