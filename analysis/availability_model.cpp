@@ -185,9 +185,10 @@ void validate(const availability_params& p) {
   require(p.link_mtbf_hours >= 0, "link_mtbf_hours", "must be >= 0 (0: links never fail)");
   require(p.link_repair_hours > 0, "link_repair_hours", "must be > 0");
   require(p.resync_hours > 0, "resync_hours", "must be > 0");
-  // 10 links of 5 nodes keep the chain at a few hundred thousand states at most.
-  require(p.link_mtbf_hours == 0 || p.diskful_replicas + p.tiebreakers <= 5, "link_mtbf_hours",
-          "> 0 needs at most 5 nodes (replicas + tiebreakers)");
+  // Every link is a state bit: 6 links of 4 nodes keep the chain below ~10^5 states, 10 links of
+  // 5 nodes would not (tens of millions).
+  require(p.link_mtbf_hours == 0 || p.diskful_replicas + p.tiebreakers <= 4, "link_mtbf_hours",
+          "> 0 needs at most 4 nodes (replicas + tiebreakers)");
 }
 
 availability_result solve_availability(const availability_params& params) {

@@ -13,7 +13,7 @@
 namespace tandem::analysis {
 
 struct availability_params {
-  int diskful_replicas = 2;  // 1..5
+  int diskful_replicas = 2;  // 1..5 (at most 4 nodes in all when links fail)
   int tiebreakers = 0;       // diskless tie-breaker nodes, 0..2
   quorum_setting quorum;     // off (DRBD's default) or majority / all / a count
   double node_mtbf_hours = 1000.0;   // mean time between crashes of one node (tie-breakers too)

@@ -154,7 +154,7 @@ configuration read_configuration(reader& r, int links_fail_nodes_limit) {
     r.fail(r.node(), "'tiebreaker_hosts' must list one host when 'tiebreaker' is true, else none");
   }
   if (links_fail_nodes_limit > 0 && c.replicas + c.tiebreakers > links_fail_nodes_limit) {
-    r.fail(r.node(), "with [rates] link_mtbf_hours > 0 a configuration has at most 5 nodes");
+    r.fail(r.node(), "with [rates] link_mtbf_hours > 0 a configuration has at most 4 nodes");
   }
   r.finish();
   return c;
@@ -203,7 +203,7 @@ report_input read_input(const toml::table& root, const std::string& path) {
     reader r(*t, path, "[rates]");
     in.figures = read_rates(r);
   }
-  const int node_limit = in.figures.link_mtbf_hours > 0 ? 5 : 0;
+  const int node_limit = in.figures.link_mtbf_hours > 0 ? 4 : 0;
   std::set<std::string> names;
   for (const toml::node& item : top.array("configuration")) {
     if (!item.is_table()) top.fail(item, "'configuration' must be [[configuration]] tables");
