@@ -490,9 +490,10 @@ api_call_rcs autoplace_definition(cluster& c, const op_env& env, const std::stri
       if (n.type == node_type::controller || n.type == node_type::auxiliary) continue;
       if (c.find_resource(rd->name, n.name) != nullptr) continue;
       if (!env.allow_offline_nodes && n.connection != connection_status::online) continue;
+      const std::string& node_key = key;  // clang 14 cannot capture a structured binding
       const bool chosen =
           std::any_of(placed.chosen.begin(), placed.chosen.end(),
-                      [&](const pool_choice& p) { return name_key(p.node_name) == key; });
+                      [&](const pool_choice& p) { return name_key(p.node_name) == node_key; });
       if (chosen || c.find_pool(n.name, kDefaultDisklessPool) == nullptr) continue;
       resource_request r;
       r.node_name = n.name;
