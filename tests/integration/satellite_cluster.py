@@ -7,6 +7,7 @@ and a real satellite on 127.0.41.x, driven with the real `tandem` CLI.
 2. A writer streams 4 KiB writes through NBD while every satellite AND the controller are killed
    with SIGKILL and restarted: zero I/O errors, tandemd never restarted, every acknowledged block
    reads back, the diskful replicas are byte-identical.
+   A snapshot of it is restored into a new definition, which holds the same blocks.
 3. The replica moves (`r c` on the tie-breaker's node, which takes the tie-breaker over and syncs
    in full; `r d` of an old one, which deletes its backing file), the data follows.
 4. `rd d` removes every resource file and backing file on every node.
@@ -124,6 +125,8 @@ def main():
                       f"{node.name}: the satellite wrote {path}")
 
         # 2. SIGKILL of every satellite and the controller under I/O
+        # (with quorum majority the first writer needs its peers connected to promote)
+        stack.wait_connected("res1")
         primary = nodes[diskful[0]]
         tandemd_pids = {n.name: n.tandemd.pid for n in stack.nodes}
         writer = Writer(primary, "res1")
@@ -161,6 +164,30 @@ def main():
         for name in diskful:
             with open(nodes[name].tandemd.log_path) as f:
                 check("down" not in f.read(), f"{name}: tandemd never took res1 down")
+
+        # 2b. a snapshot, restored into a new resource definition
+        stack.cli("snapshot", "create", "res1", "snap1")
+        wait_until(lambda: any(s["name"] == "snap1" and "SUCCESSFUL" in s.get("flags", [])
+                               for s in stack.rest("GET", "/v1/view/snapshots")), 30,
+                   "snapshot snap1 to be taken on every diskful node", stack)
+        check(all(any("snap1" in f for f in os.listdir(nodes[n].pool_dir)) for n in diskful),
+              "snap1 exists in both diskful pools (FILE_THIN copy-on-write copies)")
+        stack.cli("resource-definition", "create", "res2")
+        stack.cli("snapshot", "volume-definition", "restore", "--from-resource", "res1",
+                  "--from-snapshot", "snap1", "--to-resource", "res2")
+        stack.cli("snapshot", "resource", "restore", "--from-resource", "res1",
+                  "--from-snapshot", "snap1", "--to-resource", "res2")
+        stack.wait_disk_states("res2", {diskful[0]: "UpToDate", diskful[1]: "UpToDate"})
+        restored = NbdClient(primary.address, primary.nbd_port, "res2")
+        check(verify(restored, writer.acked) is None,
+              "res2, restored from snap1, holds every block res1 had acknowledged")
+        restored.close()
+        stack.cli("resource-definition", "delete", "res2")
+        stack.cli("snapshot", "delete", "res1", "snap1")
+        wait_until(lambda: not any("snap1" in f or "res2" in f for n in diskful
+                                   for f in os.listdir(nodes[n].pool_dir)), 30,
+                   "res2 and snap1 to be deleted from the pools", stack)
+        check(True, "rd d res2 and s d snap1 removed their files")
 
         # 3. move a replica: the tie-breaker's node becomes diskful, the first diskful one goes
         stack.cli("resource", "create", tie_breaker, "res1", "-s", "pool1")
