@@ -33,7 +33,7 @@ import tandem_cluster  # noqa: E402
 from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noqa: E402
 
 SKIP = 77
-NET = 38  # 127.0.38.x: tandemd_cluster.py uses 31-36, the satellite test 41
+NET = 38  # 127.0.38.x: tandemd_cluster.py uses 31-36, controller_scale 41, satellite_scale 42, satellite_cluster 43
 produced = set()  # metric family names seen in real scrapes
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Integration test of tandem-satellite: the real controller, three nodes each with a real tandemd
-and a real satellite on 127.0.41.x, driven with the real `tandem` CLI.
+and a real satellite on 127.0.43.x, driven with the real `tandem` CLI.
 
 1. A resource group with place_count 2 spawns a 64 MiB volume: two diskful replicas on FILE_THIN
    pools plus the automatic tie-breaker; day 0 (no initial sync).
@@ -93,7 +93,7 @@ def verify(client, acked):
 
 
 def main():
-    stack = Stack(nodes=3, net=41)
+    stack = Stack(nodes=3, net=43)  # 127.0.43.x: controller_scale.py uses 41
     try:
         stack.start()
         stack.register_nodes()
