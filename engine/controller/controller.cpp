@@ -1,5 +1,7 @@
 #include "engine/controller/controller.h"
 
+#include <malloc.h>
+
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -144,6 +146,7 @@ cl::api_call_rcs controller::mutate(const api::mutation& op) {
   const bool narrowed = affected_nodes(model_, next, dirty);
   model_ = std::move(next);
   sync_links(narrowed ? &dirty : nullptr);
+  release_free_memory();
   if (options_.log_level >= 3) {
     auto us = [](auto a, auto b) {
       return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(b - a).count());
@@ -262,10 +265,22 @@ void controller::on_satellite_report(const std::string& node_name, const nlohman
   }
 }
 
+// Every mutation copies the model and encodes desired states; glibc keeps the freed pages in its
+// arenas, so after a burst of API calls the RSS stayed at 2.5x the live data (83 MB for 1000
+// definitions that take 34 MB after a restart). Handing them back at most once a second costs a
+// heap walk of a few milliseconds.
+void controller::release_free_memory() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_trim_ < std::chrono::seconds(1)) return;
+  last_trim_ = now;
+  ::malloc_trim(0);
+}
+
 void controller::schedule_tick() {
   tick_.expires_after(kTickInterval);
   tick_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
+    release_free_memory();
     if (cl::auto_diskful_due(model_, now_ms()).empty() &&
         cl::auto_diskful_cleanup(model_).empty()) {  // the usual case: no copy, no commit
       schedule_tick();

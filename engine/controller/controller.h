@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -54,6 +55,7 @@ class controller final : public api::controller_backend {
   // `dirty` (node keys), or of every node when `dirty` is null.
   void sync_links(const std::set<std::string>* dirty = nullptr);
   void schedule_tick();  // auto-diskful every few seconds
+  void release_free_memory();  // malloc_trim, at most once a second
   cluster::op_env make_env() const;
 
   boost::asio::io_context& io_;
@@ -64,6 +66,7 @@ class controller final : public api::controller_backend {
   // The desired state last handed to each link: only changed states are encoded and sent.
   std::map<std::string, cluster::node_desired_state> pushed_;
   boost::asio::steady_timer tick_;
+  std::chrono::steady_clock::time_point last_trim_{};
   bool stopped_ = false;
   controller_events events_;
   controller_stats stats_;
