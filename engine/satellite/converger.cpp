@@ -120,6 +120,7 @@ std::vector<convergence_error> converger::apply(const cluster::node_desired_stat
   std::error_code ec;
   fs::create_directories(config_.resource_dir, ec);
   update_pools(state, errors);
+  listings_.clear();
 
   std::set<std::string> up;
   const tandemd_answer listed = tandemd_.ask({{"command", "list"}});
@@ -160,7 +161,7 @@ void converger::converge_resource(const cluster::desired_resource& r,
         return failed(v.number, "storage pool '" + v.pool + "' is not usable on this node");
       }
       const storage::volume_id id{r.name, v.number};
-      auto found = pool->find_volume(id, r.peer_slots);
+      auto found = lookup_volume(v.pool, id, r.peer_slots);
       if (!found) return failed(v.number, found.message());
       std::optional<storage::volume_info> info = found.value();
       bool fresh_from_snapshot = false;
@@ -190,6 +191,7 @@ void converger::converge_resource(const cluster::desired_resource& r,
         info = grown.value();
         note("grew " + info->name + " to " + std::to_string(info->gross_kib) + " KiB");
       }
+      if (!found.value() || info->gross_kib != found.value()->gross_kib) forget_listing(v.pool);
       disks.push_back(info->device_path);
       restored.push_back(fresh_from_snapshot);
     }
@@ -253,6 +255,28 @@ void converger::converge_resource(const cluster::desired_resource& r,
   // A replica turned diskless (toggle-disk) leaves its old backing volume behind.
   if (r.diskless) delete_backing_volumes(r.name, errors);
   if (!r.diskless) sync_snapshots(r, errors);
+}
+
+storage::result<std::optional<storage::volume_info>> converger::lookup_volume(
+    const std::string& pool, const storage::volume_id& id, std::uint32_t peer_slots) {
+  const auto key = std::make_pair(pool, peer_slots);
+  auto listing = listings_.find(key);
+  if (listing == listings_.end()) {
+    auto listed = provider(pool)->list_volumes(peer_slots);
+    if (!listed) return listed.error();
+    std::map<std::pair<std::string, std::uint32_t>, storage::volume_info> by_id;
+    for (storage::volume_info& v : listed.value()) {
+      by_id[{v.volume.resource, v.volume.volume_number}] = std::move(v);
+    }
+    listing = listings_.emplace(key, std::move(by_id)).first;
+  }
+  auto found = listing->second.find({id.resource, id.volume_number});
+  if (found == listing->second.end()) return std::optional<storage::volume_info>();
+  return std::optional<storage::volume_info>(found->second);
+}
+
+void converger::forget_listing(const std::string& pool) {
+  std::erase_if(listings_, [&](const auto& entry) { return entry.first.first == pool; });
 }
 
 std::set<std::string> converger::open_disks(const std::string& resource) {
@@ -322,6 +346,7 @@ void converger::delete_backing_volumes(const std::string& resource,
     }
     for (const storage::volume_info& v : listed.value()) {
       if (v.volume.resource != resource) continue;
+      forget_listing(pool_name);
       if (auto gone = entry->provider->delete_volume(v.volume); !gone) {
         errors.push_back({resource, v.volume.volume_number, gone.message()});
       } else {

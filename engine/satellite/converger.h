@@ -68,6 +68,11 @@ class converger {
                          bool tandemd_reachable, std::vector<convergence_error>& errors);
   void remove_unlisted(const cluster::node_desired_state& state, const std::set<std::string>& up,
                        std::vector<convergence_error>& errors);
+  // find_volume through one listing per pool and apply(): a node with a thousand resources would
+  // otherwise run `lvs` (or list a directory) a thousand times per desired state.
+  storage::result<std::optional<storage::volume_info>> lookup_volume(
+      const std::string& pool, const storage::volume_id& id, std::uint32_t peer_slots);
+  void forget_listing(const std::string& pool);
   // The backing devices tandemd has open for `resource` (their metadata is tandemd's).
   std::set<std::string> open_disks(const std::string& resource);
   void delete_backing_volumes(const std::string& resource, std::vector<convergence_error>& errors);
@@ -80,6 +85,10 @@ class converger {
   tandemd_client tandemd_;
   std::map<std::string, std::unique_ptr<pool_entry>> pools_;
   std::set<std::string> managed_;  // resources seen in a desired state by this process
+  // (pool, peer slots) -> (resource, volume) -> volume: valid during one apply()
+  std::map<std::pair<std::string, std::uint32_t>,
+           std::map<std::pair<std::string, std::uint32_t>, storage::volume_info>>
+      listings_;
   storage_facts storage_;  // cached by status()
   bool storage_known_ = false;
   std::vector<std::string> log_;
