@@ -49,7 +49,7 @@ struct admin_session : std::enable_shared_from_this<admin_session> {
 class daemon::impl {
  public:
   impl(asio::io_context& io_, daemon_config config_)
-      : io(io_), config(std::move(config_)), acceptor(io_), backend(resources) {}
+      : io(io_), config(std::move(config_)), acceptor(io_), backend(io_, resources) {}
 
   void start() {
     if (config.node_name.empty()) {

@@ -1,5 +1,7 @@
 #include "engine/daemon/daemon_backend.h"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <charconv>
 
 namespace tandem::engine {
@@ -69,16 +71,36 @@ void daemon_backend::open(std::string_view name, bool writable, nbd::open_comple
     result.message = "no export named '" + std::string(name) + "'";
     return done(std::move(result));
   }
-  auto session = std::make_shared<volume_session>(*found->resource, found->volume);
   if (!writable) {
-    return done({true, "", false, session});
+    return done({true, "", false, std::make_shared<volume_session>(*found->resource, found->volume)});
   }
-  found->resource->writer_opened(
-      [done = std::move(done), session](const admin_result& r) {
-        // Refused promotion: the client may still read (DRBD lets a Secondary be opened
-        // read-only); writes get EPERM.
-        done({true, r.ok ? "" : r.message, r.ok, session});
-      });
+  promote_for_writer(std::string(name), std::chrono::steady_clock::now() + kAutoPromoteTimeout,
+                     std::move(done));
+}
+
+void daemon_backend::promote_for_writer(const std::string& name,
+                                        std::chrono::steady_clock::time_point deadline,
+                                        nbd::open_completion done) {
+  // Looked up again on every attempt: the resource may have gone down meanwhile.
+  auto found = resolve(name);
+  if (!found) return done({false, "export '" + name + "' went away", false, nullptr});
+  found->resource->writer_opened([this, name, deadline, done = std::move(done)](
+                                     const admin_result& r) mutable {
+    auto now_found = resolve(name);
+    if (!now_found) return done({false, "export '" + name + "' went away", false, nullptr});
+    auto session = std::make_shared<volume_session>(*now_found->resource, now_found->volume);
+    if (r.ok || std::chrono::steady_clock::now() >= deadline) {
+      // Refused promotion: the client may still read (DRBD lets a Secondary be opened
+      // read-only); writes get EPERM.
+      return done({true, r.ok ? "" : r.message, r.ok, session});
+    }
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, kAutoPromoteRetry);
+    timer->async_wait([this, timer, name, deadline, done = std::move(done)](
+                          boost::system::error_code ec) mutable {
+      if (ec) return done({false, "tandemd is shutting down", false, nullptr});
+      promote_for_writer(name, deadline, std::move(done));
+    });
+  });
 }
 
 void daemon_backend::close(std::string_view name, bool writable) {

@@ -20,7 +20,7 @@ from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noq
 
 # Each case owns a 127.0.<net>.0/24, so ctest can run the cases in parallel.
 NETS = {"replicate": 31, "resync": 32, "crash": 33, "disk-failure": 34, "hostile-peers": 35,
-        "membership": 36}
+        "membership": 36, "auto-promote": 37}
 
 
 def qemu_io(uri, *commands, timeout=60):
@@ -394,6 +394,52 @@ def case_membership():
         cluster.cleanup(keep=keep_on_failure())
 
 
+def case_auto_promote():
+    """A VM migrates while its old node still holds the volume: the new node's writable open
+    waits (DRBD's auto-promote-timeout) and gets write access once the old writer leaves, instead
+    of a read-only device."""
+    cluster = Cluster(nodes=2, net=NETS["auto-promote"])
+    try:
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        n0, n1 = cluster.nodes
+        old = NbdClient(n0.address, n0.nbd_port, cluster.resource)
+        assert old.write(0, pattern(0, 1)) == 0
+        opened = {}
+
+        def open_on_n1():
+            started = time.monotonic()
+            opened["client"] = NbdClient(n1.address, n1.nbd_port, cluster.resource)
+            opened["waited_s"] = time.monotonic() - started
+        opener = threading.Thread(target=open_on_n1)
+        opener.start()
+        time.sleep(0.5)
+        assert "client" not in opened, "n1 granted the export while n0 was still Primary"
+        old.close()
+        opener.join(timeout=10)
+        new = opened["client"]
+        read_only = bool(new.transmission_flags & 2)  # NBD_FLAG_READ_ONLY
+        assert not read_only, "n1 got the export read-only although n0 demoted in time"
+        assert new.write(4096, pattern(1, 2)) == 0, "write on n1 after the migration failed"
+        assert new.read(0, 4096) == pattern(0, 1)
+        new.close()
+        print(f"auto-promote: n1's open waited {opened['waited_s']:.2f} s for n0 to demote, "
+              f"then got write access")
+        # Nobody leaves: after the timeout the second opener gets the device read-only.
+        holder = NbdClient(n0.address, n0.nbd_port, cluster.resource)
+        started = time.monotonic()
+        late = NbdClient(n1.address, n1.nbd_port, cluster.resource)
+        waited = time.monotonic() - started
+        assert late.transmission_flags & 2, "two writers: the second must be read-only"
+        assert 1.5 < waited < 10, f"the refused open returned after {waited:.2f} s"
+        late.close()
+        holder.close()
+        print(f"auto-promote: with n0 still writing, n1 got read-only after {waited:.2f} s")
+    finally:
+        cluster.cleanup(keep=keep_on_failure())
+
+
 def keep_on_failure():
     return os.environ.get("TANDEM_KEEP") == "1"
 
@@ -402,6 +448,7 @@ def main():
     case = sys.argv[1] if len(sys.argv) > 1 else ""
     cases = {"replicate": case_replicate, "resync": case_resync, "disk-failure": case_disk_failure,
              "hostile-peers": case_hostile_peers, "membership": case_membership,
+             "auto-promote": case_auto_promote,
              "crash": lambda: case_crash(int(sys.argv[2]) if len(sys.argv) > 2 else 20)}
     if case not in cases:
         raise SystemExit(__doc__)
