@@ -178,6 +178,7 @@ def main():
         stack.cli("snapshot", "resource", "restore", "--from-resource", "res1",
                   "--from-snapshot", "snap1", "--to-resource", "res2")
         stack.wait_disk_states("res2", {diskful[0]: "UpToDate", diskful[1]: "UpToDate"})
+        stack.wait_connected("res2")  # quorum majority: I/O needs the peers
         restored = NbdClient(primary.address, primary.nbd_port, "res2")
         check(verify(restored, writer.acked) is None,
               "res2, restored from snap1, holds every block res1 had acknowledged")
