@@ -168,7 +168,14 @@ class resource_driver::impl {
       v.number = definition.volumes[i].number;
       v.size_bytes = definition.volumes[i].size_bytes;
       if (!self.diskless) {
-        v.disk = std::make_unique<uring_disk>(self.disks[i], disk_options{});
+        disk_options options;
+        options.direct = definition.direct;
+        v.disk = std::make_unique<uring_disk>(self.disks[i], options);
+        if (definition.direct == direct_io::automatic && !v.disk->direct()) {
+          log("resource " + definition.name + " volume:" + std::to_string(v.number) + " disk " +
+              self.disks[i] + ": buffered I/O (direct-io = \"auto\": " +
+              v.disk->direct_fallback_reason() + ")");
+        }
         v.metadata = volume_metadata::load(*v.disk, definition.max_peers, definition.al_extents);
         const std::uint64_t usable = v.metadata->usable_bytes() / kBlockBytes * kBlockBytes;
         if (v.size_bytes == 0) v.size_bytes = usable;

@@ -77,13 +77,20 @@ class reader {
   std::string where_;
 };
 
+std::optional<direct_io> parse_direct_io(std::string_view text) {
+  if (text == "auto") return direct_io::automatic;
+  if (text == "on") return direct_io::on;
+  if (text == "off") return direct_io::off;
+  return std::nullopt;
+}
+
 void parse_options(const toml::table& table, const std::string& origin,
                    resource_definition& resource) {
   const reader r(table, origin, "[options] ");
   r.reject_unknown({"quorum", "quorum-minimum-redundancy", "on-no-quorum", "after-sb-0pri",
                     "after-sb-1pri", "after-sb-2pri", "always-asbp", "rr-conflict",
                     "allow-two-primaries", "auto-promote", "al-extents", "max-peers",
-                    "ping-int-ms", "ping-timeout-ms", "fault-injection"});
+                    "ping-int-ms", "ping-timeout-ms", "fault-injection", "direct-io"});
   const std::string quorum_values = "off, majority, all or 1..31";
   resource.quorum = r.choice<quorum_setting>("quorum", parse_quorum_setting, quorum_values)
                         .value_or(quorum_setting{});
@@ -119,6 +126,8 @@ void parse_options(const toml::table& table, const std::string& origin,
     r.fail("ping-timeout-ms", "must be larger than ping-int-ms");
   }
   resource.fault_injection = r.boolean("fault-injection").value_or(false);
+  resource.direct = r.choice<direct_io>("direct-io", parse_direct_io, "auto, on or off")
+                         .value_or(direct_io::automatic);
 }
 
 resource_node parse_node(const toml::table& table, const std::string& origin, std::size_t index) {

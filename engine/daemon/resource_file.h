@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/replica/replica.h"
+#include "engine/io/uring_disk.h"
 
 namespace tandem::engine {
 
@@ -44,6 +45,7 @@ struct resource_definition {
   std::uint32_t ping_interval_ms = 1000;
   std::uint32_t ping_timeout_ms = 5000;
   bool fault_injection = false;  // allows `tandemadm inject-fault` (tests only)
+  direct_io direct = direct_io::automatic;  // how the backing devices are opened (O_DIRECT)
   std::vector<resource_volume> volumes;
   std::vector<resource_node> nodes;
 

@@ -9,8 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <stdexcept>
 
 namespace tandem::engine {
@@ -22,51 +26,22 @@ std::runtime_error disk_error(const std::string& path, const std::string& what, 
 
 }  // namespace
 
+const char* to_string(direct_io mode) {
+  switch (mode) {
+    case direct_io::off: return "off";
+    case direct_io::on: return "on";
+    case direct_io::automatic: return "auto";
+  }
+  return "?";
+}
+
 uring_disk::uring_disk(const std::string& path, const disk_options& options)
     : ring_(new io_uring{}), path_(path) {
-  int flags = O_RDWR | O_CLOEXEC;
-  if (options.create_if_missing) flags |= O_CREAT;
-  fd_ = -1;
-  if (options.direct) {
-    fd_ = ::open(path.c_str(), flags | O_DIRECT, 0600);
-    direct_ = fd_ >= 0;
-  }
-  // O_DIRECT is refused by some file systems (tmpfs): fall back to buffered I/O, which stays
-  // correct because FUA and FLUSH map to RWF_DSYNC and fdatasync.
-  if (fd_ < 0) fd_ = ::open(path.c_str(), flags, 0600);
-  if (fd_ < 0) {
-    const int error = errno;
+  try {
+    open_device(path, options);
+  } catch (...) {
     delete ring_;
-    throw disk_error(path, "cannot open", error);
-  }
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
-    const int error = errno;
-    ::close(fd_);
-    delete ring_;
-    throw disk_error(path, "cannot stat", error);
-  }
-  if (S_ISBLK(st.st_mode)) {
-    block_device_ = true;
-    std::uint64_t bytes = 0;
-    if (::ioctl(fd_, BLKGETSIZE64, &bytes) != 0) {
-      const int error = errno;
-      ::close(fd_);
-      delete ring_;
-      throw disk_error(path, "cannot read block device size", error);
-    }
-    size_bytes_ = bytes;
-  } else {
-    if (options.create_if_missing && st.st_size == 0 && options.create_size_bytes > 0) {
-      if (::ftruncate(fd_, static_cast<off_t>(options.create_size_bytes)) != 0) {
-        const int error = errno;
-        ::close(fd_);
-        delete ring_;
-        throw disk_error(path, "cannot size new file", error);
-      }
-      st.st_size = static_cast<off_t>(options.create_size_bytes);
-    }
-    size_bytes_ = static_cast<std::uint64_t>(st.st_size);
+    throw;
   }
   const int queue_result = io_uring_queue_init(options.queue_depth, ring_, 0);
   if (queue_result < 0) {
@@ -83,6 +58,73 @@ uring_disk::uring_disk(const std::string& path, const disk_options& options)
     delete ring_;
     throw disk_error(path, "cannot register the completion eventfd", error);
   }
+}
+
+// Opens fd_ (O_DIRECT as options.direct asks and the target allows), sets size_bytes_. Closes
+// what it opened before it throws.
+void uring_disk::open_device(const std::string& path, const disk_options& options) {
+  int flags = O_RDWR | O_CLOEXEC;
+  if (options.create_if_missing) flags |= O_CREAT;
+  const bool want_direct = options.direct != direct_io::off;
+  fd_ = -1;
+  if (want_direct) {
+    fd_ = ::open(path.c_str(), flags | O_DIRECT, 0600);
+    direct_ = fd_ >= 0;
+    // EINVAL is how a file system without O_DIRECT (tmpfs before Linux 6.6) answers; any other
+    // error (ENOENT, EACCES) repeats below and is reported from there.
+    if (fd_ < 0) direct_fallback_reason_ = std::string("open(O_DIRECT): ") + std::strerror(errno);
+  }
+  if (fd_ < 0) fd_ = ::open(path.c_str(), flags, 0600);
+  if (fd_ < 0) throw disk_error(path, "cannot open", errno);
+  auto fail = [&](const std::string& what, int error) {
+    ::close(fd_);
+    fd_ = -1;
+    throw disk_error(path, what, error);
+  };
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) fail("cannot stat", errno);
+  if (S_ISBLK(st.st_mode)) {
+    block_device_ = true;
+    std::uint64_t bytes = 0;
+    if (::ioctl(fd_, BLKGETSIZE64, &bytes) != 0) fail("cannot read block device size", errno);
+    size_bytes_ = bytes;
+  } else {
+    if (options.create_if_missing && st.st_size == 0 && options.create_size_bytes > 0) {
+      if (::ftruncate(fd_, static_cast<off_t>(options.create_size_bytes)) != 0) {
+        fail("cannot size new file", errno);
+      }
+      st.st_size = static_cast<off_t>(options.create_size_bytes);
+    }
+    size_bytes_ = static_cast<std::uint64_t>(st.st_size);
+  }
+  if (direct_) {
+    // The target opened with O_DIRECT; check it takes 512-byte granularity (a 4Kn disk or a file
+    // system on one wants 4 KiB and would refuse NBD requests that are only 512-byte aligned).
+    if (size_bytes_ % kDirectAlignBytes != 0) {
+      direct_fallback_reason_ = "size is not a multiple of 512 bytes";
+      direct_ = false;
+    } else if (size_bytes_ >= 2 * kDirectAlignBytes) {
+      void* probe = ::operator new(kDirectAlignBytes, std::align_val_t{kDirectAlignBytes});
+      const ssize_t n = ::pread(fd_, probe, kDirectAlignBytes, kDirectAlignBytes);
+      const int error = errno;
+      ::operator delete(probe, std::align_val_t{kDirectAlignBytes});
+      if (n < 0) {
+        direct_fallback_reason_ =
+            std::string("512-byte O_DIRECT read refused: ") + std::strerror(error);
+        direct_ = false;
+      }
+    }
+    if (!direct_ && ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_DIRECT) != 0) {
+      fail("cannot clear O_DIRECT", errno);
+    }
+  }
+  if (options.direct == direct_io::on && !direct_) {
+    ::close(fd_);
+    fd_ = -1;
+    throw std::runtime_error("disk " + path + ": direct-io = \"on\" but O_DIRECT is not usable (" +
+                             direct_fallback_reason_ + ")");
+  }
+  if (direct_) direct_fallback_reason_.clear();
 }
 
 uring_disk::~uring_disk() {
@@ -165,12 +207,11 @@ void uring_disk::reap(const std::function<void(std::uint64_t cookie, int result)
   }
 }
 
-void uring_disk::read_sync(std::uint64_t offset_bytes, void* buffer,
+void uring_disk::pread_all(std::uint64_t offset_bytes, std::byte* buffer,
                            std::size_t length_bytes) const {
   std::size_t done_bytes = 0;
   while (done_bytes < length_bytes) {
-    const ssize_t n = ::pread(fd_, static_cast<char*>(buffer) + done_bytes,
-                              length_bytes - done_bytes,
+    const ssize_t n = ::pread(fd_, buffer + done_bytes, length_bytes - done_bytes,
                               static_cast<off_t>(offset_bytes + done_bytes));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw disk_error(path_, "metadata read", errno);
@@ -179,18 +220,71 @@ void uring_disk::read_sync(std::uint64_t offset_bytes, void* buffer,
   }
 }
 
-void uring_disk::write_sync(std::uint64_t offset_bytes, const void* buffer,
+void uring_disk::pwrite_all(std::uint64_t offset_bytes, const std::byte* buffer,
                             std::size_t length_bytes) const {
-  if (fail_writes_) throw std::runtime_error("disk " + path_ + ": metadata write: injected I/O error");
   std::size_t done_bytes = 0;
   while (done_bytes < length_bytes) {
-    const ssize_t n = ::pwrite(fd_, static_cast<const char*>(buffer) + done_bytes,
-                               length_bytes - done_bytes,
+    const ssize_t n = ::pwrite(fd_, buffer + done_bytes, length_bytes - done_bytes,
                                static_cast<off_t>(offset_bytes + done_bytes));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) throw disk_error(path_, "metadata write", errno);
     done_bytes += static_cast<std::size_t>(n);
   }
+}
+
+void uring_disk::transfer_sync(bool write, std::uint64_t offset_bytes, std::byte* buffer,
+                               std::size_t length_bytes) const {
+  constexpr std::uint64_t kAlign = kDirectAlignBytes;
+  const bool aligned = offset_bytes % kAlign == 0 && length_bytes % kAlign == 0 &&
+                       reinterpret_cast<std::uintptr_t>(buffer) % kAlign == 0;
+  if (!direct_ || aligned) {
+    if (write) {
+      pwrite_all(offset_bytes, buffer, length_bytes);
+    } else {
+      pread_all(offset_bytes, buffer, length_bytes);
+    }
+    return;
+  }
+  // Bounce through an aligned window of at most 1 MiB at a time: bounded memory for a large
+  // bitmap area, and only the first and last window can be partial.
+  constexpr std::uint64_t kWindowBytes = std::uint64_t{1} << 20;
+  struct aligned_delete {
+    void operator()(std::byte* p) const { ::operator delete(p, std::align_val_t{kAlign}); }
+  };
+  const std::unique_ptr<std::byte, aligned_delete> bounce(
+      static_cast<std::byte*>(::operator new(kWindowBytes, std::align_val_t{kAlign})));
+  const std::uint64_t end_bytes = offset_bytes + length_bytes;
+  for (std::uint64_t pos = offset_bytes; pos < end_bytes;) {
+    const std::uint64_t window_start = pos / kAlign * kAlign;
+    const std::uint64_t window_end =
+        std::min((end_bytes + kAlign - 1) / kAlign * kAlign, window_start + kWindowBytes);
+    const std::uint64_t window_bytes = window_end - window_start;
+    const std::uint64_t chunk_bytes = std::min(end_bytes, window_end) - pos;
+    std::byte* user = buffer + (pos - offset_bytes);
+    std::byte* mirror = bounce.get() + (pos - window_start);
+    const bool partial = pos != window_start || pos + chunk_bytes != window_end;
+    if (!write || partial) pread_all(window_start, bounce.get(), window_bytes);
+    if (write) {
+      std::memcpy(mirror, user, chunk_bytes);
+      pwrite_all(window_start, bounce.get(), window_bytes);
+    } else {
+      std::memcpy(user, mirror, chunk_bytes);
+    }
+    pos += chunk_bytes;
+  }
+}
+
+void uring_disk::read_sync(std::uint64_t offset_bytes, void* buffer,
+                           std::size_t length_bytes) const {
+  transfer_sync(false, offset_bytes, static_cast<std::byte*>(buffer), length_bytes);
+}
+
+void uring_disk::write_sync(std::uint64_t offset_bytes, const void* buffer,
+                            std::size_t length_bytes) const {
+  if (fail_writes_) throw std::runtime_error("disk " + path_ + ": metadata write: injected I/O error");
+  // transfer_sync only reads from the buffer when writing.
+  transfer_sync(true, offset_bytes, static_cast<std::byte*>(const_cast<void*>(buffer)),
+                length_bytes);
 }
 
 void uring_disk::flush_sync() const {

@@ -5,13 +5,22 @@
 // request's completion has been reaped.
 //
 // Durability: writes go through the page cache unless the device was opened with O_DIRECT
-// (direct = true and the target supports it); FUA writes carry RWF_DSYNC, FLUSH is fdatasync, so
-// an acknowledged FUA write or a completed FLUSH is on stable storage either way.
+// (direct_io::on, or direct_io::automatic and the target supports it). O_DIRECT alone is not
+// durable (the device's volatile cache, the file system's metadata), so either way FUA writes
+// carry RWF_DSYNC and FLUSH is fdatasync: an acknowledged FUA write or a completed FLUSH is on
+// stable storage.
+//
+// O_DIRECT needs offsets and lengths aligned to the target's direct-I/O granularity: tandemd
+// accepts it only when that is 512 bytes (the NBD export's minimum block size), so every request
+// a client may send stays valid. Queued buffers must then be 512-byte aligned (nbd::io_buffer is
+// 4096-aligned); the synchronous metadata helpers take any buffer and bounce through an aligned
+// one when needed.
 //
 // Fault injection (tests only; the resource file must allow it): every write can be made to fail
 // with EIO, the equivalent of a disk that died under the replica.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,8 +32,17 @@ namespace tandem::engine {
 
 enum class disk_op : std::uint8_t { read, write, flush, discard, write_zeroes };
 
+// How the backing device is opened: off = buffered (page cache); on = O_DIRECT or refuse to open;
+// automatic = O_DIRECT when the target supports it at 512-byte granularity, buffered otherwise
+// (tmpfs before Linux 6.6 refuses O_DIRECT; a 4Kn disk needs 4 KiB alignment);
+// direct_fallback_reason() says why.
+enum class direct_io : std::uint8_t { off, on, automatic };
+
+// "off" | "on" | "auto" (the resource file's spelling).
+const char* to_string(direct_io mode);
+
 struct disk_options {
-  bool direct = false;           // O_DIRECT (needs 512-byte aligned buffers, offsets, lengths)
+  direct_io direct = direct_io::off;
   unsigned queue_depth = 256;    // submission queue entries
   bool create_if_missing = false;
   std::uint64_t create_size_bytes = 0;  // with create_if_missing: size of the new sparse file
@@ -41,6 +59,8 @@ class uring_disk {
   const std::string& path() const { return path_; }
   std::uint64_t size_bytes() const { return size_bytes_; }
   bool direct() const { return direct_; }
+  // With direct_io::automatic and a buffered result: why O_DIRECT was not used (empty otherwise).
+  const std::string& direct_fallback_reason() const { return direct_fallback_reason_; }
 
   // Queues one request; `cookie` comes back with its completion. Submitted to the kernel at the
   // next flush_submissions() (one system call per batch).
@@ -56,6 +76,8 @@ class uring_disk {
   void reap(const std::function<void(std::uint64_t cookie, int result)>& done);
 
   // Synchronous helpers for metadata, used outside the hot path (start-up, metadata commits).
+  // Any buffer, offset and length; with O_DIRECT an unaligned request goes through an aligned
+  // bounce buffer (read-modify-write of the partial 512-byte sectors at either end).
   void read_sync(std::uint64_t offset_bytes, void* buffer, std::size_t length_bytes) const;
   void write_sync(std::uint64_t offset_bytes, const void* buffer, std::size_t length_bytes) const;
   void flush_sync() const;
@@ -63,13 +85,24 @@ class uring_disk {
   void set_fail_writes(bool fail) { fail_writes_ = fail; }
   bool fail_writes() const { return fail_writes_; }
 
+  // O_DIRECT granularity tandemd requires (the NBD export's minimum block size).
+  static constexpr std::uint32_t kDirectAlignBytes = 512;
+
  private:
+  void open_device(const std::string& path, const disk_options& options);
+  void transfer_sync(bool write, std::uint64_t offset_bytes, std::byte* buffer,
+                     std::size_t length_bytes) const;
+  void pread_all(std::uint64_t offset_bytes, std::byte* buffer, std::size_t length_bytes) const;
+  void pwrite_all(std::uint64_t offset_bytes, const std::byte* buffer,
+                  std::size_t length_bytes) const;
+
   struct io_uring* ring_;
   std::string path_;
   int fd_ = -1;
   int event_fd_ = -1;
   std::uint64_t size_bytes_ = 0;
   bool direct_ = false;
+  std::string direct_fallback_reason_;
   bool fail_writes_ = false;
   bool block_device_ = false;
   std::size_t in_flight_ = 0;

@@ -120,3 +120,15 @@ TEST_CASE("resource file: a missing file is an error, not a crash") {
     CHECK(std::string(e.what()) == "/nonexistent/r9.toml: cannot open the resource file");
   }
 }
+
+TEST_CASE("resource file: direct-io is auto unless set, and only auto, on or off") {
+  CHECK(parse_resource_text(kValid, "r0.toml").direct == direct_io::automatic);
+  CHECK(parse_resource_text(replaced(kValid, "max-peers = 3", "max-peers = 3\ndirect-io = \"on\""),
+                            "r0.toml")
+            .direct == direct_io::on);
+  CHECK(parse_resource_text(replaced(kValid, "max-peers = 3", "max-peers = 3\ndirect-io = \"off\""),
+                            "r0.toml")
+            .direct == direct_io::off);
+  CHECK(error_of(replaced(kValid, "max-peers = 3", "max-peers = 3\ndirect-io = \"yes\"")) ==
+        "r0.toml: [options] direct-io: 'yes' is not one of auto, on or off");
+}
