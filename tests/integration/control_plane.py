@@ -78,7 +78,7 @@ def port_open(address, port):
         return False
 
 
-class Node:
+class Node(tandem_cluster.TandemadmMixin):
     def __init__(self, stack, index):
         self.stack = stack
         self.name = f"n{index}"
@@ -115,22 +115,6 @@ class Node:
         self.tandemd.kill()
         if os.path.exists(self.admin_socket):
             os.unlink(self.admin_socket)
-
-    def adm(self, *args, check=True, timeout=20):
-        env = dict(os.environ, TANDEM_ADMIN_SOCKET=self.admin_socket,
-                   TANDEM_RESOURCE_DIR=self.resource_dir, TANDEM_NODE_NAME=self.name)
-        result = subprocess.run([binary("tandemadm"), *args], env=env, capture_output=True,
-                                text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"tandemadm {' '.join(args)} on {self.name} failed "
-                                 f"({result.returncode}): {result.stderr.strip()}")
-        return result
-
-    def adm_ok(self, *args):
-        try:
-            return self.adm(*args, check=False).returncode == 0
-        except subprocess.TimeoutExpired:
-            return False
 
     def replica(self, resource):
         """tandemd's own status of `resource` on this node (tandemadm status --json)."""

@@ -26,7 +26,27 @@ def binary(name):
     return path
 
 
-class Node:
+class TandemadmMixin:
+    """`tandemadm` against a node's tandemd; the node has name, admin_socket and resource_dir."""
+
+    def adm(self, *args, check=True, timeout=20):
+        env = dict(os.environ, TANDEM_ADMIN_SOCKET=self.admin_socket,
+                   TANDEM_RESOURCE_DIR=self.resource_dir, TANDEM_NODE_NAME=self.name)
+        result = subprocess.run([binary("tandemadm"), *args], env=env, capture_output=True,
+                                text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"tandemadm {' '.join(args)} on {self.name} failed "
+                                 f"({result.returncode}): {result.stderr.strip()}")
+        return result
+
+    def adm_ok(self, *args):
+        try:
+            return self.adm(*args, check=False).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
+
+class Node(TandemadmMixin):
     def __init__(self, cluster, index, name, address, diskless):
         self.cluster = cluster
         self.index = index
@@ -34,6 +54,7 @@ class Node:
         self.address = address
         self.diskless = diskless
         self.dir = os.path.join(cluster.root, name)
+        self.resource_dir = self.dir
         os.makedirs(self.dir, exist_ok=True)
         self.disk = os.path.join(self.dir, f"{cluster.resource}_00000.img")
         self.admin_socket = os.path.join(self.dir, "tandemd.sock")
@@ -77,22 +98,6 @@ class Node:
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
-
-    def adm(self, *args, check=True, timeout=20):
-        env = dict(os.environ, TANDEM_ADMIN_SOCKET=self.admin_socket,
-                   TANDEM_RESOURCE_DIR=self.dir, TANDEM_NODE_NAME=self.name)
-        result = subprocess.run([binary("tandemadm"), *args], env=env, capture_output=True,
-                                text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"tandemadm {' '.join(args)} on {self.name} failed "
-                                 f"({result.returncode}): {result.stderr.strip()}")
-        return result
-
-    def adm_ok(self, *args):
-        try:
-            return self.adm(*args, check=False).returncode == 0
-        except subprocess.TimeoutExpired:
-            return False
 
     def status(self):
         out = self.adm("status", self.cluster.resource, "--json").stdout
