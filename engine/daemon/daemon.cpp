@@ -275,16 +275,27 @@ class daemon::impl {
     return reply(true, "resource " + name + " is up");
   }
 
+  // Why the resource cannot be taken down or rebuilt, or "" when nobody has it open.
+  std::string held_open(resource_driver& resource) const {
+    const std::size_t clients = backend.sessions(resource.name());
+    if (resource.writers() == 0 && clients == 0) return "";
+    return "resource " + resource.name() + " is held open by " + std::to_string(clients) +
+           " NBD client(s), " + std::to_string(resource.writers()) + " of them writing";
+  }
+
   void down(const std::string& name, const responder& respond) {
     resource_driver* resource = find(name);
     if (resource == nullptr) return respond(reply(true, "resource " + name + " is not up"));
-    if (resource->writers() > 0) {
-      return respond(reply(false, "resource " + name + " is in use by " +
-                                      std::to_string(resource->writers()) + " writer(s)"));
+    if (const std::string busy = held_open(*resource); !busy.empty()) {
+      return respond(reply(false, busy));
     }
     auto finish = [this, name, respond](const admin_result&) {
       auto found = resources.find(name);
       if (found != resources.end()) {
+        // A client may have opened it while it was demoting.
+        if (const std::string busy = held_open(*found->second); !busy.empty()) {
+          return respond(reply(false, busy));
+        }
         found->second->shut_down();
         resources.erase(found);
         broadcast(lifecycle_event_json("destroy", name));
@@ -395,7 +406,7 @@ class daemon::impl {
     }
     if (!plan.other_changes.empty()) {
       // Own disks, sizes, secret, protocol...: the resource is rebuilt, which needs it idle.
-      if (resource->writers() > 0 || resource->view().local_role == role::primary) {
+      if (!held_open(*resource).empty() || resource->view().local_role == role::primary) {
         return respond(reply(false, "resource " + name + " changed in its file (" +
                                         joined(plan.other_changes) +
                                         ") but is Primary or in use; demote it first"));

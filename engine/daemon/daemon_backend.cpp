@@ -22,6 +22,19 @@ class volume_session final : public nbd::export_session {
 
 }  // namespace
 
+namespace {
+
+std::string resource_of(std::string_view export_name) {
+  return std::string(export_name.substr(0, export_name.find('/')));
+}
+
+}  // namespace
+
+std::size_t daemon_backend::sessions(const std::string& resource) const {
+  auto found = open_sessions_.find(resource);
+  return found == open_sessions_.end() ? 0 : found->second;
+}
+
 std::optional<daemon_backend::target> daemon_backend::resolve(std::string_view name) const {
   std::string_view resource = name;
   volume_nr volume = 0;
@@ -72,6 +85,7 @@ void daemon_backend::open(std::string_view name, bool writable, nbd::open_comple
     return done(std::move(result));
   }
   if (!writable) {
+    ++open_sessions_[resource_of(name)];
     return done({true, "", false, std::make_shared<volume_session>(*found->resource, found->volume)});
   }
   promote_for_writer(std::string(name), std::chrono::steady_clock::now() + kAutoPromoteTimeout,
@@ -88,8 +102,9 @@ void daemon_backend::promote_for_writer(const std::string& name,
                                      const admin_result& r) mutable {
     auto now_found = resolve(name);
     if (!now_found) return done({false, "export '" + name + "' went away", false, nullptr});
-    auto session = std::make_shared<volume_session>(*now_found->resource, now_found->volume);
     if (r.ok || std::chrono::steady_clock::now() >= deadline) {
+      ++open_sessions_[resource_of(name)];
+      auto session = std::make_shared<volume_session>(*now_found->resource, now_found->volume);
       // Refused promotion: the client may still read (DRBD lets a Secondary be opened
       // read-only); writes get EPERM.
       return done({true, r.ok ? "" : r.message, r.ok, session});
@@ -104,6 +119,9 @@ void daemon_backend::promote_for_writer(const std::string& name,
 }
 
 void daemon_backend::close(std::string_view name, bool writable) {
+  if (auto open = open_sessions_.find(resource_of(name)); open != open_sessions_.end()) {
+    if (--open->second == 0) open_sessions_.erase(open);
+  }
   auto found = resolve(name);
   if (found && writable) found->resource->writer_closed();
 }

@@ -30,6 +30,10 @@ class daemon_backend final : public nbd::block_backend {
   void open(std::string_view name, bool writable, nbd::open_completion done) override;
   void close(std::string_view name, bool writable) override;
 
+  // NBD clients (readers and writers) that have one of the resource's exports open. Like DRBD,
+  // a resource that is held open cannot be taken down: the sessions point into it.
+  std::size_t sessions(const std::string& resource) const;
+
  private:
   struct target {
     resource_driver* resource = nullptr;
@@ -40,6 +44,7 @@ class daemon_backend final : public nbd::block_backend {
                           nbd::open_completion done);
 
   boost::asio::io_context& io_;
+  std::map<std::string, std::size_t> open_sessions_;  // resource name -> open NBD sessions
   std::map<std::string, std::unique_ptr<resource_driver>>& resources_;
 };
 

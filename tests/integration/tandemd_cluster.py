@@ -433,6 +433,11 @@ def case_auto_promote():
         waited = time.monotonic() - started
         assert late.transmission_flags & 2, "two writers: the second must be read-only"
         assert 1.5 < waited < 10, f"the refused open returned after {waited:.2f} s"
+        # Nor can a resource be taken down under its clients, even a read-only one (their
+        # sessions point into it).
+        refused = n1.adm("down", cluster.resource, check=False)
+        assert refused.returncode == 1 and "held open by 1 NBD client" in refused.stderr, \
+            refused.stderr
         late.close()
         holder.close()
         print(f"auto-promote: with n0 still writing, n1 got read-only after {waited:.2f} s")
