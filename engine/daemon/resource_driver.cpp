@@ -287,6 +287,7 @@ class resource_driver::impl {
       commit_if_needed();
       execute_outputs();
       if (in.release_after != 0) release(in.release_after);
+      finish_deferred_reads();
     }
     for (auto& v : volumes) {
       if (v.disk) v.disk->flush_submissions();
@@ -367,6 +368,25 @@ class resource_driver::impl {
   }
 
   void execute(complete_client& o) {
+    // A local read's data sits in the client's own buffer, which the disk_done input still holds
+    // until the step ends: answering after the step lets the bytes move to the client instead of
+    // being copied (perf: the copy was ~5 % of tandemd's CPU on 1 MiB reads). Only then: data in
+    // any other buffer (a peer's reply) may be freed when the step ends, so it is copied now.
+    auto found = clients.find(o.tag);
+    if (!o.data.empty() && found != clients.end() && o.data.id == found->second.buffer) {
+      deferred_reads.push_back(o);
+      return;
+    }
+    finish_client(o);
+  }
+
+  void finish_deferred_reads() {
+    // Bounded: completions cannot defer more completions (finish_client never steps the core).
+    for (auto& o : deferred_reads) finish_client(o);
+    deferred_reads.clear();
+  }
+
+  void finish_client(complete_client& o) {
     auto found = clients.find(o.tag);
     if (found == clients.end()) return;
     client_request request = std::move(found->second);
@@ -520,6 +540,7 @@ class resource_driver::impl {
   resource_definition definition;
   resource_node self;
   log_function log;
+  std::vector<complete_client> deferred_reads;  // answered once their step has ended
   steady::time_point started;
   meta::bitmap_slots slots;
   std::vector<local_volume> volumes;

@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -38,8 +39,11 @@ struct connection : std::enable_shared_from_this<connection> {
   bool closing = false;  // graceful: close once the queued frames are written
   node_id peer = 0;
   bool identified = false;  // `peer` is known: the dialed node, or the sender of the hello
+  // rx[rx_start, rx_end) holds received bytes not yet dispatched. The vector only grows: resizing
+  // it per read zero-filled 256 KiB each time (perf: ~3 % of tandemd's CPU on 4 KiB writes).
   std::vector<std::byte> rx;
   std::size_t rx_start = 0;
+  std::size_t rx_end = 0;
   std::vector<std::byte> pending;
   std::vector<std::byte> writing;
   bool write_in_flight = false;
@@ -364,21 +368,21 @@ class peer_transport::impl {
 
   void read_frames(const std::shared_ptr<connection>& conn) {
     auto& rx = conn->rx;
-    if (conn->rx_start > 0 && conn->rx_start == rx.size()) {
-      rx.clear();
-      conn->rx_start = 0;
+    if (conn->rx_start == conn->rx_end) {
+      conn->rx_start = conn->rx_end = 0;
     } else if (conn->rx_start > (1u << 20)) {
-      rx.erase(rx.begin(), rx.begin() + static_cast<std::ptrdiff_t>(conn->rx_start));
+      std::memmove(rx.data(), rx.data() + conn->rx_start, conn->rx_end - conn->rx_start);
+      conn->rx_end -= conn->rx_start;
       conn->rx_start = 0;
     }
-    const std::size_t have = rx.size();
+    const std::size_t have = conn->rx_end;
     constexpr std::size_t kReadChunkBytes = 256 * 1024;
-    rx.resize(have + kReadChunkBytes);
+    if (rx.size() < have + kReadChunkBytes) rx.resize(have + kReadChunkBytes);
     conn->socket.async_read_some(
         asio::buffer(rx.data() + have, kReadChunkBytes),
         [this, conn, have](boost::system::error_code ec, std::size_t n) {
           if (conn->dead) return;
-          conn->rx.resize(have + n);
+          conn->rx_end = have + n;
           if (ec) {
             return drop(conn, ec == asio::error::eof ? "peer closed the connection"
                                                      : "receive failed: " + ec.message());
@@ -395,7 +399,7 @@ class peer_transport::impl {
     // Bounded: every round consumes at least one frame's header.
     for (;;) {
       const std::span<const std::byte> stream(conn->rx.data() + conn->rx_start,
-                                              conn->rx.size() - conn->rx_start);
+                                              conn->rx_end - conn->rx_start);
       const wire::frame_info info = wire::peek_frame(stream);
       if (info.status == wire::decode_status::need_more) return true;
       if (info.status != wire::decode_status::ok) {
