@@ -38,3 +38,24 @@ TEST_CASE("nbd io_buffer: moving hands over the bytes, the source is left empty"
   CHECK(third.data() == bytes);
   CHECK(third.size() == 4096);
 }
+
+TEST_CASE("nbd io_buffer: large buffers are recycled, small ones and odd sizes are not cached") {
+  using cache = tandem::nbd::detail::io_buffer_cache;
+  CHECK(cache::capacity_for(4096) == 4096);               // below the cache: malloc's business
+  CHECK(cache::capacity_for(1 << 20) == (1u << 20));
+  CHECK(cache::capacity_for((1 << 20) + 512) == (2u << 20));  // rounded up to a power of two
+  CHECK(cache::capacity_for(8u << 20) == (8u << 20));     // above the cache: not rounded
+  const std::byte* first = nullptr;
+  {
+    io_buffer a(1 << 20);
+    first = a.data();
+  }
+  // The same thread asks again for the same class: it gets the buffer just freed (no new mmap).
+  io_buffer b((1 << 20) - 4096);
+  CHECK(b.data() == first);
+  CHECK(b.size() == (1u << 20) - 4096);
+  CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % io_buffer::kAlignmentBytes == 0);
+  // Two live buffers never share bytes.
+  io_buffer c(1 << 20);
+  CHECK(c.data() != b.data());
+}
