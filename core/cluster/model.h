@@ -218,6 +218,9 @@ struct volume {
   std::uint64_t usable_kib = 0;     // planned usable size
   props properties;
   std::optional<volume_report> reported;  // runtime
+  // Runtime: what the node's satellite could not do for this volume in its last `applied`
+  // (shown as the volume's reports in REST, as LINSTOR does).
+  std::vector<std::string> apply_errors;
   friend bool operator==(const volume&, const volume&) = default;
 };
 

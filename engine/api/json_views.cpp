@@ -153,6 +153,19 @@ std::string disk_state_of(const cl::resource& r, const cl::volume& v) {
   return r.reported ? "Unknown" : "DUnknown";
 }
 
+// What the satellite could not do for this volume, as LINSTOR's volume reports (ApiCallRcs).
+json apply_reports(const cl::resource& r, const cl::volume& v) {
+  cl::api_call_rcs rcs;
+  for (const std::string& message : v.apply_errors) {
+    cl::api_call_rc rc = cl::error_rc(cl::rc::kMaskError | cl::rc::kVolume, message);
+    rc.obj_refs["RscDfn"] = r.definition;
+    rc.obj_refs["Node"] = r.node_name;
+    rc.obj_refs["VlmNr"] = std::to_string(v.number);
+    rcs.push_back(std::move(rc));
+  }
+  return to_json(rcs);
+}
+
 }  // namespace
 
 json volume_json(const cl::cluster& c, const cl::resource& r, const cl::volume& v) {
@@ -190,7 +203,7 @@ json volume_json(const cl::cluster& c, const cl::resource& r, const cl::volume& 
                {"disk_state", disk_state_of(r, v)}}}},
             {{"type", "STORAGE"}, {"data", {{"storage_pool_name", v.storage_pool}}}}}},
           {"uuid", r.uuid + "-" + std::to_string(v.number)},
-          {"reports", json::array()}};
+          {"reports", apply_reports(r, v)}};
 }
 
 json resource_json(const cl::cluster& c, const cl::resource& r) {

@@ -255,6 +255,7 @@ void controller::on_satellite_report(const std::string& node_name, const nlohman
       log(1, "status from '" + node_name + "' ignored: " + e.what());
     }
   } else if (type == "applied") {
+    apply_applied(model_, node_name, message);
     if (!message.value("ok", true)) {
       log(1, "satellite '" + node_name + "' could not apply generation " +
                  std::to_string(message.value("generation", 0)) + ": " +

@@ -177,6 +177,29 @@ bool apply_status(cl::cluster& c, const std::string& node_name, const json& stat
   return persisted_change;
 }
 
+void apply_applied(cl::cluster& c, const std::string& node_name, const json& applied) {
+  const std::string node_key = cl::name_key(node_name);
+  for (auto& [key, rsc] : c.resources) {
+    if (key.second != node_key) continue;
+    for (cl::volume& v : rsc.volumes) v.apply_errors.clear();
+  }
+  auto errors = applied.find("errors");
+  if (errors == applied.end() || !errors->is_array()) return;
+  for (const json& e : *errors) {
+    if (!e.is_object()) continue;
+    const std::string resource = e.value("resource", std::string());
+    const std::string message = e.value("message", std::string());
+    if (resource.empty() || message.empty()) continue;
+    cl::resource* rsc = c.find_resource(resource, node_name);
+    if (rsc == nullptr) continue;
+    const auto volume = e.find("volume");
+    const bool one_volume = volume != e.end() && volume->is_number_unsigned();
+    for (cl::volume& v : rsc->volumes) {
+      if (!one_volume || v.number == volume->get<std::uint32_t>()) v.apply_errors.push_back(message);
+    }
+  }
+}
+
 void clear_reports(cl::cluster& c, const std::string& node_name) {
   const std::string node_key = cl::name_key(node_name);
   for (auto& [key, rsc] : c.resources) {

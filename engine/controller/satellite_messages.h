@@ -25,6 +25,13 @@ nlohmann::json desired_state_message(const cluster::node_desired_state& state,
 bool apply_status(cluster::cluster& c, const std::string& node_name, const nlohmann::json& status,
                   std::uint64_t now_ms);
 
+// Applies an "applied" message from node `node_name`: its errors become the reports of the volumes
+// they name (an error without a volume goes to every volume of its resource); volumes of the node
+// that the message does not name lose their old errors. Node-level errors (no resource) are only
+// logged by the caller. Never throws: odd entries are skipped.
+void apply_applied(cluster::cluster& c, const std::string& node_name,
+                   const nlohmann::json& applied);
+
 // Forgets everything node `node_name` reported (its satellite went away).
 void clear_reports(cluster::cluster& c, const std::string& node_name);
 

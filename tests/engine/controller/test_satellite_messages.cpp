@@ -116,3 +116,24 @@ TEST_CASE("malformed status reports name the field") {
     CHECK(std::string(e.what()).find("free_capacity_kib") != std::string::npos);
   }
 }
+
+TEST_CASE("applied errors become the reports of the volumes they name, the next applied clears them") {
+  cl::cluster c = two_node_cluster();
+  controller::apply_applied(c, "alpha", json::parse(R"({"type":"applied","generation":3,"ok":false,
+    "errors":[{"resource":"res1","volume":0,"message":"pool1: /srv/pool1 does not exist"},
+              {"resource":"","message":"tandemd at /run/tandem/tandemd.sock is not reachable"},
+              {"resource":"no-such-resource","message":"ignored"},
+              "not an object"]})"));
+  const cl::resource* alpha = c.find_resource("res1", "alpha");
+  REQUIRE(alpha->volumes.size() == 1);
+  CHECK(alpha->volumes[0].apply_errors ==
+        std::vector<std::string>{"pool1: /srv/pool1 does not exist"});
+  CHECK(c.find_resource("res1", "beta")->volumes[0].apply_errors.empty());
+  // An error without a volume concerns every volume of the resource.
+  controller::apply_applied(c, "alpha", json::parse(R"({"type":"applied","ok":false,
+    "errors":[{"resource":"res1","message":"adjust: refused"}]})"));
+  CHECK(c.find_resource("res1", "alpha")->volumes[0].apply_errors ==
+        std::vector<std::string>{"adjust: refused"});
+  controller::apply_applied(c, "alpha", json::parse(R"({"type":"applied","ok":true,"errors":[]})"));
+  CHECK(c.find_resource("res1", "alpha")->volumes[0].apply_errors.empty());
+}
