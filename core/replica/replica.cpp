@@ -106,12 +106,14 @@ replica_machine::replica_machine(replica_config config, std::vector<local_volume
     : config_(std::move(config)), volumes_(std::move(volumes)) {
   assert(config_.self < kMaxNodes);
   assert(config_.peers.size() < kMaxNodes);
-  // Each node's UUID stream starts at a hash of (seed, node id): streams of different nodes must
-  // not overlap, or two nodes would mint the same generation.
+  // Each node's UUID stream starts at a hash of (seed, node id, restored metadata): streams of
+  // different nodes must not overlap, or two nodes would mint the same generation, and neither may
+  // the streams of one node before and after a restart (see mix_restored_generations).
   std::uint64_t mixed = config_.uuid_seed * 0x100000001b3ull + config_.self + 1;
   mixed = (mixed ^ (mixed >> 30)) * 0xbf58476d1ce4e5b9ull;
   mixed = (mixed ^ (mixed >> 27)) * 0x94d049bb133111ebull;
   uuid_state_ = mixed ^ (mixed >> 31);
+  mix_restored_generations();
   for (const auto& pc : config_.peers) {
     assert(pc.node != config_.self && pc.node < kMaxNodes);
     peer_link peer;
@@ -127,6 +129,34 @@ replica_machine::replica_machine(replica_config config, std::vector<local_volume
     volumes_[vi].have_quorum = decide_quorum(count_votes(vi), config_.quorum,
                                              config_.quorum_minimum_redundancy, false, false)
                                    .have;
+  }
+}
+
+// DRBD draws generation UUIDs from the kernel's random pool, so a node never mints one twice. Here
+// they come from a stream seeded by the config, and a driver that restarts a node with the same
+// seed (the simulator does) would replay the stream: the restarted node re-mints generations it
+// minted before its crash. Peers hold such a value as an old generation in their history or
+// bitmap UUIDs although it now names newer data, so a clean failover compares as history-both or
+// bitmap-both (a split brain nobody caused), or a stale node's bitmap UUID makes it the source
+// for the Primary. The restored metadata (current, bitmap UUIDs, history) changes with every
+// generation or sync UUID this node mints, so the stream starts from it as well as from the seed:
+// the streams of two lives of a node differ unless nothing was minted in between.
+void replica_machine::mix_restored_generations() {
+  auto mix = [&](generation_uuid uuid) {
+    // splitmix64's finaliser over the running state: order-sensitive and well spread.
+    std::uint64_t z = uuid_state_ + uuid + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    uuid_state_ = z ^ (z >> 31);
+  };
+  for (const auto& volume : volumes_) {
+    const uuid_set& uuids = volume.uuids;
+    mix(uuids.current);
+    for (int node = 0; node < kMaxNodes; ++node) {
+      const auto n = static_cast<node_id>(node);
+      mix(mask_has(uuids.bitmap_uuid_nodes, n) ? uuids.bitmap_uuids[n] : 0);
+    }
+    for (generation_uuid uuid : uuids.history) mix(uuid);
   }
 }
 

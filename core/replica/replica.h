@@ -74,7 +74,9 @@ struct replica_config {
   split_brain_policy split_brain;           // after-sb-0pri/1pri/2pri, always-asbp, rr-conflict
   planted_bug planted = planted_bug::none;  // honoured only by tandem-sim's core build
   std::uint32_t al_extents = 1237;  // hot 4 MiB extents kept in the activity log (DRBD al-extents)
-  std::uint64_t uuid_seed = 1;      // seeds the generator of new generation UUIDs
+  // Seeds the generator of new generation UUIDs, together with the metadata a restored replica
+  // starts from: a restart with the same seed does not replay the UUIDs minted before it.
+  std::uint64_t uuid_seed = 1;
 };
 
 // What survives a restart for one volume (encoded on disk by core/meta).

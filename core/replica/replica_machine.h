@@ -219,6 +219,7 @@ class replica_machine {
   static void note_peer_generation(peer_volume& pv, generation_uuid uuid);
   void retire_bitmap_uuid(local_volume& volume, node_id peer);
   generation_uuid next_uuid();
+  void mix_restored_generations();  // see replica.cpp: a restart must not replay the stream
   bool has_uptodate_access(const local_volume& volume, std::size_t volume_index) const;
   node_mask replication_targets(std::size_t volume_index) const;
   void set_role(role value);
