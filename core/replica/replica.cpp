@@ -54,16 +54,22 @@ Replica::Replica(std::unique_ptr<replica_machine> machine) : machine_(std::move(
 
 Replica Replica::restore(replica_config config, const std::vector<volume_persistent_state>& saved) {
   auto volumes = fresh_volumes(config);
-  for (auto& volume : volumes) {
+  std::vector<bool> al_to_apply(volumes.size(), false);
+  for (std::size_t vi = 0; vi < volumes.size(); ++vi) {
+    auto& volume = volumes[vi];
+    bool apply_al = false;
     for (const auto& state : saved) {
       if (state.number != volume.number) continue;
       volume.disk = config.self_diskful ? state.disk : disk_state::diskless;
       volume.uuids = state.uuids;
       volume.uuids.crashed_primary = false;
       for (auto extent : state.active_extents) volume.activity_log[extent] = {};
-      if (state.primary_indicator && volume.disk >= disk_state::inconsistent) {
-        // Crashed as Primary: writes in the hot extents may have reached only some replicas.
-        volume.crashed_primary = true;
+      if (volume.disk >= disk_state::inconsistent) {
+        // Crashed as Primary: writes in the hot extents may have reached only some replicas. Or
+        // crashed again before it had resynced them to every peer (the persisted flag): the bits
+        // are still in the persisted bitmaps, and the peers not reached yet still need them.
+        volume.crashed_primary = state.primary_indicator || state.uuids.crashed_primary;
+        apply_al = state.primary_indicator;
       }
       for (auto& [node, bitmap] : volume.bitmaps) {
         auto found = state.bitmaps.find(node);
@@ -72,9 +78,13 @@ Replica Replica::restore(replica_config config, const std::vector<volume_persist
         }
       }
     }
+    al_to_apply[vi] = apply_al;
   }
-  for (auto& volume : volumes) {
+  for (std::size_t vi = 0; vi < volumes.size(); ++vi) {
+    auto& volume = volumes[vi];
     if (!volume.crashed_primary) continue;
+    for (const auto& [node, bitmap] : volume.bitmaps) volume.crash_resync_owed |= mask_of(node);
+    if (!al_to_apply[vi]) continue;
     for (const auto& [extent, entry] : volume.activity_log) {
       const block_range blocks{extent * kBlocksPerAlExtent, kBlocksPerAlExtent};
       for (auto& [node, bitmap] : volume.bitmaps) bitmap.set(blocks);
@@ -761,6 +771,7 @@ std::vector<volume_persistent_state> replica_machine::persistent_state() const {
     state.uuids = volume.uuids;
     for (const auto& [extent, entry] : volume.activity_log) state.active_extents.push_back(extent);
     state.primary_indicator = role_ == role::primary;
+    state.uuids.crashed_primary = volume.crashed_primary;  // DRBD MDF_CRASHED_PRIMARY
     for (const auto& [node, bitmap] : volume.bitmaps) state.bitmaps.emplace(node, bitmap);
     states.push_back(std::move(state));
   }

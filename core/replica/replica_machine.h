@@ -40,7 +40,13 @@ struct local_volume {
   std::map<std::uint64_t, al_extent> activity_log;
   std::uint64_t al_clock = 0;
   std::uint64_t al_transactions = 0;
-  bool crashed_primary = false;  // restored after a crash as Primary; told to peers at handshake
+  // Restored after a crash as Primary (DRBD MDF_CRASHED_PRIMARY), told to peers at handshake. It
+  // stays set, and persisted, until every diskful peer got the activity-log extents from this node
+  // (or this node took a newer copy of them as a sync target): a peer the crashed node has not
+  // reached yet may hold a different version of those blocks under the same generation, and only
+  // this flag makes the crashed node its source. A second crash before then must not forget it.
+  bool crashed_primary = false;
+  node_mask crash_resync_owed = 0;  // diskful peers that still lack this node's AL extents
 };
 
 // This node is the peer's sync source (about to send, sending, or paused) / its sync target.

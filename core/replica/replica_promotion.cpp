@@ -84,6 +84,7 @@ void replica_machine::promote_now(admin_op op) {
   for (auto& volume : volumes_) {
     volume.new_uuid_pending = true;
     volume.crashed_primary = false;  // its AL extents were marked; the new generation takes over
+    volume.crash_resync_owed = 0;
   }
   for (const auto& peer : peers_) {
     if (handshake_done(peer)) send(peer, wire::role_state{role_});

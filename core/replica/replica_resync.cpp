@@ -324,6 +324,10 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
   }
   retire_bitmap_uuid(volume, peer.node);
   set_repl(peer, vi, repl_state::established);
+  // My activity-log extents were among the blocks I pulled (my bits toward the source were ORed
+  // in): what I hold now is the source's data, not what I wrote before crashing as Primary.
+  volume.crashed_primary = false;
+  volume.crash_resync_owed = 0;
   emit_event("resync-finished", peer.node, volume.number, pv.resynced_blocks, "target");
   set_disk(vi, disk_state::uptodate);  // also tells every peer
   resume_paused_targets(vi);
@@ -358,6 +362,10 @@ void replica_machine::check_source_finished(peer_link& peer, std::size_t vi) {
   }
   retire_bitmap_uuid(volume, peer.node);
   set_repl(peer, vi, repl_state::established);
+  // The target holds every block I marked toward it, the activity-log extents of a crash among
+  // them: it no longer needs me as its crashed-primary source.
+  volume.crash_resync_owed &= ~mask_of(peer.node);
+  if (volume.crash_resync_owed == 0) volume.crashed_primary = false;
   emit_event("resync-finished", peer.node, volume.number, pv.resynced_blocks, "source");
 }
 
