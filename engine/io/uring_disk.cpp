@@ -281,7 +281,9 @@ void uring_disk::read_sync(std::uint64_t offset_bytes, void* buffer,
 
 void uring_disk::write_sync(std::uint64_t offset_bytes, const void* buffer,
                             std::size_t length_bytes) const {
-  if (fail_writes_) throw std::runtime_error("disk " + path_ + ": metadata write: injected I/O error");
+  if (fail_writes_) {
+    throw std::runtime_error("disk " + path_ + ": metadata write: injected I/O error");
+  }
   // transfer_sync only reads from the buffer when writing.
   transfer_sync(true, offset_bytes, static_cast<std::byte*>(const_cast<void*>(buffer)),
                 length_bytes);
