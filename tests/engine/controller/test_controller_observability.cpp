@@ -2,9 +2,9 @@
 // through apply_status as the satellite link does, and what comes out is checked.
 #include <doctest/doctest.h>
 
-#include "core/cluster/operations.h"
 #include "engine/controller/controller_observability.h"
 #include "engine/controller/satellite_messages.h"
+#include "tests/engine/controller/controller_fixture.h"
 
 using namespace tandem;
 using nlohmann::json;
@@ -13,28 +13,7 @@ namespace cl = tandem::cluster;
 namespace {
 
 cl::cluster one_node_cluster() {
-  cl::cluster c = cl::initial_cluster();
-  cl::op_env env;
-  env.new_uuid = [n = 0]() mutable { return "u" + std::to_string(++n); };
-  env.new_secret = [] { return std::string("topsecret"); };
-  cl::node n;
-  n.name = "alpha";
-  n.net_interfaces.push_back({"default", "127.0.0.2", 3366, "PLAIN", true});
-  cl::create_node(c, env, n);
-  cl::storage_pool p;
-  p.node_name = "alpha";
-  p.name = "pool1";
-  p.kind = cl::pool_kind::file_thin;
-  p.properties["StorDriver/StorPoolName"] = "/srv/tandem/pools/pool1-backing-files";
-  cl::create_storage_pool(c, env, p);
-  cl::definition_request rd;
-  rd.name = "res1";
-  cl::create_resource_definition(c, env, rd);
-  cl::volume_definition_request vd;
-  vd.size_kib = 1048576;
-  cl::create_volume_definition(c, env, "res1", vd);
-  cl::create_resources(c, env, "res1", {{"alpha", 0, {{"StorPoolName", "pool1"}}, {}}});
-  return c;
+  return controller::testing::cluster_with_res1({"alpha"}, "/srv/tandem/pools/pool1-backing-files");
 }
 
 json report(const char* disk, const char* replication) {

@@ -2,8 +2,8 @@
 // carries every documented field, and status reports land in the model's runtime fields.
 #include <doctest/doctest.h>
 
-#include "core/cluster/operations.h"
 #include "engine/controller/satellite_messages.h"
+#include "tests/engine/controller/controller_fixture.h"
 
 using namespace tandem;
 using nlohmann::json;
@@ -11,35 +11,7 @@ namespace cl = tandem::cluster;
 
 namespace {
 
-cl::cluster two_node_cluster() {
-  cl::cluster c = cl::initial_cluster();
-  cl::op_env env;
-  env.new_uuid = [n = 0]() mutable { return "u" + std::to_string(++n); };
-  env.new_secret = [] { return std::string("topsecret"); };
-  for (const char* name : {"alpha", "beta"}) {
-    cl::node n;
-    n.name = name;
-    n.net_interfaces.push_back(
-        {"default", name == std::string("alpha") ? "127.0.0.2" : "127.0.0.3", 3366, "PLAIN", true});
-    cl::create_node(c, env, n);
-    cl::storage_pool p;
-    p.node_name = name;
-    p.name = "pool1";
-    p.kind = cl::pool_kind::file_thin;
-    p.properties["StorDriver/StorPoolName"] = "/srv/pool1";
-    cl::create_storage_pool(c, env, p);
-  }
-  cl::definition_request rd;
-  rd.name = "res1";
-  cl::create_resource_definition(c, env, rd);
-  cl::volume_definition_request vd;
-  vd.size_kib = 1048576;
-  cl::create_volume_definition(c, env, "res1", vd);
-  cl::create_resources(c, env, "res1",
-                       {{"alpha", 0, {{"StorPoolName", "pool1"}}, {}},
-                        {"beta", 0, {{"StorPoolName", "pool1"}}, {}}});
-  return c;
-}
+cl::cluster two_node_cluster() { return controller::testing::cluster_with_res1({"alpha", "beta"}); }
 
 }  // namespace
 
