@@ -201,10 +201,10 @@ void converger::converge_resource(const cluster::desired_resource& r,
   engine::resource_definition definition;
   const std::string path = resource_file(r.name);
   try {
-    const std::string text = render_resource_file(r, config_.node_name, disks);
-    definition = engine::parse_resource_text(text, path);
-    if (read_file(path) != text) {
-      write_file_atomically(path, text);
+    rendered_resource_file rendered = render_resource_file(r, config_.node_name, disks, path);
+    definition = std::move(rendered.definition);
+    if (read_file(path) != rendered.text) {
+      write_file_atomically(path, rendered.text);
       note("wrote " + path);
     }
   } catch (const std::exception& e) {

@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <toml++/toml.h>
 
-#include "engine/daemon/resource_file.h"
 
 namespace tandem::satellite {
 
@@ -64,8 +63,10 @@ toml::table options_table(const cluster::desired_resource& r) {
 
 }  // namespace
 
-std::string render_resource_file(const cluster::desired_resource& r, const std::string& node_name,
-                                 const std::vector<std::string>& local_disks) {
+rendered_resource_file render_resource_file(const cluster::desired_resource& r,
+                                            const std::string& node_name,
+                                            const std::vector<std::string>& local_disks,
+                                            const std::string& path) {
   toml::table root;
   root.insert_or_assign("name", r.name);
   root.insert_or_assign("shared-secret", r.secret);
@@ -107,12 +108,13 @@ std::string render_resource_file(const cluster::desired_resource& r, const std::
 
   std::ostringstream text;
   text << kGeneratedHeader << root << "\n";
+  rendered_resource_file out{text.str(), {}};
   try {
-    (void)engine::parse_resource_text(text.str(), r.name + ".toml");
+    out.definition = engine::parse_resource_text(out.text, path);
   } catch (const std::exception& e) {
     fail(r, std::string("the generated resource file is not valid: ") + e.what());
   }
-  return text.str();
+  return out;
 }
 
 bool is_generated_resource_file(const std::string& path) {

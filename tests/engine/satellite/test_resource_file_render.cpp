@@ -36,7 +36,7 @@ TEST_CASE("rendered resource file parses back with the local disk and every node
                {"Net/always-asbp", "yes"},
                {"Net/sndbuf-size", "10M"}};  // a DRBD option tandemd has no use for
   const std::string text =
-      satellite::render_resource_file(r, "alpha", {"/srv/pool1/res1_00000.img"});
+      satellite::render_resource_file(r, "alpha", {"/srv/pool1/res1_00000.img"}, "res1.toml").text;
   CHECK(text.rfind(satellite::kGeneratedHeader, 0) == 0);
   const engine::resource_definition d = engine::parse_resource_text(text, "res1.toml");
   CHECK(d.name == "res1");
@@ -57,7 +57,7 @@ TEST_CASE("rendered resource file parses back with the local disk and every node
 
 TEST_CASE("a diskless replica's file has no disks and still a size") {
   cluster::desired_resource r = three_nodes();
-  const std::string text = satellite::render_resource_file(r, "gamma", {});
+  const std::string text = satellite::render_resource_file(r, "gamma", {}, "res1.toml").text;
   const engine::resource_definition d = engine::parse_resource_text(text, "res1.toml");
   CHECK(d.nodes[2].disks.empty());
   CHECK(d.volumes[0].size_bytes > 0);
@@ -67,7 +67,7 @@ TEST_CASE("bad option values are errors naming the property") {
   cluster::desired_resource r = three_nodes();
   auto message_of = [&](const cluster::desired_resource& bad) {
     try {
-      satellite::render_resource_file(bad, "alpha", {"/d"});
+      satellite::render_resource_file(bad, "alpha", {"/d"}, "res1.toml");
     } catch (const std::exception& e) {
       return std::string(e.what());
     }
