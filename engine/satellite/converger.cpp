@@ -122,25 +122,33 @@ std::vector<convergence_error> converger::apply(const cluster::node_desired_stat
   update_pools(state, errors);
   listings_.clear();
 
-  std::set<std::string> up;
-  const tandemd_answer listed = tandemd_.ask({{"command", "list"}});
-  if (listed.reachable && listed.body.contains("resources")) {
-    for (const json& name : listed.body["resources"]) {
-      if (name.is_string()) up.insert(name.get<std::string>());
+  // One status call tells which resources tandemd has up and which backing devices it holds.
+  up_resources up;
+  const tandemd_answer listed = tandemd_.ask({{"command", "status"}, {"json", true}});
+  if (listed.ok && listed.body.contains("resources") && listed.body["resources"].is_array()) {
+    for (const json& replica : listed.body["resources"]) {
+      const std::string name = replica.value("name", std::string());
+      if (name.empty()) continue;
+      std::set<std::string>& open = up[name];
+      if (!replica.contains("devices") || !replica["devices"].is_array()) continue;
+      for (const json& device : replica["devices"]) {
+        auto path = device.find("backing-device");
+        if (path != device.end() && path->is_string()) open.insert(path->get<std::string>());
+      }
     }
   } else {
     errors.push_back({"", -1, listed.message.empty() ? "tandemd did not list its resources"
                                                      : listed.message});
   }
   for (const cluster::desired_resource& r : state.resources) {
-    converge_resource(r, up, listed.reachable, errors);
+    converge_resource(r, up, listed.ok, errors);
   }
-  if (listed.reachable) remove_unlisted(state, up, errors);
+  if (listed.ok) remove_unlisted(state, up, errors);
   return errors;
 }
 
 void converger::converge_resource(const cluster::desired_resource& r,
-                                  const std::set<std::string>& up, bool tandemd_reachable,
+                                  const up_resources& up, bool tandemd_reachable,
                                   std::vector<convergence_error>& errors) {
   if (auto named = storage::check_resource_name(r.name); !named) {
     errors.push_back({r.name, -1, named.message()});
@@ -213,9 +221,10 @@ void converger::converge_resource(const cluster::desired_resource& r,
 
   // 3. Metadata on volumes tandemd does not have open: created once, day 0 when told so. A
   //    restored volume carries the metadata of the resource it was copied from: replaced.
-  const bool is_up = up.contains(r.name);
+  const auto running = up.find(r.name);
+  const bool is_up = running != up.end();
   if (!r.diskless) {
-    const std::set<std::string> open = is_up ? open_disks(r.name) : std::set<std::string>{};
+    const std::set<std::string> open = is_up ? running->second : std::set<std::string>{};
     for (std::size_t i = 0; i < disks.size(); ++i) {
       if (open.contains(disks[i])) continue;
       try {
@@ -279,23 +288,8 @@ void converger::forget_listing(const std::string& pool) {
   std::erase_if(listings_, [&](const auto& entry) { return entry.first.first == pool; });
 }
 
-std::set<std::string> converger::open_disks(const std::string& resource) {
-  std::set<std::string> out;
-  const tandemd_answer answer =
-      tandemd_.ask({{"command", "status"}, {"resource", resource}, {"json", true}});
-  if (!answer.ok || !answer.body.contains("resources")) return out;
-  for (const json& replica : answer.body["resources"]) {
-    if (!replica.contains("devices") || !replica["devices"].is_array()) continue;
-    for (const json& device : replica["devices"]) {
-      auto path = device.find("backing-device");
-      if (path != device.end() && path->is_string()) out.insert(path->get<std::string>());
-    }
-  }
-  return out;
-}
-
 void converger::remove_unlisted(const cluster::node_desired_state& state,
-                                const std::set<std::string>& up,
+                                const up_resources& up,
                                 std::vector<convergence_error>& errors) {
   std::set<std::string> wanted;
   for (const cluster::desired_resource& r : state.resources) wanted.insert(r.name);

@@ -64,17 +64,19 @@ class converger {
   void update_pools(const cluster::node_desired_state& state,
                     std::vector<convergence_error>& errors);
   storage::storage_provider* provider(const std::string& pool);
-  void converge_resource(const cluster::desired_resource& r, const std::set<std::string>& up,
+  // Resources tandemd has up -> the backing devices it holds open for them (their metadata is
+  // tandemd's).
+  using up_resources = std::map<std::string, std::set<std::string>>;
+
+  void converge_resource(const cluster::desired_resource& r, const up_resources& up,
                          bool tandemd_reachable, std::vector<convergence_error>& errors);
-  void remove_unlisted(const cluster::node_desired_state& state, const std::set<std::string>& up,
+  void remove_unlisted(const cluster::node_desired_state& state, const up_resources& up,
                        std::vector<convergence_error>& errors);
   // find_volume through one listing per pool and apply(): a node with a thousand resources would
   // otherwise run `lvs` (or list a directory) a thousand times per desired state.
   storage::result<std::optional<storage::volume_info>> lookup_volume(
       const std::string& pool, const storage::volume_id& id, std::uint32_t peer_slots);
   void forget_listing(const std::string& pool);
-  // The backing devices tandemd has open for `resource` (their metadata is tandemd's).
-  std::set<std::string> open_disks(const std::string& resource);
   void delete_backing_volumes(const std::string& resource, std::vector<convergence_error>& errors);
   void sync_snapshots(const cluster::desired_resource& r, std::vector<convergence_error>& errors);
   std::string resource_file(const std::string& resource) const;
