@@ -396,15 +396,25 @@ TEST_CASE("desired state carries everything a resource file needs") {
   CHECK(tb_state.resources[0].volumes[0].allocated_kib == 0);
 }
 
-TEST_CASE("day 0: replicas created together share one generation, a later replica syncs") {
+namespace {
+
+// Nodes n0..n<count-1> with a FILE_THIN pool1 each, definition res1 placed on pool1 by the group.
+cluster file_thin_cluster(op_env& env, int count) {
   cluster c = initial_cluster();
-  op_env env = test_env();
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < count; ++i) {
     add_node(c, env, "n" + std::to_string(i), "127.0.0.1" + std::to_string(i),
              pool_kind::file_thin);
   }
   add_definition(c, env, "res1");
   c.find_group("DfltRscGrp")->properties["StorPoolName"] = "pool1";
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("day 0: replicas created together share one generation, a later replica syncs") {
+  op_env env = test_env();
+  cluster c = file_thin_cluster(env, 4);
   create_resources(c, env, "res1", {{"n0", 0, {}, {}}, {"n1", 0, {}, {}}});
   const std::string uuid = c.find_definition("res1")->properties.at(std::string(kDay0UuidProperty));
   CHECK(uuid.size() == 16);
@@ -441,14 +451,8 @@ TEST_CASE("day 0 with a thick LV: only the lowest node id starts UpToDate") {
 }
 
 TEST_CASE("r c on a tie-breaker's node takes the tie-breaker over") {
-  cluster c = initial_cluster();
   op_env env = test_env();
-  for (int i = 0; i < 3; ++i) {
-    add_node(c, env, "n" + std::to_string(i), "127.0.0.1" + std::to_string(i),
-             pool_kind::file_thin);
-  }
-  add_definition(c, env, "res1");
-  c.find_group("DfltRscGrp")->properties["StorPoolName"] = "pool1";
+  cluster c = file_thin_cluster(env, 3);
   create_resources(c, env, "res1", {{"n0", 0, {}, {}}, {"n1", 0, {}, {}}});
   REQUIRE(c.find_resource("res1", "n2") != nullptr);
   REQUIRE(c.find_resource("res1", "n2")->is_tie_breaker());
