@@ -9,7 +9,6 @@ wait raises with the processes' recent log lines attached.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -41,32 +40,17 @@ class Process:
         return self.process is not None and self.process.poll() is None
 
     def kill(self):
-        if self.alive():
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
+        self.process = tandem_cluster.kill_process(self.process)
 
     def stop(self):
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
+        self.process = tandem_cluster.stop_process(self.process)
 
     @property
     def pid(self):
         return self.process.pid if self.alive() else None
 
     def logs(self, lines=12):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                tail = "".join(f.readlines()[-lines:])
-        except OSError:
-            tail = ""
-        return f"--- {self.name} ({self.log_path})\n{tail}"
+        return f"--- {self.name} ({self.log_path})\n{tandem_cluster.log_tail(self.log_path, lines)}"
 
 
 def port_open(address, port):

@@ -26,6 +26,33 @@ def binary(name):
     return path
 
 
+def kill_process(process):
+    """SIGKILL and reap; returns None for the caller's handle."""
+    if process and process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+    return None
+
+
+def stop_process(process):
+    """SIGTERM, SIGKILL after 15 s, reap; returns None for the caller's handle."""
+    if process and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            kill_process(process)
+    return None
+
+
+def log_tail(path, lines):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
 class TandemadmMixin:
     """`tandemadm` against a node's tandemd; the node has name, admin_socket and resource_dir."""
 
@@ -79,22 +106,12 @@ class Node(TandemadmMixin):
 
     def kill(self):
         """SIGKILL: no demotion, no metadata commit, like a crash of the process."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
+        self.process = kill_process(self.process)
         if os.path.exists(self.admin_socket):
             os.unlink(self.admin_socket)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
+        self.process = stop_process(self.process)
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
@@ -104,11 +121,7 @@ class Node(TandemadmMixin):
         return json.loads(out)["resources"][0]
 
     def log_tail(self, lines=15):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
     def read_disk(self, offset, length):
         with open(self.disk, "rb") as f:
