@@ -302,6 +302,16 @@ node_mask replica_machine::replication_targets(std::size_t vi) const {
   return targets;
 }
 
+bool replica_machine::reaches_uptodate_copy(std::size_t vi, node_mask targets) const {
+  if (volumes_[vi].disk == disk_state::uptodate) return true;
+  for (const auto& peer : peers_) {
+    if (mask_has(targets, peer.node) && peer.volumes[vi].peer_disk == disk_state::uptodate) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void replica_machine::on_client_write(client_request& request) {
   if (write_blocked_by_resync_read(request, waiting_writes_.size())) {
     waiting_writes_.push_back(request.tag);
@@ -342,6 +352,14 @@ void replica_machine::dispatch_client_write(client_request& request) {
   local_volume& volume = volumes_[vi];
   const node_mask targets = replication_targets(vi);
   const bool local_disk = volume.disk >= disk_state::inconsistent;
+  if (!reaches_uptodate_copy(vi, targets)) {
+    // Written only to copies that are not UpToDate (an Inconsistent disk whose sync source is
+    // gone), the write would be acknowledged on data that a later resync overwrites: like DRBD
+    // without access to UpToDate data, fail it.
+    emit(complete_client{request.tag, io_status::no_data, {}});
+    clients_.erase(request.tag);
+    return;
+  }
   if (!local_disk && targets == 0) {
     emit(complete_client{request.tag, io_status::no_data, {}});
     clients_.erase(request.tag);
@@ -355,6 +373,7 @@ void replica_machine::dispatch_client_write(client_request& request) {
     }
   }
   const node_mask replicated_to = targets | (local_disk ? mask_of(config_.self) : 0);
+  request.write_seq = ++volume.writes_seen;
   const std::uint64_t sector = request.offset_bytes / kSectorBytes;
   for (const auto& peer : peers_) {
     if (!mask_has(targets, peer.node)) continue;
@@ -367,7 +386,7 @@ void replica_machine::dispatch_client_write(client_request& request) {
     }
     if (peer.proto == protocol::a) request.unacknowledged |= mask_of(peer.node);
     send(peer, wire::data{volume.number, sector, request.tag, flags, replicated_to,
-                          buffer_ref{request.buffer.id, request.length_bytes}});
+                          request.write_seq, buffer_ref{request.buffer.id, request.length_bytes}});
   }
   request.replicated_to = replicated_to;
   if (local_disk) {
@@ -434,6 +453,8 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
   if (request.op == io_op::write && lacks_quorum(request.volume_index)) {
     // Never acknowledge a write without quorum: fail it, or hold the answer until quorum returns.
     if (config_.on_no_quorum_policy == on_no_quorum::io_error) {
+      send_peer_ack(request, (request.local_ok ? mask_of(config_.self) : 0) | request.acked |
+                                 request.unacknowledged);
       emit(complete_client{tag, io_status::no_quorum, {}});
       clients_.erase(found);
       return;
@@ -449,19 +470,22 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
   const node_mask have =
       (request.local_ok ? mask_of(config_.self) : 0) | request.acked | request.unacknowledged;
   const bool ok = (have & ~mask_of(config_.self)) != 0 || request.local_ok;
-  const bool diskless_writer = volumes_[request.volume_index].disk == disk_state::diskless;
-  if (request.op == io_op::write && ((request.replicated_to & ~have) != 0 || diskless_writer)) {
-    // Some receivers hold a write a node it was sent to never got: tell them (DRBD P_PEER_ACK).
-    // A diskless writer always tells: a sync target cannot fetch the block back from it, so it
-    // learns here whether its sync source has the write.
-    const wire::peer_ack ack{volumes_[request.volume_index].number,
-                             request.offset_bytes / kSectorBytes, request.length_bytes, have};
-    for (const auto& peer : peers_) {
-      if (mask_has(have, peer.node) && handshake_done(peer)) send(peer, ack);
-    }
-  }
+  if (request.op == io_op::write) send_peer_ack(request, have);
   emit(complete_client{tag, ok ? io_status::ok : io_status::io_error, {}});
   clients_.erase(found);
+}
+
+// Tells every node a completed write was sent to who holds it (DRBD P_PEER_ACK): receivers mark
+// the nodes that never got it, and stop counting the write as unsettled. A diskless writer's sync
+// targets also learn here whether their source has the write (they cannot fetch it back from the
+// writer).
+void replica_machine::send_peer_ack(const client_request& request, node_mask have) {
+  const wire::peer_ack ack{volumes_[request.volume_index].number,
+                           request.offset_bytes / kSectorBytes, request.length_bytes, have,
+                           request.write_seq};
+  for (const auto& peer : peers_) {
+    if (mask_has(request.replicated_to, peer.node) && handshake_done(peer)) send(peer, ack);
+  }
 }
 
 // ----------------------------------------------------------------------- replicated writes (peer)
@@ -487,6 +511,8 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
     if (node != peer.node && !mask_has(msg.replicated_to, node)) mark_out_of_sync(vi, node, blocks);
   }
   if (msg.flags & wire::kDataFlagWantRecvAck) send(peer, wire::recv_ack{ack});
+  volume.writes_seen = msg.write_seq;
+  peer.unacked_writes[msg.write_seq] = {vi, blocks};
   note_local_write(vi, blocks, peer.node);
   disk_request dr =
       make_peer_disk_request(disk_purpose::peer_write, peer, vi, io_op::write, msg.sector,

@@ -95,11 +95,13 @@ void replica_machine::on_peer_lost(peer_link& peer) {
   }
   // Writes and forwarded reads waiting for this peer: the peer missed them.
   std::vector<std::uint64_t> touched;
+  std::vector<bool> missed_writes(volumes_.size(), false);
   for (auto& [tag, request] : clients_) {
     if (!mask_has(request.acks_pending, peer.node)) continue;
     request.acks_pending &= ~mask_of(peer.node);
     touched.push_back(tag);
     if (request.op != io_op::write) continue;
+    missed_writes[request.volume_index] = true;
     auto bitmap = volumes_[request.volume_index].bitmaps.find(peer.node);
     if (bitmap != volumes_[request.volume_index].bitmaps.end()) {
       bitmap->second.set(blocks_of_bytes(request.offset_bytes, request.length_bytes));
@@ -116,6 +118,12 @@ void replica_machine::on_peer_lost(peer_link& peer) {
       continue;
     }
     maybe_complete(tag);
+  }
+  // The lost peer may lack writes of my generation that the others hold: leave that generation
+  // now, not at the next write. Until then a third node would take the two for the same data (a
+  // sync target clears its bits toward every source on the generation it pulled from).
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    if (missed_writes[vi] && volumes_[vi].new_uuid_pending) rotate_current_uuid(vi, 0);
   }
   // A lost coordinator ends its transaction here; a lost participant no longer needs to agree.
   if (prepared_ && prepared_->initiator == peer.node) prepared_.reset();
@@ -136,6 +144,7 @@ void replica_machine::on_peer_lost(peer_link& peer) {
     resume_paused_targets(vi);
     continue_resync(vi);  // blocks requested from the lost peer may now be asked of the source
   }
+  settle_unacked_writes_of_lost_writer(peer);
 }
 
 void replica_machine::drop_connection(peer_link& peer, conn_state reason, bool reconnect) {
@@ -265,6 +274,7 @@ wire::volume_state replica_machine::make_volume_state(const local_volume& volume
   s.history = volume.uuids.history;
   auto bitmap = volume.bitmaps.find(peer.node);
   s.dirty_blocks = bitmap == volume.bitmaps.end() ? 0 : bitmap->second.count();
+  s.writes_seen = volume.writes_seen;
   if (volume.disk == disk_state::inconsistent) s.uuid_flags |= wire::kUuidFlagInconsistent;
   if (volume.crashed_primary) s.uuid_flags |= wire::kUuidFlagCrashedPrimary;
   if (config_.quorum.enabled() && volume.have_quorum) s.uuid_flags |= wire::kUuidFlagQuorate;
@@ -330,6 +340,8 @@ uuid_set uuids_of(const wire::volume_state& state) {
   set.bitmap_uuids = state.bitmap_uuids;
   set.history = state.history;
   set.crashed_primary = (state.uuid_flags & wire::kUuidFlagCrashedPrimary) != 0;
+  set.writes_seen = state.writes_seen;
+  set.dirty_blocks_toward_other = state.dirty_blocks;
   return set;
 }
 
@@ -554,6 +566,7 @@ void replica_machine::adopt_uuid(local_volume& volume, generation_uuid uuid, nod
     }
   }
   volume.uuids.current = uuid;
+  volume.writes_seen = 0;  // a new generation, a new writer counting from 1
 }
 
 void replica_machine::rotate_current_uuid(std::size_t vi, node_mask weak_nodes) {

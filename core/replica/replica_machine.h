@@ -27,6 +27,9 @@ struct local_volume {
   uuid_set uuids;
   std::map<node_id, block_bitmap> bitmaps;  // toward each diskful peer
   bool new_uuid_pending = false;  // rotate the generation at the next write (DRBD new-current-uuid)
+  // The last write of the current generation this node holds, by its writer's numbering: the next
+  // number to give out on the writer, the last one received on a replica (wire::volume_state).
+  std::uint64_t writes_seen = 0;
   // While this node is a sync target: blocks that received writes from a writer other than the
   // active source. A non-Primary source may not have those writes yet, so these blocks are fetched
   // from their writer, never from the source (DRBD orders this with dagtags).
@@ -108,6 +111,14 @@ struct peer_link {
   // handshake (DRBD MDF_NODE_EXISTS). A peer being removed stops voting before its requests settle.
   bool voter = true;
   std::vector<peer_volume> volumes;
+  // Writes this peer sent me as their writer that its peer_ack has not covered yet, by write_seq.
+  // If the writer is lost first, nobody knows which replicas hold them (DRBD
+  // cleanup_unacked_peer_requests): they are marked out of sync toward everyone.
+  struct unacked_write {
+    std::size_t volume_index = 0;
+    block_range blocks;
+  };
+  std::map<std::uint64_t, unacked_write> unacked_writes;
 };
 
 enum class disk_purpose : std::uint8_t {
@@ -151,6 +162,7 @@ struct client_request {
   node_mask acks_pending = 0;
   node_mask acked = 0;
   node_mask replicated_to = 0;   // nodes the write was sent to (plus self with a disk)
+  std::uint64_t write_seq = 0;   // data::write_seq, repeated in the peer_ack
   node_mask unacknowledged = 0;  // protocol A peers: counted as holding the write
   node_mask read_tried = 0;      // peers already asked for a forwarded read
   bool suspended = false;        // frozen by on-no-quorum suspend-io (before or after the disk)
@@ -249,11 +261,15 @@ class replica_machine {
   void finish_resync_as_target(peer_link& peer, std::size_t volume_index);
   void check_source_finished(peer_link& peer, std::size_t volume_index);
   void resume_paused_targets(std::size_t volume_index);
-  void renegotiate(peer_link& peer, std::size_t volume_index);
+  void renegotiate(peer_link& peer, std::size_t volume_index,
+                   const char* why = "the peer's generation changed during the resync");
   void note_local_write(std::size_t volume_index, block_range blocks, node_id writer);
   void al_begin_write(std::size_t volume_index, block_range blocks);
   void al_end_write(std::size_t volume_index, block_range blocks);
   void mark_out_of_sync(std::size_t volume_index, node_id peer, block_range blocks);
+  void send_peer_ack(const client_request& request, node_mask have);
+  bool reaches_uptodate_copy(std::size_t volume_index, node_mask targets) const;
+  void settle_unacked_writes_of_lost_writer(peer_link& writer);
   void on_out_of_sync(peer_link& peer, const wire::out_of_sync& msg);
   void on_peer_ack(peer_link& peer, const wire::peer_ack& msg);
   void settle_diskless_writes(peer_link& writer, std::size_t volume_index, block_range blocks,

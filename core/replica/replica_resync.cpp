@@ -402,9 +402,8 @@ void replica_machine::resume_paused_targets(std::size_t vi) {
 }
 
 // Reconnects to re-run the handshake: both sides then decide again from fresh UUIDs and bitmaps.
-void replica_machine::renegotiate(peer_link& peer, std::size_t vi) {
-  emit_event("resync-renegotiate", peer.node, volumes_[vi].number, 0,
-             "the peer's generation changed during the resync");
+void replica_machine::renegotiate(peer_link& peer, std::size_t vi, const char* why) {
+  emit_event("resync-renegotiate", peer.node, volumes_[vi].number, 0, why);
   drop_connection(peer, conn_state::teardown, true);
 }
 
@@ -479,12 +478,57 @@ void replica_machine::on_peer_ack(peer_link& peer, const wire::peer_ack& msg) {
   const std::size_t vi = volume_index_of(msg.volume);
   if (vi == volumes_.size()) return;
   const block_range blocks = blocks_of_sectors(msg.sector, msg.size_bytes);
+  peer.unacked_writes.erase(msg.write_seq);
   settle_diskless_writes(peer, vi, blocks, msg.have);
   std::vector<node_id> missing;
   for (const auto& [node, bitmap] : volumes_[vi].bitmaps) {
     if (node != peer.node && !mask_has(msg.have, node)) missing.push_back(node);
   }
   for (node_id node : missing) mark_out_of_sync(vi, node, blocks);
+}
+
+// The writer is gone before its peer_ack said who holds its last writes: they may be on some
+// replicas and not on others, the writer's own disk included, and nothing tells which. Every one is
+// marked out of sync toward every peer (DRBD cleanup_unacked_peer_requests), so whichever way the
+// next resync runs, it carries these blocks. Replicas I stay connected to have no resync coming to
+// carry them: a fresh handshake decides, on the same generation in favour of the one holding more
+// of the writer's writes (rule more-writes, DRBD's reconciliation resync).
+void replica_machine::settle_unacked_writes_of_lost_writer(peer_link& writer) {
+  if (writer.unacked_writes.empty()) return;
+  // Established peers: which of us is the source is not mine to say alone. (Both most likely
+  // followed the writer into the same generation, which my record of the peer's generation does
+  // not show: it changes only with the peer's own reports.)
+  auto reconciles = [&](const peer_link& other, std::size_t vi) {
+    return other.node != writer.node && other.diskful && handshake_done(other) &&
+           other.volumes[vi].repl == repl_state::established;
+  };
+  std::vector<std::uint64_t> marked_blocks(volumes_.size(), 0);
+  for (const auto& [seq, write] : writer.unacked_writes) {
+    const std::size_t vi = write.volume_index;
+    std::vector<node_id> nodes;
+    for (auto& [node, bitmap] : volumes_[vi].bitmaps) {
+      const peer_link* other = find_peer(node);
+      if (other && reconciles(*other, vi)) {
+        bitmap.set(write.blocks);
+      } else {
+        nodes.push_back(node);
+      }
+    }
+    for (node_id node : nodes) mark_out_of_sync(vi, node, write.blocks);
+    marked_blocks[vi] += write.blocks.count;
+  }
+  const std::size_t writes = writer.unacked_writes.size();
+  writer.unacked_writes.clear();
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    if (marked_blocks[vi] == 0) continue;
+    emit_event("unacked-writes-marked", writer.node, volumes_[vi].number, marked_blocks[vi],
+               std::to_string(writes) + " writes of the lost writer were never peer-acked");
+    for (auto& other : peers_) {
+      if (reconciles(other, vi)) {
+        renegotiate(other, vi, "the writer was lost with writes the replicas may hold differently");
+      }
+    }
+  }
 }
 
 }  // namespace tandem

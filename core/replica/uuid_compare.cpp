@@ -103,6 +103,18 @@ sync_decision compare_uuids(node_id self_node, const uuid_set& self, node_id pee
     }
     if (self.crashed_primary) return {sync_strategy::source_use_bitmap, "crashed-primary"};
     if (peer.crashed_primary) return {sync_strategy::target_use_bitmap, "crashed-primary"};
+    // Same generation, and someone marked blocks toward the other: the writer of the generation was
+    // lost with writes in flight, which the replicas received in different numbers (or it is the
+    // writer, which holds every one of them). Every write the side with fewer holds, the other
+    // holds too, with anything newer: it is the source (DRBD's reconciliation resync after a lost
+    // Primary, decided by dagtag).
+    const bool marked = self.dirty_blocks_toward_other != 0 || peer.dirty_blocks_toward_other != 0;
+    if (marked && self.writes_seen != 0 && peer.writes_seen != 0 &&
+        self.writes_seen != peer.writes_seen) {
+      return {self.writes_seen > peer.writes_seen ? sync_strategy::source_use_bitmap
+                                                  : sync_strategy::target_use_bitmap,
+              "more-writes"};
+    }
     return {sync_strategy::no_sync, "equal"};
   }
 

@@ -19,6 +19,11 @@ struct uuid_set {
   // The node was Primary when it went down uncleanly: the blocks its activity log covered may
   // differ from its peers' (DRBD uuid flag CRASHED_PRIMARY).
   bool crashed_primary = false;
+  // The number of the last write of the current generation this side holds (0 = unknown) and the
+  // blocks it marked out of sync toward the other side. They decide between two replicas of one
+  // generation that hold different versions of their writer's last writes.
+  std::uint64_t writes_seen = 0;
+  std::uint64_t dirty_blocks_toward_other = 0;
 };
 
 enum class sync_strategy : std::uint8_t {

@@ -98,6 +98,7 @@ void put(byte_writer& w, const volume_state& m) {
   w.put(m.current);
   w.put(m.uuid_flags);
   w.put(m.dirty_blocks);
+  w.put(m.writes_seen);
   w.put(m.bitmap_uuid_nodes);
   for (int node = 0; node < kMaxNodes; ++node) {
     if (mask_has(m.bitmap_uuid_nodes, static_cast<node_id>(node))) w.put(m.bitmap_uuids[node]);
@@ -112,6 +113,7 @@ bool get(byte_reader& r, volume_state& m) {
   m.current = r.get<std::uint64_t>();
   m.uuid_flags = r.get<std::uint32_t>();
   m.dirty_blocks = r.get<std::uint64_t>();
+  m.writes_seen = r.get<std::uint64_t>();
   m.bitmap_uuid_nodes = r.get<std::uint32_t>();
   for (int node = 0; node < kMaxNodes; ++node) {
     if (mask_has(m.bitmap_uuid_nodes, static_cast<node_id>(node)))
@@ -179,6 +181,7 @@ void put(byte_writer& w, const data& m) {
   w.put(m.block_id);
   w.put(m.flags);
   w.put(m.replicated_to);
+  w.put(m.write_seq);
   w.put(m.payload.length_bytes);
 }
 bool get(byte_reader& r, data& m) {
@@ -187,6 +190,7 @@ bool get(byte_reader& r, data& m) {
   m.block_id = r.get<std::uint64_t>();
   m.flags = r.get<std::uint32_t>();
   m.replicated_to = r.get<std::uint32_t>();
+  m.write_seq = r.get<std::uint64_t>();
   m.payload.length_bytes = r.get<std::uint32_t>();
   return m.payload.length_bytes > 0 && m.payload.length_bytes <= kMaxIoBytes;
 }
@@ -224,12 +228,14 @@ void put(byte_writer& w, const peer_ack& m) {
   w.put(m.sector);
   w.put(m.size_bytes);
   w.put(m.have);
+  w.put(m.write_seq);
 }
 bool get(byte_reader& r, peer_ack& m) {
   m.volume = r.get<std::uint16_t>();
   m.sector = r.get<std::uint64_t>();
   m.size_bytes = r.get<std::uint32_t>();
   m.have = r.get<std::uint32_t>();
+  m.write_seq = r.get<std::uint64_t>();
   return m.size_bytes > 0 && m.size_bytes <= kMaxIoBytes;
 }
 

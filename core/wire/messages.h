@@ -71,6 +71,11 @@ struct volume_state {
   generation_uuid current = 0;
   std::uint32_t uuid_flags = 0;
   std::uint64_t dirty_blocks = 0;   // bits set in the sender's bitmap toward the receiver
+  // Sequence number of the last write of the current generation the sender holds (its own as the
+  // writer, received as a replica; 0 = unknown). A generation has one writer, which numbers its
+  // writes in the order it sends them to every peer, so of two replicas on one generation the one
+  // with the higher number holds everything the other holds (DRBD's dagtag).
+  std::uint64_t writes_seen = 0;
   node_mask bitmap_uuid_nodes = 0;  // which entries of bitmap_uuids are meaningful
   std::array<generation_uuid, kMaxNodes> bitmap_uuids{};
   std::vector<generation_uuid> history;  // newest first, at most kHistoryUuids
@@ -117,6 +122,7 @@ struct data {
   std::uint64_t block_id = 0;  // opaque, echoed in the ack
   std::uint32_t flags = 0;
   node_mask replicated_to = 0;  // every node this write is sent to (plus the writer if diskful)
+  std::uint64_t write_seq = 0;  // the writer's number for this write (volume_state::writes_seen)
   buffer_ref payload;
   friend bool operator==(const data&, const data&) = default;
 };
@@ -139,13 +145,15 @@ struct neg_rs_dreply : block_ack_fields {};
 // "These blocks changed and you do not have the change": sent to a sync target by its sources.
 struct out_of_sync : block_ack_fields {};
 
-// Sent by a writer after a write completed that did not reach every node it was sent to: the nodes
-// outside `have` miss it, and every receiver marks it out of sync toward them.
+// Sent by a writer to every receiver that holds a write once the write completed (DRBD P_PEER_ACK):
+// the nodes outside `have` miss it, and every receiver marks it out of sync toward them. Until it
+// arrives a receiver cannot tell a write its writer completed from one the writer crashed under.
 struct peer_ack {
   volume_nr volume = 0;
   std::uint64_t sector = 0;
   std::uint32_t size_bytes = 0;
   node_mask have = 0;
+  std::uint64_t write_seq = 0;  // data::write_seq of the write
   friend bool operator==(const peer_ack&, const peer_ack&) = default;
 };
 

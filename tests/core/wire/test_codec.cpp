@@ -79,6 +79,7 @@ volume_state sample_volume_state() {
   m.current = 0xdead'beef'cafe'f00dull;
   m.uuid_flags = kUuidFlagCrashedPrimary | kUuidFlagInconsistent;
   m.dirty_blocks = 123456789;
+  m.writes_seen = 0x0a0b0c0d0e0f1011ull;
   m.bitmap_uuid_nodes = mask_of(0) | mask_of(3) | mask_of(17) | mask_of(31);
   m.bitmap_uuids[0] = 0x1111'2222'3333'4444ull;
   m.bitmap_uuids[3] = 0x5555'6666'7777'8888ull;
@@ -135,6 +136,7 @@ std::vector<sample> all_samples() {
            .block_id = 0x1122'3344'5566'7788ull,
            .flags = kDataFlagFua | kDataFlagWantWriteAck,
            .replicated_to = mask_of(0) | mask_of(2) | mask_of(31),
+           .write_seq = 0x0102'0304'0506'0708ull,
            .payload = {0x55, 4096 + 17}};
     out.push_back({m, make_payload(4096 + 17, 0x5a)});
   }
@@ -150,7 +152,11 @@ std::vector<sample> all_samples() {
   out.push_back({block_ack<neg_rs_dreply>(10), {}});
   out.push_back({block_ack<out_of_sync>(11), {}});
   out.push_back(
-      {peer_ack{.volume = 3, .sector = 4096, .size_bytes = 8192, .have = mask_of(0) | mask_of(2)},
+      {peer_ack{.volume = 3,
+                .sector = 4096,
+                .size_bytes = 8192,
+                .have = mask_of(0) | mask_of(2),
+                .write_seq = 1ull << 63},
        {}});
   out.push_back({twopc_prepare{.tid = 0x1122'3344'5566'7788ull, .initiator = 5,
                                .change = twopc_change::promote},
@@ -193,15 +199,15 @@ struct type_info {
 };
 const type_info kAllTypes[] = {
     {msg_type::features, 6},       {msg_type::role_state, 1},
-    {msg_type::volume_state, 36},  {msg_type::current_uuid, 22},
+    {msg_type::volume_state, 44},  {msg_type::current_uuid, 22},
     {msg_type::resync_start, 26},  {msg_type::bitmap_chunk, 15},
-    {msg_type::data, 30},          {msg_type::write_ack, 22},
+    {msg_type::data, 38},          {msg_type::write_ack, 22},
     {msg_type::recv_ack, 22},      {msg_type::neg_ack, 22},
     {msg_type::data_request, 22},  {msg_type::data_reply, 22},
     {msg_type::neg_dreply, 22},    {msg_type::rs_data_request, 22},
     {msg_type::rs_data_reply, 22}, {msg_type::rs_write_ack, 22},
     {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22},
-    {msg_type::peer_ack, 18},      {msg_type::twopc_prepare, 10},
+    {msg_type::peer_ack, 26},      {msg_type::twopc_prepare, 10},
     {msg_type::twopc_abort, 9},    {msg_type::twopc_reply, 10},
     {msg_type::twopc_commit, 9},   {msg_type::ping, 0},
     {msg_type::ping_ack, 0},
@@ -254,15 +260,15 @@ TEST_CASE("fixed body sizes match the documented layout") {
   };
   CHECK(body_of(0) == 6);                                              // features
   CHECK(body_of(1) == 1);                                              // role_state
-  CHECK(body_of(2) == 2 + 1 + 8 + 8 + 4 + 8 + 4 + 4 * 8 + 1 + 3 * 8);  // volume_state
+  CHECK(body_of(2) == 2 + 1 + 8 + 8 + 4 + 8 + 8 + 4 + 4 * 8 + 1 + 3 * 8);  // volume_state
   CHECK(body_of(3) == 22);                                             // current_uuid
   CHECK(body_of(4) == 26);                                             // resync_start
   CHECK(body_of(5) == 15 + 4 * 8);                                     // bitmap_chunk
-  CHECK(body_of(6) == 30 + 4096 + 17);                                 // data
+  CHECK(body_of(6) == 38 + 4096 + 17);                                 // data
   CHECK(body_of(7) == 22);                                             // write_ack
   CHECK(body_of(11) == 22 + 512);                                      // data_reply
   CHECK(body_of(17) == 22);                                            // out_of_sync
-  CHECK(body_of(18) == 18);                                            // peer_ack
+  CHECK(body_of(18) == 26);                                            // peer_ack
   CHECK(body_of(19) == 10);                                            // twopc_prepare
   CHECK(body_of(23) == 0);                                             // ping
 }
