@@ -70,10 +70,12 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
   node_id primary_of_write = primary;
   // A Primary with its own disk never fails a write here (simulated disks do not fail in a sweep);
   // a diskless one fails writes when it reaches no disk, as DRBD does, and any Primary fails them
-  // without quorum.
+  // without quorum. With crashes, a node promoted in the middle of a resync as target (allowed
+  // while its source is UpToDate) fails writes with no_data once that source is gone, as DRBD
+  // does when a Primary loses access to UpToDate data.
   const auto failure_allowed = [&](io_status status, bool) {
     return c.view(primary_of_write).volumes[0].disk == disk_state::diskless ||
-           status == io_status::no_quorum;
+           status == io_status::no_quorum || (options.crashes && status == io_status::no_data);
   };
   auto collect = [&] { writes.collect(c, failure_allowed, options.quorum, report.violations); };
 

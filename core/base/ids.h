@@ -49,4 +49,8 @@ constexpr generation_uuid uuid_value(generation_uuid uuid) {
 inline constexpr generation_uuid kUuidSyncFlag = 2;
 constexpr bool is_sync_uuid(generation_uuid uuid) { return (uuid & kUuidSyncFlag) != 0; }
 
+// A count of a generation's writes (wire::volume_state::writes_seen) that is not known: restarted,
+// took the generation from a resync, or missed some of the writer's writes.
+inline constexpr std::uint64_t kWritesSeenUnknown = ~std::uint64_t{0};
+
 }  // namespace tandem

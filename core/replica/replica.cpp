@@ -348,7 +348,11 @@ bool replica_machine::write_blocked_by_resync_read(const client_request& request
 
 void replica_machine::dispatch_client_write(client_request& request) {
   const std::size_t vi = request.volume_index;
-  if (volumes_[vi].new_uuid_pending) rotate_current_uuid(vi, 0);
+  // A writer numbers the writes of its generation from 1; one that does not know its count (it
+  // took this generation from a resync) starts a new generation first.
+  if (volumes_[vi].new_uuid_pending || volumes_[vi].writes_seen == kWritesSeenUnknown) {
+    rotate_current_uuid(vi, 0);
+  }
   local_volume& volume = volumes_[vi];
   const node_mask targets = replication_targets(vi);
   const bool local_disk = volume.disk >= disk_state::inconsistent;
@@ -384,7 +388,12 @@ void replica_machine::dispatch_client_write(client_request& request) {
     if (peer.proto != protocol::a && !planted(planted_bug::ack_before_peer)) {
       request.acks_pending |= mask_of(peer.node);
     }
-    if (peer.proto == protocol::a) request.unacknowledged |= mask_of(peer.node);
+    if (peer.proto == protocol::a) {
+      request.unacknowledged |= mask_of(peer.node);
+      if (peer.volumes[vi].peer_disk == disk_state::uptodate) {
+        request.uptodate_copies |= mask_of(peer.node);
+      }
+    }
     send(peer, wire::data{volume.number, sector, request.tag, flags, replicated_to,
                           request.write_seq, buffer_ref{request.buffer.id, request.length_bytes}});
   }
@@ -466,12 +475,19 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
     return;
   }
   // A write succeeds if at least one copy reached stable storage; copies that missed it are in the
-  // bitmaps and get resynced.
+  // bitmaps and get resynced. Copies that are all Inconsistent (the UpToDate ones went away while
+  // it was in flight) do not count: a resync from an UpToDate node overwrites them later.
   const node_mask have =
       (request.local_ok ? mask_of(config_.self) : 0) | request.acked | request.unacknowledged;
   const bool ok = (have & ~mask_of(config_.self)) != 0 || request.local_ok;
-  if (request.op == io_op::write) send_peer_ack(request, have);
-  emit(complete_client{tag, ok ? io_status::ok : io_status::io_error, {}});
+  io_status status = ok ? io_status::ok : io_status::io_error;
+  if (request.op == io_op::write) {
+    const bool local_uptodate =
+        request.local_ok && volumes_[request.volume_index].disk == disk_state::uptodate;
+    if (ok && !local_uptodate && request.uptodate_copies == 0) status = io_status::no_data;
+    send_peer_ack(request, have);
+  }
+  emit(complete_client{tag, status, {}});
   clients_.erase(found);
 }
 
@@ -511,7 +527,11 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
     if (node != peer.node && !mask_has(msg.replicated_to, node)) mark_out_of_sync(vi, node, blocks);
   }
   if (msg.flags & wire::kDataFlagWantRecvAck) send(peer, wire::recv_ack{ack});
-  volume.writes_seen = msg.write_seq;
+  // A gap in the writer's numbering (writes it could not send me) makes my count no measure of
+  // what I hold: unknown for the rest of the generation.
+  const bool in_sequence =
+      volume.writes_seen != kWritesSeenUnknown && msg.write_seq == volume.writes_seen + 1;
+  volume.writes_seen = in_sequence || msg.write_seq == 1 ? msg.write_seq : kWritesSeenUnknown;
   peer.unacked_writes[msg.write_seq] = {vi, blocks};
   note_local_write(vi, blocks, peer.node);
   disk_request dr =
@@ -530,6 +550,9 @@ void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_f
   request.acks_pending &= ~mask_of(peer.node);
   if (ok) {
     request.acked |= mask_of(peer.node);
+    if (peer.volumes[request.volume_index].peer_disk == disk_state::uptodate) {
+      request.uptodate_copies |= mask_of(peer.node);
+    }
   } else {
     mark_out_of_sync(request.volume_index, peer.node,
                      blocks_of_bytes(request.offset_bytes, request.length_bytes));
@@ -718,24 +741,35 @@ void replica_machine::on_disk_done(const disk_done& done) {
       if (!peer_current) return;
       if (!done.ok) return send(*peer, wire::neg_rs_dreply{ack});
       peer->volumes[request.volume_index].served[request.block_id] = {request.blocks, false, false};
-      return send(*peer, wire::rs_data_reply{{volume_number, request.sector, request.block_id,
-                                              buffer_ref{done.buffer.id, request.length_bytes}}});
+      return send(*peer,
+                  wire::rs_data_reply{{volume_number, request.sector, request.block_id,
+                                       buffer_ref{done.buffer.id, request.length_bytes}},
+                                      request.writes_seen});
     case disk_purpose::resync_write: {
       if (!peer) return;
       auto& pv = peer->volumes[request.volume_index];
       pv.resync_requests.erase(request.block_id);
       if (!done.ok) return;
-      // The blocks now equal the source's, and so those of every source on the same generation. A
-      // block fetched from its writer is the newest there is: no source needs to send it any more.
+      // The blocks now equal the source's, and so those of every node on the same generation that
+      // reported no writes beyond what the source held when it read them (a Primary's later writes
+      // reach me directly). A block fetched from its writer is the newest there is: no source needs
+      // to send it any more.
       local_volume& volume = volumes_[request.volume_index];
       const generation_uuid source_generation = uuid_value(pv.peer_state.current);
       for (auto& [node, bitmap] : volume.bitmaps) {
         const peer_link* other = find_peer(node);
         const auto& other_pv = other->volumes[request.volume_index];
         const bool same = uuid_value(other_pv.peer_state.current) == source_generation;
+        const std::uint64_t other_writes = other_pv.peer_state.writes_seen;
+        const bool covers_other = request.writes_seen != kWritesSeenUnknown &&
+                                  other_writes != kWritesSeenUnknown &&
+                                  request.writes_seen >= other_writes;
         const bool source = is_sync_target_state(other_pv.repl);
-        if (node == peer->node || same || (request.from_writer && source)) {
+        if (node == peer->node || (same && covers_other) || (request.from_writer && source)) {
           bitmap.clear(request.blocks);
+        } else if (same) {
+          // The other node may hold a newer version than the source read: it sends it if it marked
+          // the block.
         } else {
           // A third node may not have what just arrived here: it differs from me now.
           mark_out_of_sync(request.volume_index, node, request.blocks);

@@ -407,14 +407,19 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
        d.strategy == sync_strategy::target_use_bitmap)) {
     d = {mirrored(d.strategy), "planted: reversed-bitmap-rule"};
   }
-  // DRBD's crashed-primary strategies are "if both failed": when one side is Primary now, its data
-  // is what the application sees, so it is the source.
-  const bool crash_rule = std::string_view(d.rule) == "crashed-primary" ||
-                          std::string_view(d.rule) == "both-crashed-primary";
-  if (crash_rule && (peer.sent_role == role::primary) != (peer.peer_role == role::primary)) {
+  // The same-generation rules (DRBD's crashed-primary strategies are "if both failed", marks,
+  // write counts): when one side is Primary now, it holds every write of its generation and its
+  // data is what the application sees, so it is the source. The other side's marks toward it are
+  // ORed into the resync, so those blocks come from the Primary too.
+  const std::string_view rule = d.rule;
+  const bool same_generation_rule = rule == "crashed-primary" || rule == "both-crashed-primary" ||
+                                    rule == "marked-self" || rule == "marked-peer" ||
+                                    rule == "more-writes";
+  if (same_generation_rule &&
+      (peer.sent_role == role::primary) != (peer.peer_role == role::primary)) {
     d = {peer.sent_role == role::primary ? sync_strategy::source_use_bitmap
                                          : sync_strategy::target_use_bitmap,
-         "crashed-primary, following the current Primary"};
+         "same generation, following the current Primary"};
   }
   d = apply_disk_states(d, mine.disk, theirs.disk);
   emit_event("handshake-decision", peer.node, volumes_[vi].number, 0,

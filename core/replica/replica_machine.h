@@ -27,9 +27,9 @@ struct local_volume {
   uuid_set uuids;
   std::map<node_id, block_bitmap> bitmaps;  // toward each diskful peer
   bool new_uuid_pending = false;  // rotate the generation at the next write (DRBD new-current-uuid)
-  // The last write of the current generation this node holds, by its writer's numbering: the next
-  // number to give out on the writer, the last one received on a replica (wire::volume_state).
-  std::uint64_t writes_seen = 0;
+  // The last write of the current generation this node holds, by its writer's numbering: the last
+  // number given out on the writer, the last one received on a replica (wire::volume_state).
+  std::uint64_t writes_seen = kWritesSeenUnknown;
   // While this node is a sync target: blocks that received writes from a writer other than the
   // active source. A non-Primary source may not have those writes yet, so these blocks are fetched
   // from their writer, never from the source (DRBD orders this with dagtags).
@@ -147,6 +147,8 @@ struct disk_request {
   std::uint64_t block_id = 0;
   std::uint32_t data_flags = 0;
   bool from_writer = false;  // resync_write of a block fetched from its writer
+  // resync_read: my writes_seen when the request came; resync_write: the source's, from its reply.
+  std::uint64_t writes_seen = kWritesSeenUnknown;
   disk_submit submit;        // what is (or will be) handed to the driver
 };
 
@@ -164,6 +166,9 @@ struct client_request {
   node_mask replicated_to = 0;   // nodes the write was sent to (plus self with a disk)
   std::uint64_t write_seq = 0;   // data::write_seq, repeated in the peer_ack
   node_mask unacknowledged = 0;  // protocol A peers: counted as holding the write
+  // Peers that were UpToDate when they took the write (acked it, or got it under protocol A): a
+  // write held only by copies that are not is not acknowledged as written.
+  node_mask uptodate_copies = 0;
   node_mask read_tried = 0;      // peers already asked for a forwarded read
   bool suspended = false;        // frozen by on-no-quorum suspend-io (before or after the disk)
 };

@@ -234,8 +234,10 @@ void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_re
   if (!in_volume(vi, msg.sector, msg.size_bytes) || volumes_[vi].disk != disk_state::uptodate) {
     return send(peer, wire::neg_rs_dreply{{msg.volume, msg.sector, msg.block_id, msg.size_bytes}});
   }
-  submit(make_peer_disk_request(disk_purpose::resync_read, peer, vi, io_op::read, msg.sector,
-                                msg.size_bytes, msg.block_id, {}));
+  disk_request dr = make_peer_disk_request(disk_purpose::resync_read, peer, vi, io_op::read,
+                                           msg.sector, msg.size_bytes, msg.block_id, {});
+  dr.writes_seen = volumes_[vi].writes_seen;
+  submit(std::move(dr));
 }
 
 void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg) {
@@ -259,6 +261,7 @@ void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_repl
       make_peer_disk_request(disk_purpose::resync_write, peer, vi, io_op::write, msg.sector,
                              msg.payload.length_bytes, msg.block_id, msg.payload);
   dr.from_writer = outstanding->second.from_writer;
+  dr.writes_seen = msg.source_writes_seen;
   submit(std::move(dr));
 }
 
@@ -305,6 +308,8 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
     if (node != peer.node && bitmap.any()) behind |= mask_of(node);
   }
   if (pv.source_uuid != 0) adopt_uuid(volume, pv.source_uuid, behind);
+  // The source's data, but not its count of the generation's writes (it moved on meanwhile).
+  volume.writes_seen = kWritesSeenUnknown;
   // The data is now the source's, and so is its ancestry: every generation the source descends
   // from (its history, and the generations its bitmaps start at) is an ancestor of this node too.
   auto& history = volume.uuids.history;
@@ -418,9 +423,11 @@ void replica_machine::mark_out_of_sync(std::size_t vi, node_id node, block_range
   if (!peer || !handshake_done(*peer)) return;
   auto& pv = peer->volumes[vi];
   const bool peer_current = uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
+  // A connected peer on my generation lacks a write that reached me: send it the blocks. Never to
+  // a Primary: it holds every write of its generation, so what I got elsewhere is not newer than
+  // its copy, and making it Inconsistent would leave it without data should I go away.
   if (pv.repl == repl_state::established && volume.disk == disk_state::uptodate &&
-      pv.peer_disk == disk_state::uptodate && peer_current) {
-    // A connected peer on my generation lacks a write that reached me: send it the blocks.
+      pv.peer_disk == disk_state::uptodate && peer_current && peer->peer_role != role::primary) {
     return start_resync_as_source(*peer, vi, {sync_strategy::source_use_bitmap, "missed-write"});
   }
   if (!is_sync_source_state(pv.repl)) return;

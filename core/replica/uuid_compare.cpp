@@ -103,14 +103,22 @@ sync_decision compare_uuids(node_id self_node, const uuid_set& self, node_id pee
     }
     if (self.crashed_primary) return {sync_strategy::source_use_bitmap, "crashed-primary"};
     if (peer.crashed_primary) return {sync_strategy::target_use_bitmap, "crashed-primary"};
-    // Same generation, and someone marked blocks toward the other: the writer of the generation was
-    // lost with writes in flight, which the replicas received in different numbers (or it is the
-    // writer, which holds every one of them). Every write the side with fewer holds, the other
-    // holds too, with anything newer: it is the source (DRBD's reconciliation resync after a lost
-    // Primary, decided by dagtag).
-    const bool marked = self.dirty_blocks_toward_other != 0 || peer.dirty_blocks_toward_other != 0;
-    if (marked && self.writes_seen != 0 && peer.writes_seen != 0 &&
-        self.writes_seen != peer.writes_seen) {
+    // Same generation, but one side marked blocks toward the other: it holds a version of them the
+    // other may lack (a write the other missed, a block that arrived by resync from a third node,
+    // an unsettled write of a lost writer), so it is the source. Resyncing nothing would leave
+    // the two different under one generation.
+    const bool self_marked = self.dirty_blocks_toward_other != 0;
+    const bool peer_marked = peer.dirty_blocks_toward_other != 0;
+    if (self_marked != peer_marked) {
+      return self_marked ? sync_decision{sync_strategy::source_use_bitmap, "marked-self"}
+                         : sync_decision{sync_strategy::target_use_bitmap, "marked-peer"};
+    }
+    // Both marked: the writer of the generation was lost with writes in flight, which the two
+    // received in different numbers. Each received a prefix of the writer's stream (a side with a
+    // gap reports it does not know), so the side with more holds every write the other holds, and anything newer:
+    // it is the source (DRBD's reconciliation resync after a lost Primary, decided by dagtag).
+    if (self_marked && self.writes_seen != kWritesSeenUnknown &&
+        peer.writes_seen != kWritesSeenUnknown && self.writes_seen != peer.writes_seen) {
       return {self.writes_seen > peer.writes_seen ? sync_strategy::source_use_bitmap
                                                   : sync_strategy::target_use_bitmap,
               "more-writes"};

@@ -223,6 +223,22 @@ bool get(byte_reader& r, reply_fields& m) {
   return m.payload.length_bytes > 0 && m.payload.length_bytes <= kMaxIoBytes;
 }
 
+void put(byte_writer& w, const rs_data_reply& m) {
+  w.put(m.volume);
+  w.put(m.sector);
+  w.put(m.block_id);
+  w.put(m.source_writes_seen);
+  w.put(m.payload.length_bytes);
+}
+bool get(byte_reader& r, rs_data_reply& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.sector = r.get<std::uint64_t>();
+  m.block_id = r.get<std::uint64_t>();
+  m.source_writes_seen = r.get<std::uint64_t>();
+  m.payload.length_bytes = r.get<std::uint32_t>();
+  return m.payload.length_bytes > 0 && m.payload.length_bytes <= kMaxIoBytes;
+}
+
 void put(byte_writer& w, const peer_ack& m) {
   w.put(m.volume);
   w.put(m.sector);

@@ -72,9 +72,10 @@ struct volume_state {
   std::uint32_t uuid_flags = 0;
   std::uint64_t dirty_blocks = 0;   // bits set in the sender's bitmap toward the receiver
   // Sequence number of the last write of the current generation the sender holds (its own as the
-  // writer, received as a replica; 0 = unknown). A generation has one writer, which numbers its
-  // writes in the order it sends them to every peer, so of two replicas on one generation the one
-  // with the higher number holds everything the other holds (DRBD's dagtag).
+  // writer, received as a replica; 0 = none yet, kWritesSeenUnknown = unknown). A generation has
+  // one writer, which numbers its writes in the order it sends them to every peer, so of two
+  // replicas on one generation the one with the higher number holds everything the other holds
+  // (DRBD's dagtag).
   std::uint64_t writes_seen = 0;
   node_mask bitmap_uuid_nodes = 0;  // which entries of bitmap_uuids are meaningful
   std::array<generation_uuid, kMaxNodes> bitmap_uuids{};
@@ -165,7 +166,12 @@ struct reply_fields {
   friend bool operator==(const reply_fields&, const reply_fields&) = default;
 };
 struct data_reply : reply_fields {};
-struct rs_data_reply : reply_fields {};
+struct rs_data_reply : reply_fields {
+  // The source's volume_state::writes_seen when it took the request: the block holds at least the
+  // writer's writes up to this number (a target compares it with what other sources reported).
+  std::uint64_t source_writes_seen = kWritesSeenUnknown;
+  friend bool operator==(const rs_data_reply&, const rs_data_reply&) = default;
+};
 
 // Two-phase commit of a cluster-wide state change (DRBD change_cluster_wide_state). Transactions
 // are identified by (initiator, tid).

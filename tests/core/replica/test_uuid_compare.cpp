@@ -161,14 +161,33 @@ TEST_CASE("rule crashed-primary: same generation, the side that crashed as Prima
   CHECK(decide(crashed, ahead).strategy == sync_strategy::target_use_bitmap);
 }
 
-TEST_CASE("rule more-writes: same generation with marks, the side holding more writes is source") {
+TEST_CASE("rules marked-self and marked-peer: same generation, only one side marked blocks") {
+  uuid_set marking = with_current(0x7000);
+  marking.dirty_blocks_toward_other = 3;
+  const uuid_set clean = with_current(0x7000);
+  CHECK(std::string(decide(clean, clean).rule) == "equal");
+  auto d = decide(marking, clean);
+  CHECK(d.strategy == sync_strategy::source_use_bitmap);
+  CHECK(std::string(d.rule) == "marked-self");
+  d = decide(clean, marking);
+  CHECK(d.strategy == sync_strategy::target_use_bitmap);
+  CHECK(std::string(d.rule) == "marked-peer");
+  // The write counts do not matter when only one side knows of a difference.
+  uuid_set counted = clean;
+  counted.writes_seen = 99;
+  CHECK(std::string(decide(marking, counted).rule) == "marked-self");
+  // A crashed Primary still wins: its activity log covers every write it issued.
+  uuid_set crashed = with_current(0x7000);
+  crashed.crashed_primary = true;
+  CHECK(std::string(decide(crashed, marking).rule) == "crashed-primary");
+}
+
+TEST_CASE("rule more-writes: same generation, both marked, the side holding more writes is source") {
   uuid_set more = with_current(0x7000);
   more.writes_seen = 12;
+  more.dirty_blocks_toward_other = 2;
   uuid_set fewer = with_current(0x7000);
   fewer.writes_seen = 9;
-  // Nothing marked either way: the replicas hold the same data whatever the counters say.
-  CHECK(std::string(decide(more, fewer).rule) == "equal");
-  // Marks on either side (unsettled writes of a lost writer): the count of writes decides.
   fewer.dirty_blocks_toward_other = 3;
   auto d = decide(more, fewer);
   CHECK(d.strategy == sync_strategy::source_use_bitmap);
@@ -176,15 +195,11 @@ TEST_CASE("rule more-writes: same generation with marks, the side holding more w
   d = decide(fewer, more);
   CHECK(d.strategy == sync_strategy::target_use_bitmap);
   CHECK(std::string(d.rule) == "more-writes");
-  // Equal counts or an unknown one (0: restarted, nothing received since): no direction to take.
-  uuid_set same = fewer;
-  CHECK(std::string(decide(same, fewer).rule) == "equal");
-  uuid_set unknown = with_current(0x7000);
-  CHECK(std::string(decide(unknown, fewer).rule) == "equal");
-  // A crashed Primary still wins: its activity log covers every write it issued.
-  uuid_set crashed = with_current(0x7000);
-  crashed.crashed_primary = true;
-  CHECK(std::string(decide(crashed, more).rule) == "crashed-primary");
+  // Equal counts, or one unknown (a gap in what it received, restarted): no direction.
+  CHECK(std::string(decide(fewer, fewer).rule) == "equal");
+  uuid_set unknown = fewer;
+  unknown.writes_seen = kWritesSeenUnknown;
+  CHECK(std::string(decide(unknown, more).rule) == "equal");
   // Different generations: the ordinary rules decide.
   uuid_set ahead = with_current(0x8000);
   set_bitmap_uuid(ahead, kSelf, 0x7000);

@@ -147,7 +147,11 @@ std::vector<sample> all_samples() {
   out.push_back(reply<data_reply>(5, 512));
   out.push_back({block_ack<neg_dreply>(6), {}});
   out.push_back({block_ack<rs_data_request>(7), {}});
-  out.push_back(reply<rs_data_reply>(8, 3000));
+  {
+    auto resync_reply = reply<rs_data_reply>(8, 3000);
+    std::get<rs_data_reply>(resync_reply.msg).source_writes_seen = 0x0102'0304'0506'0708ull;
+    out.push_back(std::move(resync_reply));
+  }
   out.push_back({block_ack<rs_write_ack>(9), {}});
   out.push_back({block_ack<neg_rs_dreply>(10), {}});
   out.push_back({block_ack<out_of_sync>(11), {}});
@@ -205,7 +209,7 @@ const type_info kAllTypes[] = {
     {msg_type::recv_ack, 22},      {msg_type::neg_ack, 22},
     {msg_type::data_request, 22},  {msg_type::data_reply, 22},
     {msg_type::neg_dreply, 22},    {msg_type::rs_data_request, 22},
-    {msg_type::rs_data_reply, 22}, {msg_type::rs_write_ack, 22},
+    {msg_type::rs_data_reply, 30}, {msg_type::rs_write_ack, 22},
     {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22},
     {msg_type::peer_ack, 26},      {msg_type::twopc_prepare, 10},
     {msg_type::twopc_abort, 9},    {msg_type::twopc_reply, 10},
@@ -267,6 +271,7 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(6) == 38 + 4096 + 17);                                 // data
   CHECK(body_of(7) == 22);                                             // write_ack
   CHECK(body_of(11) == 22 + 512);                                      // data_reply
+  CHECK(body_of(14) == 30 + 3000);                                     // rs_data_reply
   CHECK(body_of(17) == 22);                                            // out_of_sync
   CHECK(body_of(18) == 26);                                            // peer_ack
   CHECK(body_of(19) == 10);                                            // twopc_prepare
