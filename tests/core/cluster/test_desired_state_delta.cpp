@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "core/cluster/desired_state_delta.h"
-#include "tests/core/cluster/random_desired_state.h"
+#include "tests/core/cluster/desired_state_samples.h"
 
 using namespace tandem::cluster;
 using tandem::cluster::testing::random_states;
@@ -11,18 +11,15 @@ using tandem::cluster::testing::random_states;
 namespace {
 
 desired_resource resource_named(const std::string& name, std::uint16_t port = 7000) {
-  desired_resource r;
-  r.name = name;
+  desired_resource r = testing::state_with({name}).resources.front();
   r.port = port;
-  r.secret = "s";
   return r;
 }
 
-node_desired_state state_of(std::vector<std::string> names) {
-  node_desired_state s;
-  s.node_name = "alpha";
+// With a pool, so that a delta of resources alone leaves the pools be.
+node_desired_state state_of(const std::vector<std::string>& names) {
+  node_desired_state s = testing::state_with(names);
   s.pools.push_back({"pool1", pool_kind::file_thin, "/srv/pool1", {}});
-  for (const std::string& name : names) s.resources.push_back(resource_named(name));
   return s;
 }
 

@@ -6,27 +6,16 @@
 
 #include "core/cluster/desired_state.h"
 #include "engine/controller/desired_state_sender.h"
+#include "tests/core/cluster/desired_state_samples.h"
 #include "tests/engine/controller/controller_fixture.h"
 
 using namespace tandem;
 using nlohmann::json;
 namespace cl = tandem::cluster;
+using cl::testing::state_with;
 using controller::desired_state_sender;
 
 namespace {
-
-cl::node_desired_state state_with(std::vector<std::string> names) {
-  cl::node_desired_state s;
-  s.node_name = "alpha";
-  for (const std::string& name : names) {
-    cl::desired_resource r;
-    r.name = name;
-    r.port = 7000;
-    r.secret = "s";
-    s.resources.push_back(r);
-  }
-  return s;
-}
 
 json parsed(const std::string& line) {
   REQUIRE_FALSE(line.empty());

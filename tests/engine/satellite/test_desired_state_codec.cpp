@@ -6,7 +6,7 @@
 
 #include "engine/controller/satellite_messages.h"
 #include "engine/satellite/desired_state_codec.h"
-#include "tests/core/cluster/random_desired_state.h"
+#include "tests/core/cluster/desired_state_samples.h"
 
 using namespace tandem;
 using nlohmann::json;

@@ -8,27 +8,15 @@
 #include "engine/controller/desired_state_sender.h"
 #include "engine/controller/satellite_messages.h"
 #include "engine/satellite/desired_state_tracker.h"
-#include "tests/core/cluster/random_desired_state.h"
+#include "tests/core/cluster/desired_state_samples.h"
 
 using namespace tandem;
 using nlohmann::json;
 namespace cl = tandem::cluster;
+using cl::testing::state_with;
 using satellite::desired_state_tracker;
 
 namespace {
-
-cl::node_desired_state state_with(std::vector<std::string> names) {
-  cl::node_desired_state s;
-  s.node_name = "alpha";
-  for (const std::string& name : names) {
-    cl::desired_resource r;
-    r.name = name;
-    r.port = 7000;
-    r.secret = "s";
-    s.resources.push_back(r);
-  }
-  return s;
-}
 
 json full(const std::vector<std::string>& names, std::uint64_t generation) {
   return controller::desired_state_message(state_with(names), generation);

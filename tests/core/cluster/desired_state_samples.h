@@ -1,5 +1,6 @@
-// Random node desired states for property tests of the delta (core/cluster/desired_state_delta.h)
-// and its codec: names from a small set (mixed case, so that matching by name_key matters) and
+// Node desired states for the tests of the delta (core/cluster/desired_state_delta.h), its codec,
+// the controller's sender and the satellite's tracker: a state with named resources, and random
+// states with names from a small set (mixed case, so that matching by name_key matters) and
 // field values from few choices, so that two states share most entries, as a node's states do
 // from one change to the next. Entries are in name_key order, as desired_state_for_node lists them.
 #pragma once
@@ -8,10 +9,25 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "core/cluster/desired_state.h"
 
 namespace tandem::cluster::testing {
+
+// Node alpha with one minimal resource of each name (port 7000, secret "s").
+inline node_desired_state state_with(const std::vector<std::string>& names) {
+  node_desired_state s;
+  s.node_name = "alpha";
+  for (const std::string& name : names) {
+    desired_resource r;
+    r.name = name;
+    r.port = 7000;
+    r.secret = "s";
+    s.resources.push_back(r);
+  }
+  return s;
+}
 
 class random_states {
  public:
