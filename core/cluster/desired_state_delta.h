@@ -21,9 +21,9 @@ struct nbd_listen {
 };
 
 struct desired_state_delta {
-  std::optional<nbd_listen> nbd;  // the node's NBD listen address, when it changed
-  std::vector<desired_pool> changed_pools;          // added or changed, whole entries
-  std::vector<std::string> removed_pools;           // by name
+  std::optional<nbd_listen> nbd;            // the node's NBD listen address, when it changed
+  std::vector<desired_pool> changed_pools;  // added or changed, whole entries
+  std::vector<std::string> removed_pools;   // by name
   std::vector<desired_resource> changed_resources;  // added or changed, whole entries
   std::vector<std::string> removed_resources;       // by name
   bool empty() const {

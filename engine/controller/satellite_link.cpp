@@ -139,9 +139,9 @@ void satellite_link::handle_line(const std::string& line) {
     const int version = message.value("protocol_version", 0);
     const std::string name = message.value("node_name", std::string());
     if (version != kSatelliteProtocolVersion) {
-      send_error_now("VERSION_MISMATCH",
-                     "controller speaks protocol " + std::to_string(kSatelliteProtocolVersion) +
-                         ", satellite " + std::to_string(version));
+      send_error_now("VERSION_MISMATCH", "controller speaks protocol " +
+                                             std::to_string(kSatelliteProtocolVersion) +
+                                             ", satellite " + std::to_string(version));
       fail("satellite speaks protocol version " + std::to_string(version),
            cluster::connection_status::version_mismatch);
       return;

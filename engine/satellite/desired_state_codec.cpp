@@ -239,8 +239,7 @@ decoded_delta decode_delta(const json& message) {
   }
   out.delta.changed_pools = decode_list(r, "pools", decode_pool);
   out.delta.removed_pools = decode_names(r, "removed_pools");
-  out.delta.changed_resources =
-      decode_list(r, "resources", decode_resource);
+  out.delta.changed_resources = decode_list(r, "resources", decode_resource);
   out.delta.removed_resources = decode_names(r, "removed_resources");
   return out;
 }
@@ -265,8 +264,7 @@ std::variant<decoded_state, std::string> decode_desired_state(const nlohmann::js
   return decode_or_explain(message, decode, "desired_state");
 }
 
-std::variant<decoded_delta, std::string> decode_desired_state_delta(
-    const nlohmann::json& message) {
+std::variant<decoded_delta, std::string> decode_desired_state_delta(const nlohmann::json& message) {
   return decode_or_explain(message, decode_delta, "desired_state_delta");
 }
 

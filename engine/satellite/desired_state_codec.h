@@ -35,7 +35,6 @@ struct decoded_delta {
 };
 
 // The same for a desired_state_delta: "pools" and "resources" are decoded like a full state's.
-std::variant<decoded_delta, std::string> decode_desired_state_delta(
-    const nlohmann::json& message);
+std::variant<decoded_delta, std::string> decode_desired_state_delta(const nlohmann::json& message);
 
 }  // namespace tandem::satellite

@@ -25,7 +25,8 @@ class desired_state_tracker {
     std::uint64_t generation = 0;
     std::string why;
   };
-  struct ask_for_full_state {  // answer `resync_request`
+  // Answer `resync_request`.
+  struct ask_for_full_state {
     std::uint64_t generation = 0;  // what the copy is at (0: no copy)
     std::string why;
   };

@@ -206,7 +206,9 @@ class satellite_server::impl {
 
     void act_on(const desired_state_tracker::ask_for_full_state& outcome) {
       log("asking the controller for a full state: " + outcome.why);
-      send({{"type", "resync_request"}, {"generation", outcome.generation}, {"reason", outcome.why}});
+      send({{"type", "resync_request"},
+            {"generation", outcome.generation},
+            {"reason", outcome.why}});
     }
 
     void act_on(const desired_state_tracker::wait_for_full_state&) {}

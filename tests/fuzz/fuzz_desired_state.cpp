@@ -45,8 +45,7 @@ void fuzz_full_state(const nlohmann::json& message) {
     return;
   }
   const auto& state = std::get<satellite::decoded_state>(decoded).state;
-  TANDEM_FUZZ_CHECK(!state.node_name.empty() ||
-                    message.at("node_name").get<std::string>().empty());
+  TANDEM_FUZZ_CHECK(!state.node_name.empty() || message.at("node_name").get<std::string>().empty());
   check_within_limits(state.resources);
   // Decoding is a function of the message.
   const auto again = satellite::decode_desired_state(message);
@@ -83,7 +82,8 @@ void fuzz_delta(const nlohmann::json& message) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto message = nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
+  const auto message =
+      nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
   if (message.is_discarded()) return 0;
   // Both decoders see every input: each must refuse the other's type by name.
   fuzz_full_state(message);

@@ -71,8 +71,7 @@ TEST_CASE("apply(old, diff(old, new)) == new for random states") {
     node_desired_state old_state = random.state();
     // Related states (one change after another) and unrelated ones.
     for (int step = 0; step < 5; ++step) {
-      const node_desired_state new_state =
-          step == 4 ? random.state() : random.next(old_state);
+      const node_desired_state new_state = step == 4 ? random.state() : random.next(old_state);
       const desired_state_delta delta = diff_desired_states(old_state, new_state);
       REQUIRE(apply_desired_state_delta(old_state, delta) == new_state);
       CHECK(delta.empty() == (old_state == new_state));

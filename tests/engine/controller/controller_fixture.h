@@ -28,7 +28,8 @@ inline void add_definition(cluster::cluster& c, const cluster::op_env& env, cons
   vd.size_kib = size_kib;
   cl::create_volume_definition(c, env, name, vd);
   std::vector<cl::resource_request> replicas;
-  for (const std::string& node : nodes) replicas.push_back({node, 0, {{"StorPoolName", "pool1"}}, {}});
+  for (const std::string& node : nodes)
+    replicas.push_back({node, 0, {{"StorPoolName", "pool1"}}, {}});
   cl::create_resources(c, env, name, replicas);
 }
 

@@ -97,9 +97,9 @@ TEST_CASE("one resource created on a node with 999 costs a delta of one resource
   const std::string delta = sender.update(after);
   const std::size_t full_bytes = sender.on_resync_request().size();  // what v1 sent instead
 
-  MESSAGE("r c on a node that then holds 1000 resources: full desired_state " << full_bytes
-          << " bytes, desired_state_delta " << delta.size() << " bytes (full state before it "
-          << first_full_bytes << " bytes)");
+  MESSAGE("r c on a node that then holds 1000 resources: full desired_state "
+          << full_bytes << " bytes, desired_state_delta " << delta.size()
+          << " bytes (full state before it " << first_full_bytes << " bytes)");
   CHECK(parsed(delta)["resources"].size() == 1);
   CHECK(delta.size() * 500 < full_bytes);
 }

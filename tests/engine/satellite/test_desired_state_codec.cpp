@@ -137,6 +137,7 @@ TEST_CASE("bad deltas are errors naming the field") {
         "removed_resources[0]: expected a string");
   CHECK(error_with([](json& m) { m["resources"][0]["node_id"] = 40; }) ==
         "resources[0].node_id: 40 is larger than 31");
-  CHECK(error_with([](json& m) { m["nbd"] = {{"port", 70000}}; }) ==
-        "nbd.port: 70000 is larger than 65535");
+  CHECK(error_with([](json& m) {
+          m["nbd"] = {{"port", 70000}};
+        }) == "nbd.port: 70000 is larger than 65535");
 }

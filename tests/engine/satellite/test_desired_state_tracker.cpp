@@ -39,7 +39,8 @@ satellite::decoded_state converged(desired_state_tracker::outcome outcome) {
 TEST_CASE("a delta on the satellite's generation gives the whole new state") {
   desired_state_tracker tracker;
   CHECK(converged(tracker.accept(full({"a", "b"}, 1))).state == state_with({"a", "b"}));
-  const satellite::decoded_state next = converged(tracker.accept(delta({"a", "b"}, {"b", "c"}, 1, 2)));
+  const satellite::decoded_state next =
+      converged(tracker.accept(delta({"a", "b"}, {"b", "c"}, 1, 2)));
   CHECK(next.generation == 2);
   CHECK(next.state == state_with({"b", "c"}));
   CHECK(tracker.generation() == 2);
