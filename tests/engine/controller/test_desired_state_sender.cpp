@@ -74,11 +74,13 @@ TEST_CASE("a resync request and a new connection get the whole state") {
   CHECK(again["resources"].size() == 2);
 }
 
-// The figures in docs/satellite-protocol.md §3.2: `tandem r c alpha vm-1999` makes alpha hold
-// 1000 resources; the full state v1 sent for that versus the delta v2 sends. (1000 definitions is
-// also all the replication ports 7000-7999 give.)
-TEST_CASE("one resource created on a node with 999 costs a delta of one resource") {
-  const cl::op_env env = controller::testing::test_env();
+// The figures in docs/satellite-protocol.md §3.2: alpha holds 1000 resources (1000 definitions
+// are all the replication ports 7000-7999 give), 999 diskful and the tie-breaker of vm-1999, and
+// `tandem r c alpha vm-1999` gives that one a disk. The full state v1 sent for that versus the
+// delta v2 sends.
+TEST_CASE("one resource created on a node with 1000 costs a delta of one resource") {
+  cl::op_env env = controller::testing::test_env();
+  env.allow_offline_nodes = true;  // tie-breakers as on a running cluster
   cl::cluster c = controller::testing::cluster_with_nodes({"alpha", "beta", "gamma"}, env);
   for (int i = 0; i < 999; ++i) {
     controller::testing::add_definition(c, env, "vm-" + std::to_string(1000 + i),
@@ -86,7 +88,11 @@ TEST_CASE("one resource created on a node with 999 costs a delta of one resource
   }
   controller::testing::add_definition(c, env, "vm-1999", {"beta", "gamma"});
   desired_state_sender sender;
-  sender.update(cl::desired_state_for_node(c, "alpha"));
+  const cl::node_desired_state before = cl::desired_state_for_node(c, "alpha");
+  REQUIRE(before.resources.size() == 1000);
+  CHECK(before.resources.back().tie_breaker);
+  CHECK(before.resources.front().nodes.size() == 3);  // two diskful replicas and a tie-breaker
+  sender.update(before);
   const std::size_t first_full_bytes = sender.on_online().size();
 
   const cl::api_call_rcs rcs =
@@ -94,10 +100,11 @@ TEST_CASE("one resource created on a node with 999 costs a delta of one resource
   REQUIRE_FALSE(cl::has_error(rcs));
   const cl::node_desired_state after = cl::desired_state_for_node(c, "alpha");
   REQUIRE(after.resources.size() == 1000);
+  CHECK_FALSE(after.resources.back().tie_breaker);
   const std::string delta = sender.update(after);
   const std::size_t full_bytes = sender.on_resync_request().size();  // what v1 sent instead
 
-  MESSAGE("r c on a node that then holds 1000 resources: full desired_state "
+  MESSAGE("r c on a node that holds 1000 resources: full desired_state "
           << full_bytes << " bytes, desired_state_delta " << delta.size()
           << " bytes (full state before it " << first_full_bytes << " bytes)");
   CHECK(parsed(delta)["resources"].size() == 1);
