@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from satellite_protocol import PROTOCOL_VERSION  # noqa: E402
+from tandem_cluster import log_tail, stop_process  # noqa: E402
 
 SKIP = 77
 ADDRESS = "127.0.46.2"
@@ -133,14 +134,9 @@ def main():
                   "protocol 1 gets VERSION_MISMATCH, got %s" % error)
             old.close()
         finally:
-            satellite.terminate()
-            try:
-                satellite.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                satellite.kill()
+            stop_process(satellite)
         if failures:
-            with open(log_path) as log:
-                print("satellite log:\n" + log.read()[-3000:])
+            print("satellite log:\n" + log_tail(log_path, 40))
     if failures:
         print("%d check(s) failed" % len(failures))
         return 1
