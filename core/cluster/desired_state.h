@@ -2,7 +2,8 @@
 // on the node, each with everything needed to write a tandemd resource file - volumes with sizes
 // and storage pool (name, kind, source), every node of the resource with node id, address and
 // port, protocol, quorum and split-brain options, the shared secret and the NBD export settings.
-// The controller pushes this value whole on connect and after every change.
+// The controller pushes this value whole on connect and then what changed in it
+// (desired_state_delta.h).
 #pragma once
 
 #include <cstdint>

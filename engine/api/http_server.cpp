@@ -6,6 +6,7 @@
 #include <cctype>
 #include <iostream>
 #include <optional>
+#include <utility>
 
 #include "engine/api/json_views.h"
 
@@ -71,7 +72,7 @@ class session : public std::enable_shared_from_this<session> {
         bad.body = to_json({cluster::error_rc(cluster::rc::kApiCallParseError,
                                               "Malformed HTTP request: " + ec.message())})
                        .dump();
-        respond(bad, false);
+        respond(std::move(bad), false);
         return;
       }
       beast::error_code ignored;
@@ -94,10 +95,11 @@ class session : public std::enable_shared_from_this<session> {
       std::cerr << "tandem-controller: request " << request.method << " " << request.path
                 << " failed: " << e.what() << "\n";
     }
-    respond(response, req.keep_alive());
+    respond(std::move(response), req.keep_alive());
   }
 
-  void respond(const http_response& response, bool keep_alive) {
+  // By value: a large body (a view of thousands of resources) is moved, not copied, into Beast's.
+  void respond(http_response response, bool keep_alive) {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<http::status>(response.status));
@@ -107,7 +109,7 @@ class session : public std::enable_shared_from_this<session> {
     }
     for (const auto& [k, v] : response.headers) res->set(k, v);
     res->keep_alive(keep_alive);
-    res->body() = response.body;
+    res->body() = std::move(response.body);
     res->prepare_payload();
     http::async_write(
         stream_, *res,

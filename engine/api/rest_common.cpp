@@ -2,6 +2,7 @@
 #include "engine/api/rest_common.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace tandem::api::detail {
 
@@ -9,6 +10,19 @@ http_response json_response(int status, const json& body) {
   http_response r;
   r.status = status;
   r.body = body.dump();
+  return r;
+}
+
+void json_array_response::push_back(const json& element) {
+  if (body_.size() > 1) body_ += ',';
+  body_ += element.dump();
+}
+
+http_response json_array_response::finish(int status) && {
+  body_ += ']';
+  http_response r;
+  r.status = status;
+  r.body = std::move(body_);
   return r;
 }
 

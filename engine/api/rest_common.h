@@ -27,6 +27,18 @@ struct ctx {
 };
 
 http_response json_response(int status, const json& body);
+
+// A JSON array response written one element at a time, so that a large view (3000 resources)
+// exists as its text only, never also as one JSON tree several times that size. The text is the
+// same as json_response's for the whole array.
+class json_array_response {
+ public:
+  void push_back(const json& element);
+  http_response finish(int status = 200) &&;
+
+ private:
+  std::string body_ = "[";
+};
 // LINSTOR's status for an answer: `success` unless an entry is an error (404 for
 // FAIL_NOT_FOUND_*, 403 for access denied, else 500).
 int status_for(const cl::api_call_rcs& rcs, int success);

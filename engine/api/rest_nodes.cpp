@@ -197,7 +197,7 @@ http_response view_routes(ctx& c) {
   }
   const auto nodes = query_all(c.req.query, "nodes");
   const auto resources = query_all(c.req.query, "resources");
-  json out = json::array();
+  json_array_response out;
   if (p[2] == "storage-pools") {
     const auto pools = query_all(c.req.query, "storage_pools");
     for (const auto& [k, pool] : m.pools) {
@@ -205,7 +205,7 @@ http_response view_routes(ctx& c) {
         out.push_back(pool_json(pool));
       }
     }
-    return json_response(200, out);
+    return std::move(out).finish();
   }
   if (p[2] == "resources") {
     for (const auto& [k, r] : m.resources) {
@@ -213,13 +213,13 @@ http_response view_routes(ctx& c) {
         out.push_back(resource_json(m, r));
       }
     }
-    return json_response(200, out);
+    return std::move(out).finish();
   }
   if (p[2] == "snapshots") {
     for (const auto& [k, s] : m.snapshots) {
       if (in_filter(resources, s.definition)) out.push_back(snapshot_json(m, s));
     }
-    return json_response(200, out);
+    return std::move(out).finish();
   }
   return no_endpoint("No such view.");
 }

@@ -169,7 +169,6 @@ void controller::stop() {
   tick_.cancel();
   for (auto& [key, link] : links_) link->stop();
   links_.clear();
-  pushed_.clear();
 }
 
 void controller::log(int level, const std::string& message) const {
@@ -188,7 +187,6 @@ void controller::sync_links(const std::set<std::string>* dirty) {
     if (nic == nullptr || nic->address != it->second->address() ||
         nic->satellite_port != it->second->port()) {
       it->second->stop();
-      pushed_.erase(it->first);
       it = links_.erase(it);
     } else {
       ++it;
@@ -206,11 +204,7 @@ void controller::sync_links(const std::set<std::string>* dirty) {
       link->start();
     }
     if (!fresh && dirty != nullptr && !dirty->contains(key)) continue;
-    cl::node_desired_state state = cl::desired_state_for_node(model_, n.name);
-    auto pushed = pushed_.find(key);
-    if (!fresh && pushed != pushed_.end() && pushed->second == state) continue;
-    link->push_state(desired_state_message(state, 0));
-    pushed_[key] = std::move(state);
+    link->push_state(cl::desired_state_for_node(model_, n.name));  // the link skips unchanged ones
   }
 }
 

@@ -62,9 +62,8 @@ class controller final : public api::controller_backend {
   std::unique_ptr<db::cluster_store> store_;
   controller_options options_;
   cluster::cluster model_;
-  std::map<std::string, std::shared_ptr<satellite_link>> links_;  // by node key
-  // The desired state last handed to each link: only changed states are encoded and sent.
-  std::map<std::string, cluster::node_desired_state> pushed_;
+  // By node key. Each keeps its node's last desired state: only what changed is encoded and sent.
+  std::map<std::string, std::shared_ptr<satellite_link>> links_;
   boost::asio::steady_timer tick_;
   std::chrono::steady_clock::time_point last_trim_{};
   bool stopped_ = false;

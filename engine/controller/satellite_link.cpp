@@ -72,8 +72,7 @@ void satellite_link::connect() {
 void satellite_link::on_connected() {
   connected_ = true;
   hello_received_ = false;
-  generation_ = 0;
-  sent_version_ = 0;
+  states_.on_offline();
   output_.clear();
   input_.consume(input_.size());
   owner_.on_satellite_status(node_name_, cluster::connection_status::connected);
@@ -140,8 +139,9 @@ void satellite_link::handle_line(const std::string& line) {
     const int version = message.value("protocol_version", 0);
     const std::string name = message.value("node_name", std::string());
     if (version != kSatelliteProtocolVersion) {
-      send_error_now("VERSION_MISMATCH",
-                     "controller speaks protocol 1, satellite " + std::to_string(version));
+      send_error_now("VERSION_MISMATCH", "controller speaks protocol " +
+                                             std::to_string(kSatelliteProtocolVersion) +
+                                             ", satellite " + std::to_string(version));
       fail("satellite speaks protocol version " + std::to_string(version),
            cluster::connection_status::version_mismatch);
       return;
@@ -156,7 +156,15 @@ void satellite_link::handle_line(const std::string& line) {
     hello_received_ = true;
     backoff_ms_ = 500;
     owner_.on_satellite_status(node_name_, cluster::connection_status::online);
-    send_state();
+    send_if_any(states_.on_online());
+    return;
+  }
+  if (type == "resync_request") {
+    // The satellite's copy of the state is not what the deltas assume (it could not decode one):
+    // a full state puts both sides back on one generation.
+    owner_.log(1, "satellite '" + node_name_ + "' asks for a full state: " +
+                      message.value("reason", std::string("(no reason given)")));
+    send_if_any(states_.on_resync_request());
     return;
   }
   if (type == "status" || type == "applied" || type == "error") {
@@ -169,21 +177,12 @@ void satellite_link::handle_line(const std::string& line) {
   // Unknown types are ignored (forward compatibility).
 }
 
-void satellite_link::push_state(json node_state) {
-  // Kept encoded (a JSON tree of a few hundred resources is several times larger).
-  node_state.erase("generation");
-  wanted_state_ = node_state.dump();
-  ++wanted_version_;
-  if (connected_ && hello_received_) send_state();
+void satellite_link::push_state(cluster::node_desired_state state) {
+  send_if_any(states_.update(std::move(state)));
 }
 
-void satellite_link::send_state() {
-  if (wanted_version_ == 0 || wanted_version_ == sent_version_) return;
-  // Object members are unordered in JSON: the generation goes first.
-  std::string line = "{\"generation\":" + std::to_string(++generation_) +
-                     (wanted_state_.size() > 2 ? "," : "") + wanted_state_.substr(1);
-  sent_version_ = wanted_version_;
-  send(std::move(line));
+void satellite_link::send_if_any(std::string line) {
+  if (!line.empty()) send(std::move(line));
 }
 
 void satellite_link::send(std::string line) {
@@ -224,6 +223,7 @@ void satellite_link::fail(const std::string& why, cluster::connection_status sta
   boost::system::error_code ignored;
   socket_.close(ignored);
   output_.clear();
+  states_.on_offline();
   owner_.log(was_connected ? 1 : 3, "satellite '" + node_name_ + "': " + why + "; retrying in " +
                                         std::to_string(backoff_ms_) + " ms");
   owner_.on_satellite_status(node_name_, status);

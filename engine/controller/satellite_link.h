@@ -1,6 +1,7 @@
 // One controller -> satellite connection (docs/satellite-protocol.md): connect to the node's
-// address, hello, push the desired state whenever it changes, read hello/applied/status lines,
-// reconnect with backoff (0.5 s doubling to 10 s) when anything fails.
+// address, hello, push the desired state whenever it changes (whole after the hello, deltas
+// after that: desired_state_sender), read hello/applied/status/resync_request lines, reconnect
+// with backoff (0.5 s doubling to 10 s) when anything fails.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -14,7 +15,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/cluster/desired_state.h"
 #include "core/cluster/model.h"
+#include "engine/controller/desired_state_sender.h"
 
 namespace tandem::controller {
 
@@ -26,9 +29,9 @@ class satellite_link : public std::enable_shared_from_this<satellite_link> {
                  std::string address, std::uint16_t port);
   void start();
   void stop();
-  // Sends this desired state (a desired_state message; the link sets its generation) now if
-  // connected, else right after the next hello.
-  void push_state(nlohmann::json node_state);
+  // The node's desired state as of now: what changed is sent now if the satellite is online,
+  // the whole state right after its next hello otherwise. An unchanged state sends nothing.
+  void push_state(cluster::node_desired_state state);
   const std::string& address() const { return address_; }
   std::uint16_t port() const { return port_; }
 
@@ -43,7 +46,7 @@ class satellite_link : public std::enable_shared_from_this<satellite_link> {
   void fail(const std::string& why,
             cluster::connection_status status = cluster::connection_status::offline);
   void send_error_now(const std::string& code, const std::string& message);
-  void send_state();
+  void send_if_any(std::string line);
   void schedule_ping();  // ping every 5 s; no line for 20 s -> reconnect
 
   boost::asio::io_context& io_;
@@ -58,10 +61,7 @@ class satellite_link : public std::enable_shared_from_this<satellite_link> {
   std::uint64_t ping_seq_ = 0;
   boost::asio::streambuf input_;
   std::deque<std::string> output_;
-  std::string wanted_state_;          // latest desired state, encoded without its generation
-  std::uint64_t wanted_version_ = 0;  // bumps with every push_state
-  std::uint64_t sent_version_ = 0;    // what this connection last sent (0: nothing yet)
-  std::uint64_t generation_ = 0;
+  desired_state_sender states_;
   std::uint32_t backoff_ms_ = 500;
   std::uint64_t epoch_ = 0;  // bumps on every (re)connect; stale callbacks compare it
   bool connected_ = false;

@@ -15,68 +15,99 @@ json hello_message(const std::string& node_name) {
           {"software", "tandem-controller 0.1.0"}};
 }
 
+namespace {
+
+json pool_entry(const cl::desired_pool& p) {
+  return {{"name", p.name},
+          {"kind", std::string(cl::to_string(p.kind))},
+          {"source", p.source},
+          {"props", p.properties}};
+}
+
+json resource_entry(const cl::desired_resource& r) {
+  json volumes = json::array();
+  for (const cl::desired_volume& v : r.volumes) {
+    volumes.push_back({{"number", v.number},
+                       {"minor", v.minor},
+                       {"size_kib", v.size_kib},
+                       {"usable_kib", v.usable_kib},
+                       {"allocated_kib", v.allocated_kib},
+                       {"pool", v.pool},
+                       {"kind", std::string(cl::to_string(v.kind))},
+                       {"pool_source", v.pool_source},
+                       {"restore_from_snapshot", v.restore_from_snapshot}});
+  }
+  json nodes = json::array();
+  for (const cl::desired_peer& n : r.nodes) {
+    nodes.push_back({{"node_name", n.node_name},
+                     {"node_id", n.node_id},
+                     {"address", n.address},
+                     {"port", n.port},
+                     {"diskless", n.diskless},
+                     {"tie_breaker", n.tie_breaker}});
+  }
+  return {{"name", r.name},
+          {"node_id", r.node_id},
+          {"port", r.port},
+          {"secret", r.secret},
+          {"peer_slots", r.peer_slots},
+          {"diskless", r.diskless},
+          {"tie_breaker", r.tie_breaker},
+          {"protocol", r.protocol},
+          {"quorum", r.quorum},
+          {"on_no_quorum", r.on_no_quorum},
+          {"after_sb_0pri", r.after_sb_0pri},
+          {"after_sb_1pri", r.after_sb_1pri},
+          {"after_sb_2pri", r.after_sb_2pri},
+          {"allow_two_primaries", r.allow_two_primaries},
+          {"options", r.options},
+          {"volumes", volumes},
+          {"nodes", nodes},
+          {"nbd",
+           {{"enabled", r.nbd.enabled},
+            {"address", r.nbd.address},
+            {"port", r.nbd.port},
+            {"export_name", r.nbd.export_name}}},
+          {"snapshots", r.snapshots},
+          {"day0_uuid", r.day0_uuid}};
+}
+
+template <typename Entry>
+json entries(const std::vector<Entry>& list, json (*entry)(const Entry&)) {
+  json out = json::array();
+  for (const Entry& e : list) out.push_back(entry(e));
+  return out;
+}
+
+json nbd_listen_entry(const std::string& address, std::uint16_t port) {
+  return {{"address", address}, {"port", port}};
+}
+
+}  // namespace
+
 json desired_state_message(const cl::node_desired_state& state, std::uint64_t generation) {
-  json pools = json::array();
-  for (const cl::desired_pool& p : state.pools) {
-    pools.push_back({{"name", p.name},
-                     {"kind", std::string(cl::to_string(p.kind))},
-                     {"source", p.source},
-                     {"props", p.properties}});
-  }
-  json resources = json::array();
-  for (const cl::desired_resource& r : state.resources) {
-    json volumes = json::array();
-    for (const cl::desired_volume& v : r.volumes) {
-      volumes.push_back({{"number", v.number},
-                         {"minor", v.minor},
-                         {"size_kib", v.size_kib},
-                         {"usable_kib", v.usable_kib},
-                         {"allocated_kib", v.allocated_kib},
-                         {"pool", v.pool},
-                         {"kind", std::string(cl::to_string(v.kind))},
-                         {"pool_source", v.pool_source},
-                         {"restore_from_snapshot", v.restore_from_snapshot}});
-    }
-    json nodes = json::array();
-    for (const cl::desired_peer& n : r.nodes) {
-      nodes.push_back({{"node_name", n.node_name},
-                       {"node_id", n.node_id},
-                       {"address", n.address},
-                       {"port", n.port},
-                       {"diskless", n.diskless},
-                       {"tie_breaker", n.tie_breaker}});
-    }
-    resources.push_back({{"name", r.name},
-                         {"node_id", r.node_id},
-                         {"port", r.port},
-                         {"secret", r.secret},
-                         {"peer_slots", r.peer_slots},
-                         {"diskless", r.diskless},
-                         {"tie_breaker", r.tie_breaker},
-                         {"protocol", r.protocol},
-                         {"quorum", r.quorum},
-                         {"on_no_quorum", r.on_no_quorum},
-                         {"after_sb_0pri", r.after_sb_0pri},
-                         {"after_sb_1pri", r.after_sb_1pri},
-                         {"after_sb_2pri", r.after_sb_2pri},
-                         {"allow_two_primaries", r.allow_two_primaries},
-                         {"options", r.options},
-                         {"volumes", volumes},
-                         {"nodes", nodes},
-                         {"nbd",
-                          {{"enabled", r.nbd.enabled},
-                           {"address", r.nbd.address},
-                           {"port", r.nbd.port},
-                           {"export_name", r.nbd.export_name}}},
-                         {"snapshots", r.snapshots},
-                         {"day0_uuid", r.day0_uuid}});
-  }
   return {{"type", "desired_state"},
           {"generation", generation},
           {"node_name", state.node_name},
-          {"nbd", {{"address", state.nbd_address}, {"port", state.nbd_port}}},
-          {"pools", pools},
-          {"resources", resources}};
+          {"nbd", nbd_listen_entry(state.nbd_address, state.nbd_port)},
+          {"pools", entries(state.pools, pool_entry)},
+          {"resources", entries(state.resources, resource_entry)}};
+}
+
+json desired_state_delta_message(const cl::desired_state_delta& delta,
+                                 std::uint64_t base_generation, std::uint64_t generation) {
+  json message = {{"type", "desired_state_delta"},
+                  {"base_generation", base_generation},
+                  {"generation", generation}};
+  // Only what changed: an empty list is left out like an unchanged nbd.
+  if (delta.nbd) message["nbd"] = nbd_listen_entry(delta.nbd->address, delta.nbd->port);
+  if (!delta.changed_pools.empty()) message["pools"] = entries(delta.changed_pools, pool_entry);
+  if (!delta.removed_pools.empty()) message["removed_pools"] = delta.removed_pools;
+  if (!delta.changed_resources.empty()) {
+    message["resources"] = entries(delta.changed_resources, resource_entry);
+  }
+  if (!delta.removed_resources.empty()) message["removed_resources"] = delta.removed_resources;
+  return message;
 }
 
 namespace {

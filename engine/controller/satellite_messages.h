@@ -1,6 +1,6 @@
-// The JSON messages of docs/satellite-protocol.md, controller side: encoding the desired state
-// and hello, and applying a satellite's status report to the model's runtime fields. Pure (no
-// sockets), so the unit tests cover every field.
+// The JSON messages of docs/satellite-protocol.md, controller side: encoding hello, the desired
+// state and its deltas, and applying a satellite's status report to the model's runtime fields.
+// Pure (no sockets), so the unit tests cover every field.
 #pragma once
 
 #include <cstdint>
@@ -8,15 +8,20 @@
 #include <string>
 
 #include "core/cluster/desired_state.h"
+#include "core/cluster/desired_state_delta.h"
 #include "core/cluster/model.h"
 
 namespace tandem::controller {
 
-inline constexpr int kSatelliteProtocolVersion = 1;
+// 2: desired_state_delta after the first full state (engine/satellite kProtocolVersion).
+inline constexpr int kSatelliteProtocolVersion = 2;
 
 nlohmann::json hello_message(const std::string& node_name);
 nlohmann::json desired_state_message(const cluster::node_desired_state& state,
                                      std::uint64_t generation);
+// The changes that turn the state of `base_generation` into that of `generation`.
+nlohmann::json desired_state_delta_message(const cluster::desired_state_delta& delta,
+                                           std::uint64_t base_generation, std::uint64_t generation);
 
 // Applies a "status" message from node `node_name`: pool capacities, resource roles, disk and
 // replication states. Resources the report does not mention lose their old report. Returns true

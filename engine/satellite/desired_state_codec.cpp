@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 namespace tandem::satellite {
 
@@ -105,6 +107,27 @@ cluster::pool_kind kind_of(const reader& r, const std::string& key) {
   return *kind;
 }
 
+// An optional array of objects, each decoded by `decode_one`.
+template <typename Decode>
+auto decode_list(const reader& r, const std::string& key, Decode decode_one) {
+  std::vector<std::invoke_result_t<Decode, const reader&>> out;
+  const json& items = r.array(key);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out.push_back(decode_one(reader(items[i], r.element(key, i))));
+  }
+  return out;
+}
+
+std::vector<std::string> decode_names(const reader& r, const std::string& key) {
+  std::vector<std::string> out;
+  const json& items = r.array(key);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].is_string()) throw bad_field(r.element(key, i) + ": expected a string");
+    out.push_back(items[i].get<std::string>());
+  }
+  return out;
+}
+
 cluster::desired_volume decode_volume(const reader& r) {
   cluster::desired_volume v;
   v.number = static_cast<std::uint32_t>(r.unsigned_number("number", 99'999, 0, true));
@@ -148,14 +171,8 @@ cluster::desired_resource decode_resource(const reader& r) {
   d.after_sb_2pri = r.text("after_sb_2pri", d.after_sb_2pri);
   d.allow_two_primaries = r.boolean("allow_two_primaries");
   d.options = r.string_map("options");
-  const json& volumes = r.array("volumes");
-  for (std::size_t i = 0; i < volumes.size(); ++i) {
-    d.volumes.push_back(decode_volume(reader(volumes[i], r.element("volumes", i))));
-  }
-  const json& nodes = r.array("nodes");
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    d.nodes.push_back(decode_peer(reader(nodes[i], r.element("nodes", i))));
-  }
+  d.volumes = decode_list(r, "volumes", decode_volume);
+  d.nodes = decode_list(r, "nodes", decode_peer);
   if (const json* nbd = r.find("nbd")) {
     const reader n(*nbd, r.where("nbd"));
     d.nbd.enabled = n.boolean("enabled");
@@ -163,11 +180,7 @@ cluster::desired_resource decode_resource(const reader& r) {
     d.nbd.port = static_cast<std::uint16_t>(n.unsigned_number("port", kMaxPort));
     d.nbd.export_name = n.text("export_name", d.name);
   }
-  const json& snapshots = r.array("snapshots");
-  for (std::size_t i = 0; i < snapshots.size(); ++i) {
-    if (!snapshots[i].is_string()) throw bad_field(r.element("snapshots", i) + ": expected a string");
-    d.snapshots.push_back(snapshots[i].get<std::string>());
-  }
+  d.snapshots = decode_names(r, "snapshots");
   d.day0_uuid = r.text("day0_uuid");
   if (d.day0_uuid.size() > 16 ||
       d.day0_uuid.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
@@ -176,45 +189,83 @@ cluster::desired_resource decode_resource(const reader& r) {
   return d;
 }
 
-decoded_state decode(const json& message) {
+cluster::desired_pool decode_pool(const reader& p) {
+  cluster::desired_pool pool;
+  pool.name = p.text("name", "", true);
+  pool.kind = kind_of(p, "kind");
+  pool.source = p.text("source");
+  pool.properties = p.string_map("props");
+  return pool;
+}
+
+// The node's "nbd" member over `fallback` (the protocol default, or the state a delta patches).
+cluster::nbd_listen decode_nbd_listen(const reader& r, cluster::nbd_listen fallback) {
+  const reader n(*r.find("nbd"), "nbd");
+  fallback.address = n.text("address", fallback.address);
+  fallback.port = static_cast<std::uint16_t>(n.unsigned_number("port", kMaxPort, fallback.port));
+  return fallback;
+}
+
+reader message_of_type(const json& message, const std::string& type) {
   const reader r(message, "");
-  if (r.text("type") != "desired_state") throw bad_field("type: expected 'desired_state'");
+  if (r.text("type") != type) throw bad_field("type: expected '" + type + "'");
+  return r;
+}
+
+decoded_state decode(const json& message) {
+  const reader r = message_of_type(message, "desired_state");
   decoded_state out;
   out.generation = r.unsigned_number("generation", UINT64_MAX, 0, true);
   out.state.node_name = r.text("node_name", "", true);
-  if (const json* nbd = r.find("nbd")) {
-    const reader n(*nbd, "nbd");
-    out.state.nbd_address = n.text("address", out.state.nbd_address);
-    out.state.nbd_port =
-        static_cast<std::uint16_t>(n.unsigned_number("port", kMaxPort, out.state.nbd_port));
+  if (r.find("nbd") != nullptr) {
+    const cluster::nbd_listen listen =
+        decode_nbd_listen(r, {out.state.nbd_address, out.state.nbd_port});
+    out.state.nbd_address = listen.address;
+    out.state.nbd_port = listen.port;
   }
-  const json& pools = r.array("pools");
-  for (std::size_t i = 0; i < pools.size(); ++i) {
-    const reader p(pools[i], r.element("pools", i));
-    cluster::desired_pool pool;
-    pool.name = p.text("name", "", true);
-    pool.kind = kind_of(p, "kind");
-    pool.source = p.text("source");
-    pool.properties = p.string_map("props");
-    out.state.pools.push_back(std::move(pool));
-  }
-  const json& resources = r.array("resources");
-  for (std::size_t i = 0; i < resources.size(); ++i) {
-    out.state.resources.push_back(decode_resource(reader(resources[i], r.element("resources", i))));
-  }
+  out.state.pools = decode_list(r, "pools", decode_pool);
+  out.state.resources = decode_list(r, "resources", decode_resource);
   return out;
+}
+
+decoded_delta decode_delta(const json& message) {
+  const reader r = message_of_type(message, "desired_state_delta");
+  decoded_delta out;
+  out.generation = r.unsigned_number("generation", UINT64_MAX, 0, true);
+  out.base_generation = r.unsigned_number("base_generation", UINT64_MAX, 0, true);
+  // A delta's "nbd" is the whole listen address: absent means unchanged, absent members defaults.
+  if (r.find("nbd") != nullptr) {
+    out.delta.nbd = decode_nbd_listen(r, {"127.0.0.1", cluster::kDefaultNbdPort});
+  }
+  out.delta.changed_pools = decode_list(r, "pools", decode_pool);
+  out.delta.removed_pools = decode_names(r, "removed_pools");
+  out.delta.changed_resources = decode_list(r, "resources", decode_resource);
+  out.delta.removed_resources = decode_names(r, "removed_resources");
+  return out;
+}
+
+// Decoding errors as values: bad_field names the field, json errors come from odd numbers.
+template <typename Decoded>
+std::variant<Decoded, std::string> decode_or_explain(const json& message,
+                                                     Decoded (*decode_one)(const json&),
+                                                     const std::string& what) {
+  try {
+    return decode_one(message);
+  } catch (const bad_field& e) {
+    return std::string(e.what());
+  } catch (const json::exception& e) {
+    return "malformed " + what + ": " + e.what();
+  }
 }
 
 }  // namespace
 
 std::variant<decoded_state, std::string> decode_desired_state(const nlohmann::json& message) {
-  try {
-    return decode(message);
-  } catch (const bad_field& e) {
-    return std::string(e.what());
-  } catch (const json::exception& e) {
-    return std::string("malformed desired_state: ") + e.what();
-  }
+  return decode_or_explain(message, decode, "desired_state");
+}
+
+std::variant<decoded_delta, std::string> decode_desired_state_delta(const nlohmann::json& message) {
+  return decode_or_explain(message, decode_delta, "desired_state_delta");
 }
 
 }  // namespace tandem::satellite

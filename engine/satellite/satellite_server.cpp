@@ -13,8 +13,10 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <variant>
 
 #include "engine/satellite/desired_state_codec.h"
+#include "engine/satellite/desired_state_tracker.h"
 
 namespace tandem::satellite {
 
@@ -181,22 +183,35 @@ class satellite_server::impl {
         send({{"type", "pong"}, {"seq", message.value("seq", json(0))}});
         return true;
       }
-      if (type == "desired_state") {
-        if (!hello_received) return refuse("PROTOCOL_ERROR", "desired_state before hello");
-        auto decoded = decode_desired_state(message);
-        if (auto* why = std::get_if<std::string>(&decoded)) {
-          log("desired state refused: " + *why);
-          send({{"type", "applied"},
-                {"generation", message.value("generation", json(0))},
-                {"ok", false},
-                {"errors", json::array({{{"resource", ""}, {"message", *why}}})}});
-          return true;
-        }
-        owner.hand_to_worker(std::move(std::get<decoded_state>(decoded)));
+      if (type == "desired_state" || type == "desired_state_delta") {
+        if (!hello_received) return refuse("PROTOCOL_ERROR", type + " before hello");
+        auto outcome = states.accept(message);
+        std::visit([this](auto& what) { act_on(what); }, outcome);
         return true;
       }
       return true;  // unknown types are ignored (forward compatibility)
     }
+
+    void act_on(desired_state_tracker::converge& outcome) {
+      owner.hand_to_worker(std::move(outcome.state));
+    }
+
+    void act_on(const desired_state_tracker::refuse& outcome) {
+      log("desired state refused: " + outcome.why);
+      send({{"type", "applied"},
+            {"generation", outcome.generation},
+            {"ok", false},
+            {"errors", json::array({{{"resource", ""}, {"message", outcome.why}}})}});
+    }
+
+    void act_on(const desired_state_tracker::ask_for_full_state& outcome) {
+      log("asking the controller for a full state: " + outcome.why);
+      send({{"type", "resync_request"},
+            {"generation", outcome.generation},
+            {"reason", outcome.why}});
+    }
+
+    void act_on(const desired_state_tracker::wait_for_full_state&) {}
 
     bool refuse(const std::string& code, const std::string& why) {
       log("closing the controller connection: " + code + ": " + why);
@@ -236,6 +251,7 @@ class satellite_server::impl {
     tcp::socket socket;
     asio::streambuf input;
     std::deque<std::string> output;
+    desired_state_tracker states;  // this connection's copy of the controller's state
     bool hello_received = false;
     bool closing = false;
     bool closed = false;

@@ -1,7 +1,8 @@
 // tandem-satellite's network side (docs/satellite-protocol.md): listens for the controller (one
 // connection at a time; a new one replaces the old, so a restarted controller is never locked
-// out), exchanges hellos, answers pings, and hands each desired state to a worker thread that
-// converges the node (converger) and reports `applied` and `status` back. The worker polls
+// out), exchanges hellos, answers pings, and hands each desired state (a full one, or a delta
+// patched onto the connection's copy: desired_state_tracker) to a worker thread that converges
+// the node (converger) and reports `applied` and `status` back. The worker polls
 // tandemd every 500 ms and sends a status when something changed, and at least every 10 s.
 // Losing the controller changes nothing on the node.
 #pragma once

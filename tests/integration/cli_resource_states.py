@@ -23,6 +23,8 @@ import threading
 import time
 import urllib.request
 
+from satellite_protocol import PROTOCOL_VERSION, DesiredStateCopy
+
 SKIP = 77
 COMMAND_TIMEOUT_S = 60
 WAIT_S = 30
@@ -109,9 +111,11 @@ class ScriptedSatellite:
 
     def converse(self, connection):
         connection.settimeout(0.2)
-        self.send(connection, {"type": "hello", "protocol_version": 1, "role": "satellite",
-                               "node_name": self.name, "software": "cli_resource_states.py"})
+        self.send(connection, {"type": "hello", "protocol_version": PROTOCOL_VERSION,
+                               "role": "satellite", "node_name": self.name,
+                               "software": "cli_resource_states.py"})
         buffered = b""
+        copy = DesiredStateCopy()
         while not self.stop.is_set():
             try:
                 chunk = connection.recv(65536)
@@ -127,10 +131,14 @@ class ScriptedSatellite:
                 if not line.strip():
                     continue
                 message = json.loads(line)
-                if message.get("type") == "desired_state":
-                    self.send(connection, {"type": "applied", "generation": message["generation"],
-                                           "ok": True, "errors": []})
-                    self.send(connection, self.status(message))
+                if message.get("type") in ("desired_state", "desired_state_delta"):
+                    state, reply = copy.accept(message)
+                    if reply:
+                        self.send(connection, reply)
+                    if state:
+                        self.send(connection, {"type": "applied", "generation": state["generation"],
+                                               "ok": True, "errors": []})
+                        self.send(connection, self.status(state))
                 elif message.get("type") == "ping":
                     self.send(connection, {"type": "pong", "seq": message.get("seq", 0)})
 

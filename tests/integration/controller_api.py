@@ -23,6 +23,8 @@ import tempfile
 import threading
 import time
 
+from satellite_protocol import PROTOCOL_VERSION, DesiredStateCopy
+
 SKIP = 77
 STARTUP_TIMEOUT_S = 30
 WAIT_TIMEOUT_S = 20
@@ -67,9 +69,13 @@ class FakeSatellite:
         self.claimed_name = claimed_name or name  # what it says in its hello
         self.address = address
         self.port = port
-        self.states = []  # every desired_state received
+        self.states = []  # every desired state received (whole, deltas applied)
+        self.received = {"desired_state": 0, "desired_state_delta": 0}  # messages by type
         self.hellos = 0
         self.lock = threading.Lock()
+        self.send_lock = threading.Lock()  # the test thread may send too (ask_for_full_state)
+        self.conn = None
+        self.replaced = None  # (the copy the deltas built, the full state that replaced it)
         self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.server.bind((address, port))
@@ -99,7 +105,12 @@ class FakeSatellite:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _send(self, conn, message):
-        conn.sendall((json.dumps(message) + "\n").encode())
+        with self.send_lock:
+            conn.sendall((json.dumps(message) + "\n").encode())
+
+    def ask_for_full_state(self):
+        """Sends a resync_request, as a satellite whose copy does not fit a delta would."""
+        self._send(self.conn, {"type": "resync_request", "generation": 0, "reason": "test"})
 
     def _status(self, state):
         pools = [{"name": p["name"], "free_capacity_kib": self.FREE_KIB,
@@ -123,6 +134,8 @@ class FakeSatellite:
     def _serve(self, conn):
         conn.settimeout(0.5)
         buffer = b""
+        copy = DesiredStateCopy()
+        self.conn = conn
         try:
             while not self.stopped:
                 try:
@@ -138,15 +151,23 @@ class FakeSatellite:
                     if message["type"] == "hello":
                         with self.lock:
                             self.hellos += 1
-                        self._send(conn, {"type": "hello", "protocol_version": 1,
+                        self._send(conn, {"type": "hello", "protocol_version": PROTOCOL_VERSION,
                                           "role": "satellite", "node_name": self.claimed_name,
                                           "software": "fake-satellite"})
-                    elif message["type"] == "desired_state":
+                    elif message["type"] in ("desired_state", "desired_state_delta"):
                         with self.lock:
-                            self.states.append(message)
-                        self._send(conn, {"type": "applied", "generation": message["generation"],
-                                          "ok": True, "errors": []})
-                        self._send(conn, self._status(message))
+                            self.received[message["type"]] += 1
+                            if message["type"] == "desired_state" and copy.state:
+                                self.replaced = (copy.state, message)  # the copy, the full state
+                        state, reply = copy.accept(message)
+                        if reply:
+                            self._send(conn, reply)
+                        if state:
+                            with self.lock:
+                                self.states.append(state)
+                            self._send(conn, {"type": "applied", "generation": state["generation"],
+                                              "ok": True, "errors": []})
+                            self._send(conn, self._status(state))
         except OSError:
             return
         finally:
@@ -363,6 +384,15 @@ def test_groups_and_spawn(rest, satellites):
     check(res1["quorum"] == "majority" and res1["protocol"] == "C", "quorum and protocol")
     volume = res1["volumes"][0]
     check(volume["kind"] in ("FILE_THIN", "DISKLESS") and volume["minor"] >= 1000, "volume")
+    # One full state per connection, every change after it a delta; a resync_request gets a full one.
+    check(satellites[0].received["desired_state"] == 1, "one full state after the hello")
+    check(satellites[0].received["desired_state_delta"] >= 1, "changes came as deltas")
+    satellites[0].ask_for_full_state()
+    wait_until(lambda: satellites[0].received["desired_state"] == 2,
+               "a full state answers the resync_request")
+    built, full = satellites[0].replaced
+    check(built | {"generation": full["generation"]} == full,
+          "the full state equals the one the deltas built")
 
     def reported_uptodate():
         rs = rest.call("GET", "/v1/resource-definitions/res1/resources")[1]

@@ -4,8 +4,8 @@
 Starts the controller with a temporary database and ten protocol-speaking Python satellites on
 127.0.41.2-11 (the FakeSatellite of controller_api.py), spawns N resource definitions (default
 1000, 2 replicas + tie-breaker each) from a resource group, and prints the controller's RSS
-(VmRSS and VmHWM from /proc) before and after, the time per spawn, and how long listing
-/v1/view/resources takes. Then it restarts the controller on the same database and checks that
+(VmRSS and VmHWM from /proc) before, after the spawns and after a view, the time per spawn, and
+how long listing /v1/view/resources takes. Then it restarts the controller on the same database and checks that
 all definitions are back.
 
 usage: controller_scale.py [definitions]     (exits 77 when tandem-controller is not built)
@@ -86,6 +86,7 @@ def main():
             result["spawn_s"] = round(time.monotonic() - start, 2)
             result["spawn_ms_each"] = round(result["spawn_s"] * 1000 / max(definitions, 1), 2)
             result["controller_cpu_s"] = round(cpu_s(controller.pid) - cpu_start, 2)
+            result["rss_after_spawns_kib"] = rss_kib(controller.pid)  # VmHWM before any view
             start = time.monotonic()
             _, resources, _ = rest.call("GET", "/v1/view/resources")
             result["view_resources_s"] = round(time.monotonic() - start, 3)

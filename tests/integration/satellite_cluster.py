@@ -224,6 +224,10 @@ def main():
             return True
         wait_until(all_gone, 30, "res1 to be gone from every node", stack)
         check(True, "rd d removed every resource file, backing file and replica")
+        # Every change after a connection's full state was a delta that fit the satellite's copy.
+        with open(stack.controller.log_path, errors="replace") as log:
+            check("asks for a full state" not in log.read(),
+                  "no satellite needed a resync_request", stack)
         print("satellite_cluster: passed")
     finally:
         stack.cleanup(keep=os.environ.get("TANDEM_KEEP") == "1")

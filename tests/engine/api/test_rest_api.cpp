@@ -163,6 +163,7 @@ TEST_CASE("resources: create list, diskless flags, toggle-disk, keep_tiebreaker=
   CHECK(r.body[2]["flags"] == json({"DISKLESS", "DRBD_DISKLESS", "TIE_BREAKER"}));
   CHECK(r.body[0]["volumes"][0]["allocated_size_kib"] == 1052672);
   CHECK(r.body[0]["volumes"][0]["usable_size_kib"] == 1052408);
+  CHECK(call(b, "GET", "/v1/view/snapshots").body == json::array());  // an empty view is []
   r = call(b, "DELETE", "/v1/resource-definitions/res1/resources/gamma?keep_tiebreaker=True");
   CHECK(r.status == 200);
   CHECK(call(b, "GET", "/v1/resource-definitions/res1/resources/gamma").status == 200);

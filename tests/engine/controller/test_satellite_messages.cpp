@@ -18,7 +18,7 @@ cl::cluster two_node_cluster() { return controller::testing::cluster_with_res1({
 TEST_CASE("hello and desired state carry the documented fields") {
   const json hello = controller::hello_message("alpha");
   CHECK(hello["type"] == "hello");
-  CHECK(hello["protocol_version"] == 1);
+  CHECK(hello["protocol_version"] == 2);
   CHECK(hello["node_name"] == "alpha");
   const cl::cluster c = two_node_cluster();
   const json state = controller::desired_state_message(cl::desired_state_for_node(c, "alpha"), 7);

@@ -1,10 +1,12 @@
-// The satellite decodes exactly what the controller encodes, and names the field of bad input.
+// The satellite decodes exactly what the controller encodes, full states and deltas, and names
+// the field of bad input.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/controller/satellite_messages.h"
 #include "engine/satellite/desired_state_codec.h"
+#include "tests/core/cluster/desired_state_samples.h"
 
 using namespace tandem;
 using nlohmann::json;
@@ -96,4 +98,46 @@ TEST_CASE("bad desired states are errors naming the field") {
   CHECK(with([](json& m) { m["resources"][0]["options"]["Disk/al-extents"] = 5; }) ==
         "resources[0].options.Disk/al-extents: expected a string");
   CHECK(with([](json& m) { m["resources"] = "none"; }) == "resources: expected an array");
+}
+
+TEST_CASE("satellite decodes the controller's deltas field for field, random ones too") {
+  for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+    CAPTURE(seed);
+    cluster::testing::random_states random(seed);
+    const cluster::node_desired_state before = random.state();
+    const cluster::desired_state_delta original =
+        cluster::diff_desired_states(before, random.next(before));
+    const json message = controller::desired_state_delta_message(original, 6, 7);
+    auto decoded = satellite::decode_desired_state_delta(json::parse(message.dump()));
+    REQUIRE(std::holds_alternative<satellite::decoded_delta>(decoded));
+    const auto& got = std::get<satellite::decoded_delta>(decoded);
+    CHECK(got.base_generation == 6u);
+    CHECK(got.generation == 7u);
+    CHECK(got.delta == original);
+  }
+}
+
+TEST_CASE("bad deltas are errors naming the field") {
+  cluster::desired_state_delta delta;
+  delta.changed_resources = sample_state().resources;
+  delta.removed_resources = {"old"};
+  const json good = controller::desired_state_delta_message(delta, 1, 2);
+  auto error_with = [&](auto change) {
+    json m = good;
+    change(m);
+    auto decoded = satellite::decode_desired_state_delta(m);
+    auto* why = std::get_if<std::string>(&decoded);
+    return why == nullptr ? std::string("(decoded)") : *why;
+  };
+  CHECK(error_with([](json&) {}) == "(decoded)");
+  CHECK(error_with([](json& m) { m.erase("base_generation"); }) == "base_generation: missing");
+  CHECK(error_with([](json& m) { m["type"] = "desired_state"; }) ==
+        "type: expected 'desired_state_delta'");
+  CHECK(error_with([](json& m) { m["removed_resources"] = json::array({1}); }) ==
+        "removed_resources[0]: expected a string");
+  CHECK(error_with([](json& m) { m["resources"][0]["node_id"] = 40; }) ==
+        "resources[0].node_id: 40 is larger than 31");
+  CHECK(error_with([](json& m) {
+          m["nbd"] = {{"port", 70000}};
+        }) == "nbd.port: 70000 is larger than 65535");
 }
