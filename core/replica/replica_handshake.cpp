@@ -362,10 +362,21 @@ std::string describe_uuids(const wire::volume_state& state, node_id other) {
 }
 
 // DRBD's "resync-based-on-disk-states": data that is not usable never serves as a source.
-sync_decision apply_disk_states(sync_decision d, disk_state self, disk_state peer) {
-  const bool self_usable = self >= disk_state::outdated;
-  const bool peer_usable = peer >= disk_state::outdated;
+constexpr const char* kInconsistentSource = "inconsistent-source";
+
+sync_decision apply_disk_states(sync_decision d, const wire::volume_state& self,
+                                const wire::volume_state& peer) {
+  const bool self_usable = self.disk >= disk_state::outdated;
+  const bool peer_usable = peer.disk >= disk_state::outdated;
   if (!self_usable && !peer_usable) return {sync_strategy::no_sync, "both-inconsistent"};
+  // The generations say the side without usable data is newer, and it is not a partly synced
+  // target (whose sync UUID may look newer than its source): an Inconsistent Primary went on
+  // writing after its sync source was gone. Neither may overwrite the other. DRBD refuses the same
+  // way ("I shall become SyncSource, but I am inconsistent!"); a node that holds all of the newer
+  // data settles it later.
+  const bool self_wrote = !self_usable && is_source(d.strategy) && !is_sync_uuid(self.current);
+  const bool peer_wrote = !peer_usable && is_target(d.strategy) && !is_sync_uuid(peer.current);
+  if (self_wrote || peer_wrote) return {sync_strategy::no_sync, kInconsistentSource};
   if (!self_usable && !is_target(d.strategy))
     return {sync_strategy::target_set_bitmap, "disk-states"};
   if (!peer_usable && !is_source(d.strategy))
@@ -421,11 +432,14 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
                                          : sync_strategy::target_use_bitmap,
          "same generation, following the current Primary"};
   }
-  d = apply_disk_states(d, mine.disk, theirs.disk);
+  d = apply_disk_states(d, mine, theirs);
   emit_event("handshake-decision", peer.node, volumes_[vi].number, 0,
              std::string("uuid_compare()=") + to_string(d.strategy) + " by rule=" + d.rule +
                  "; self " + describe_uuids(mine, peer.node) + "; peer " +
                  describe_uuids(theirs, config_.self));
+  if (d.rule == std::string_view(kInconsistentSource)) {
+    return drop_connection(peer, conn_state::disconnecting, true);
+  }
   if (is_split_brain(d.strategy)) {
     emit_event("split-brain", peer.node, volumes_[vi].number, 0, to_string(d.strategy));
     d = recover_split_brain(peer, vi, d);
