@@ -43,6 +43,8 @@ void replica_machine::set_peer_role(peer_link& peer, role value) {
 void replica_machine::set_repl(peer_link& peer, std::size_t vi, repl_state value) {
   auto& pv = peer.volumes[vi];
   if (pv.repl == value) return;
+  // A verify runs only on an Established connection (replica_verify.cpp).
+  if (pv.verify != peer_volume::verify_role::none) finish_verify(peer, vi, "replication changed");
   emit(state_changed{state_object::peer_device, peer.node, volumes_[vi].number, "replication",
                      to_string(pv.repl), to_string(value)});
   pv.repl = value;
@@ -222,7 +224,18 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
         else if constexpr (std::is_same_v<T, wire::ping>)
           send(peer, wire::ping_ack{});
         else if constexpr (std::is_same_v<T, wire::ping_ack>) {
-        }
+        } else if constexpr (std::is_same_v<T, wire::ov_request>)
+          on_ov_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::ov_reply>)
+          on_ov_reply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::ov_done>)
+          on_ov_done(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_csum_request>)
+          on_rs_csum_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_is_in_sync>)
+          on_rs_is_in_sync(peer, m);
+        else if constexpr (std::is_same_v<T, wire::resize>)
+          on_resize(peer, m);
       },
       msg);
 }
@@ -687,6 +700,9 @@ void replica_machine::on_admin(const admin& cmd) {
     }
     case admin_op::add_peer: return on_admin_add_peer(cmd);
     case admin_op::remove_peer: return on_admin_remove_peer(cmd);
+    case admin_op::verify: return on_admin_verify(cmd);
+    case admin_op::invalidate: return on_admin_invalidate(cmd);
+    case admin_op::resize: return on_admin_resize(cmd);
   }
 }
 

@@ -18,6 +18,10 @@ namespace tandem {
 // of at most kResyncRequestBlocks set bits (128 KiB).
 inline constexpr std::uint32_t kResyncWindow = 8;
 inline constexpr std::uint64_t kResyncRequestBlocks = 32;
+// With checksum resync a range whose digests differ anywhere is sent whole, so requests are shorter
+// (32 KiB): a few differing blocks cost little more than themselves. (DRBD digests a whole request
+// of up to its maximal size as one.)
+inline constexpr std::uint64_t kChecksumRequestBlocks = 8;
 
 struct local_volume {
   volume_nr number = 0;
@@ -93,6 +97,26 @@ struct peer_volume {
   // that is running may already have moved past them, so they are resynced again afterwards.
   block_bitmap late_marks;
   std::uint64_t resynced_blocks = 0;
+  std::uint64_t resync_skipped_blocks = 0;  // checksum resync: found equal, not transferred
+  // Online verify (replica_verify.cpp). A verify runs on top of an Established connection: `repl`
+  // stays Established for the I/O path, and the view shows VerifyS/VerifyT while `verify` is set.
+  enum class verify_role : std::uint8_t { none, source, target };
+  verify_role verify = verify_role::none;
+  struct verify_request {
+    block_range blocks;
+    std::vector<std::uint32_t> local;   // my digests, once my read is done
+    std::vector<std::uint32_t> remote;  // the peer's, once its ov_reply arrived
+    bool have_local = false;
+    bool have_remote = false;
+    bool touched = false;  // a write reached these blocks meanwhile: compare again
+    int attempts = 1;
+  };
+  std::map<std::uint64_t, verify_request> verify_requests;  // by block_id
+  std::deque<std::pair<block_range, int>> verify_again;     // touched ranges and their attempts
+  std::uint64_t verify_next_block = 0;
+  std::uint64_t verified_blocks = 0;
+  std::uint64_t verify_out_of_sync_blocks = 0;
+  std::uint64_t verify_skipped_blocks = 0;  // could not be compared (read failed, always written)
 };
 
 struct peer_link {
@@ -129,6 +153,9 @@ enum class disk_purpose : std::uint8_t {
   serve_read,    // read on behalf of a peer without usable data (P_DATA_REQUEST)
   resync_read,   // sync source reads a block for the target
   resync_write,  // sync target writes a resynced block
+  verify_read,   // verify source digests its own blocks
+  verify_serve,  // verify target digests its blocks for the peer (P_OV_REQUEST)
+  csum_read,     // checksum-resync target digests its own blocks before asking for them
 };
 
 struct disk_request {
@@ -149,6 +176,9 @@ struct disk_request {
   bool from_writer = false;  // resync_write of a block fetched from its writer
   // resync_read: my writes_seen when the request came; resync_write: the source's, from its reply.
   std::uint64_t writes_seen = kWritesSeenUnknown;
+  // resync_read for a checksum request: the target's digests, compared when the read is done.
+  bool checksum = false;
+  std::vector<std::uint32_t> peer_digests;
   disk_submit submit;        // what is (or will be) handed to the driver
 };
 
@@ -281,6 +311,35 @@ class replica_machine {
                               node_mask have);
   peer_link* active_source(std::size_t volume_index);
   void fetch_blocks_from_writers(std::size_t volume_index, const peer_link& source);
+
+  // replica_verify.cpp — online verify (VerifyS / VerifyT).
+  void on_admin_verify(const admin& cmd);
+  std::string verify_refusal(const peer_link& peer) const;
+  void start_verify(peer_link& peer, std::size_t volume_index);
+  void request_verify_blocks(peer_link& peer, std::size_t volume_index);
+  void on_ov_request(peer_link& peer, const wire::ov_request& msg);
+  void on_ov_reply(peer_link& peer, const wire::ov_reply& msg);
+  void on_ov_done(peer_link& peer, const wire::ov_done& msg);
+  void on_verify_read_done(const disk_request& request, const disk_done& done, bool peer_current);
+  void compare_verified(peer_link& peer, std::size_t volume_index, std::uint64_t block_id);
+  void finish_verify(peer_link& peer, std::size_t volume_index, const char* why);
+  void note_write_for_verify(std::size_t volume_index, block_range blocks);
+  repl_state shown_repl(const peer_volume& pv) const;
+
+  // replica_checksum_resync.cpp — checksum-based resync (DRBD csums-alg).
+  void request_checksummed_blocks(peer_link& peer, std::size_t volume_index, block_range blocks,
+                                  std::uint32_t size_bytes);
+  void on_csum_read_done(const disk_request& request, const disk_done& done, bool peer_current);
+  void on_rs_csum_request(peer_link& peer, const wire::rs_csum_request& msg);
+  void answer_checksum_request(peer_link& peer, const disk_request& request, const disk_done& done);
+  void on_rs_is_in_sync(peer_link& peer, const wire::rs_is_in_sync& msg);
+  void resync_blocks_landed(peer_link& peer, const disk_request& request, bool peer_current);
+
+  // replica_invalidate_resize.cpp — invalidate and online grow.
+  void on_admin_invalidate(const admin& cmd);
+  void on_admin_resize(const admin& cmd);
+  void on_resize(peer_link& peer, const wire::resize& msg);
+  void grow_volume(std::size_t volume_index, std::uint64_t size_sectors);
 
   // replica_quorum.cpp — quorum and its effects on I/O.
   quorum_votes count_votes(std::size_t volume_index) const;

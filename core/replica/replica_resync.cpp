@@ -114,6 +114,7 @@ void replica_machine::activate_sync_target(peer_link& peer, std::size_t vi) {
 // A write reached the local disk path. Resync replies already requested for these blocks may carry
 // older data, and a source other than the writer may not have this write yet.
 void replica_machine::note_local_write(std::size_t vi, block_range blocks, node_id writer) {
+  note_write_for_verify(vi, blocks);
   for (auto& peer : peers_) {
     for (auto& [id, request] : peer.volumes[vi].resync_requests) {
       if (request.blocks.overlaps(blocks)) request.touched = true;
@@ -196,21 +197,28 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
         pv.next_block = block + 1;
         continue;
       }
+      const std::uint64_t max_run =
+          config_.checksum_resync ? kChecksumRequestBlocks : kResyncRequestBlocks;
       std::uint64_t run = 1;
-      while (run < kResyncRequestBlocks && block + run < bitmap.size_blocks() &&
+      while (run < max_run && block + run < bitmap.size_blocks() &&
              bitmap.test(block + run) && !requested_elsewhere(block + run)) {
         ++run;
       }
       const std::uint64_t end_bytes =
           std::min((block + run) * kBlockBytes, volume.size_sectors * kSectorBytes);
+      const auto size_bytes = static_cast<std::uint32_t>(end_bytes - block * kBlockBytes);
+      pv.next_block = block + run;
+      if (config_.checksum_resync) {
+        request_checksummed_blocks(peer, vi, block_range{block, run}, size_bytes);
+        continue;
+      }
       wire::rs_data_request request;
       request.volume = volume.number;
       request.sector = block * kSectorsPerBlock;
       request.block_id = next_request_id_++;
-      request.size_bytes = static_cast<std::uint32_t>(end_bytes - block * kBlockBytes);
+      request.size_bytes = size_bytes;
       send(peer, request);
       pv.resync_requests[request.block_id] = {block_range{block, run}, false};
-      pv.next_block = block + run;
     }
     if (!pv.resync_requests.empty() || !bitmap.any()) break;
     // Bits behind the cursor (a dropped or refused reply): one more pass from the start.
@@ -263,6 +271,50 @@ void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_repl
   dr.from_writer = outstanding->second.from_writer;
   dr.writes_seen = msg.source_writes_seen;
   submit(std::move(dr));
+}
+
+// A resynced range is on my disk (or was found equal by checksum, replica_checksum_resync.cpp).
+void replica_machine::resync_blocks_landed(peer_link& peer, const disk_request& request,
+                                           bool peer_current) {
+  auto& pv = peer.volumes[request.volume_index];
+  // The blocks now equal the source's, and so those of every node on the same generation that
+  // reported no writes beyond what the source held when it read them (a Primary's later writes
+  // reach me directly). A block fetched from its writer is the newest there is: no source needs
+  // to send it any more.
+  local_volume& volume = volumes_[request.volume_index];
+  const generation_uuid source_generation = uuid_value(pv.peer_state.current);
+  for (auto& [node, bitmap] : volume.bitmaps) {
+    const peer_link* other = find_peer(node);
+    const auto& other_pv = other->volumes[request.volume_index];
+    const bool same = uuid_value(other_pv.peer_state.current) == source_generation;
+    const std::uint64_t other_writes = other_pv.peer_state.writes_seen;
+    const bool covers_other = request.writes_seen != kWritesSeenUnknown &&
+                              other_writes != kWritesSeenUnknown &&
+                              request.writes_seen >= other_writes;
+    const bool source = is_sync_target_state(other_pv.repl);
+    if (node == peer.node || (same && covers_other) || (request.from_writer && source)) {
+      bitmap.clear(request.blocks);
+    } else if (same) {
+      // The other node may hold a newer version than the source read: it sends it if it marked
+      // the block.
+    } else {
+      // A third node may not have what just arrived here: it differs from me now.
+      mark_out_of_sync(request.volume_index, node, request.blocks);
+    }
+  }
+  if (request.from_writer) {
+    for (auto block = request.blocks.first; block < request.blocks.end(); ++block) {
+      auto entry = volume.fetch_from_writer.find(block);
+      if (entry != volume.fetch_from_writer.end() && entry->second == peer.node) {
+        volume.fetch_from_writer.erase(entry);
+      }
+    }
+  }
+  pv.resynced_blocks += request.blocks.count;
+  const wire::block_ack_fields ack{volume.number, request.sector, request.block_id,
+                                   request.length_bytes};
+  if (peer_current && !request.from_writer) send(peer, wire::rs_write_ack{ack});
+  continue_resync(request.volume_index);
 }
 
 void replica_machine::on_rs_write_ack(peer_link& peer, const wire::rs_write_ack& msg) {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/replica/block_digest.h"
 #include "engine/daemon/driver_events.h"
 #include "engine/daemon/driver_stats.h"
 #include "engine/daemon/volume_metadata.h"
@@ -137,6 +138,7 @@ class resource_driver::impl {
     std::uint64_t buffer = 0;
     io_op op = io_op::read;
     std::uint64_t started_ns = 0;
+    bool want_digests = false;  // verify / checksum resync: digest what was read
   };
   struct queued_input {
     input_kind kind;
@@ -362,7 +364,7 @@ class resource_driver::impl {
       acquire(id);
     }
     void* data = id == 0 ? nullptr : buffers.at(id).bytes.data();
-    disk_requests[o.request] = {o.volume, id, o.op, now_ns()};
+    disk_requests[o.request] = {o.volume, id, o.op, now_ns(), o.want_digests};
     stats.disk_started(o.volume);
     v->disk->submit(disk_op_of(o.op), o.offset_bytes, o.length_bytes, data, o.fua, o.request);
   }
@@ -525,8 +527,12 @@ class resource_driver::impl {
     if (r.op == io_op::read && r.buffer != 0) {
       data = {r.buffer, static_cast<std::uint32_t>(buffers.at(r.buffer).bytes.size())};
     }
+    disk_done done{request, ok, data, {}};
+    if (ok && r.want_digests && r.buffer != 0) {
+      done.digests = block_digests(buffers.at(r.buffer).bytes.bytes());
+    }
     // The disk's hold on the buffer ends with the step that hands the data to the core.
-    enqueue({disk_done{request, ok, data}, r.buffer});
+    enqueue({std::move(done), r.buffer});
   }
 
   local_volume* volume(volume_nr number) {
