@@ -159,7 +159,11 @@ int main(int argc, char** argv) {
   simple("disconnect", "disconnect from a peer and stay StandAlone")
       ->add_option("peer", peer, "peer node name or id")
       ->required();
-  for (const char* name : {"attach", "detach", "invalidate", "verify", "resize"}) {
+  simple("verify", "online verify: compare every block with a peer by digest (DRBD verify)")
+      ->add_option("peer", peer, "peer node name or id (default: every connected peer in sync)");
+  simple("invalidate", "discard the local data and fully resync it from an UpToDate peer")
+      ->add_option("peer", peer, "peer node name or id to sync from (default: any UpToDate one)");
+  for (const char* name : {"attach", "detach", "resize"}) {
     simple(name, "(not supported by this version yet)");
   }
   auto* status =
@@ -203,6 +207,7 @@ int main(int argc, char** argv) {
   if (!resource.empty()) request["resource"] = resource;
   if (command == "primary") request["force"] = force;
   if (command == "connect" || command == "disconnect") request["peer"] = peer;
+  if ((command == "verify" || command == "invalidate") && !peer.empty()) request["peer"] = peer;
   if (command == "status") request["json"] = as_json;
   if (command == "inject-fault") {
     request["volume"] = volume;
