@@ -143,7 +143,7 @@ struct disk_done {
   buffer_ref buffer;  // for reads: the buffer holding the data
   // For a read submitted with want_digests: block_digests() of the bytes read (one CRC-32C per
   // 4 KiB block). The core never reads payload bytes, so the driver computes them.
-  std::vector<std::uint32_t> digests;
+  std::vector<std::uint32_t> digests{};
 };
 
 struct timer_fired {  // reserved for the resync rate controller and timeouts

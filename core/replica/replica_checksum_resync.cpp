@@ -17,11 +17,9 @@ void replica_machine::request_checksummed_blocks(peer_link& peer, std::size_t vi
                                                  block_range blocks, std::uint32_t size_bytes) {
   const std::uint64_t id = next_request_id_++;
   peer.volumes[vi].resync_requests[id] = {blocks, false};
-  disk_request dr = make_peer_disk_request(disk_purpose::csum_read, peer, vi, io_op::read,
-                                           blocks.first * kSectorsPerBlock, size_bytes, id, {});
-  dr.ordered = true;  // a write in flight to these blocks lands first
-  dr.submit.want_digests = true;
-  submit(std::move(dr));
+  // A write in flight to these blocks lands first.
+  submit_digest_read(disk_purpose::csum_read, peer, vi, blocks.first * kSectorsPerBlock,
+                     size_bytes, id);
 }
 
 void replica_machine::on_csum_read_done(const disk_request& request, const disk_done& done,
@@ -73,17 +71,11 @@ void replica_machine::answer_checksum_request(peer_link& peer, const disk_reques
 
 // Target side: the source found my copy equal to its own. Settled like a resync write that landed.
 void replica_machine::on_rs_is_in_sync(peer_link& peer, const wire::rs_is_in_sync& msg) {
-  const std::size_t vi = volume_index_of(msg.volume);
-  auto* pv = vi < volumes_.size() ? &peer.volumes[vi] : nullptr;
-  auto outstanding =
-      pv ? pv->resync_requests.find(msg.block_id) : decltype(pv->resync_requests.end()){};
-  if (!pv || outstanding == pv->resync_requests.end() ||
-      outstanding->second.blocks.first != msg.sector / kSectorsPerBlock ||
-      !in_volume(vi, msg.sector, msg.size_bytes)) {
-    emit_event("protocol-error", peer.node, msg.volume, 0,
-               "rs_is_in_sync for no outstanding request");
-    return drop_connection(peer, conn_state::protocol_error, true);
-  }
+  const std::size_t vi = expected_resync_answer(peer, msg.volume, msg.block_id, msg.sector,
+                                                msg.size_bytes, "rs_is_in_sync");
+  if (vi == volumes_.size()) return;
+  auto* pv = &peer.volumes[vi];
+  auto outstanding = pv->resync_requests.find(msg.block_id);
   const bool touched = outstanding->second.touched;
   const bool from_writer = outstanding->second.from_writer;
   pv->resync_requests.erase(outstanding);

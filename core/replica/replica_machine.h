@@ -324,6 +324,10 @@ class replica_machine {
   void compare_verified(peer_link& peer, std::size_t volume_index, std::uint64_t block_id);
   void finish_verify(peer_link& peer, std::size_t volume_index, const char* why);
   void note_write_for_verify(std::size_t volume_index, block_range blocks);
+  // A read of blocks on behalf of `peer` that returns their digests, ordered against writes to the
+  // same blocks like a resync read (verify and checksum resync).
+  void submit_digest_read(disk_purpose purpose, const peer_link& peer, std::size_t volume_index,
+                          std::uint64_t sector, std::uint32_t size_bytes, std::uint64_t block_id);
   repl_state shown_repl(const peer_volume& pv) const;
 
   // replica_checksum_resync.cpp — checksum-based resync (DRBD csums-alg).
@@ -334,6 +338,9 @@ class replica_machine {
   void answer_checksum_request(peer_link& peer, const disk_request& request, const disk_done& done);
   void on_rs_is_in_sync(peer_link& peer, const wire::rs_is_in_sync& msg);
   void resync_blocks_landed(peer_link& peer, const disk_request& request, bool peer_current);
+  std::size_t expected_resync_answer(peer_link& peer, volume_nr volume, std::uint64_t block_id,
+                                     std::uint64_t sector, std::uint32_t length_bytes,
+                                     const char* what);
 
   // replica_invalidate_resize.cpp — invalidate and online grow.
   void on_admin_invalidate(const admin& cmd);

@@ -248,18 +248,33 @@ void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_re
   submit(std::move(dr));
 }
 
-void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg) {
-  const std::size_t vi = volume_index_of(msg.volume);
-  auto* pv = vi < volumes_.size() ? &peer.volumes[vi] : nullptr;
-  auto outstanding =
-      pv ? pv->resync_requests.find(msg.block_id) : decltype(pv->resync_requests.end()){};
-  if (!pv || outstanding == pv->resync_requests.end() ||
-      outstanding->second.blocks.first != msg.sector / kSectorsPerBlock ||
-      !in_volume(vi, msg.sector, msg.payload.length_bytes)) {
-    emit_event("protocol-error", peer.node, msg.volume, 0,
-               "rs_data_reply for no outstanding request");
-    return drop_connection(peer, conn_state::protocol_error, true);
+// The volume of an outstanding request that a resync answer (data, or "in sync") settles; or, for an
+// answer nobody asked for, volumes_.size() after dropping the connection.
+std::size_t replica_machine::expected_resync_answer(peer_link& peer, volume_nr volume,
+                                                    std::uint64_t block_id, std::uint64_t sector,
+                                                    std::uint32_t length_bytes, const char* what) {
+  const std::size_t vi = volume_index_of(volume);
+  if (vi < volumes_.size()) {
+    const auto& requests = peer.volumes[vi].resync_requests;
+    auto outstanding = requests.find(block_id);
+    if (outstanding != requests.end() &&
+        outstanding->second.blocks.first == sector / kSectorsPerBlock &&
+        in_volume(vi, sector, length_bytes)) {
+      return vi;
+    }
   }
+  emit_event("protocol-error", peer.node, volume, 0,
+             std::string(what) + " for no outstanding request");
+  drop_connection(peer, conn_state::protocol_error, true);
+  return volumes_.size();
+}
+
+void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg) {
+  const std::size_t vi = expected_resync_answer(peer, msg.volume, msg.block_id, msg.sector,
+                                                msg.payload.length_bytes, "rs_data_reply");
+  if (vi == volumes_.size()) return;
+  auto* pv = &peer.volumes[vi];
+  auto outstanding = pv->resync_requests.find(msg.block_id);
   if (outstanding->second.touched && !planted(planted_bug::stale_resync_reply)) {
     // Newer data reached these blocks meanwhile; their bits stay set and a later pass asks again.
     pv->resync_requests.erase(outstanding);

@@ -117,11 +117,8 @@ void replica_machine::request_verify_blocks(peer_link& peer, std::size_t vi) {
     entry.blocks = blocks;
     entry.attempts = attempts;
     send(peer, wire::ov_request{{volume.number, blocks.first * kSectorsPerBlock, id, size_bytes}});
-    disk_request dr = make_peer_disk_request(disk_purpose::verify_read, peer, vi, io_op::read,
-                                             blocks.first * kSectorsPerBlock, size_bytes, id, {});
-    dr.ordered = true;  // never beside a write to the same blocks
-    dr.submit.want_digests = true;
-    submit(std::move(dr));
+    submit_digest_read(disk_purpose::verify_read, peer, vi, blocks.first * kSectorsPerBlock,
+                       size_bytes, id);
   }
   if (pv.verify_requests.empty()) finish_verify(peer, vi, "done");
 }
@@ -139,9 +136,16 @@ void replica_machine::on_ov_request(peer_link& peer, const wire::ov_request& msg
     emit(state_changed{state_object::peer_device, peer.node, msg.volume, "replication",
                        to_string(repl_state::established), to_string(repl_state::verify_t)});
   }
-  disk_request dr = make_peer_disk_request(disk_purpose::verify_serve, peer, vi, io_op::read,
-                                           msg.sector, msg.size_bytes, msg.block_id, {});
-  dr.ordered = true;
+  submit_digest_read(disk_purpose::verify_serve, peer, vi, msg.sector, msg.size_bytes,
+                     msg.block_id);
+}
+
+void replica_machine::submit_digest_read(disk_purpose purpose, const peer_link& peer,
+                                         std::size_t vi, std::uint64_t sector,
+                                         std::uint32_t size_bytes, std::uint64_t block_id) {
+  disk_request dr = make_peer_disk_request(purpose, peer, vi, io_op::read, sector, size_bytes,
+                                           block_id, {});
+  dr.ordered = true;  // never beside a write to the same blocks
   dr.submit.want_digests = true;
   submit(std::move(dr));
 }

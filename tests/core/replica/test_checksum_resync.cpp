@@ -12,26 +12,12 @@ constexpr std::uint64_t kBlocks = kVolumeBytes / kBlockBytes;
 // Blocks per checksum request (kChecksumRequestBlocks, private to core/replica).
 constexpr std::uint64_t kChecksumRequestBlocks = 8;
 
-sim::cluster started(int nodes, std::uint64_t seed, bool checksum_resync = true,
-                     std::uint64_t disk_latency_max_ns = 400'000) {
-  sim::cluster_options options;
-  options.nodes = nodes;
-  options.volume_size_bytes = kVolumeBytes;
-  options.seed = seed;
-  options.checksum_resync = checksum_resync;
-  options.disk_latency_max_ns = disk_latency_max_ns;
-  sim::cluster c(options);
-  c.start();
-  REQUIRE(c.admin_command(0, admin_op::primary).ok);
-  return c;
+sim::cluster started(int nodes, std::uint64_t seed) {
+  return primary_on_n0(nodes, seed, kVolumeBytes,
+                       [](sim::cluster_options& o) { o.checksum_resync = true; });
 }
 
-admin invalidate_command() {
-  admin cmd;
-  cmd.op = admin_op::invalidate;
-  cmd.all_peers = true;
-  return cmd;
-}
+admin invalidate_command() { return command_toward(admin_op::invalidate, 0, true); }
 
 std::uint64_t sent(const sim::cluster& c, node_id from, node_id to, wire::msg_type type) {
   const auto& messages = c.counters(from, to).messages;
@@ -72,7 +58,7 @@ TEST_CASE("only the requests whose digests differ carry data") {
 }
 
 TEST_CASE("without checksums the same sync copies everything") {
-  auto c = started(2, 3, false);
+  auto c = primary_on_n0(2, 3, kVolumeBytes);  // checksum_resync off
   REQUIRE(c.admin_command(1, invalidate_command()).ok);
   c.run_until_quiet();
   CHECK(c.resync_bytes_received(1) == kVolumeBytes);
@@ -98,7 +84,10 @@ TEST_CASE("a bitmap resync with checksums sends the blocks that changed") {
 TEST_CASE("writes during a checksum resync are never overwritten or lost") {
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     CAPTURE(seed);
-    auto c = started(2, seed, true, 1'500'000);
+    auto c = primary_on_n0(2, seed, kVolumeBytes, [](sim::cluster_options& o) {
+      o.checksum_resync = true;
+      o.disk_latency_max_ns = 1'500'000;  // writes meet ranges being digested
+    });
     volume_model model(kVolumeBytes);
     for (int i = 0; i < 8; ++i) write_ok(c, model, 0, i * kBlockBytes, payload(i, kBlockBytes));
     c.corrupt(1, 0, 3 * kBlockBytes, kBlockBytes);

@@ -13,28 +13,11 @@ constexpr std::uint64_t kVolumeBytes = 4 << 20;
 constexpr std::uint64_t kBlocks = kVolumeBytes / kBlockBytes;
 
 sim::cluster started(int nodes, std::uint64_t seed) {
-  sim::cluster_options options;
-  options.nodes = nodes;
-  options.volume_size_bytes = kVolumeBytes;
-  options.seed = seed;
-  sim::cluster c(options);
-  c.start();
-  REQUIRE(c.admin_command(0, admin_op::primary).ok);
-  return c;
+  return primary_on_n0(nodes, seed, kVolumeBytes);
 }
 
 admin invalidate_from(node_id peer, bool all_peers = false) {
-  admin cmd;
-  cmd.op = admin_op::invalidate;
-  cmd.peer = peer;
-  cmd.all_peers = all_peers;
-  return cmd;
-}
-
-bool logged(const sim::cluster& c, const std::string& text) {
-  const auto& log = c.log();
-  return std::any_of(log.begin(), log.end(),
-                     [&](const std::string& line) { return line.find(text) != std::string::npos; });
+  return command_toward(admin_op::invalidate, peer, all_peers);
 }
 
 }  // namespace

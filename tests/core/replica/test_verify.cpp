@@ -1,7 +1,5 @@
 // Online verify (replica_verify.cpp): Established -> VerifyS / VerifyT -> Established, what it finds,
 // what it refuses, and that it neither races writes nor resyncs by itself.
-#include <algorithm>
-
 #include "tests/core/replica/cluster_fixture.h"
 
 using namespace tandem;
@@ -12,30 +10,18 @@ namespace {
 constexpr std::uint64_t kVolumeBytes = 4 << 20;
 constexpr std::uint64_t kBlocks = kVolumeBytes / kBlockBytes;
 
-sim::cluster started(int nodes, std::uint64_t seed, std::uint64_t disk_latency_max_ns = 400'000) {
-  sim::cluster_options options;
-  options.nodes = nodes;
-  options.volume_size_bytes = kVolumeBytes;
-  options.seed = seed;
-  options.disk_latency_max_ns = disk_latency_max_ns;
-  sim::cluster c(options);
-  c.start();
-  REQUIRE(c.admin_command(0, admin_op::primary).ok);
-  return c;
+sim::cluster started(int nodes, std::uint64_t seed) {
+  return primary_on_n0(nodes, seed, kVolumeBytes);
+}
+
+// Slow disks keep the verify's reads in flight while the test acts.
+sim::cluster started_slow(int nodes, std::uint64_t seed) {
+  return primary_on_n0(nodes, seed, kVolumeBytes,
+                       [](sim::cluster_options& o) { o.disk_latency_max_ns = 1'500'000; });
 }
 
 admin verify_command(node_id peer, bool all_peers = false) {
-  admin cmd;
-  cmd.op = admin_op::verify;
-  cmd.peer = peer;
-  cmd.all_peers = all_peers;
-  return cmd;
-}
-
-bool logged(const sim::cluster& c, const std::string& text) {
-  const auto& log = c.log();
-  return std::any_of(log.begin(), log.end(),
-                     [&](const std::string& line) { return line.find(text) != std::string::npos; });
+  return command_toward(admin_op::verify, peer, all_peers);
 }
 
 }  // namespace
@@ -65,7 +51,7 @@ TEST_CASE("verify of identical replicas compares every block and finds nothing")
 }
 
 TEST_CASE("the view shows VerifyS and VerifyT while the run is going") {
-  auto c = started(2, 2, 2'000'000);
+  auto c = started_slow(2, 2);
   REQUIRE(c.admin_command(0, verify_command(1)).ok);
   CHECK(peer_device(c.view(0), 1).repl == repl_state::verify_s);
   c.run_for(1'000'000);
@@ -131,7 +117,7 @@ TEST_CASE("verify is refused without a connected UpToDate peer in sync") {
 TEST_CASE("writes racing the verify are compared again, never reported") {
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     CAPTURE(seed);
-    auto c = started(2, seed, 1'000'000);
+    auto c = started_slow(2, seed);
     REQUIRE(c.admin_command(0, verify_command(1)).ok);
     // Writes to the blocks the verify is reading right now.
     std::vector<std::uint64_t> tags;
