@@ -18,7 +18,8 @@ struct scenario_action {
   std::uint64_t at_ms = 0;
   std::string action;  // promote, promote-force, demote, write, read, cut, heal, isolate, rejoin,
                        // disk-fail, disconnect, connect, hold, release, settle, add-replica
-                       // (a brand-new diskful replica), remove-replica
+                       // (a brand-new diskful replica), remove-replica, verify, invalidate,
+                       // resize, corrupt, detach, attach
   node_id node = 0;
   node_id peer = 0;
   int count = 1;
@@ -26,7 +27,7 @@ struct scenario_action {
   std::string message;      // hold: a wire message name, e.g. write_ack
   bool refused = false;     // promote/demote: the command must be refused
   bool may_fail = false;    // write: failures (no quorum, no data) are allowed
-  bool has_peer = false;    // verify / invalidate: a named peer (else every suitable one)
+  bool has_peer = false;    // verify / invalidate / attach: a named peer (else any suitable one)
   std::uint64_t size_kib = 0;  // resize: the new volume size
   bool assume_clean = false;   // resize: the new area needs no sync
   std::uint64_t offset_kib = 0;  // corrupt: where the 4 KiB of bit rot start

@@ -174,7 +174,8 @@ const std::set<std::string> kActions = {
     "promote", "promote-force", "demote", "write",     "read",       "cut",
     "heal",    "isolate",       "rejoin", "disk-fail", "disconnect", "connect",
     "hold",    "release",       "settle", "crash",     "restart",
-    "add-replica", "remove-replica", "verify", "invalidate", "resize", "corrupt"};
+    "add-replica", "remove-replica", "verify", "invalidate", "resize", "corrupt",
+    "detach", "attach"};
 const std::set<std::string> kWithPeer = {"cut", "heal", "disconnect", "connect", "hold"};
 
 scenario_action parse_action(table_reader& r, const toml::table& table, int nodes) {
@@ -189,7 +190,9 @@ scenario_action parse_action(table_reader& r, const toml::table& table, int node
     a.peer = r.node("peer", nodes);
     if (a.peer == a.node) r.fail_here("'peer' must differ from 'node'");
   }
-  if ((a.action == "verify" || a.action == "invalidate") && table.contains("peer")) {
+  const bool optional_peer =
+      a.action == "verify" || a.action == "invalidate" || a.action == "attach";
+  if (optional_peer && table.contains("peer")) {
     a.has_peer = true;
     a.peer = r.node("peer", nodes);
     if (a.peer == a.node) r.fail_here("'peer' must differ from 'node'");

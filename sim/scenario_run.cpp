@@ -130,6 +130,8 @@ class scenario_runner {
       return answered(a, c_.resize(a.node, 0, a.size_kib * 1024, a.assume_clean));
     }
     if (a.action == "corrupt") return c_.corrupt(a.node, 0, a.offset_kib * 1024, kBlockBytes);
+    if (a.action == "detach") return admin(a, admin_op::detach);
+    if (a.action == "attach") return targeted_admin(a, admin_op::attach);
     if (a.action == "settle") {
       if (!c_.run_until_quiet(50'000'000)) fail(a.line, "the cluster did not become quiet");
       return collect();

@@ -186,6 +186,11 @@ enum class admin_op : std::uint8_t {
   // DRBD `resize`: grow volume `volume` to `size_sectors` on every node (all diskful peers must be
   // connected). The new area is synced from this node unless `assume_clean`.
   resize,
+  // DRBD `detach`: the local disk goes Diskless (as after an I/O error) and the node serves I/O
+  // through its peers; peers mark what it misses. `attach`: the disk comes back and is resynced
+  // fully from an UpToDate peer (see replica_attach.cpp for why not by bitmap).
+  detach,
+  attach,
 };
 
 struct admin {

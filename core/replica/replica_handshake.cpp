@@ -236,6 +236,8 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
           on_rs_is_in_sync(peer, m);
         else if constexpr (std::is_same_v<T, wire::resize>)
           on_resize(peer, m);
+        else if constexpr (std::is_same_v<T, wire::resync_request>)
+          on_resync_request(peer, m);
       },
       msg);
 }
@@ -329,6 +331,7 @@ void replica_machine::on_volume_state(peer_link& peer, const wire::volume_state&
     set_repl(peer, vi, repl_state::paused_sync_t);  // my source fell behind itself
   }
   if (repl == repl_state::paused_sync_t) resume_paused_targets(vi);
+  retry_full_sync(vi);  // an invalidated or attached disk may find its source now
 }
 
 void replica_machine::maybe_finish_handshake(peer_link& peer) {
@@ -341,6 +344,7 @@ void replica_machine::maybe_finish_handshake(peer_link& peer) {
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     set_peer_disk(peer, vi, peer.volumes[vi].peer_state.disk);
     decide_sync(peer, vi);
+    retry_full_sync(vi);
   }
 }
 
@@ -703,6 +707,8 @@ void replica_machine::on_admin(const admin& cmd) {
     case admin_op::verify: return on_admin_verify(cmd);
     case admin_op::invalidate: return on_admin_invalidate(cmd);
     case admin_op::resize: return on_admin_resize(cmd);
+    case admin_op::detach: return on_admin_detach(cmd);
+    case admin_op::attach: return on_admin_attach(cmd);
   }
 }
 

@@ -29,19 +29,7 @@ void replica_machine::on_admin_invalidate(const admin& cmd) {
   for (const auto& volume : volumes_) {
     if (volume.disk < disk_state::inconsistent) return refuse("no local disk to invalidate");
   }
-  peer_link* source = nullptr;
-  for (auto& peer : peers_) {
-    if (!cmd.all_peers && peer.node != cmd.peer) continue;
-    bool usable = handshake_done(peer) && peer.diskful;
-    for (std::size_t vi = 0; usable && vi < volumes_.size(); ++vi) {
-      const auto& pv = peer.volumes[vi];
-      usable = pv.peer_disk == disk_state::uptodate && pv.repl == repl_state::established;
-    }
-    if (usable) {
-      source = &peer;
-      break;
-    }
-  }
+  peer_link* source = full_sync_source(cmd.peer, cmd.all_peers);
   if (!source) {
     return refuse(cmd.all_peers ? "no connected UpToDate peer to sync from"
                                 : "node " + std::to_string(cmd.peer) +
@@ -55,16 +43,85 @@ void replica_machine::on_admin_invalidate(const admin& cmd) {
     }
   }
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
-    auto bitmap = volumes_[vi].bitmaps.find(source->node);
-    if (bitmap != volumes_[vi].bitmaps.end()) bitmap->second.set_all();
     emit_event("invalidated", source->node, volumes_[vi].number, volumes_[vi].size_blocks,
                "full sync from node " + std::to_string(source->node));
     set_disk(vi, disk_state::inconsistent);  // also tells every peer
+    request_full_sync(*source, vi);
   }
-  // A fresh handshake with the source: Inconsistent against UpToDate is a full sync
-  // (apply_disk_states). DRBD gets there with a cluster-wide state change instead of a reconnect.
-  drop_connection(*source, conn_state::teardown, true);
   emit(admin_done{cmd.tag, true, ""});
+}
+
+// The peer a full sync can come from: connected, in sync and UpToDate on every volume; `named`, or
+// the first such one with `any`.
+peer_link* replica_machine::full_sync_source(node_id named, bool any) {
+  for (auto& peer : peers_) {
+    if (!any && peer.node != named) continue;
+    bool usable = handshake_done(peer) && peer.diskful;
+    for (std::size_t vi = 0; usable && vi < volumes_.size(); ++vi) {
+      const auto& pv = peer.volumes[vi];
+      usable = pv.peer_disk == disk_state::uptodate && pv.repl == repl_state::established;
+    }
+    if (usable) return &peer;
+  }
+  return nullptr;
+}
+
+// Asks `source` for every block (DRBD: a state change to StartingSyncT). The connection stays up,
+// so writes keep reaching this node while it waits for the resync.
+void replica_machine::request_full_sync(peer_link& source, std::size_t vi) {
+  local_volume& volume = volumes_[vi];
+  auto bitmap = volume.bitmaps.find(source.node);
+  if (bitmap != volume.bitmaps.end()) bitmap->second.set_all();
+  volume.full_sync_wanted = true;
+  volume.full_sync_asked = source.node;
+  volume.full_sync_epoch = source.epoch;
+  send(source, wire::resync_request{volume.number});
+}
+
+// A full sync that was asked for and has not started: ask a connected UpToDate peer in sync,
+// unless the one asked on its current connection may still answer.
+void replica_machine::retry_full_sync(std::size_t vi) {
+  local_volume& volume = volumes_[vi];
+  if (!volume.full_sync_wanted) return;
+  if (volume.disk == disk_state::uptodate || volume.disk < disk_state::inconsistent) {
+    volume.full_sync_wanted = false;
+    return;
+  }
+  for (const auto& peer : peers_) {
+    if (handshake_done(peer) && is_sync_target_state(peer.volumes[vi].repl)) return;
+    if (peer.node == volume.full_sync_asked && peer.epoch == volume.full_sync_epoch &&
+        handshake_done(peer)) {
+      return;  // its answer is still to come
+    }
+  }
+  for (auto& peer : peers_) {
+    const auto& pv = peer.volumes[vi];
+    if (handshake_done(peer) && peer.diskful && pv.peer_disk == disk_state::uptodate &&
+        pv.repl == repl_state::established) {
+      return request_full_sync(peer, vi);
+    }
+  }
+}
+
+void replica_machine::on_resync_request(peer_link& peer, const wire::resync_request& msg) {
+  const std::size_t vi = volume_index_of(msg.volume);
+  if (vi == volumes_.size()) {
+    emit_event("protocol-error", peer.node, msg.volume, 0, "resync_request for an unknown volume");
+    return drop_connection(peer, conn_state::protocol_error, false);
+  }
+  if (is_sync_source_state(peer.volumes[vi].repl)) return;  // serving it already
+  const bool can_serve = volumes_[vi].disk == disk_state::uptodate &&
+                         peer.volumes[vi].repl == repl_state::established &&
+                         volumes_[vi].bitmaps.count(peer.node) != 0;
+  if (can_serve) {
+    return start_resync_as_source(peer, vi, {sync_strategy::source_set_bitmap, "peer-request"});
+  }
+  // This node changed since the peer chose it: a fresh handshake decides from the states as they
+  // are now.
+  emit_event("resync-request-refused", peer.node, msg.volume, 0,
+             std::string("local disk ") + std::string(to_string(volumes_[vi].disk)) +
+                 ", replication " + std::string(to_string(peer.volumes[vi].repl)));
+  renegotiate(peer, vi);
 }
 
 void replica_machine::on_admin_resize(const admin& cmd) {

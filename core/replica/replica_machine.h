@@ -54,6 +54,11 @@ struct local_volume {
   // this flag makes the crashed node its source. A second crash before then must not forget it.
   bool crashed_primary = false;
   node_mask crash_resync_owed = 0;  // diskful peers that still lack this node's AL extents
+  // invalidate / attach asked a peer for a full sync (resync_request) and no resync toward this
+  // node has started yet: if that peer cannot serve it, another UpToDate peer is asked.
+  bool full_sync_wanted = false;
+  node_id full_sync_asked = 0;       // the peer asked last,
+  std::uint64_t full_sync_epoch = 0;  // on its connection of this epoch
 };
 
 // This node is the peer's sync source (about to send, sending, or paused) / its sync target.
@@ -347,6 +352,14 @@ class replica_machine {
   void on_admin_resize(const admin& cmd);
   void on_resize(peer_link& peer, const wire::resize& msg);
   void grow_volume(std::size_t volume_index, std::uint64_t size_sectors);
+  peer_link* full_sync_source(node_id named, bool any);
+  void request_full_sync(peer_link& source, std::size_t volume_index);
+  void on_resync_request(peer_link& peer, const wire::resync_request& msg);
+  void retry_full_sync(std::size_t volume_index);
+
+  // replica_attach.cpp — admin detach / attach of the local disk.
+  void on_admin_detach(const admin& cmd);
+  void on_admin_attach(const admin& cmd);
 
   // replica_quorum.cpp — quorum and its effects on I/O.
   quorum_votes count_votes(std::size_t volume_index) const;

@@ -66,6 +66,7 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
   note_peer_generation(pv, msg.source_uuid);  // it may have rotated since its handshake state
   pv.source_uuid = msg.source_uuid;
   pv.sync_uuid = msg.sync_uuid;
+  volumes_[vi].full_sync_wanted = false;  // a resync toward this node is under way
   pv.next_block = 0;
   pv.resynced_blocks = 0;
   auto bitmap = volumes_[vi].bitmaps.find(peer.node);

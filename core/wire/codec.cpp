@@ -268,6 +268,12 @@ bool get(byte_reader& r, resize& m) {
   return m.size_sectors > 0 && (m.flags & ~kResizeAssumeClean) == 0;
 }
 
+void put(byte_writer& w, const resync_request& m) { w.put(m.volume); }
+bool get(byte_reader& r, resync_request& m) {
+  m.volume = r.get<std::uint16_t>();
+  return true;
+}
+
 void put(byte_writer& w, const reply_fields& m) {
   w.put(m.volume);
   w.put(m.sector);
@@ -401,6 +407,7 @@ bool make_empty(std::uint16_t raw_type, message& out) {
     case msg_type::rs_csum_request: out = rs_csum_request{}; return true;
     case msg_type::rs_is_in_sync: out = rs_is_in_sync{}; return true;
     case msg_type::resize: out = resize{}; return true;
+    case msg_type::resync_request: out = resync_request{}; return true;
   }
   return false;
 }

@@ -131,6 +131,11 @@ constexpr msg_type type_for<resize>() {
   return msg_type::resize;
 }
 
+template <>
+constexpr msg_type type_for<resync_request>() {
+  return msg_type::resync_request;
+}
+
 }  // namespace
 
 msg_type type_of(const message& msg) {
@@ -170,6 +175,7 @@ const char* name_of(msg_type type) {
     case msg_type::rs_csum_request: return "rs_csum_request";
     case msg_type::rs_is_in_sync: return "rs_is_in_sync";
     case msg_type::resize: return "resize";
+    case msg_type::resync_request: return "resync_request";
   }
   return "unknown";
 }

@@ -42,6 +42,7 @@ enum class msg_type : std::uint16_t {
   rs_csum_request = 0x29,  // P_CSUM_RS_REQUEST (resync request carrying the target's digests)
   rs_is_in_sync = 0x2a,    // P_RS_IS_IN_SYNC (digests matched: nothing to send)
   resize = 0x2b,           // P_SIZES after `resize` (the new size every node takes)
+  resync_request = 0x2c,   // "be my full sync source" (DRBD: a state change to StartingSyncT)
   twopc_prepare = 0x2e,    // P_TWOPC_PREPARE
   twopc_abort = 0x2f,      // P_TWOPC_ABORT
   twopc_reply = 0x45,      // P_TWOPC_YES / P_TWOPC_NO
@@ -204,6 +205,13 @@ struct resize {
   friend bool operator==(const resize&, const resize&) = default;
 };
 
+// Sent by a node whose disk just became Inconsistent (invalidate, attach) to the UpToDate peer it
+// wants its data from: the receiver starts a full resync toward it.
+struct resync_request {
+  volume_nr volume = 0;
+  friend bool operator==(const resync_request&, const resync_request&) = default;
+};
+
 struct reply_fields {
   volume_nr volume = 0;
   std::uint64_t sector = 0;
@@ -259,7 +267,7 @@ using message = std::variant<features, role_state, volume_state, current_uuid, r
                              data_reply, neg_dreply, rs_data_request, rs_data_reply, rs_write_ack,
                              neg_rs_dreply, out_of_sync, peer_ack, twopc_prepare, twopc_abort,
                              twopc_reply, twopc_commit, ping, ping_ack, ov_request, ov_reply,
-                             ov_done, rs_csum_request, rs_is_in_sync, resize>;
+                             ov_done, rs_csum_request, rs_is_in_sync, resize, resync_request>;
 
 msg_type type_of(const message& msg);
 const char* name_of(msg_type type);

@@ -82,6 +82,8 @@ const char* admin_name(admin_op op) {
     case admin_op::verify: return "verify";
     case admin_op::invalidate: return "invalidate";
     case admin_op::resize: return "resize";
+    case admin_op::detach: return "detach";
+    case admin_op::attach: return "attach";
   }
   return "?";
 }

@@ -449,7 +449,9 @@ def case_auto_promote():
 def case_verify_invalidate():
     """2 nodes: after writes through n0, block 0 of n1's backing file is overwritten behind
     tandemd's back. `tandemadm verify` on n0 reports it out of sync (and repairs nothing); then
-    `tandemadm invalidate` on n1 resyncs n1 fully from n0, after which block 0 is right again."""
+    `tandemadm invalidate` on n1 resyncs n1 fully from n0, after which block 0 is right again.
+    Then n1 detaches its disk (Diskless, reads through n0) while n0 writes, and attaches it again:
+    a full sync brings it the blocks it missed."""
     cluster = Cluster(nodes=2, size_mib=16, net=NETS["verify-invalidate"])
     try:
         cluster.create()
@@ -494,8 +496,25 @@ def case_verify_invalidate():
             assert n1.read_disk(b * BLOCK, BLOCK) == pattern(b, 3), f"block {b} after invalidate"
         wait_until(lambda: peer_device(n0)["out-of-sync-bytes"] == 0, 10, "n0's marks cleared",
                    cluster)
+        n1.adm("detach", "r0")
+        wait_until(lambda: n1.status()["devices"][0]["disk-state"] == "Diskless", 10,
+                   "n1 Diskless", cluster)
+        client = NbdClient(n0.address, n0.nbd_port, "r0")
+        for b in range(100, 110):
+            assert client.write(b * BLOCK, pattern(b, 4)) == 0
+        assert client.flush() == 0
+        client.close()
+        reader = NbdClient(n1.address, n1.nbd_port, "r0")  # served by n0
+        assert reader.read(105 * BLOCK, BLOCK) == pattern(105, 4), "read through the peer"
+        reader.close()
+        n1.adm("attach", "r0")
+        wait_until(lambda: n1.status()["devices"][0]["disk-state"] == "UpToDate" and
+                   peer_device(n1)["replication-state"] == "Established", 60,
+                   "n1 attached and resynced", cluster)
+        for b in range(100, 110):
+            assert n1.read_disk(b * BLOCK, BLOCK) == pattern(b, 4), f"block {b} after attach"
         print(f"verify-invalidate: verify found {pd['verify-out-of-sync-bytes']} bytes out of "
-              f"sync in {volume_bytes}; invalidate repaired them")
+              f"sync in {volume_bytes}; invalidate repaired them; detach/attach kept every write")
     finally:
         cluster.cleanup(keep=keep_on_failure())
 

@@ -31,7 +31,9 @@ TEST_CASE("invalidate makes the disk Inconsistent and a full sync target") {
   CHECK(c.view(2).volumes[0].disk == disk_state::inconsistent);
   c.run_until_quiet();
   CHECK(logged(c, "n2 disk volume 0: UpToDate -> Inconsistent"));
-  CHECK(logged(c, "n2 replication peer n1 volume 0: Off -> WFBitMapT"));
+  CHECK(logged(c, "n2 replication peer n1 volume 0: Established -> WFBitMapT"));
+  CHECK(logged(c, "n1 event resync-started peer n2 volume 0 blocks 1024 (source, source-set-bitmap by rule=peer-request)"));
+  CHECK(c.events_named("protocol-error").empty());
   CHECK(c.resync_bytes_received(2) == kVolumeBytes);
   CHECK(c.view(2).volumes[0].disk == disk_state::uptodate);
   CHECK(peer_device(c.view(1), 2).repl == repl_state::established);
