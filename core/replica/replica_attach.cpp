@@ -4,9 +4,10 @@
 // UpToDate peer, writes go to the peers only, and every peer marks what this node misses (it is no
 // replication target any more). The data and metadata on the device are left alone.
 //
-// attach brings the disk back as a brand-new one would (Inconsistent, generation "just created")
-// and asks a connected UpToDate peer for a full sync (resync_request); the connections stay up, so
-// the writes of a Primary keep reaching every replica meanwhile. DRBD resyncs a re-attached disk by bitmap; tandem cannot yet: while Diskless a node follows
+// attach brings the disk back Inconsistent, with every block marked toward every peer, and asks a
+// connected UpToDate peer for a full sync (resync_request); the connections stay up, so the writes
+// of a Primary keep reaching every replica meanwhile. The generation UUIDs stay: they are the
+// ancestry the node followed while Diskless, which later handshakes need. DRBD resyncs a re-attached disk by bitmap; tandem cannot yet: while Diskless a node follows
 // its peers' generation in memory, and a Primary whose own disk went away does not start a new
 // generation that would tell the stale disk apart, so the bitmap-based decision could call the old
 // data current. A full sync is always right; with checksum resync (csums-alg) only the ranges that
@@ -59,14 +60,16 @@ void replica_machine::on_admin_attach(const admin& cmd) {
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     local_volume& volume = volumes_[vi];
     set_disk(vi, disk_state::attaching);
-    // As create-md leaves it: whatever the device holds may be stale, and nothing may say it
-    // is not (see the top of this file).
-    volume.uuids = uuid_set{};
     volume.crashed_primary = false;
     volume.crash_resync_owed = 0;
     volume.fetch_from_writer.clear();
-    // Nobody lacks anything of this disk's; what it lacks comes from the source.
-    for (auto& [node, bitmap] : volume.bitmaps) bitmap.clear_all();
+    // Whatever the device holds may be stale (see the top of this file): any resync that a later
+    // handshake decides, with any peer, covers every block. The marks toward peers in sync with the
+    // source are cleared as the full sync lands the blocks (resync_blocks_landed).
+    for (auto& [node, bitmap] : volume.bitmaps) bitmap.set_all();
+    // A Primary starts no generation of its own while its disk is a sync target: it takes the
+    // source's when the full sync ends.
+    volume.new_uuid_pending = false;
     set_disk(vi, disk_state::inconsistent);
     emit_event("attached", source->node, volume.number, volume.size_blocks,
                "full sync from node " + std::to_string(source->node));

@@ -124,3 +124,26 @@ TEST_CASE("a full-sync request a peer can no longer serve falls back to a fresh 
   CHECK(c.disk_bytes(1, 0) == c.disk_bytes(0, 0));
   CHECK(c.disk_bytes(2, 0) == c.disk_bytes(0, 0));
 }
+
+TEST_CASE("a peer that was away while the Primary detached and attached still gets every write") {
+  auto c = primary_on_n0(3, 6, kVolumeBytes);
+  volume_model model(kVolumeBytes);
+  for (int i = 0; i < 4; ++i) write_ok(c, model, 0, i * kBlockBytes, payload(i, kBlockBytes));
+  c.isolate(2);
+  c.run_until_quiet();
+  for (int i = 4; i < 8; ++i) write_ok(c, model, 0, i * kBlockBytes, payload(i, kBlockBytes));
+  REQUIRE(c.admin_command(0, admin_op::detach).ok);
+  c.run_until_quiet();
+  for (int i = 8; i < 12; ++i) write_ok(c, model, 0, i * kBlockBytes, payload(i, kBlockBytes));
+  REQUIRE(c.admin_command(0, command_toward(admin_op::attach, 1)).ok);
+  c.run_until_quiet();
+  for (int i = 12; i < 16; ++i) write_ok(c, model, 0, i * kBlockBytes, payload(i, kBlockBytes));
+  c.rejoin(2);
+  c.run_until_quiet();
+  for (node_id n : {0, 1, 2}) {
+    CAPTURE(n);
+    CHECK(c.view(n).volumes[0].disk == disk_state::uptodate);
+  }
+  CHECK(c.events_named("split-brain").empty());
+  check_all_match(c, model);
+}
