@@ -164,3 +164,18 @@ TEST_CASE("a lost connection ends the verify on both sides") {
   CHECK(peer_device(c.view(0), 1).repl == repl_state::established);
   CHECK(peer_device(c.view(0), 1).out_of_sync_blocks == 0);
 }
+
+TEST_CASE("verify covers every volume and reports each on its own") {
+  auto c = primary_on_n0(2, 7, kVolumeBytes, [](sim::cluster_options& o) { o.volumes = 2; });
+  c.corrupt(1, 1, 12 * kBlockBytes, kBlockBytes);
+  REQUIRE(c.admin_command(0, verify_command(1)).ok);
+  c.run_until_quiet();
+  const replica_view v = c.view(0);
+  REQUIRE(v.connections.size() == 1);
+  CHECK(v.connections[0].volumes[0].verified_blocks == kBlocks);
+  CHECK(v.connections[0].volumes[0].verify_out_of_sync_blocks == 0);
+  CHECK(v.connections[0].volumes[1].verified_blocks == kBlocks);
+  CHECK(v.connections[0].volumes[1].verify_out_of_sync_blocks == 1);
+  CHECK(v.connections[0].volumes[1].out_of_sync_blocks == 1);
+  CHECK(c.events_named("verify-done").size() == 4);  // per volume, on both sides
+}
