@@ -62,9 +62,9 @@ inline const peer_device_view& peer_device(const replica_view& view, node_id pee
   return none;
 }
 
-// A started cluster of `nodes` with n0 promoted (options from `tweak`).
-inline sim::cluster primary_on_n0(int nodes, std::uint64_t seed, std::uint64_t volume_bytes,
-                                  void (*tweak)(sim::cluster_options&) = nullptr) {
+// A started cluster of `nodes` (options from `tweak`), all Secondary.
+inline sim::cluster started_cluster(int nodes, std::uint64_t seed, std::uint64_t volume_bytes,
+                                    void (*tweak)(sim::cluster_options&) = nullptr) {
   sim::cluster_options options;
   options.nodes = nodes;
   options.volume_size_bytes = volume_bytes;
@@ -72,6 +72,13 @@ inline sim::cluster primary_on_n0(int nodes, std::uint64_t seed, std::uint64_t v
   if (tweak) tweak(options);
   sim::cluster c(options);
   c.start();
+  return c;
+}
+
+// The same with n0 promoted.
+inline sim::cluster primary_on_n0(int nodes, std::uint64_t seed, std::uint64_t volume_bytes,
+                                  void (*tweak)(sim::cluster_options&) = nullptr) {
+  sim::cluster c = started_cluster(nodes, seed, volume_bytes, tweak);
   REQUIRE(c.admin_command(0, admin_op::primary).ok);
   return c;
 }

@@ -65,12 +65,8 @@ TEST_CASE("a detached Primary keeps writing through its peers, also while it att
 }
 
 TEST_CASE("detach and attach are refused where they would lose data or do nothing") {
-  sim::cluster_options options;
-  options.nodes = 3;
-  options.diskless_nodes = mask_of(2);
-  options.volume_size_bytes = kVolumeBytes;
-  sim::cluster c(options);
-  c.start();
+  auto c = started_cluster(3, 1, kVolumeBytes,
+                           [](sim::cluster_options& o) { o.diskless_nodes = mask_of(2); });
   SUBCASE("a diskless node") {
     CHECK_FALSE(c.admin_command(2, admin_op::detach).ok);
     CHECK_FALSE(c.admin_command(2, attach_command()).ok);

@@ -87,12 +87,8 @@ TEST_CASE("verify marks exactly the rotten blocks and leaves them to the next ha
 }
 
 TEST_CASE("verify is refused without a connected UpToDate peer in sync") {
-  sim::cluster_options options;
-  options.nodes = 3;
-  options.diskless_nodes = mask_of(2);
-  options.volume_size_bytes = kVolumeBytes;
-  sim::cluster c(options);
-  c.start();
+  auto c = started_cluster(3, 1, kVolumeBytes,
+                           [](sim::cluster_options& o) { o.diskless_nodes = mask_of(2); });
   SUBCASE("toward a diskless peer") { CHECK_FALSE(c.admin_command(0, verify_command(2)).ok); }
   SUBCASE("toward an unknown node") { CHECK_FALSE(c.admin_command(0, verify_command(7)).ok); }
   SUBCASE("from a diskless node") { CHECK_FALSE(c.admin_command(2, verify_command(0)).ok); }
