@@ -556,7 +556,8 @@ admin_done cluster::resize(node_id node, volume_nr volume, std::uint64_t new_siz
 void cluster::corrupt(node_id node, volume_nr volume, std::uint64_t offset_bytes,
                       std::uint32_t length_bytes) {
   auto& disk = nodes_.at(node).disks.at(volume);
-  for (std::uint64_t at = offset_bytes; at < offset_bytes + length_bytes && at < disk.size(); ++at) {
+  for (std::uint64_t at = offset_bytes; at < offset_bytes + length_bytes && at < disk.size();
+       ++at) {
     disk[at] = ~disk[at];
   }
   record(node, "corrupted " + std::to_string(length_bytes) + " bytes at " +

@@ -171,11 +171,11 @@ void parse_cluster(table_reader& r, cluster_options& c) {
 }
 
 const std::set<std::string> kActions = {
-    "promote", "promote-force", "demote", "write",     "read",       "cut",
-    "heal",    "isolate",       "rejoin", "disk-fail", "disconnect", "connect",
-    "hold",    "release",       "settle", "crash",     "restart",
-    "add-replica", "remove-replica", "verify", "invalidate", "resize", "corrupt",
-    "detach", "attach"};
+    "promote",    "promote-force", "demote",      "write",          "read",
+    "cut",        "heal",          "isolate",     "rejoin",         "disk-fail",
+    "disconnect", "connect",       "hold",        "release",        "settle",
+    "crash",      "restart",       "add-replica", "remove-replica", "verify",
+    "invalidate", "resize",        "corrupt",     "detach",         "attach"};
 const std::set<std::string> kWithPeer = {"cut", "heal", "disconnect", "connect", "hold"};
 
 scenario_action parse_action(table_reader& r, const toml::table& table, int nodes) {

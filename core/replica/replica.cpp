@@ -694,12 +694,11 @@ void replica_machine::on_disk_done(const disk_done& done) {
   const volume_nr volume_number = volumes_[request.volume_index].number;
   wire::block_ack_fields ack{volume_number, request.sector, request.block_id, request.length_bytes};
   const bool attached = volumes_[request.volume_index].disk >= disk_state::inconsistent;
-  const bool read = request.purpose == disk_purpose::client_read ||
-                    request.purpose == disk_purpose::serve_read ||
-                    request.purpose == disk_purpose::resync_read ||
-                    request.purpose == disk_purpose::verify_read ||
-                    request.purpose == disk_purpose::verify_serve ||
-                    request.purpose == disk_purpose::csum_read;
+  const bool read =
+      request.purpose == disk_purpose::client_read || request.purpose == disk_purpose::serve_read ||
+      request.purpose == disk_purpose::resync_read ||
+      request.purpose == disk_purpose::verify_read ||
+      request.purpose == disk_purpose::verify_serve || request.purpose == disk_purpose::csum_read;
   if (!done.ok && attached && !read) {
     // A failed write leaves the local data unusable (DRBD on-io-error detach).
     emit_event("io-error", config_.self, volume_number, request.blocks.count, "local write failed");

@@ -7,11 +7,12 @@
 // attach brings the disk back Inconsistent, with every block marked toward every peer, and asks a
 // connected UpToDate peer for a full sync (resync_request); the connections stay up, so the writes
 // of a Primary keep reaching every replica meanwhile. The generation UUIDs stay: they are the
-// ancestry the node followed while Diskless, which later handshakes need. DRBD resyncs a re-attached disk by bitmap; tandem cannot yet: while Diskless a node follows
-// its peers' generation in memory, and a Primary whose own disk went away does not start a new
-// generation that would tell the stale disk apart, so the bitmap-based decision could call the old
-// data current. A full sync is always right; with checksum resync (csums-alg) only the ranges that
-// changed while detached cross the wire.
+// ancestry the node followed while Diskless, which later handshakes need. DRBD resyncs a
+// re-attached disk by bitmap; tandem cannot yet: while Diskless a node follows its peers'
+// generation in memory, and a Primary whose own disk went away does not start a new generation that
+// would tell the stale disk apart, so the bitmap-based decision could call the old data current. A
+// full sync is always right; with checksum resync (csums-alg) only the ranges that changed while
+// detached cross the wire.
 #include <algorithm>
 #include <string>
 

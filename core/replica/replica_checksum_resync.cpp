@@ -18,8 +18,8 @@ void replica_machine::request_checksummed_blocks(peer_link& peer, std::size_t vi
   const std::uint64_t id = next_request_id_++;
   peer.volumes[vi].resync_requests[id] = {blocks, false};
   // A write in flight to these blocks lands first.
-  submit_digest_read(disk_purpose::csum_read, peer, vi, blocks.first * kSectorsPerBlock,
-                     size_bytes, id);
+  submit_digest_read(disk_purpose::csum_read, peer, vi, blocks.first * kSectorsPerBlock, size_bytes,
+                     id);
 }
 
 void replica_machine::on_csum_read_done(const disk_request& request, const disk_done& done,

@@ -57,7 +57,7 @@ struct local_volume {
   // invalidate / attach asked a peer for a full sync (resync_request) and no resync toward this
   // node has started yet: if that peer cannot serve it, another UpToDate peer is asked.
   bool full_sync_wanted = false;
-  node_id full_sync_asked = 0;       // the peer asked last,
+  node_id full_sync_asked = 0;        // the peer asked last,
   std::uint64_t full_sync_epoch = 0;  // on its connection of this epoch
 };
 

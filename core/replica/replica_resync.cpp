@@ -201,8 +201,8 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
       const std::uint64_t max_run =
           config_.checksum_resync ? kChecksumRequestBlocks : kResyncRequestBlocks;
       std::uint64_t run = 1;
-      while (run < max_run && block + run < bitmap.size_blocks() &&
-             bitmap.test(block + run) && !requested_elsewhere(block + run)) {
+      while (run < max_run && block + run < bitmap.size_blocks() && bitmap.test(block + run) &&
+             !requested_elsewhere(block + run)) {
         ++run;
       }
       const std::uint64_t end_bytes =
@@ -249,8 +249,8 @@ void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_re
   submit(std::move(dr));
 }
 
-// The volume of an outstanding request that a resync answer (data, or "in sync") settles; or, for an
-// answer nobody asked for, volumes_.size() after dropping the connection.
+// The volume of an outstanding request that a resync answer (data, or "in sync") settles; or, for
+// an answer nobody asked for, volumes_.size() after dropping the connection.
 std::size_t replica_machine::expected_resync_answer(peer_link& peer, volume_nr volume,
                                                     std::uint64_t block_id, std::uint64_t sector,
                                                     std::uint32_t length_bytes, const char* what) {

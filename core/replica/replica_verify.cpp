@@ -143,8 +143,8 @@ void replica_machine::on_ov_request(peer_link& peer, const wire::ov_request& msg
 void replica_machine::submit_digest_read(disk_purpose purpose, const peer_link& peer,
                                          std::size_t vi, std::uint64_t sector,
                                          std::uint32_t size_bytes, std::uint64_t block_id) {
-  disk_request dr = make_peer_disk_request(purpose, peer, vi, io_op::read, sector, size_bytes,
-                                           block_id, {});
+  disk_request dr =
+      make_peer_disk_request(purpose, peer, vi, io_op::read, sector, size_bytes, block_id, {});
   dr.ordered = true;  // never beside a write to the same blocks
   dr.submit.want_digests = true;
   submit(std::move(dr));
@@ -155,8 +155,7 @@ void replica_machine::on_verify_read_done(const disk_request& request, const dis
   if (!peer_current) return;  // the verify ended with the connection
   peer_link& peer = *find_peer(request.peer);
   // A driver that returns the wrong number of digests is treated like a failed read.
-  const bool usable =
-      done.ok && done.digests.size() == wire::digests_for(request.length_bytes);
+  const bool usable = done.ok && done.digests.size() == wire::digests_for(request.length_bytes);
   std::vector<std::uint32_t> digests = usable ? done.digests : std::vector<std::uint32_t>{};
   const volume_nr number = volumes_[request.volume_index].number;
   if (request.purpose == disk_purpose::verify_serve) {
@@ -196,8 +195,8 @@ void replica_machine::compare_verified(peer_link& peer, std::size_t vi, std::uin
     pv.verify_again.emplace_back(request.blocks, request.attempts + 1);
     return request_verify_blocks(peer, vi);
   }
-  const bool comparable = !request.touched && !request.local.empty() &&
-                          request.local.size() == request.remote.size();
+  const bool comparable =
+      !request.touched && !request.local.empty() && request.local.size() == request.remote.size();
   if (!comparable) {
     pv.verify_skipped_blocks += request.blocks.count;
     return request_verify_blocks(peer, vi);

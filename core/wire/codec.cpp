@@ -241,8 +241,12 @@ bool get_digests(byte_reader& r, digest_fields& m, bool digests_required) {
   for (auto& digest : m.digests) digest = r.get<std::uint32_t>();
   return true;
 }
-bool get(byte_reader& r, ov_reply& m) { return get_digests(r, m, false); }
-bool get(byte_reader& r, rs_csum_request& m) { return get_digests(r, m, true); }
+bool get(byte_reader& r, ov_reply& m) {
+  return get_digests(r, m, false);
+}
+bool get(byte_reader& r, rs_csum_request& m) {
+  return get_digests(r, m, true);
+}
 
 void put(byte_writer& w, const ov_done& m) {
   w.put(m.volume);
@@ -268,7 +272,9 @@ bool get(byte_reader& r, resize& m) {
   return m.size_sectors > 0 && (m.flags & ~kResizeAssumeClean) == 0;
 }
 
-void put(byte_writer& w, const resync_request& m) { w.put(m.volume); }
+void put(byte_writer& w, const resync_request& m) {
+  w.put(m.volume);
+}
 bool get(byte_reader& r, resync_request& m) {
   m.volume = r.get<std::uint16_t>();
   return true;

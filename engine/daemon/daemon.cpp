@@ -225,12 +225,13 @@ class daemon::impl {
       if (command == "detach") return run_admin(*resource, admin_op::detach, std::nullopt, respond);
       if (command == "verify" || command == "invalidate" || command == "attach") {
         // Toward the named peer, or (no peer) every connected peer in sync / the first UpToDate
-        // one (invalidate, attach: the peer to sync from). verify answers when the run starts; its result is the verify-done event and the
-        // status' verify-out-of-sync-bytes.
+        // one (invalidate, attach: the peer to sync from). verify answers when the run starts; its
+        // result is the verify-done event and the status' verify-out-of-sync-bytes.
         std::optional<node_id> peer;
         if (request.contains("peer")) {
           peer = peer_of(*resource, request);
-          if (!peer) return respond(reply(false, command + ": unknown peer (give a node name or id)"));
+          if (!peer)
+            return respond(reply(false, command + ": unknown peer (give a node name or id)"));
         }
         const admin_op op = command == "verify"       ? admin_op::verify
                             : command == "invalidate" ? admin_op::invalidate

@@ -827,8 +827,8 @@ std::string resource_driver::status_json() const {
       p["verified-bytes"] = pv.verified_blocks * kBlockBytes;
       p["verify-out-of-sync-bytes"] = pv.verify_out_of_sync_blocks * kBlockBytes;
       if (verifying(pv.repl)) {
-        p["done-percent"] = verify_percent(
-            pv, volume_size_bytes(i < v.volumes.size() ? v.volumes[i].number : 0));
+        p["done-percent"] =
+            verify_percent(pv, volume_size_bytes(i < v.volumes.size() ? v.volumes[i].number : 0));
       } else if (resyncing(pv.repl)) {
         p["done-percent"] = resync_percent(pv);
       }

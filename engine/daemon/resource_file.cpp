@@ -95,9 +95,8 @@ void parse_options(const toml::table& table, const std::string& origin,
   const reader r(table, origin, "[options] ");
   r.reject_unknown({"quorum", "quorum-minimum-redundancy", "on-no-quorum", "after-sb-0pri",
                     "after-sb-1pri", "after-sb-2pri", "always-asbp", "rr-conflict",
-                    "allow-two-primaries", "auto-promote", "al-extents", "max-peers",
-                    "ping-int-ms", "ping-timeout-ms", "fault-injection", "direct-io",
-                    "csums-alg"});
+                    "allow-two-primaries", "auto-promote", "al-extents", "max-peers", "ping-int-ms",
+                    "ping-timeout-ms", "fault-injection", "direct-io", "csums-alg"});
   const std::string quorum_values = "off, majority, all or 1..31";
   resource.quorum = r.choice<quorum_setting>("quorum", parse_quorum_setting, quorum_values)
                         .value_or(quorum_setting{});

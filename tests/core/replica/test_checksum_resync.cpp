@@ -17,7 +17,9 @@ sim::cluster started(int nodes, std::uint64_t seed) {
                        [](sim::cluster_options& o) { o.checksum_resync = true; });
 }
 
-admin invalidate_command() { return command_toward(admin_op::invalidate, 0, true); }
+admin invalidate_command() {
+  return command_toward(admin_op::invalidate, 0, true);
+}
 
 std::uint64_t sent(const sim::cluster& c, node_id from, node_id to, wire::msg_type type) {
   const auto& messages = c.counters(from, to).messages;

@@ -9,7 +9,9 @@ namespace {
 
 constexpr std::uint64_t kVolumeBytes = 1 << 20;
 
-admin attach_command() { return command_toward(admin_op::attach, 0, true); }
+admin attach_command() {
+  return command_toward(admin_op::attach, 0, true);
+}
 
 }  // namespace
 
@@ -71,7 +73,9 @@ TEST_CASE("detach and attach are refused where they would lose data or do nothin
     CHECK_FALSE(c.admin_command(2, admin_op::detach).ok);
     CHECK_FALSE(c.admin_command(2, attach_command()).ok);
   }
-  SUBCASE("attach of an attached disk") { CHECK_FALSE(c.admin_command(0, attach_command()).ok); }
+  SUBCASE("attach of an attached disk") {
+    CHECK_FALSE(c.admin_command(0, attach_command()).ok);
+  }
   SUBCASE("a Primary without an UpToDate peer") {
     REQUIRE(c.admin_command(0, admin_op::primary).ok);
     c.isolate(1);

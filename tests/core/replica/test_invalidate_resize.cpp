@@ -32,7 +32,9 @@ TEST_CASE("invalidate makes the disk Inconsistent and a full sync target") {
   c.run_until_quiet();
   CHECK(logged(c, "n2 disk volume 0: UpToDate -> Inconsistent"));
   CHECK(logged(c, "n2 replication peer n1 volume 0: Established -> WFBitMapT"));
-  CHECK(logged(c, "n1 event resync-started peer n2 volume 0 blocks 1024 (source, source-set-bitmap by rule=peer-request)"));
+  CHECK(logged(c,
+               "n1 event resync-started peer n2 volume 0 blocks 1024 (source, source-set-bitmap by "
+               "rule=peer-request)"));
   CHECK(c.events_named("protocol-error").empty());
   CHECK(c.resync_bytes_received(2) == kVolumeBytes);
   CHECK(c.view(2).volumes[0].disk == disk_state::uptodate);
@@ -43,7 +45,9 @@ TEST_CASE("invalidate makes the disk Inconsistent and a full sync target") {
 
 TEST_CASE("invalidate is refused where it would lose the only good data") {
   auto c = started(2, 2);
-  SUBCASE("on a Primary") { CHECK_FALSE(c.admin_command(0, invalidate_from(1)).ok); }
+  SUBCASE("on a Primary") {
+    CHECK_FALSE(c.admin_command(0, invalidate_from(1)).ok);
+  }
   SUBCASE("without a connected peer") {
     c.isolate(1);
     c.run_until_quiet();
@@ -97,7 +101,9 @@ TEST_CASE("resize with assume_clean moves no data") {
 
 TEST_CASE("resize is refused unless every node can take it") {
   auto c = started(3, 5);
-  SUBCASE("shrinking") { CHECK_FALSE(c.resize(0, 0, kVolumeBytes / 2, false).ok); }
+  SUBCASE("shrinking") {
+    CHECK_FALSE(c.resize(0, 0, kVolumeBytes / 2, false).ok);
+  }
   SUBCASE("with a diskful peer away") {
     c.isolate(2);
     c.run_until_quiet();

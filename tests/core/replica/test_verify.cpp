@@ -1,5 +1,5 @@
-// Online verify (replica_verify.cpp): Established -> VerifyS / VerifyT -> Established, what it finds,
-// what it refuses, and that it neither races writes nor resyncs by itself.
+// Online verify (replica_verify.cpp): Established -> VerifyS / VerifyT -> Established, what it
+// finds, what it refuses, and that it neither races writes nor resyncs by itself.
 #include "tests/core/replica/cluster_fixture.h"
 
 using namespace tandem;
@@ -89,9 +89,15 @@ TEST_CASE("verify marks exactly the rotten blocks and leaves them to the next ha
 TEST_CASE("verify is refused without a connected UpToDate peer in sync") {
   auto c = started_cluster(3, 1, kVolumeBytes,
                            [](sim::cluster_options& o) { o.diskless_nodes = mask_of(2); });
-  SUBCASE("toward a diskless peer") { CHECK_FALSE(c.admin_command(0, verify_command(2)).ok); }
-  SUBCASE("toward an unknown node") { CHECK_FALSE(c.admin_command(0, verify_command(7)).ok); }
-  SUBCASE("from a diskless node") { CHECK_FALSE(c.admin_command(2, verify_command(0)).ok); }
+  SUBCASE("toward a diskless peer") {
+    CHECK_FALSE(c.admin_command(0, verify_command(2)).ok);
+  }
+  SUBCASE("toward an unknown node") {
+    CHECK_FALSE(c.admin_command(0, verify_command(7)).ok);
+  }
+  SUBCASE("from a diskless node") {
+    CHECK_FALSE(c.admin_command(2, verify_command(0)).ok);
+  }
   SUBCASE("toward a disconnected peer") {
     c.cut_link(0, 1);
     c.run_until_quiet();

@@ -114,7 +114,8 @@ TEST_CASE("replica metrics: an online verify shows its figures and no resync pro
   replica_identity id{"n1", "r0", false, {{2, "n2"}}, {1 << 20}};
   write_replica_metrics(e, id, v, {}, {});
   const std::string t = e.text();
-  const std::string pd = "{node=\"n1\",name=\"r0\",conn_name=\"n2\",peer_node_id=\"2\",volume=\"0\"";
+  const std::string pd =
+      "{node=\"n1\",name=\"r0\",conn_name=\"n2\",peer_node_id=\"2\",volume=\"0\"";
   CHECK(has(t, "tandem_peerdevice_verified_bytes" + pd + "} 409600"));
   CHECK(has(t, "tandem_peerdevice_verify_outofsync_bytes" + pd + "} 8192"));
   CHECK(has(t, "tandem_peerdevice_resync_done_ratio" + pd + "} 1"));
