@@ -35,8 +35,12 @@ replica_config config_for(const cluster_options& options, node_id self, node_mas
   config.split_brain = options.split_brain;
   config.planted = options.planted;
   config.checksum_resync = options.checksum_resync;
+  auto backing = options.backing_bytes.find(self);
+  const std::uint64_t max_sectors =
+      backing == options.backing_bytes.end() ? 0 : backing->second / kSectorBytes;
   for (int v = 0; v < options.volumes; ++v) {
-    config.volumes.push_back({static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes});
+    config.volumes.push_back(
+        {static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes, max_sectors});
   }
   for (int n = 0; n < options.nodes; ++n) {
     if (n == self || !mask_has(members, static_cast<node_id>(n))) continue;
@@ -530,7 +534,16 @@ admin_done cluster::admin_command(node_id node, admin cmd) {
 
 admin_done cluster::resize(node_id node, volume_nr volume, std::uint64_t new_size_bytes,
                            bool assume_clean) {
-  if (new_size_bytes > options_.volume_size_bytes) {
+  admin cmd;
+  cmd.op = admin_op::resize;
+  cmd.volume = volume;
+  cmd.size_sectors = new_size_bytes / kSectorBytes;
+  cmd.assume_clean = assume_clean;
+  record(node, "resize to " + std::to_string(new_size_bytes) + " bytes" +
+                   (assume_clean ? " (assume clean)" : ""));
+  const admin_done done = admin_command(node, cmd);
+  // Still at the same instant: no I/O to the new area can have been issued yet.
+  if (done.ok && new_size_bytes > options_.volume_size_bytes) {
     for (auto& n : nodes_) {
       auto& disk = n.disks.at(volume);
       if (disk.empty()) continue;  // diskless
@@ -543,14 +556,7 @@ admin_done cluster::resize(node_id node, volume_nr volume, std::uint64_t new_siz
     }
     options_.volume_size_bytes = new_size_bytes;
   }
-  admin cmd;
-  cmd.op = admin_op::resize;
-  cmd.volume = volume;
-  cmd.size_sectors = new_size_bytes / kSectorBytes;
-  cmd.assume_clean = assume_clean;
-  record(node, "resize to " + std::to_string(new_size_bytes) + " bytes" +
-                   (assume_clean ? " (assume clean)" : ""));
-  return admin_command(node, cmd);
+  return done;
 }
 
 void cluster::corrupt(node_id node, volume_nr volume, std::uint64_t offset_bytes,

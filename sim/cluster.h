@@ -43,6 +43,9 @@ struct cluster_options {
   // machines that add_replica() can bring in later.
   node_mask members = 0;
   bool checksum_resync = false;  // replica_config::checksum_resync on every node (DRBD csums-alg)
+  // How far each node's backing devices let a volume grow (volume_config::max_size_sectors); a
+  // node not listed has no limit.
+  std::map<node_id, std::uint64_t> backing_bytes;
 };
 
 struct client_result {
@@ -76,10 +79,10 @@ class cluster {
   std::optional<admin_done> admin_result(std::uint64_t tag) const;
   // Any admin command (verify, invalidate, ...); its tag is assigned here.
   admin_done admin_command(node_id node, admin cmd);
-  // `resize` as an operator runs it: every diskful node's backing device grows to new_size_bytes
-  // first (the new area holds leftovers that differ per node, or zeros with assume_clean, when the
-  // operator vouches that it is clean), then `node` runs the admin command. Later restarts and
-  // added replicas use the new size.
+  // `resize` as an operator runs it: `node` runs the admin command, and when it is accepted every
+  // diskful node's backing device holds the new size before anything else happens (the new area
+  // holds leftovers that differ per node, or zeros with assume_clean, when the operator vouches
+  // that it is clean). Later restarts and added replicas use the new size.
   admin_done resize(node_id node, volume_nr volume, std::uint64_t new_size_bytes,
                     bool assume_clean);
   // Bit rot: flips the bytes of [offset, offset + length) on node's disk behind the replication's

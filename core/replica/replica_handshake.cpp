@@ -238,6 +238,8 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
           on_resize(peer, m);
         else if constexpr (std::is_same_v<T, wire::resync_request>)
           on_resync_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::backing_size>)
+          on_backing_size(peer, m);
       },
       msg);
 }
@@ -346,6 +348,7 @@ void replica_machine::maybe_finish_handshake(peer_link& peer) {
     decide_sync(peer, vi);
     retry_full_sync(vi);
   }
+  if (handshake_done(peer)) send_backing_sizes(peer);  // what a later resize must fit
 }
 
 namespace {

@@ -133,15 +133,28 @@ void replica_machine::on_admin_resize(const admin& cmd) {
   if (cmd.size_sectors < old_sectors) return refuse("shrinking a volume is not supported");
   if (cmd.size_sectors == old_sectors) return emit(admin_done{cmd.tag, true, ""});
   if (cmd.size_sectors * kSectorBytes > (std::uint64_t{1} << 50)) return refuse("size too large");
-  for (const auto& vc : config_.volumes) {
-    if (vc.number == cmd.volume && vc.max_size_sectors != 0 &&
-        cmd.size_sectors > vc.max_size_sectors) {
-      return refuse("the backing device holds only " + std::to_string(vc.max_size_sectors) +
-                    " sectors");
+  const std::uint64_t local_max = max_size_sectors(vi);
+  if (local_max != 0 && cmd.size_sectors > local_max) {
+    return refuse("the backing device holds only " + std::to_string(local_max) + " sectors");
+  }
+  // Every node's backing device must hold the new size (DRBD takes the smallest d_size).
+  for (const auto& peer : peers_) {
+    const std::uint64_t peer_max = peer.volumes[vi].peer_max_size_sectors;
+    if (handshake_done(peer) && peer_max != 0 && cmd.size_sectors > peer_max) {
+      return refuse("the backing device of node " + std::to_string(peer.node) + " holds only " +
+                    std::to_string(peer_max) + " sectors");
     }
   }
   if (volume.disk != disk_state::uptodate) {
     return refuse("the local disk is not UpToDate (the new area is synced from here)");
+  }
+  // The new area is synced from here: a Primary elsewhere would become a sync target under its
+  // application.
+  for (const auto& peer : peers_) {
+    if (role_ != role::primary && handshake_done(peer) && peer.peer_role == role::primary) {
+      return refuse("node " + std::to_string(peer.node) +
+                    " is Primary: run resize there (the new area is synced from where it runs)");
+    }
   }
   // Every node must take the new size together (DRBD negotiates it in P_SIZES): one that is away
   // would come back with the old size.
@@ -179,17 +192,38 @@ void replica_machine::on_resize(peer_link& peer, const wire::resize& msg) {
     return drop_connection(peer, conn_state::protocol_error, false);
   }
   if (msg.size_sectors <= volumes_[vi].size_sectors) return;  // nothing to grow
-  for (const auto& vc : config_.volumes) {
-    if (vc.number == msg.volume && vc.max_size_sectors != 0 &&
-        msg.size_sectors > vc.max_size_sectors) {
-      // This node cannot follow: it leaves the resource rather than serve a shorter volume.
-      emit_event("resize-refused", peer.node, msg.volume, 0,
-                 "the backing device holds only " + std::to_string(vc.max_size_sectors) +
-                     " sectors, asked for " + std::to_string(msg.size_sectors));
-      return drop_connection(peer, conn_state::disconnecting, false);
-    }
+  const std::uint64_t local_max = max_size_sectors(vi);
+  if (local_max != 0 && msg.size_sectors > local_max) {
+    // Only when this node's limit changed after it told the sender (backing_size): it cannot
+    // follow, and leaves the resource rather than serve a shorter volume.
+    emit_event("resize-refused", peer.node, msg.volume, 0,
+               "the backing device holds only " + std::to_string(local_max) +
+                   " sectors, asked for " + std::to_string(msg.size_sectors));
+    return drop_connection(peer, conn_state::disconnecting, false);
   }
   grow_volume(vi, msg.size_sectors);
+}
+
+std::uint64_t replica_machine::max_size_sectors(std::size_t vi) const {
+  for (const auto& vc : config_.volumes) {
+    if (vc.number == volumes_[vi].number) return vc.max_size_sectors;
+  }
+  return 0;
+}
+
+void replica_machine::send_backing_sizes(const peer_link& peer) {
+  if (!config_.self_diskful) return;  // no backing device: no limit of its own
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    // No limit is what the peer assumes without a message.
+    const std::uint64_t max = max_size_sectors(vi);
+    if (max != 0) send(peer, wire::backing_size{volumes_[vi].number, max});
+  }
+}
+
+void replica_machine::on_backing_size(peer_link& peer, const wire::backing_size& msg) {
+  const std::size_t vi = volume_index_of(msg.volume);
+  if (vi == volumes_.size()) return;
+  peer.volumes[vi].peer_max_size_sectors = msg.max_size_sectors;
 }
 
 void replica_machine::grow_volume(std::size_t vi, std::uint64_t size_sectors) {

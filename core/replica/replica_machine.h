@@ -103,6 +103,7 @@ struct peer_volume {
   block_bitmap late_marks;
   std::uint64_t resynced_blocks = 0;
   std::uint64_t resync_skipped_blocks = 0;  // checksum resync: found equal, not transferred
+  std::uint64_t peer_max_size_sectors = 0;  // the peer's backing_size (0: no limit known)
   // Online verify (replica_verify.cpp). A verify runs on top of an Established connection: `repl`
   // stays Established for the I/O path, and the view shows VerifyS/VerifyT while `verify` is set.
   enum class verify_role : std::uint8_t { none, source, target };
@@ -355,6 +356,9 @@ class replica_machine {
   peer_link* full_sync_source(node_id named, bool any);
   void request_full_sync(peer_link& source, std::size_t volume_index);
   void on_resync_request(peer_link& peer, const wire::resync_request& msg);
+  std::uint64_t max_size_sectors(std::size_t volume_index) const;
+  void send_backing_sizes(const peer_link& peer);
+  void on_backing_size(peer_link& peer, const wire::backing_size& msg);
   void retry_full_sync(std::size_t volume_index);
 
   // replica_attach.cpp — admin detach / attach of the local disk.

@@ -280,6 +280,16 @@ bool get(byte_reader& r, resync_request& m) {
   return true;
 }
 
+void put(byte_writer& w, const backing_size& m) {
+  w.put(m.volume);
+  w.put(m.max_size_sectors);
+}
+bool get(byte_reader& r, backing_size& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.max_size_sectors = r.get<std::uint64_t>();
+  return true;
+}
+
 void put(byte_writer& w, const reply_fields& m) {
   w.put(m.volume);
   w.put(m.sector);
@@ -414,6 +424,7 @@ bool make_empty(std::uint16_t raw_type, message& out) {
     case msg_type::rs_is_in_sync: out = rs_is_in_sync{}; return true;
     case msg_type::resize: out = resize{}; return true;
     case msg_type::resync_request: out = resync_request{}; return true;
+    case msg_type::backing_size: out = backing_size{}; return true;
   }
   return false;
 }

@@ -136,6 +136,11 @@ constexpr msg_type type_for<resync_request>() {
   return msg_type::resync_request;
 }
 
+template <>
+constexpr msg_type type_for<backing_size>() {
+  return msg_type::backing_size;
+}
+
 }  // namespace
 
 msg_type type_of(const message& msg) {
@@ -176,6 +181,7 @@ const char* name_of(msg_type type) {
     case msg_type::rs_is_in_sync: return "rs_is_in_sync";
     case msg_type::resize: return "resize";
     case msg_type::resync_request: return "resync_request";
+    case msg_type::backing_size: return "backing_size";
   }
   return "unknown";
 }

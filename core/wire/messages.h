@@ -43,6 +43,7 @@ enum class msg_type : std::uint16_t {
   rs_is_in_sync = 0x2a,    // P_RS_IS_IN_SYNC (digests matched: nothing to send)
   resize = 0x2b,           // P_SIZES after `resize` (the new size every node takes)
   resync_request = 0x2c,   // "be my full sync source" (DRBD: a state change to StartingSyncT)
+  backing_size = 0x2d,     // P_SIZES d_size: how far the sender's backing device lets it grow
   twopc_prepare = 0x2e,    // P_TWOPC_PREPARE
   twopc_abort = 0x2f,      // P_TWOPC_ABORT
   twopc_reply = 0x45,      // P_TWOPC_YES / P_TWOPC_NO
@@ -212,6 +213,14 @@ struct resync_request {
   friend bool operator==(const resync_request&, const resync_request&) = default;
 };
 
+// Sent by a diskful node when a connection's handshake completes: the largest size its backing
+// device can hold for `volume`. Not sent without a limit. A `resize` must fit every node.
+struct backing_size {
+  volume_nr volume = 0;
+  std::uint64_t max_size_sectors = 0;
+  friend bool operator==(const backing_size&, const backing_size&) = default;
+};
+
 struct reply_fields {
   volume_nr volume = 0;
   std::uint64_t sector = 0;
@@ -267,7 +276,8 @@ using message = std::variant<features, role_state, volume_state, current_uuid, r
                              data_reply, neg_dreply, rs_data_request, rs_data_reply, rs_write_ack,
                              neg_rs_dreply, out_of_sync, peer_ack, twopc_prepare, twopc_abort,
                              twopc_reply, twopc_commit, ping, ping_ack, ov_request, ov_reply,
-                             ov_done, rs_csum_request, rs_is_in_sync, resize, resync_request>;
+                             ov_done, rs_csum_request, rs_is_in_sync, resize, resync_request,
+                             backing_size>;
 
 msg_type type_of(const message& msg);
 const char* name_of(msg_type type);

@@ -197,6 +197,7 @@ void wire_frames(const fs::path& root) {
   dir.write("rs_is_in_sync", frame(acked<wire::rs_is_in_sync>(0, 64, 23, 32768)));
   dir.write("resize", frame(wire::resize{0, 16384, wire::kResizeAssumeClean}));
   dir.write("resync_request", frame(wire::resync_request{0}));
+  dir.write("backing_size", frame(wire::backing_size{0, 2097152}));
 }
 
 bytes concat(std::initializer_list<bytes> parts) {

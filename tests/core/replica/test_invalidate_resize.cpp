@@ -170,3 +170,24 @@ TEST_CASE("a resize during a resync joins the running resync") {
   CHECK(c.resync_bytes_received(1) == 50 * kBlockBytes + kVolumeBytes);
   CHECK(c.disk_bytes(1, 0) == c.disk_bytes(0, 0));
 }
+
+TEST_CASE("resize must fit the backing device of every connected node") {
+  auto c = primary_on_n0(3, 7, kVolumeBytes, [](sim::cluster_options& o) {
+    o.backing_bytes[2] = 6 << 20;  // n2 can grow to 6 MiB, the others without limit
+  });
+  c.run_until_quiet();  // every node knows n0 is Primary
+  const admin_done too_big = c.resize(0, 0, 8 << 20, false);
+  CHECK_FALSE(too_big.ok);
+  CHECK(too_big.message.find("node 2") != std::string::npos);
+  CHECK(c.events_named("resized").empty());
+  // Not on a Secondary while another node is Primary: the new area is synced from where it runs.
+  const admin_done on_secondary = c.resize(1, 0, 6 << 20, false);
+  CHECK_FALSE(on_secondary.ok);
+  CHECK(on_secondary.message.find("Primary") != std::string::npos);
+  REQUIRE(c.resize(0, 0, 6 << 20, false).ok);
+  c.run_until_quiet();
+  CHECK(c.events_named("resized").size() == 3);
+  CHECK(c.events_named("resize-refused").empty());
+  CHECK(c.disk_bytes(2, 0) == c.disk_bytes(1, 0));
+  CHECK(c.disk_bytes(0, 0) == c.disk_bytes(1, 0));
+}
