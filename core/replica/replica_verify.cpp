@@ -13,9 +13,13 @@
 // Races with writes: both reads are ordered like resync reads (submit() makes them wait for an
 // overlapping write in flight and vice versa), and a write reaching a range whose comparison is
 // still open marks it touched: it is compared again, because the two reads may straddle the write.
+// A write made on the target's side reaches the source before the target's reply does (one
+// connection keeps its order), so it marks the range in time as well.
 // A verify runs on top of an Established connection; the I/O path keeps treating the peer as
 // Established, and the view shows VerifyS / VerifyT.
+#include <algorithm>
 #include <string>
+#include <tuple>
 
 #include "core/replica/replica_machine.h"
 
