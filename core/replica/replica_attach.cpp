@@ -4,10 +4,10 @@
 // UpToDate peer, writes go to the peers only, and every peer marks what this node misses (it is no
 // replication target any more). The data and metadata on the device are left alone.
 //
-// attach brings the disk back Inconsistent, with every block marked toward every peer, and asks a
-// connected UpToDate peer for a full sync (resync_request); the connections stay up, so the writes
-// of a Primary keep reaching every replica meanwhile. The generation UUIDs stay: they are the
-// ancestry the node followed while Diskless, which later handshakes need. DRBD resyncs a
+// attach brings the disk back Inconsistent, with every block marked toward the peer it syncs from,
+// and asks that connected UpToDate peer for a full sync (resync_request); the connections stay up, so the writes
+// of a Primary keep reaching every replica meanwhile. The generation UUIDs are the disk's from
+// before the detach, which later handshakes need as ancestry. DRBD resyncs a
 // re-attached disk by bitmap; tandem cannot yet: while Diskless a node follows its peers'
 // generation in memory, and a Primary whose own disk went away does not start a new generation that
 // would tell the stale disk apart, so the bitmap-based decision could call the old data current. A
@@ -25,13 +25,12 @@ void replica_machine::on_admin_detach(const admin& cmd) {
   if (!config_.self_diskful) return refuse("this node is diskless by configuration");
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     if (volumes_[vi].disk < disk_state::inconsistent) return refuse("no disk is attached");
-    // A Primary must keep access to its data through a peer.
+    // Some UpToDate copy must stay reachable: for this node's I/O, for a Diskless Primary that
+    // reads through it, and for the attach that brings the disk back.
     const bool served = std::any_of(peers_.begin(), peers_.end(), [&](const peer_link& peer) {
       return handshake_done(peer) && peer.volumes[vi].peer_disk == disk_state::uptodate;
     });
-    if (role_ == role::primary && !served) {
-      return refuse("a Primary without a connected UpToDate peer would lose its data");
-    }
+    if (!served) return refuse("no connected peer is UpToDate: detaching would lose the data");
   }
   // A resync in either direction would lose its source or its destination halfway.
   for (const auto& peer : peers_) {
@@ -42,6 +41,7 @@ void replica_machine::on_admin_detach(const admin& cmd) {
     }
   }
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    volumes_[vi].detached_uuids = volumes_[vi].uuids;
     set_disk(vi, disk_state::detaching);
     set_disk(vi, disk_state::diskless);  // also tells every peer
     emit_event("detached", config_.self, volumes_[vi].number, 0, "admin detach");
@@ -61,13 +61,16 @@ void replica_machine::on_admin_attach(const admin& cmd) {
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     local_volume& volume = volumes_[vi];
     set_disk(vi, disk_state::attaching);
+    // What the disk holds, not what the node followed while Diskless: a generation the disk never
+    // had would become the bitmap UUID this node claims its peers are behind on.
+    if (volume.detached_uuids) volume.uuids = *volume.detached_uuids;
+    volume.detached_uuids.reset();
     volume.crashed_primary = false;
     volume.crash_resync_owed = 0;
     volume.fetch_from_writer.clear();
-    // Whatever the device holds may be stale (see the top of this file): any resync that a later
-    // handshake decides, with any peer, covers every block. The marks toward peers in sync with the
-    // source are cleared as the full sync lands the blocks (resync_blocks_landed).
-    for (auto& [node, bitmap] : volume.bitmaps) bitmap.set_all();
+    // The marks toward other peers stay as they were: marking them too would make this node,
+    // once synced, claim that they are behind it (finish_resync_as_target), which a Primary
+    // elsewhere is not.
     // A Primary starts no generation of its own while its disk is a sync target: it takes the
     // source's when the full sync ends.
     volume.new_uuid_pending = false;

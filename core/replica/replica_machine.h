@@ -59,6 +59,9 @@ struct local_volume {
   bool full_sync_wanted = false;
   node_id full_sync_asked = 0;        // the peer asked last,
   std::uint64_t full_sync_epoch = 0;  // on its connection of this epoch
+  // The generation UUIDs of the disk when an admin detach took it away. While Diskless the node
+  // follows its peers' generations in `uuids`, which its disk does not hold; attach restores these.
+  std::optional<uuid_set> detached_uuids;
 };
 
 // This node is the peer's sync source (about to send, sending, or paused) / its sync target.
