@@ -39,18 +39,8 @@ void replica_machine::on_csum_read_done(const disk_request& request, const disk_
 }
 
 void replica_machine::on_rs_csum_request(peer_link& peer, const wire::rs_csum_request& msg) {
-  const std::size_t vi = volume_index_of(msg.volume);
-  if (!in_volume(vi, msg.sector, msg.size_bytes) || volumes_[vi].disk != disk_state::uptodate) {
-    return send(peer, wire::neg_rs_dreply{{msg.volume, msg.sector, msg.block_id, msg.size_bytes}});
-  }
   // A resync read like any other (ordered against writes), that also digests what it read.
-  disk_request dr = make_peer_disk_request(disk_purpose::resync_read, peer, vi, io_op::read,
-                                           msg.sector, msg.size_bytes, msg.block_id, {});
-  dr.writes_seen = volumes_[vi].writes_seen;
-  dr.checksum = true;
-  dr.peer_digests = msg.digests;
-  dr.submit.want_digests = true;
-  submit(std::move(dr));
+  read_for_resync(peer, {msg.volume, msg.sector, msg.block_id, msg.size_bytes}, &msg.digests);
 }
 
 // Source side, the read for an rs_csum_request is done (and succeeded).

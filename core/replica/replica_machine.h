@@ -299,6 +299,8 @@ class replica_machine {
   void request_resync_blocks(peer_link& peer, std::size_t volume_index);
   void continue_resync(std::size_t volume_index);
   void on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg);
+  void read_for_resync(peer_link& peer, const wire::block_ack_fields& msg,
+                       const std::vector<std::uint32_t>* target_digests);
   void on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg);
   void on_rs_write_ack(peer_link& peer, const wire::rs_write_ack& msg);
   void on_neg_rs_dreply(peer_link& peer, const wire::neg_rs_dreply& msg);

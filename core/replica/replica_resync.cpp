@@ -239,6 +239,13 @@ void replica_machine::continue_resync(std::size_t vi) {
 }
 
 void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg) {
+  read_for_resync(peer, msg, nullptr);
+}
+
+// Reads what a sync target asked for, or refuses at once when this node cannot serve it. With the
+// target's digests (checksum resync) the read digests the blocks too, to compare when it is done.
+void replica_machine::read_for_resync(peer_link& peer, const wire::block_ack_fields& msg,
+                                      const std::vector<std::uint32_t>* target_digests) {
   const std::size_t vi = volume_index_of(msg.volume);
   if (!in_volume(vi, msg.sector, msg.size_bytes) || volumes_[vi].disk != disk_state::uptodate) {
     return send(peer, wire::neg_rs_dreply{{msg.volume, msg.sector, msg.block_id, msg.size_bytes}});
@@ -246,6 +253,11 @@ void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_re
   disk_request dr = make_peer_disk_request(disk_purpose::resync_read, peer, vi, io_op::read,
                                            msg.sector, msg.size_bytes, msg.block_id, {});
   dr.writes_seen = volumes_[vi].writes_seen;
+  if (target_digests) {
+    dr.checksum = true;
+    dr.peer_digests = *target_digests;
+    dr.submit.want_digests = true;
+  }
   submit(std::move(dr));
 }
 
