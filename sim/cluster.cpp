@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/replica/block_digest.h"
 #include "core/wire/codec.h"
 
 namespace tandem::sim {
@@ -33,8 +34,13 @@ replica_config config_for(const cluster_options& options, node_id self, node_mas
   config.on_no_quorum_policy = options.on_no_quorum_policy;
   config.split_brain = options.split_brain;
   config.planted = options.planted;
+  config.checksum_resync = options.checksum_resync;
+  auto backing = options.backing_bytes.find(self);
+  const std::uint64_t max_sectors =
+      backing == options.backing_bytes.end() ? 0 : backing->second / kSectorBytes;
   for (int v = 0; v < options.volumes; ++v) {
-    config.volumes.push_back({static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes});
+    config.volumes.push_back(
+        {static_cast<volume_nr>(v), options.volume_size_bytes / kSectorBytes, max_sectors});
   }
   for (int n = 0; n < options.nodes; ++n) {
     if (n == self || !mask_has(members, static_cast<node_id>(n))) continue;
@@ -370,7 +376,11 @@ void cluster::disk_io(node_id node, const disk_submit& submit) {
     }
     if (submit.op == io_op::write) release(submit.buffer.id);
     const bool ok = !failed && (in_range || submit.op == io_op::flush);
-    step(node, disk_done{submit.request, ok, result});
+    disk_done done{submit.request, ok, result, {}};
+    if (ok && submit.want_digests && !result.empty()) {
+      done.digests = block_digests(buffers_.at(result.id).bytes);
+    }
+    step(node, std::move(done));
     release(result.id);
   });
 }
@@ -513,6 +523,51 @@ std::uint64_t cluster::admin_async(node_id node, admin_op op, node_id peer) {
   const std::uint64_t tag = next_tag_++;
   step(node, admin{tag, op, peer});
   return tag;
+}
+
+admin_done cluster::admin_command(node_id node, admin cmd) {
+  cmd.tag = next_tag_++;
+  step(node, cmd);
+  if (auto done = admin_result(cmd.tag)) return *done;
+  return admin_done{cmd.tag, false, "no answer from the replica"};
+}
+
+admin_done cluster::resize(node_id node, volume_nr volume, std::uint64_t new_size_bytes,
+                           bool assume_clean) {
+  admin cmd;
+  cmd.op = admin_op::resize;
+  cmd.volume = volume;
+  cmd.size_sectors = new_size_bytes / kSectorBytes;
+  cmd.assume_clean = assume_clean;
+  record(node, "resize to " + std::to_string(new_size_bytes) + " bytes" +
+                   (assume_clean ? " (assume clean)" : ""));
+  const admin_done done = admin_command(node, cmd);
+  // Still at the same instant: no I/O to the new area can have been issued yet.
+  if (done.ok && new_size_bytes > options_.volume_size_bytes) {
+    for (auto& n : nodes_) {
+      auto& disk = n.disks.at(volume);
+      if (disk.empty()) continue;  // diskless
+      const std::size_t old_size = disk.size();
+      disk.resize(new_size_bytes, std::byte{0});
+      if (assume_clean) continue;
+      for (std::size_t at = old_size; at < disk.size(); ++at) {
+        disk[at] = static_cast<std::byte>(disk_random_.next() & 0xff);
+      }
+    }
+    options_.volume_size_bytes = new_size_bytes;
+  }
+  return done;
+}
+
+void cluster::corrupt(node_id node, volume_nr volume, std::uint64_t offset_bytes,
+                      std::uint32_t length_bytes) {
+  auto& disk = nodes_.at(node).disks.at(volume);
+  for (std::uint64_t at = offset_bytes; at < offset_bytes + length_bytes && at < disk.size();
+       ++at) {
+    disk[at] = ~disk[at];
+  }
+  record(node, "corrupted " + std::to_string(length_bytes) + " bytes at " +
+                   std::to_string(offset_bytes) + " behind the replication's back");
 }
 
 std::optional<admin_done> cluster::admin_result(std::uint64_t tag) const {

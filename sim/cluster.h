@@ -42,6 +42,10 @@ struct cluster_options {
   // Nodes that are replicas of the resource at the start (0 = all `nodes`). The others are spare
   // machines that add_replica() can bring in later.
   node_mask members = 0;
+  bool checksum_resync = false;  // replica_config::checksum_resync on every node (DRBD csums-alg)
+  // How far each node's backing devices let a volume grow (volume_config::max_size_sectors); a
+  // node not listed has no limit.
+  std::map<node_id, std::uint64_t> backing_bytes;
 };
 
 struct client_result {
@@ -73,6 +77,18 @@ class cluster {
   // Issues a command without waiting; its answer appears in admin_result(tag) once given.
   std::uint64_t admin_async(node_id node, admin_op op, node_id peer = 0);
   std::optional<admin_done> admin_result(std::uint64_t tag) const;
+  // Any admin command (verify, invalidate, ...); its tag is assigned here.
+  admin_done admin_command(node_id node, admin cmd);
+  // `resize` as an operator runs it: `node` runs the admin command, and when it is accepted every
+  // diskful node's backing device holds the new size before anything else happens (the new area
+  // holds leftovers that differ per node, or zeros with assume_clean, when the operator vouches
+  // that it is clean). Later restarts and added replicas use the new size.
+  admin_done resize(node_id node, volume_nr volume, std::uint64_t new_size_bytes,
+                    bool assume_clean);
+  // Bit rot: flips the bytes of [offset, offset + length) on node's disk behind the replication's
+  // back (what online verify exists to find).
+  void corrupt(node_id node, volume_nr volume, std::uint64_t offset_bytes,
+               std::uint32_t length_bytes);
   void cut_link(node_id a, node_id b);  // both directions
   void heal_link(node_id a, node_id b);
   void isolate(node_id node);  // cut every link of node

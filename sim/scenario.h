@@ -18,7 +18,8 @@ struct scenario_action {
   std::uint64_t at_ms = 0;
   std::string action;  // promote, promote-force, demote, write, read, cut, heal, isolate, rejoin,
                        // disk-fail, disconnect, connect, hold, release, settle, add-replica
-                       // (a brand-new diskful replica), remove-replica
+                       // (a brand-new diskful replica), remove-replica, verify, invalidate,
+                       // resize, corrupt, detach, attach
   node_id node = 0;
   node_id peer = 0;
   int count = 1;
@@ -26,11 +27,18 @@ struct scenario_action {
   std::string message;      // hold: a wire message name, e.g. write_ack
   bool refused = false;     // promote/demote: the command must be refused
   bool may_fail = false;    // write: failures (no quorum, no data) are allowed
+  bool has_peer = false;    // verify / invalidate / attach: a named peer (else any suitable one)
+  std::uint64_t size_kib = 0;    // resize: the new volume size
+  bool assume_clean = false;     // resize: the new area needs no sync
+  std::uint64_t offset_kib = 0;  // corrupt: where the 4 KiB of bit rot start
 };
 
 struct scenario_expectation {
   int line = 0;
-  std::string kind;  // disk, role, connection, replication, quorum, event, resync, identical
+  std::string kind;  // disk, role, connection, replication, quorum, event, resync, identical,
+                     // out-of-sync (node's marks toward peer), verified (node's last verify of
+                     // peer: blocks found out of sync), resync-skipped (blocks the checksum
+                     // resync did not transfer, counted by node)
   node_id node = 0;
   node_id peer = 0;
   bool any_node = true;  // event: count over every node

@@ -162,6 +162,7 @@ void parse_cluster(table_reader& r, cluster_options& c) {
     r.fail(*r.get("start"), "'start' must be \"uptodate\" or \"created\"");
   }
   c.start_uptodate = start == "uptodate";
+  c.checksum_resync = r.value<bool>("checksum_resync").value_or(false);
   std::tie(c.link_latency_min_ns, c.link_latency_max_ns) =
       range_us(r, "link_latency_us", c.link_latency_min_ns, c.link_latency_max_ns);
   std::tie(c.disk_latency_min_ns, c.disk_latency_max_ns) =
@@ -170,10 +171,11 @@ void parse_cluster(table_reader& r, cluster_options& c) {
 }
 
 const std::set<std::string> kActions = {
-    "promote", "promote-force", "demote", "write",     "read",       "cut",
-    "heal",    "isolate",       "rejoin", "disk-fail", "disconnect", "connect",
-    "hold",    "release",       "settle", "crash",     "restart",
-    "add-replica", "remove-replica"};
+    "promote",    "promote-force", "demote",      "write",          "read",
+    "cut",        "heal",          "isolate",     "rejoin",         "disk-fail",
+    "disconnect", "connect",       "hold",        "release",        "settle",
+    "crash",      "restart",       "add-replica", "remove-replica", "verify",
+    "invalidate", "resize",        "corrupt",     "detach",         "attach"};
 const std::set<std::string> kWithPeer = {"cut", "heal", "disconnect", "connect", "hold"};
 
 scenario_action parse_action(table_reader& r, const toml::table& table, int nodes) {
@@ -188,6 +190,23 @@ scenario_action parse_action(table_reader& r, const toml::table& table, int node
     a.peer = r.node("peer", nodes);
     if (a.peer == a.node) r.fail_here("'peer' must differ from 'node'");
   }
+  const bool optional_peer =
+      a.action == "verify" || a.action == "invalidate" || a.action == "attach";
+  if (optional_peer && table.contains("peer")) {
+    a.has_peer = true;
+    a.peer = r.node("peer", nodes);
+    if (a.peer == a.node) r.fail_here("'peer' must differ from 'node'");
+  }
+  if (a.action == "resize") {
+    if (!table.contains("size_kib")) r.fail_here("'resize' needs 'size_kib'");
+    a.size_kib = static_cast<std::uint64_t>(r.integer("size_kib", 0, 4, 1 << 20));
+    if (a.size_kib % 4 != 0) r.fail_here("'size_kib' must be a multiple of 4");
+    a.assume_clean = r.value<bool>("assume_clean").value_or(false);
+  }
+  if (a.action == "corrupt") {
+    a.offset_kib = static_cast<std::uint64_t>(r.integer("offset_kib", 0, 0, 1 << 20));
+    if (a.offset_kib % 4 != 0) r.fail_here("'offset_kib' must be a multiple of 4");
+  }
   a.count = static_cast<int>(r.integer("count", 1, 1, 100'000));
   a.size = r.value<std::string>("size").value_or("4k");
   if (a.size != "4k" && a.size != "512" && a.size != "mixed") {
@@ -201,8 +220,9 @@ scenario_action parse_action(table_reader& r, const toml::table& table, int node
   return a;
 }
 
-const std::set<std::string> kKinds = {"disk",   "role",  "connection", "replication",
-                                      "quorum", "event", "resync",     "identical"};
+const std::set<std::string> kKinds = {"disk",        "role",     "connection",    "replication",
+                                      "quorum",      "event",    "resync",        "identical",
+                                      "out-of-sync", "verified", "resync-skipped"};
 
 scenario_expectation parse_expectation(table_reader& r, const toml::table& table, int nodes) {
   scenario_expectation e;
@@ -230,7 +250,12 @@ scenario_expectation parse_expectation(table_reader& r, const toml::table& table
                            e.kind == "replication" || e.kind == "quorum";
   if (needs_state && e.state.empty()) r.fail_here("'" + e.kind + "' needs 'state'");
   if (e.kind == "event" && e.name.empty()) r.fail_here("'event' needs 'name'");
-  if ((e.kind == "event" || e.kind == "resync") && !e.exactly && !e.at_least && !e.at_most) {
+  const bool counts = e.kind == "event" || e.kind == "resync" || e.kind == "out-of-sync" ||
+                      e.kind == "verified" || e.kind == "resync-skipped";
+  if ((e.kind == "out-of-sync" || e.kind == "verified") && !table.contains("peer")) {
+    r.fail_here("'" + e.kind + "' needs 'peer'");
+  }
+  if (counts && !e.exactly && !e.at_least && !e.at_most) {
     r.fail_here("'" + e.kind + "' needs 'exactly', 'at_least' or 'at_most'");
   }
   if (e.kind == "identical" && e.nodes.size() < 2) r.fail_here("'identical' needs 2+ 'nodes'");

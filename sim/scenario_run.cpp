@@ -80,7 +80,19 @@ class scenario_runner {
   }
 
   void admin(const scenario_action& a, admin_op op) {
-    const admin_done done = c_.admin_command(a.node, op, a.peer);
+    answered(a, c_.admin_command(a.node, op, a.peer));
+  }
+
+  // verify / invalidate: toward the named peer, or every suitable one.
+  void targeted_admin(const scenario_action& a, admin_op op) {
+    tandem::admin cmd;
+    cmd.op = op;
+    cmd.peer = a.peer;
+    cmd.all_peers = !a.has_peer;
+    answered(a, c_.admin_command(a.node, cmd));
+  }
+
+  void answered(const scenario_action& a, const admin_done& done) {
     if (a.refused && done.ok)
       fail(a.line, a.action + " on n" + std::to_string(a.node) + " was not refused");
     if (!a.refused && !done.ok)
@@ -112,6 +124,14 @@ class scenario_runner {
     if (a.action == "release") return c_.release_held();
     if (a.action == "add-replica") return membership(a, c_.add_replica(a.node));
     if (a.action == "remove-replica") return membership(a, c_.remove_replica(a.node));
+    if (a.action == "verify") return targeted_admin(a, admin_op::verify);
+    if (a.action == "invalidate") return targeted_admin(a, admin_op::invalidate);
+    if (a.action == "resize") {
+      return answered(a, c_.resize(a.node, 0, a.size_kib * 1024, a.assume_clean));
+    }
+    if (a.action == "corrupt") return c_.corrupt(a.node, 0, a.offset_kib * 1024, kBlockBytes);
+    if (a.action == "detach") return admin(a, admin_op::detach);
+    if (a.action == "attach") return targeted_admin(a, admin_op::attach);
     if (a.action == "settle") {
       if (!c_.run_until_quiet(50'000'000)) fail(a.line, "the cluster did not become quiet");
       return collect();
@@ -288,6 +308,24 @@ class scenario_runner {
     if (e.kind == "resync") {
       compare(e, static_cast<std::int64_t>(c_.resync_bytes_received(e.node) / kBlockBytes),
               "4 KiB blocks resynced to " + n);
+      return;
+    }
+    if (e.kind == "out-of-sync") {
+      compare(e, static_cast<std::int64_t>(marks_toward(e.node, e.peer)),
+              "blocks " + n + " marks out of sync toward n" + std::to_string(e.peer));
+      return;
+    }
+    if (e.kind == "verified") {
+      const connection_view* conn = connection(e.peer, v);
+      if (!conn) return fail(e.line, n + " has no connection to n" + std::to_string(e.peer));
+      compare(e, static_cast<std::int64_t>(conn->volumes[0].verify_out_of_sync_blocks),
+              "blocks " + n + "'s verify of n" + std::to_string(e.peer) + " found out of sync");
+      return;
+    }
+    if (e.kind == "resync-skipped") {
+      std::uint64_t skipped = 0;
+      for (const auto& conn : v.connections) skipped += conn.volumes[0].resync_skipped_blocks;
+      compare(e, static_cast<std::int64_t>(skipped), "blocks " + n + " skipped by checksum");
       return;
     }
     if (e.kind == "identical") {

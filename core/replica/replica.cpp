@@ -694,8 +694,12 @@ void replica_machine::on_disk_done(const disk_done& done) {
   const volume_nr volume_number = volumes_[request.volume_index].number;
   wire::block_ack_fields ack{volume_number, request.sector, request.block_id, request.length_bytes};
   const bool attached = volumes_[request.volume_index].disk >= disk_state::inconsistent;
-  if (!done.ok && attached && request.purpose != disk_purpose::client_read &&
-      request.purpose != disk_purpose::serve_read && request.purpose != disk_purpose::resync_read) {
+  const bool read =
+      request.purpose == disk_purpose::client_read || request.purpose == disk_purpose::serve_read ||
+      request.purpose == disk_purpose::resync_read ||
+      request.purpose == disk_purpose::verify_read ||
+      request.purpose == disk_purpose::verify_serve || request.purpose == disk_purpose::csum_read;
+  if (!done.ok && attached && !read) {
     // A failed write leaves the local data unusable (DRBD on-io-error detach).
     emit_event("io-error", config_.self, volume_number, request.blocks.count, "local write failed");
     set_disk(request.volume_index, disk_state::failed);
@@ -740,53 +744,20 @@ void replica_machine::on_disk_done(const disk_done& done) {
     case disk_purpose::resync_read:
       if (!peer_current) return;
       if (!done.ok) return send(*peer, wire::neg_rs_dreply{ack});
+      if (request.checksum) return answer_checksum_request(*peer, request, done);
       peer->volumes[request.volume_index].served[request.block_id] = {request.blocks, false, false};
       return send(*peer,
                   wire::rs_data_reply{{volume_number, request.sector, request.block_id,
                                        buffer_ref{done.buffer.id, request.length_bytes}},
                                       request.writes_seen});
-    case disk_purpose::resync_write: {
+    case disk_purpose::resync_write:
       if (!peer) return;
-      auto& pv = peer->volumes[request.volume_index];
-      pv.resync_requests.erase(request.block_id);
+      peer->volumes[request.volume_index].resync_requests.erase(request.block_id);
       if (!done.ok) return;
-      // The blocks now equal the source's, and so those of every node on the same generation that
-      // reported no writes beyond what the source held when it read them (a Primary's later writes
-      // reach me directly). A block fetched from its writer is the newest there is: no source needs
-      // to send it any more.
-      local_volume& volume = volumes_[request.volume_index];
-      const generation_uuid source_generation = uuid_value(pv.peer_state.current);
-      for (auto& [node, bitmap] : volume.bitmaps) {
-        const peer_link* other = find_peer(node);
-        const auto& other_pv = other->volumes[request.volume_index];
-        const bool same = uuid_value(other_pv.peer_state.current) == source_generation;
-        const std::uint64_t other_writes = other_pv.peer_state.writes_seen;
-        const bool covers_other = request.writes_seen != kWritesSeenUnknown &&
-                                  other_writes != kWritesSeenUnknown &&
-                                  request.writes_seen >= other_writes;
-        const bool source = is_sync_target_state(other_pv.repl);
-        if (node == peer->node || (same && covers_other) || (request.from_writer && source)) {
-          bitmap.clear(request.blocks);
-        } else if (same) {
-          // The other node may hold a newer version than the source read: it sends it if it marked
-          // the block.
-        } else {
-          // A third node may not have what just arrived here: it differs from me now.
-          mark_out_of_sync(request.volume_index, node, request.blocks);
-        }
-      }
-      if (request.from_writer) {
-        for (auto block = request.blocks.first; block < request.blocks.end(); ++block) {
-          auto entry = volume.fetch_from_writer.find(block);
-          if (entry != volume.fetch_from_writer.end() && entry->second == peer->node) {
-            volume.fetch_from_writer.erase(entry);
-          }
-        }
-      }
-      pv.resynced_blocks += request.blocks.count;
-      if (peer_current && !request.from_writer) send(*peer, wire::rs_write_ack{ack});
-      return continue_resync(request.volume_index);
-    }
+      return resync_blocks_landed(*peer, request, peer_current);
+    case disk_purpose::verify_read:
+    case disk_purpose::verify_serve: return on_verify_read_done(request, done, peer_current);
+    case disk_purpose::csum_read: return on_csum_read_done(request, done, peer_current);
   }
 }
 
@@ -815,7 +786,9 @@ replica_view replica_machine::view() const {
       const auto& pv = peer.volumes[vi];
       auto bitmap = volumes_[vi].bitmaps.find(peer.node);
       const std::uint64_t dirty = bitmap == volumes_[vi].bitmaps.end() ? 0 : bitmap->second.count();
-      c.volumes.push_back({pv.repl, pv.peer_disk, dirty, pv.resynced_blocks});
+      c.volumes.push_back({shown_repl(pv), pv.peer_disk, dirty, pv.resynced_blocks,
+                           pv.resync_skipped_blocks, pv.verified_blocks,
+                           pv.verify_out_of_sync_blocks});
     }
     v.connections.push_back(std::move(c));
   }

@@ -53,6 +53,9 @@ namespace tandem {
 struct volume_config {
   volume_nr number = 0;
   std::uint64_t size_sectors = 0;
+  // What the backing device could hold: a `resize` beyond it is refused. 0: the driver grows the
+  // backing storage on demand (the simulator), so any size is accepted.
+  std::uint64_t max_size_sectors = 0;
 };
 
 struct peer_config {
@@ -77,6 +80,10 @@ struct replica_config {
   // Seeds the generator of new generation UUIDs, together with the metadata a restored replica
   // starts from: a restart with the same seed does not replay the UUIDs minted before it.
   std::uint64_t uuid_seed = 1;
+  // DRBD csums-alg: a sync target sends the digests of its own blocks with each resync request,
+  // and the source answers "in sync" without the data where they match (crc32c, see
+  // replica_verify.cpp). Set per resource here; DRBD sets it per connection.
+  bool checksum_resync = false;
 };
 
 // What survives a restart for one volume (encoded on disk by core/meta).
@@ -134,6 +141,9 @@ struct disk_done {
   std::uint64_t request = 0;  // disk_submit::request
   bool ok = true;
   buffer_ref buffer;  // for reads: the buffer holding the data
+  // For a read submitted with want_digests: block_digests() of the bytes read (one CRC-32C per
+  // 4 KiB block). The core never reads payload bytes, so the driver computes them.
+  std::vector<std::uint32_t> digests{};
 };
 
 struct timer_fired {  // reserved for the resync rate controller and timeouts
@@ -165,6 +175,22 @@ enum class admin_op : std::uint8_t {
   //  remove_peer followed by add_peer.
   add_peer,
   remove_peer,
+  // Online verify (DRBD `verify`): compare every block with `peer` (or with every connected peer
+  // in sync, `all_peers`) by digest; differing blocks are marked out of sync toward it and counted
+  // in a verify-done event. They are not resynced by the verify itself (as in DRBD): the next
+  // handshake with the peer does that (see docs/replication.md).
+  verify,
+  // DRBD `invalidate`: this node's data becomes Inconsistent and is fully resynced from a
+  // connected UpToDate peer (`peer`, or the first one found with `all_peers`).
+  invalidate,
+  // DRBD `resize`: grow volume `volume` to `size_sectors` on every node (all diskful peers must be
+  // connected). The new area is synced from this node unless `assume_clean`.
+  resize,
+  // DRBD `detach`: the local disk goes Diskless (as after an I/O error) and the node serves I/O
+  // through its peers; peers mark what it misses. `attach`: the disk comes back and is resynced
+  // fully from an UpToDate peer (see replica_attach.cpp for why not by bitmap).
+  detach,
+  attach,
 };
 
 struct admin {
@@ -172,6 +198,10 @@ struct admin {
   admin_op op = admin_op::primary;
   node_id peer = 0;   // connect / disconnect / add_peer / remove_peer
   peer_config added = {};  // add_peer: diskful, protocol, tie-breaker of the new peer
+  bool all_peers = false;  // verify / invalidate: not one named peer
+  volume_nr volume = 0;    // resize
+  std::uint64_t size_sectors = 0;  // resize: the new size
+  bool assume_clean = false;       // resize: the new area needs no sync (DRBD --assume-clean)
 };
 
 using input_kind =
@@ -197,6 +227,7 @@ struct disk_submit {
   std::uint32_t length_bytes = 0;
   buffer_ref buffer;  // WRITE: data to write; READ: destination, or empty = driver allocates
   bool fua = false;
+  bool want_digests = false;  // READ: return block_digests() of the data in disk_done::digests
 };
 
 struct complete_client {
@@ -263,6 +294,10 @@ struct peer_device_view {
   disk_state peer_disk = disk_state::dunknown;
   std::uint64_t out_of_sync_blocks = 0;  // my bitmap toward this peer
   std::uint64_t resynced_blocks = 0;     // blocks this node received (target) or sent (source)
+  // Checksum-based resync: blocks found equal by digest, so not transferred (included above).
+  std::uint64_t resync_skipped_blocks = 0;
+  std::uint64_t verified_blocks = 0;  // online verify: blocks compared in the current/last run
+  std::uint64_t verify_out_of_sync_blocks = 0;  // ... and found different
 };
 
 struct connection_view {

@@ -43,6 +43,8 @@ void replica_machine::set_peer_role(peer_link& peer, role value) {
 void replica_machine::set_repl(peer_link& peer, std::size_t vi, repl_state value) {
   auto& pv = peer.volumes[vi];
   if (pv.repl == value) return;
+  // A verify runs only on an Established connection (replica_verify.cpp).
+  if (pv.verify != peer_volume::verify_role::none) finish_verify(peer, vi, "replication changed");
   emit(state_changed{state_object::peer_device, peer.node, volumes_[vi].number, "replication",
                      to_string(pv.repl), to_string(value)});
   pv.repl = value;
@@ -222,7 +224,22 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
         else if constexpr (std::is_same_v<T, wire::ping>)
           send(peer, wire::ping_ack{});
         else if constexpr (std::is_same_v<T, wire::ping_ack>) {
-        }
+        } else if constexpr (std::is_same_v<T, wire::ov_request>)
+          on_ov_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::ov_reply>)
+          on_ov_reply(peer, m);
+        else if constexpr (std::is_same_v<T, wire::ov_done>)
+          on_ov_done(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_csum_request>)
+          on_rs_csum_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::rs_is_in_sync>)
+          on_rs_is_in_sync(peer, m);
+        else if constexpr (std::is_same_v<T, wire::resize>)
+          on_resize(peer, m);
+        else if constexpr (std::is_same_v<T, wire::resync_request>)
+          on_resync_request(peer, m);
+        else if constexpr (std::is_same_v<T, wire::backing_size>)
+          on_backing_size(peer, m);
       },
       msg);
 }
@@ -316,6 +333,7 @@ void replica_machine::on_volume_state(peer_link& peer, const wire::volume_state&
     set_repl(peer, vi, repl_state::paused_sync_t);  // my source fell behind itself
   }
   if (repl == repl_state::paused_sync_t) resume_paused_targets(vi);
+  retry_full_sync(vi);  // an invalidated or attached disk may find its source now
 }
 
 void replica_machine::maybe_finish_handshake(peer_link& peer) {
@@ -328,7 +346,9 @@ void replica_machine::maybe_finish_handshake(peer_link& peer) {
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     set_peer_disk(peer, vi, peer.volumes[vi].peer_state.disk);
     decide_sync(peer, vi);
+    retry_full_sync(vi);
   }
+  if (handshake_done(peer)) send_backing_sizes(peer);  // what a later resize must fit
 }
 
 namespace {
@@ -701,6 +721,11 @@ void replica_machine::on_admin(const admin& cmd) {
     }
     case admin_op::add_peer: return on_admin_add_peer(cmd);
     case admin_op::remove_peer: return on_admin_remove_peer(cmd);
+    case admin_op::verify: return on_admin_verify(cmd);
+    case admin_op::invalidate: return on_admin_invalidate(cmd);
+    case admin_op::resize: return on_admin_resize(cmd);
+    case admin_op::detach: return on_admin_detach(cmd);
+    case admin_op::attach: return on_admin_attach(cmd);
   }
 }
 

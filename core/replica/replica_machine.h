@@ -18,6 +18,10 @@ namespace tandem {
 // of at most kResyncRequestBlocks set bits (128 KiB).
 inline constexpr std::uint32_t kResyncWindow = 8;
 inline constexpr std::uint64_t kResyncRequestBlocks = 32;
+// With checksum resync a range whose digests differ anywhere is sent whole, so requests are shorter
+// (32 KiB): a few differing blocks cost little more than themselves. (DRBD digests a whole request
+// of up to its maximal size as one.)
+inline constexpr std::uint64_t kChecksumRequestBlocks = 8;
 
 struct local_volume {
   volume_nr number = 0;
@@ -50,6 +54,14 @@ struct local_volume {
   // this flag makes the crashed node its source. A second crash before then must not forget it.
   bool crashed_primary = false;
   node_mask crash_resync_owed = 0;  // diskful peers that still lack this node's AL extents
+  // invalidate / attach asked a peer for a full sync (resync_request) and no resync toward this
+  // node has started yet: if that peer cannot serve it, another UpToDate peer is asked.
+  bool full_sync_wanted = false;
+  node_id full_sync_asked = 0;        // the peer asked last,
+  std::uint64_t full_sync_epoch = 0;  // on its connection of this epoch
+  // The generation UUIDs of the disk when an admin detach took it away. While Diskless the node
+  // follows its peers' generations in `uuids`, which its disk does not hold; attach restores these.
+  std::optional<uuid_set> detached_uuids;
 };
 
 // This node is the peer's sync source (about to send, sending, or paused) / its sync target.
@@ -93,6 +105,27 @@ struct peer_volume {
   // that is running may already have moved past them, so they are resynced again afterwards.
   block_bitmap late_marks;
   std::uint64_t resynced_blocks = 0;
+  std::uint64_t resync_skipped_blocks = 0;  // checksum resync: found equal, not transferred
+  std::uint64_t peer_max_size_sectors = 0;  // the peer's backing_size (0: no limit known)
+  // Online verify (replica_verify.cpp). A verify runs on top of an Established connection: `repl`
+  // stays Established for the I/O path, and the view shows VerifyS/VerifyT while `verify` is set.
+  enum class verify_role : std::uint8_t { none, source, target };
+  verify_role verify = verify_role::none;
+  struct verify_request {
+    block_range blocks;
+    std::vector<std::uint32_t> local;   // my digests, once my read is done
+    std::vector<std::uint32_t> remote;  // the peer's, once its ov_reply arrived
+    bool have_local = false;
+    bool have_remote = false;
+    bool touched = false;  // a write reached these blocks meanwhile: compare again
+    int attempts = 1;
+  };
+  std::map<std::uint64_t, verify_request> verify_requests;  // by block_id
+  std::deque<std::pair<block_range, int>> verify_again;     // touched ranges and their attempts
+  std::uint64_t verify_next_block = 0;
+  std::uint64_t verified_blocks = 0;
+  std::uint64_t verify_out_of_sync_blocks = 0;
+  std::uint64_t verify_skipped_blocks = 0;  // could not be compared (read failed, always written)
 };
 
 struct peer_link {
@@ -129,6 +162,9 @@ enum class disk_purpose : std::uint8_t {
   serve_read,    // read on behalf of a peer without usable data (P_DATA_REQUEST)
   resync_read,   // sync source reads a block for the target
   resync_write,  // sync target writes a resynced block
+  verify_read,   // verify source digests its own blocks
+  verify_serve,  // verify target digests its blocks for the peer (P_OV_REQUEST)
+  csum_read,     // checksum-resync target digests its own blocks before asking for them
 };
 
 struct disk_request {
@@ -149,6 +185,9 @@ struct disk_request {
   bool from_writer = false;  // resync_write of a block fetched from its writer
   // resync_read: my writes_seen when the request came; resync_write: the source's, from its reply.
   std::uint64_t writes_seen = kWritesSeenUnknown;
+  // resync_read for a checksum request: the target's digests, compared when the read is done.
+  bool checksum = false;
+  std::vector<std::uint32_t> peer_digests;
   disk_submit submit;        // what is (or will be) handed to the driver
 };
 
@@ -260,6 +299,8 @@ class replica_machine {
   void request_resync_blocks(peer_link& peer, std::size_t volume_index);
   void continue_resync(std::size_t volume_index);
   void on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg);
+  void read_for_resync(peer_link& peer, const wire::block_ack_fields& msg,
+                       const std::vector<std::uint32_t>* target_digests);
   void on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg);
   void on_rs_write_ack(peer_link& peer, const wire::rs_write_ack& msg);
   void on_neg_rs_dreply(peer_link& peer, const wire::neg_rs_dreply& msg);
@@ -281,6 +322,53 @@ class replica_machine {
                               node_mask have);
   peer_link* active_source(std::size_t volume_index);
   void fetch_blocks_from_writers(std::size_t volume_index, const peer_link& source);
+
+  // replica_verify.cpp — online verify (VerifyS / VerifyT).
+  void on_admin_verify(const admin& cmd);
+  std::string verify_refusal(const peer_link& peer) const;
+  void start_verify(peer_link& peer, std::size_t volume_index);
+  void request_verify_blocks(peer_link& peer, std::size_t volume_index);
+  void on_ov_request(peer_link& peer, const wire::ov_request& msg);
+  void on_ov_reply(peer_link& peer, const wire::ov_reply& msg);
+  void on_ov_done(peer_link& peer, const wire::ov_done& msg);
+  void on_verify_read_done(const disk_request& request, const disk_done& done, bool peer_current);
+  void compare_verified(peer_link& peer, std::size_t volume_index, std::uint64_t block_id);
+  void finish_verify(peer_link& peer, std::size_t volume_index, const char* why);
+  void note_write_for_verify(std::size_t volume_index, block_range blocks);
+  // A read of blocks on behalf of `peer` that returns their digests, ordered against writes to the
+  // same blocks like a resync read (verify and checksum resync).
+  void submit_digest_read(disk_purpose purpose, const peer_link& peer, std::size_t volume_index,
+                          std::uint64_t sector, std::uint32_t size_bytes, std::uint64_t block_id);
+  repl_state shown_repl(const peer_volume& pv) const;
+
+  // replica_checksum_resync.cpp — checksum-based resync (DRBD csums-alg).
+  void request_checksummed_blocks(peer_link& peer, std::size_t volume_index, block_range blocks,
+                                  std::uint32_t size_bytes);
+  void on_csum_read_done(const disk_request& request, const disk_done& done, bool peer_current);
+  void on_rs_csum_request(peer_link& peer, const wire::rs_csum_request& msg);
+  void answer_checksum_request(peer_link& peer, const disk_request& request, const disk_done& done);
+  void on_rs_is_in_sync(peer_link& peer, const wire::rs_is_in_sync& msg);
+  void resync_blocks_landed(peer_link& peer, const disk_request& request, bool peer_current);
+  std::size_t expected_resync_answer(peer_link& peer, volume_nr volume, std::uint64_t block_id,
+                                     std::uint64_t sector, std::uint32_t length_bytes,
+                                     const char* what);
+
+  // replica_invalidate_resize.cpp — invalidate and online grow.
+  void on_admin_invalidate(const admin& cmd);
+  void on_admin_resize(const admin& cmd);
+  void on_resize(peer_link& peer, const wire::resize& msg);
+  void grow_volume(std::size_t volume_index, std::uint64_t size_sectors);
+  peer_link* full_sync_source(node_id named, bool any);
+  void request_full_sync(peer_link& source, std::size_t volume_index);
+  void on_resync_request(peer_link& peer, const wire::resync_request& msg);
+  std::uint64_t max_size_sectors(std::size_t volume_index) const;
+  void send_backing_sizes(const peer_link& peer);
+  void on_backing_size(peer_link& peer, const wire::backing_size& msg);
+  void retry_full_sync(std::size_t volume_index);
+
+  // replica_attach.cpp — admin detach / attach of the local disk.
+  void on_admin_detach(const admin& cmd);
+  void on_admin_attach(const admin& cmd);
 
   // replica_quorum.cpp — quorum and its effects on I/O.
   quorum_votes count_votes(std::size_t volume_index) const;

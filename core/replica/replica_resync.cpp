@@ -66,6 +66,7 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
   note_peer_generation(pv, msg.source_uuid);  // it may have rotated since its handshake state
   pv.source_uuid = msg.source_uuid;
   pv.sync_uuid = msg.sync_uuid;
+  volumes_[vi].full_sync_wanted = false;  // a resync toward this node is under way
   pv.next_block = 0;
   pv.resynced_blocks = 0;
   auto bitmap = volumes_[vi].bitmaps.find(peer.node);
@@ -114,6 +115,7 @@ void replica_machine::activate_sync_target(peer_link& peer, std::size_t vi) {
 // A write reached the local disk path. Resync replies already requested for these blocks may carry
 // older data, and a source other than the writer may not have this write yet.
 void replica_machine::note_local_write(std::size_t vi, block_range blocks, node_id writer) {
+  note_write_for_verify(vi, blocks);
   for (auto& peer : peers_) {
     for (auto& [id, request] : peer.volumes[vi].resync_requests) {
       if (request.blocks.overlaps(blocks)) request.touched = true;
@@ -196,21 +198,28 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
         pv.next_block = block + 1;
         continue;
       }
+      const std::uint64_t max_run =
+          config_.checksum_resync ? kChecksumRequestBlocks : kResyncRequestBlocks;
       std::uint64_t run = 1;
-      while (run < kResyncRequestBlocks && block + run < bitmap.size_blocks() &&
-             bitmap.test(block + run) && !requested_elsewhere(block + run)) {
+      while (run < max_run && block + run < bitmap.size_blocks() && bitmap.test(block + run) &&
+             !requested_elsewhere(block + run)) {
         ++run;
       }
       const std::uint64_t end_bytes =
           std::min((block + run) * kBlockBytes, volume.size_sectors * kSectorBytes);
+      const auto size_bytes = static_cast<std::uint32_t>(end_bytes - block * kBlockBytes);
+      pv.next_block = block + run;
+      if (config_.checksum_resync) {
+        request_checksummed_blocks(peer, vi, block_range{block, run}, size_bytes);
+        continue;
+      }
       wire::rs_data_request request;
       request.volume = volume.number;
       request.sector = block * kSectorsPerBlock;
       request.block_id = next_request_id_++;
-      request.size_bytes = static_cast<std::uint32_t>(end_bytes - block * kBlockBytes);
+      request.size_bytes = size_bytes;
       send(peer, request);
       pv.resync_requests[request.block_id] = {block_range{block, run}, false};
-      pv.next_block = block + run;
     }
     if (!pv.resync_requests.empty() || !bitmap.any()) break;
     // Bits behind the cursor (a dropped or refused reply): one more pass from the start.
@@ -230,6 +239,13 @@ void replica_machine::continue_resync(std::size_t vi) {
 }
 
 void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg) {
+  read_for_resync(peer, msg, nullptr);
+}
+
+// Reads what a sync target asked for, or refuses at once when this node cannot serve it. With the
+// target's digests (checksum resync) the read digests the blocks too, to compare when it is done.
+void replica_machine::read_for_resync(peer_link& peer, const wire::block_ack_fields& msg,
+                                      const std::vector<std::uint32_t>* target_digests) {
   const std::size_t vi = volume_index_of(msg.volume);
   if (!in_volume(vi, msg.sector, msg.size_bytes) || volumes_[vi].disk != disk_state::uptodate) {
     return send(peer, wire::neg_rs_dreply{{msg.volume, msg.sector, msg.block_id, msg.size_bytes}});
@@ -237,21 +253,41 @@ void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_re
   disk_request dr = make_peer_disk_request(disk_purpose::resync_read, peer, vi, io_op::read,
                                            msg.sector, msg.size_bytes, msg.block_id, {});
   dr.writes_seen = volumes_[vi].writes_seen;
+  if (target_digests) {
+    dr.checksum = true;
+    dr.peer_digests = *target_digests;
+    dr.submit.want_digests = true;
+  }
   submit(std::move(dr));
 }
 
-void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg) {
-  const std::size_t vi = volume_index_of(msg.volume);
-  auto* pv = vi < volumes_.size() ? &peer.volumes[vi] : nullptr;
-  auto outstanding =
-      pv ? pv->resync_requests.find(msg.block_id) : decltype(pv->resync_requests.end()){};
-  if (!pv || outstanding == pv->resync_requests.end() ||
-      outstanding->second.blocks.first != msg.sector / kSectorsPerBlock ||
-      !in_volume(vi, msg.sector, msg.payload.length_bytes)) {
-    emit_event("protocol-error", peer.node, msg.volume, 0,
-               "rs_data_reply for no outstanding request");
-    return drop_connection(peer, conn_state::protocol_error, true);
+// The volume of an outstanding request that a resync answer (data, or "in sync") settles; or, for
+// an answer nobody asked for, volumes_.size() after dropping the connection.
+std::size_t replica_machine::expected_resync_answer(peer_link& peer, volume_nr volume,
+                                                    std::uint64_t block_id, std::uint64_t sector,
+                                                    std::uint32_t length_bytes, const char* what) {
+  const std::size_t vi = volume_index_of(volume);
+  if (vi < volumes_.size()) {
+    const auto& requests = peer.volumes[vi].resync_requests;
+    auto outstanding = requests.find(block_id);
+    if (outstanding != requests.end() &&
+        outstanding->second.blocks.first == sector / kSectorsPerBlock &&
+        in_volume(vi, sector, length_bytes)) {
+      return vi;
+    }
   }
+  emit_event("protocol-error", peer.node, volume, 0,
+             std::string(what) + " for no outstanding request");
+  drop_connection(peer, conn_state::protocol_error, true);
+  return volumes_.size();
+}
+
+void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg) {
+  const std::size_t vi = expected_resync_answer(peer, msg.volume, msg.block_id, msg.sector,
+                                                msg.payload.length_bytes, "rs_data_reply");
+  if (vi == volumes_.size()) return;
+  auto* pv = &peer.volumes[vi];
+  auto outstanding = pv->resync_requests.find(msg.block_id);
   if (outstanding->second.touched && !planted(planted_bug::stale_resync_reply)) {
     // Newer data reached these blocks meanwhile; their bits stay set and a later pass asks again.
     pv->resync_requests.erase(outstanding);
@@ -263,6 +299,50 @@ void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_repl
   dr.from_writer = outstanding->second.from_writer;
   dr.writes_seen = msg.source_writes_seen;
   submit(std::move(dr));
+}
+
+// A resynced range is on my disk (or was found equal by checksum, replica_checksum_resync.cpp).
+void replica_machine::resync_blocks_landed(peer_link& peer, const disk_request& request,
+                                           bool peer_current) {
+  auto& pv = peer.volumes[request.volume_index];
+  // The blocks now equal the source's, and so those of every node on the same generation that
+  // reported no writes beyond what the source held when it read them (a Primary's later writes
+  // reach me directly). A block fetched from its writer is the newest there is: no source needs
+  // to send it any more.
+  local_volume& volume = volumes_[request.volume_index];
+  const generation_uuid source_generation = uuid_value(pv.peer_state.current);
+  for (auto& [node, bitmap] : volume.bitmaps) {
+    const peer_link* other = find_peer(node);
+    const auto& other_pv = other->volumes[request.volume_index];
+    const bool same = uuid_value(other_pv.peer_state.current) == source_generation;
+    const std::uint64_t other_writes = other_pv.peer_state.writes_seen;
+    const bool covers_other = request.writes_seen != kWritesSeenUnknown &&
+                              other_writes != kWritesSeenUnknown &&
+                              request.writes_seen >= other_writes;
+    const bool source = is_sync_target_state(other_pv.repl);
+    if (node == peer.node || (same && covers_other) || (request.from_writer && source)) {
+      bitmap.clear(request.blocks);
+    } else if (same) {
+      // The other node may hold a newer version than the source read: it sends it if it marked
+      // the block.
+    } else {
+      // A third node may not have what just arrived here: it differs from me now.
+      mark_out_of_sync(request.volume_index, node, request.blocks);
+    }
+  }
+  if (request.from_writer) {
+    for (auto block = request.blocks.first; block < request.blocks.end(); ++block) {
+      auto entry = volume.fetch_from_writer.find(block);
+      if (entry != volume.fetch_from_writer.end() && entry->second == peer.node) {
+        volume.fetch_from_writer.erase(entry);
+      }
+    }
+  }
+  pv.resynced_blocks += request.blocks.count;
+  const wire::block_ack_fields ack{volume.number, request.sector, request.block_id,
+                                   request.length_bytes};
+  if (peer_current && !request.from_writer) send(peer, wire::rs_write_ack{ack});
+  continue_resync(request.volume_index);
 }
 
 void replica_machine::on_rs_write_ack(peer_link& peer, const wire::rs_write_ack& msg) {

@@ -209,6 +209,87 @@ bool get(byte_reader& r, block_ack_fields& m) {
   return m.size_bytes <= kMaxIoBytes;
 }
 
+// A verify or checksum request must name a non-empty range: the reply carries one digest per block.
+bool get(byte_reader& r, ov_request& m) {
+  return get(r, static_cast<block_ack_fields&>(m)) && m.size_bytes > 0;
+}
+bool get(byte_reader& r, rs_is_in_sync& m) {
+  return get(r, static_cast<block_ack_fields&>(m)) && m.size_bytes > 0;
+}
+
+void put(byte_writer& w, const digest_fields& m) {
+  w.put(m.volume);
+  w.put(m.sector);
+  w.put(m.block_id);
+  w.put(m.size_bytes);
+  w.put(static_cast<std::uint16_t>(m.digests.size()));
+  for (auto digest : m.digests) w.put(digest);
+}
+// `digests_required`: a checksum request always carries digests; a verify reply may carry none
+// (the target could not read the range).
+bool get_digests(byte_reader& r, digest_fields& m, bool digests_required) {
+  m.volume = r.get<std::uint16_t>();
+  m.sector = r.get<std::uint64_t>();
+  m.block_id = r.get<std::uint64_t>();
+  m.size_bytes = r.get<std::uint32_t>();
+  const auto count = r.get<std::uint16_t>();
+  if (m.size_bytes == 0 || m.size_bytes > kMaxIoBytes) return false;
+  const bool count_ok = count == digests_for(m.size_bytes) || (count == 0 && !digests_required);
+  // Check the count against what is really there before allocating for it.
+  if (!count_ok || count * 4ull > r.remaining()) return false;
+  m.digests.resize(count);
+  for (auto& digest : m.digests) digest = r.get<std::uint32_t>();
+  return true;
+}
+bool get(byte_reader& r, ov_reply& m) {
+  return get_digests(r, m, false);
+}
+bool get(byte_reader& r, rs_csum_request& m) {
+  return get_digests(r, m, true);
+}
+
+void put(byte_writer& w, const ov_done& m) {
+  w.put(m.volume);
+  w.put(m.checked_blocks);
+  w.put(m.out_of_sync_blocks);
+}
+bool get(byte_reader& r, ov_done& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.checked_blocks = r.get<std::uint64_t>();
+  m.out_of_sync_blocks = r.get<std::uint64_t>();
+  return m.out_of_sync_blocks <= m.checked_blocks;
+}
+
+void put(byte_writer& w, const resize& m) {
+  w.put(m.volume);
+  w.put(m.size_sectors);
+  w.put(m.flags);
+}
+bool get(byte_reader& r, resize& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.size_sectors = r.get<std::uint64_t>();
+  m.flags = r.get<std::uint32_t>();
+  return m.size_sectors > 0 && (m.flags & ~kResizeAssumeClean) == 0;
+}
+
+void put(byte_writer& w, const resync_request& m) {
+  w.put(m.volume);
+}
+bool get(byte_reader& r, resync_request& m) {
+  m.volume = r.get<std::uint16_t>();
+  return true;
+}
+
+void put(byte_writer& w, const backing_size& m) {
+  w.put(m.volume);
+  w.put(m.max_size_sectors);
+}
+bool get(byte_reader& r, backing_size& m) {
+  m.volume = r.get<std::uint16_t>();
+  m.max_size_sectors = r.get<std::uint64_t>();
+  return true;
+}
+
 void put(byte_writer& w, const reply_fields& m) {
   w.put(m.volume);
   w.put(m.sector);
@@ -336,6 +417,14 @@ bool make_empty(std::uint16_t raw_type, message& out) {
     case msg_type::twopc_commit: out = twopc_commit{}; return true;
     case msg_type::ping: out = ping{}; return true;
     case msg_type::ping_ack: out = ping_ack{}; return true;
+    case msg_type::ov_request: out = ov_request{}; return true;
+    case msg_type::ov_reply: out = ov_reply{}; return true;
+    case msg_type::ov_done: out = ov_done{}; return true;
+    case msg_type::rs_csum_request: out = rs_csum_request{}; return true;
+    case msg_type::rs_is_in_sync: out = rs_is_in_sync{}; return true;
+    case msg_type::resize: out = resize{}; return true;
+    case msg_type::resync_request: out = resync_request{}; return true;
+    case msg_type::backing_size: out = backing_size{}; return true;
   }
   return false;
 }

@@ -106,6 +106,41 @@ constexpr msg_type type_for<ping_ack>() {
   return msg_type::ping_ack;
 }
 
+template <>
+constexpr msg_type type_for<ov_request>() {
+  return msg_type::ov_request;
+}
+template <>
+constexpr msg_type type_for<ov_reply>() {
+  return msg_type::ov_reply;
+}
+template <>
+constexpr msg_type type_for<ov_done>() {
+  return msg_type::ov_done;
+}
+template <>
+constexpr msg_type type_for<rs_csum_request>() {
+  return msg_type::rs_csum_request;
+}
+template <>
+constexpr msg_type type_for<rs_is_in_sync>() {
+  return msg_type::rs_is_in_sync;
+}
+template <>
+constexpr msg_type type_for<resize>() {
+  return msg_type::resize;
+}
+
+template <>
+constexpr msg_type type_for<resync_request>() {
+  return msg_type::resync_request;
+}
+
+template <>
+constexpr msg_type type_for<backing_size>() {
+  return msg_type::backing_size;
+}
+
 }  // namespace
 
 msg_type type_of(const message& msg) {
@@ -139,6 +174,14 @@ const char* name_of(msg_type type) {
     case msg_type::twopc_commit: return "twopc_commit";
     case msg_type::ping: return "ping";
     case msg_type::ping_ack: return "ping_ack";
+    case msg_type::ov_request: return "ov_request";
+    case msg_type::ov_reply: return "ov_reply";
+    case msg_type::ov_done: return "ov_done";
+    case msg_type::rs_csum_request: return "rs_csum_request";
+    case msg_type::rs_is_in_sync: return "rs_is_in_sync";
+    case msg_type::resize: return "resize";
+    case msg_type::resync_request: return "resync_request";
+    case msg_type::backing_size: return "backing_size";
   }
   return "unknown";
 }

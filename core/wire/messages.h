@@ -36,6 +36,14 @@ enum class msg_type : std::uint16_t {
   neg_rs_dreply = 0x23,    // P_NEG_RS_DREPLY
   out_of_sync = 0x24,      // P_OUT_OF_SYNC
   peer_ack = 0x25,         // P_PEER_ACK
+  ov_request = 0x26,       // P_OV_REQUEST (online verify: "digest this range for me")
+  ov_reply = 0x27,         // P_OV_REPLY (the verify target's digests)
+  ov_done = 0x28,          // end of an online verify run (DRBD ends it with a state change)
+  rs_csum_request = 0x29,  // P_CSUM_RS_REQUEST (resync request carrying the target's digests)
+  rs_is_in_sync = 0x2a,    // P_RS_IS_IN_SYNC (digests matched: nothing to send)
+  resize = 0x2b,           // P_SIZES after `resize` (the new size every node takes)
+  resync_request = 0x2c,   // "be my full sync source" (DRBD: a state change to StartingSyncT)
+  backing_size = 0x2d,     // P_SIZES d_size: how far the sender's backing device lets it grow
   twopc_prepare = 0x2e,    // P_TWOPC_PREPARE
   twopc_abort = 0x2f,      // P_TWOPC_ABORT
   twopc_reply = 0x45,      // P_TWOPC_YES / P_TWOPC_NO
@@ -158,6 +166,61 @@ struct peer_ack {
   friend bool operator==(const peer_ack&, const peer_ack&) = default;
 };
 
+// Online verify and checksum-based resync compare blocks by digest instead of by content: one
+// CRC-32C per 4 KiB block of the range (the last one may be shorter). See core/replica/
+// replica_verify.cpp for why CRC-32C is the digest.
+inline constexpr std::size_t kMaxDigestsPerRequest = kMaxIoBytes / kBlockBytes;
+struct digest_fields {
+  volume_nr volume = 0;
+  std::uint64_t sector = 0;
+  std::uint64_t block_id = 0;
+  std::uint32_t size_bytes = 0;
+  std::vector<std::uint32_t> digests;  // one per 4 KiB block; empty: the sender could not read
+  friend bool operator==(const digest_fields&, const digest_fields&) = default;
+};
+// The number of digests a range of size_bytes carries.
+constexpr std::size_t digests_for(std::uint32_t size_bytes) {
+  return (size_bytes + kBlockBytes - 1) / kBlockBytes;
+}
+struct ov_request : block_ack_fields {};
+struct ov_reply : digest_fields {};
+struct rs_csum_request : digest_fields {};
+struct rs_is_in_sync : block_ack_fields {};
+
+// Sent by a verify source when its run over the volume ended (or was stopped): the target leaves
+// VerifyT and reports the same figures.
+struct ov_done {
+  volume_nr volume = 0;
+  std::uint64_t checked_blocks = 0;
+  std::uint64_t out_of_sync_blocks = 0;
+  friend bool operator==(const ov_done&, const ov_done&) = default;
+};
+
+// A volume grew (admin resize on the sender). Every receiver takes the new size; the new area is
+// synced from the sender unless kResizeAssumeClean.
+inline constexpr std::uint32_t kResizeAssumeClean = 1u << 0;
+struct resize {
+  volume_nr volume = 0;
+  std::uint64_t size_sectors = 0;
+  std::uint32_t flags = 0;
+  friend bool operator==(const resize&, const resize&) = default;
+};
+
+// Sent by a node whose disk just became Inconsistent (invalidate, attach) to the UpToDate peer it
+// wants its data from: the receiver starts a full resync toward it.
+struct resync_request {
+  volume_nr volume = 0;
+  friend bool operator==(const resync_request&, const resync_request&) = default;
+};
+
+// Sent by a diskful node when a connection's handshake completes: the largest size its backing
+// device can hold for `volume`. Not sent without a limit. A `resize` must fit every node.
+struct backing_size {
+  volume_nr volume = 0;
+  std::uint64_t max_size_sectors = 0;
+  friend bool operator==(const backing_size&, const backing_size&) = default;
+};
+
 struct reply_fields {
   volume_nr volume = 0;
   std::uint64_t sector = 0;
@@ -212,7 +275,9 @@ using message = std::variant<features, role_state, volume_state, current_uuid, r
                              bitmap_chunk, data, write_ack, recv_ack, neg_ack, data_request,
                              data_reply, neg_dreply, rs_data_request, rs_data_reply, rs_write_ack,
                              neg_rs_dreply, out_of_sync, peer_ack, twopc_prepare, twopc_abort,
-                             twopc_reply, twopc_commit, ping, ping_ack>;
+                             twopc_reply, twopc_commit, ping, ping_ack, ov_request, ov_reply,
+                             ov_done, rs_csum_request, rs_is_in_sync, resize, resync_request,
+                             backing_size>;
 
 msg_type type_of(const message& msg);
 const char* name_of(msg_type type);

@@ -222,8 +222,25 @@ class daemon::impl {
             static_cast<volume_nr>(request.value("volume", 0)), request.value("fail", true));
         return respond(reply(r.ok, r.message));
       }
-      if (command == "attach" || command == "detach" || command == "invalidate" ||
-          command == "verify" || command == "resize") {
+      if (command == "detach") return run_admin(*resource, admin_op::detach, std::nullopt, respond);
+      if (command == "verify" || command == "invalidate" || command == "attach") {
+        // Toward the named peer, or (no peer) every connected peer in sync / the first UpToDate
+        // one (invalidate, attach: the peer to sync from). verify answers when the run starts; its
+        // result is the verify-done event and the status' verify-out-of-sync-bytes.
+        std::optional<node_id> peer;
+        if (request.contains("peer")) {
+          peer = peer_of(*resource, request);
+          if (!peer)
+            return respond(reply(false, command + ": unknown peer (give a node name or id)"));
+        }
+        const admin_op op = command == "verify"       ? admin_op::verify
+                            : command == "invalidate" ? admin_op::invalidate
+                                                      : admin_op::attach;
+        return run_admin(*resource, op, peer, respond);
+      }
+      if (command == "resize") {
+        // resize: the core grows volumes (see docs/replication.md), but the on-disk metadata
+        // places the bitmap for the size create-md saw; growing it is not written yet.
         return respond(reply(false, command + " is not supported by this version of tandemd yet"));
       }
       return respond(reply(false, "unknown command '" + command + "'"));

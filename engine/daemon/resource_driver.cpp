@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/replica/block_digest.h"
 #include "engine/daemon/driver_events.h"
 #include "engine/daemon/driver_stats.h"
 #include "engine/daemon/volume_metadata.h"
@@ -78,6 +79,11 @@ const char* admin_name(admin_op op) {
     case admin_op::disconnect: return "disconnect";
     case admin_op::add_peer: return "add-peer";
     case admin_op::remove_peer: return "remove-peer";
+    case admin_op::verify: return "verify";
+    case admin_op::invalidate: return "invalidate";
+    case admin_op::resize: return "resize";
+    case admin_op::detach: return "detach";
+    case admin_op::attach: return "attach";
   }
   return "?";
 }
@@ -137,6 +143,7 @@ class resource_driver::impl {
     std::uint64_t buffer = 0;
     io_op op = io_op::read;
     std::uint64_t started_ns = 0;
+    bool want_digests = false;  // verify / checksum resync: digest what was read
   };
   struct queued_input {
     input_kind kind;
@@ -362,7 +369,7 @@ class resource_driver::impl {
       acquire(id);
     }
     void* data = id == 0 ? nullptr : buffers.at(id).bytes.data();
-    disk_requests[o.request] = {o.volume, id, o.op, now_ns()};
+    disk_requests[o.request] = {o.volume, id, o.op, now_ns(), o.want_digests};
     stats.disk_started(o.volume);
     v->disk->submit(disk_op_of(o.op), o.offset_bytes, o.length_bytes, data, o.fua, o.request);
   }
@@ -525,8 +532,12 @@ class resource_driver::impl {
     if (r.op == io_op::read && r.buffer != 0) {
       data = {r.buffer, static_cast<std::uint32_t>(buffers.at(r.buffer).bytes.size())};
     }
+    disk_done done{request, ok, data, {}};
+    if (ok && r.want_digests && r.buffer != 0) {
+      done.digests = block_digests(buffers.at(r.buffer).bytes.bytes());
+    }
     // The disk's hold on the buffer ends with the step that hands the data to the core.
-    enqueue({disk_done{request, ok, data}, r.buffer});
+    enqueue({std::move(done), r.buffer});
   }
 
   local_volume* volume(volume_nr number) {
@@ -589,7 +600,9 @@ void resource_driver::admin(admin_op op, std::optional<node_id> peer, admin_call
   }
   const std::uint64_t tag = impl_->next_tag++;
   impl_->admin_waiters[tag] = std::move(done);
-  impl_->enqueue({tandem::admin{tag, op, peer.value_or(0), {}}});
+  tandem::admin cmd{tag, op, peer.value_or(0), {}};
+  cmd.all_peers = !peer.has_value();  // verify / invalidate without a peer: any suitable one
+  impl_->enqueue({cmd});
 }
 
 void resource_driver::add_peer(const resource_node& node, admin_callback done) {
@@ -753,6 +766,16 @@ bool resyncing(repl_state state) {
   return state != repl_state::off && state != repl_state::established;
 }
 
+bool verifying(repl_state state) {
+  return state == repl_state::verify_s || state == repl_state::verify_t;
+}
+
+double verify_percent(const peer_device_view& pv, std::uint64_t volume_bytes) {
+  if (volume_bytes == 0) return 100.0;
+  return std::min(100.0, 100.0 * static_cast<double>(pv.verified_blocks * kBlockBytes) /
+                             static_cast<double>(volume_bytes));
+}
+
 }  // namespace
 
 std::string resource_driver::status_json() const {
@@ -800,7 +823,15 @@ std::string resource_driver::status_json() const {
       p["peer-disk-state"] = std::string(to_string(pv.peer_disk));
       p["out-of-sync-bytes"] = pv.out_of_sync_blocks * kBlockBytes;
       p["resynced-bytes"] = pv.resynced_blocks * kBlockBytes;
-      if (resyncing(pv.repl)) p["done-percent"] = resync_percent(pv);
+      p["resync-skipped-bytes"] = pv.resync_skipped_blocks * kBlockBytes;
+      p["verified-bytes"] = pv.verified_blocks * kBlockBytes;
+      p["verify-out-of-sync-bytes"] = pv.verify_out_of_sync_blocks * kBlockBytes;
+      if (verifying(pv.repl)) {
+        p["done-percent"] =
+            verify_percent(pv, volume_size_bytes(i < v.volumes.size() ? v.volumes[i].number : 0));
+      } else if (resyncing(pv.repl)) {
+        p["done-percent"] = resync_percent(pv);
+      }
       conn["peer-devices"].push_back(p);
     }
     j["connections"].push_back(conn);
@@ -828,10 +859,19 @@ std::string resource_driver::status_text() const {
       const auto& pv = c.volumes[i];
       out << "    volume:" << (i < v.volumes.size() ? v.volumes[i].number : i)
           << " replication:" << to_string(pv.repl) << " peer-disk:" << to_string(pv.peer_disk);
-      if (resyncing(pv.repl)) {
+      const volume_nr number = i < v.volumes.size() ? v.volumes[i].number : 0;
+      if (verifying(pv.repl)) {
+        out << " done:" << std::fixed;
+        out.precision(2);
+        out << verify_percent(pv, volume_size_bytes(number));
+      } else if (resyncing(pv.repl)) {
         out << " done:" << std::fixed;
         out.precision(2);
         out << resync_percent(pv);
+      }
+      if (pv.verified_blocks != 0) {
+        out << " verified:" << pv.verified_blocks * kBlockBytes
+            << " verify-out-of-sync:" << pv.verify_out_of_sync_blocks * kBlockBytes;
       }
       out << "\n";
     }

@@ -84,13 +84,19 @@ std::optional<direct_io> parse_direct_io(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<bool> parse_csums_alg(std::string_view text) {
+  if (text == "none") return false;
+  if (text == "crc32c") return true;
+  return std::nullopt;
+}
+
 void parse_options(const toml::table& table, const std::string& origin,
                    resource_definition& resource) {
   const reader r(table, origin, "[options] ");
   r.reject_unknown({"quorum", "quorum-minimum-redundancy", "on-no-quorum", "after-sb-0pri",
                     "after-sb-1pri", "after-sb-2pri", "always-asbp", "rr-conflict",
-                    "allow-two-primaries", "auto-promote", "al-extents", "max-peers",
-                    "ping-int-ms", "ping-timeout-ms", "fault-injection", "direct-io"});
+                    "allow-two-primaries", "auto-promote", "al-extents", "max-peers", "ping-int-ms",
+                    "ping-timeout-ms", "fault-injection", "direct-io", "csums-alg"});
   const std::string quorum_values = "off, majority, all or 1..31";
   resource.quorum = r.choice<quorum_setting>("quorum", parse_quorum_setting, quorum_values)
                         .value_or(quorum_setting{});
@@ -126,6 +132,9 @@ void parse_options(const toml::table& table, const std::string& origin,
     r.fail("ping-timeout-ms", "must be larger than ping-int-ms");
   }
   resource.fault_injection = r.boolean("fault-injection").value_or(false);
+  // DRBD's csums-alg names a kernel hash; tandem has one digest (CRC-32C per 4 KiB block).
+  resource.checksum_resync =
+      r.choice<bool>("csums-alg", parse_csums_alg, "none or crc32c").value_or(false);
   resource.direct = r.choice<direct_io>("direct-io", parse_direct_io, "auto, on or off")
                          .value_or(direct_io::automatic);
 }
@@ -278,6 +287,7 @@ replica_config replica_config_for(const resource_definition& resource, const res
   config.on_no_quorum_policy = resource.on_no_quorum_policy;
   config.split_brain = resource.split_brain;
   config.al_extents = resource.al_extents;
+  config.checksum_resync = resource.checksum_resync;
   config.uuid_seed = uuid_seed;
   return config;
 }

@@ -45,6 +45,7 @@ struct resource_definition {
   std::uint32_t ping_interval_ms = 1000;
   std::uint32_t ping_timeout_ms = 5000;
   bool fault_injection = false;  // allows `tandemadm inject-fault` (tests only)
+  bool checksum_resync = false;  // csums-alg = "crc32c": checksum-based resync
   direct_io direct = direct_io::automatic;  // how the backing devices are opened (O_DIRECT)
   std::vector<resource_volume> volumes;
   std::vector<resource_node> nodes;

@@ -159,9 +159,14 @@ int main(int argc, char** argv) {
   simple("disconnect", "disconnect from a peer and stay StandAlone")
       ->add_option("peer", peer, "peer node name or id")
       ->required();
-  for (const char* name : {"attach", "detach", "invalidate", "verify", "resize"}) {
-    simple(name, "(not supported by this version yet)");
-  }
+  simple("verify", "online verify: compare every block with a peer by digest (DRBD verify)")
+      ->add_option("peer", peer, "peer node name or id (default: every connected peer in sync)");
+  simple("invalidate", "discard the local data and fully resync it from an UpToDate peer")
+      ->add_option("peer", peer, "peer node name or id to sync from (default: any UpToDate one)");
+  simple("detach", "the local disk goes Diskless; I/O is served through the peers");
+  simple("attach", "the local disk comes back and is fully resynced from an UpToDate peer")
+      ->add_option("peer", peer, "peer node name or id to sync from (default: any UpToDate one)");
+  simple("resize", "(not supported by this version yet)");
   auto* status =
       app.add_subcommand("status", "roles, disk and replication states, resync progress");
   status->add_option("resource", resource, "resource name (default: all)");
@@ -203,6 +208,8 @@ int main(int argc, char** argv) {
   if (!resource.empty()) request["resource"] = resource;
   if (command == "primary") request["force"] = force;
   if (command == "connect" || command == "disconnect") request["peer"] = peer;
+  const bool optional_peer = command == "verify" || command == "invalidate" || command == "attach";
+  if (optional_peer && !peer.empty()) request["peer"] = peer;
   if (command == "status") request["json"] = as_json;
   if (command == "inject-fault") {
     request["volume"] = volume;

@@ -20,7 +20,8 @@ std::string_view peer_name(const replica_identity& id, node_id peer, std::string
 }
 
 bool resyncing(repl_state state) {
-  return state != repl_state::off && state != repl_state::established;
+  return state != repl_state::off && state != repl_state::established &&
+         state != repl_state::verify_s && state != repl_state::verify_t;
 }
 
 void write_device(exposition& out, const replica_identity& id, const volume_view& vol,
@@ -118,6 +119,11 @@ void write_connection(exposition& out, const replica_identity& id, const replica
             1);
     out.add("drbd_peerdevice_outofsync_bytes", pd, as_double(pv.out_of_sync_blocks * kBlockBytes));
     out.add("tandem_peerdevice_resynced_bytes", pd, as_double(pv.resynced_blocks * kBlockBytes));
+    out.add("tandem_peerdevice_resync_skipped_bytes", pd,
+            as_double(pv.resync_skipped_blocks * kBlockBytes));
+    out.add("tandem_peerdevice_verified_bytes", pd, as_double(pv.verified_blocks * kBlockBytes));
+    out.add("tandem_peerdevice_verify_outofsync_bytes", pd,
+            as_double(pv.verify_out_of_sync_blocks * kBlockBytes));
     const double total = as_double(pv.out_of_sync_blocks + pv.resynced_blocks);
     const double done = !resyncing(pv.repl) || total == 0
                             ? 1.0
@@ -178,6 +184,13 @@ void declare_replica_families(exposition& out) {
               "Bytes the current (or last) resync with the peer has moved.");
   out.declare("tandem_peerdevice_resync_done_ratio", gauge,
               "Progress of a running resync, 0..1 (1 when none runs).");
+  out.declare("tandem_peerdevice_resync_skipped_bytes", gauge,
+              "Bytes of the current (or last) resync found equal by checksum and not sent "
+              "(csums-alg).");
+  out.declare("tandem_peerdevice_verified_bytes", gauge,
+              "Bytes the current (or last) online verify with the peer has compared.");
+  out.declare("tandem_peerdevice_verify_outofsync_bytes", gauge,
+              "Bytes the current (or last) online verify found different on the peer.");
 }
 
 void write_replica_metrics(exposition& out, const replica_identity& id, const replica_view& view,

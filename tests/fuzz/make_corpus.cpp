@@ -102,6 +102,20 @@ Reply reply(volume_nr volume, std::uint64_t sector, std::uint64_t block_id, std:
   return m;
 }
 
+// A digest-carrying message with one made-up CRC-32C per 4 KiB block of the range.
+template <typename Fields>
+Fields digests(volume_nr volume, std::uint64_t sector, std::uint64_t block_id, std::uint32_t size) {
+  Fields m;
+  m.volume = volume;
+  m.sector = sector;
+  m.block_id = block_id;
+  m.size_bytes = size;
+  for (std::size_t i = 0; i < wire::digests_for(size); ++i) {
+    m.digests.push_back(0x9e37'79b9u * static_cast<std::uint32_t>(i + 1));
+  }
+  return m;
+}
+
 wire::volume_state volume_state_full() {
   wire::volume_state m;
   m.volume = 0;
@@ -175,6 +189,15 @@ void wire_frames(const fs::path& root) {
   dir.write("twopc_commit", frame(wire::twopc_commit{77, 1}));
   dir.write("twopc_abort", frame(wire::twopc_abort{78, 2}));
   dir.write("ping", frame(wire::ping{}));
+  dir.write("ov_request", frame(acked<wire::ov_request>(0, 256, 21, 131072)));
+  dir.write("ov_reply", frame(digests<wire::ov_reply>(0, 256, 21, 3 * 4096 + 512)));
+  dir.write("ov_reply_unreadable", frame(wire::ov_reply{{0, 256, 22, 4096, {}}}));
+  dir.write("ov_done", frame(wire::ov_done{0, 1024, 3}));
+  dir.write("rs_csum_request", frame(digests<wire::rs_csum_request>(0, 64, 23, 32768)));
+  dir.write("rs_is_in_sync", frame(acked<wire::rs_is_in_sync>(0, 64, 23, 32768)));
+  dir.write("resize", frame(wire::resize{0, 16384, wire::kResizeAssumeClean}));
+  dir.write("resync_request", frame(wire::resync_request{0}));
+  dir.write("backing_size", frame(wire::backing_size{0, 2097152}));
 }
 
 bytes concat(std::initializer_list<bytes> parts) {
@@ -209,6 +232,15 @@ void wire_streams(const fs::path& root) {
                                                 frame(wire::peer_ack{0, 8, 4096, mask_of(0)}),
                                                 frame(acked<wire::neg_ack>(0, 8, 6, 4096)),
                                                 frame(acked<wire::recv_ack>(0, 16, 7, 4096))}));
+  dir.write("online_verify", concat({frame(acked<wire::ov_request>(0, 0, 1, 131072)),
+                                     frame(digests<wire::ov_reply>(0, 0, 1, 131072)),
+                                     frame(wire::ov_done{0, 32, 0})}));
+  dir.write("checksum_resync",
+            concat({frame(digests<wire::rs_csum_request>(0, 0, 2, 32768)),
+                    frame(acked<wire::rs_is_in_sync>(0, 0, 2, 32768)),
+                    frame(acked<wire::rs_write_ack>(0, 0, 2, 32768)),
+                    frame(digests<wire::rs_csum_request>(0, 64, 3, 32768)),
+                    frame(reply<wire::rs_data_reply>(0, 64, 3, 32768), pattern(32768, 3))}));
   dir.write("twopc_round", concat({frame(wire::twopc_prepare{77, 1, wire::twopc_change::promote}),
                                    frame(wire::twopc_reply{77, 1, wire::twopc_refusal::none}),
                                    frame(wire::twopc_commit{77, 1})}));

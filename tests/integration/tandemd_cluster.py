@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Integration tests of real tandemd processes on loopback addresses.
 
-usage: tandemd_cluster.py replicate|resync|crash [cycles]|disk-failure|hostile-peers|membership
+usage: tandemd_cluster.py replicate|resync|crash [cycles]|disk-failure|hostile-peers|membership|
+       auto-promote|verify-invalidate
 Each case starts its own cluster under a temporary directory and removes it afterwards; a failure
 prints the daemons' last log lines. Every loop and wait is bounded.
 """
@@ -20,7 +21,7 @@ from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noq
 
 # Each case owns a 127.0.<net>.0/24, so ctest can run the cases in parallel.
 NETS = {"replicate": 31, "resync": 32, "crash": 33, "disk-failure": 34, "hostile-peers": 35,
-        "membership": 36, "auto-promote": 37}
+        "membership": 36, "auto-promote": 37, "verify-invalidate": 45}
 
 
 def qemu_io(uri, *commands, timeout=60):
@@ -445,6 +446,79 @@ def case_auto_promote():
         cluster.cleanup(keep=keep_on_failure())
 
 
+def case_verify_invalidate():
+    """2 nodes: after writes through n0, block 0 of n1's backing file is overwritten behind
+    tandemd's back. `tandemadm verify` on n0 reports it out of sync (and repairs nothing); then
+    `tandemadm invalidate` on n1 resyncs n1 fully from n0, after which block 0 is right again.
+    Then n1 detaches its disk (Diskless, reads through n0) while n0 writes, and attaches it again:
+    a full sync brings it the blocks it missed."""
+    cluster = Cluster(nodes=2, size_mib=16, net=NETS["verify-invalidate"])
+    try:
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        n0, n1 = cluster.nodes
+        client = NbdClient(n0.address, n0.nbd_port, "r0")
+        for b in range(64):
+            assert client.write(b * BLOCK, pattern(b, 3)) == 0
+        assert client.flush() == 0
+        client.close()
+        assert n1.read_disk(0, BLOCK) == pattern(0, 3), "n1 lacks the write before the test"
+        # Bit rot on n1: a direct write to its backing file, synced, that tandemd never saw.
+        fd = os.open(n1.disk, os.O_WRONLY)
+        try:
+            os.pwrite(fd, b"\xee" * BLOCK, 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        volume_bytes = cluster.usable_bytes()
+
+        def peer_device(node):
+            return node.status()["connections"][0]["peer-devices"][0]
+
+        n0.adm("verify", "r0")
+        wait_until(lambda: peer_device(n0)["replication-state"] == "Established" and
+                   peer_device(n0)["verified-bytes"] > 0, 60, "n0's verify to end", cluster)
+        pd = peer_device(n0)
+        assert pd["verified-bytes"] == volume_bytes, f"verify compared {pd['verified-bytes']} bytes"
+        assert pd["verify-out-of-sync-bytes"] >= BLOCK, f"verify found {pd}"
+        assert pd["out-of-sync-bytes"] >= BLOCK, "the verify did not mark the block"
+        assert n1.read_disk(0, BLOCK) == b"\xee" * BLOCK, "verify must not repair by itself"
+        # A verify toward an unknown peer is refused with a reason.
+        refused = n0.adm("verify", "r0", "n9", check=False)
+        assert refused.returncode == 1 and "unknown peer" in refused.stderr, refused.stderr
+        n1.adm("invalidate", "r0")
+        wait_until(lambda: n1.status()["devices"][0]["disk-state"] == "UpToDate" and
+                   peer_device(n1)["replication-state"] == "Established", 60,
+                   "n1's full sync to end", cluster)
+        assert n1.read_disk(0, BLOCK) == pattern(0, 3), "invalidate did not repair block 0"
+        for b in (1, 33, 63):
+            assert n1.read_disk(b * BLOCK, BLOCK) == pattern(b, 3), f"block {b} after invalidate"
+        wait_until(lambda: peer_device(n0)["out-of-sync-bytes"] == 0, 10, "n0's marks cleared",
+                   cluster)
+        n1.adm("detach", "r0")
+        wait_until(lambda: n1.status()["devices"][0]["disk-state"] == "Diskless", 10,
+                   "n1 Diskless", cluster)
+        client = NbdClient(n0.address, n0.nbd_port, "r0")
+        for b in range(100, 110):
+            assert client.write(b * BLOCK, pattern(b, 4)) == 0
+        assert client.flush() == 0
+        client.close()
+        reader = NbdClient(n1.address, n1.nbd_port, "r0")  # served by n0
+        assert reader.read(105 * BLOCK, BLOCK) == pattern(105, 4), "read through the peer"
+        reader.close()
+        n1.adm("attach", "r0")
+        wait_until(lambda: n1.status()["devices"][0]["disk-state"] == "UpToDate" and
+                   peer_device(n1)["replication-state"] == "Established", 60,
+                   "n1 attached and resynced", cluster)
+        for b in range(100, 110):
+            assert n1.read_disk(b * BLOCK, BLOCK) == pattern(b, 4), f"block {b} after attach"
+        print(f"verify-invalidate: verify found {pd['verify-out-of-sync-bytes']} bytes out of "
+              f"sync in {volume_bytes}; invalidate repaired them; detach/attach kept every write")
+    finally:
+        cluster.cleanup(keep=keep_on_failure())
+
+
 def keep_on_failure():
     return os.environ.get("TANDEM_KEEP") == "1"
 
@@ -453,7 +527,7 @@ def main():
     case = sys.argv[1] if len(sys.argv) > 1 else ""
     cases = {"replicate": case_replicate, "resync": case_resync, "disk-failure": case_disk_failure,
              "hostile-peers": case_hostile_peers, "membership": case_membership,
-             "auto-promote": case_auto_promote,
+             "auto-promote": case_auto_promote, "verify-invalidate": case_verify_invalidate,
              "crash": lambda: case_crash(int(sys.argv[2]) if len(sys.argv) > 2 else 20)}
     if case not in cases:
         raise SystemExit(__doc__)

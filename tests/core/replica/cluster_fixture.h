@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "sim/cluster.h"
@@ -58,6 +60,43 @@ inline const peer_device_view& peer_device(const replica_view& view, node_id pee
   FAIL("no connection to that peer");
   static peer_device_view none;
   return none;
+}
+
+// A started cluster of `nodes` (options from `tweak`), all Secondary.
+inline sim::cluster started_cluster(int nodes, std::uint64_t seed, std::uint64_t volume_bytes,
+                                    void (*tweak)(sim::cluster_options&) = nullptr) {
+  sim::cluster_options options;
+  options.nodes = nodes;
+  options.volume_size_bytes = volume_bytes;
+  options.seed = seed;
+  if (tweak) tweak(options);
+  sim::cluster c(options);
+  c.start();
+  return c;
+}
+
+// The same with n0 promoted.
+inline sim::cluster primary_on_n0(int nodes, std::uint64_t seed, std::uint64_t volume_bytes,
+                                  void (*tweak)(sim::cluster_options&) = nullptr) {
+  sim::cluster c = started_cluster(nodes, seed, volume_bytes, tweak);
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  return c;
+}
+
+// An admin command toward `peer`, or with all_peers toward every suitable one.
+inline admin command_toward(admin_op op, node_id peer, bool all_peers = false) {
+  admin cmd;
+  cmd.op = op;
+  cmd.peer = peer;
+  cmd.all_peers = all_peers;
+  return cmd;
+}
+
+// Some line of the cluster's log contains `text`.
+inline bool logged(const sim::cluster& c, const std::string& text) {
+  const auto& log = c.log();
+  return std::any_of(log.begin(), log.end(),
+                     [&](const std::string& line) { return line.find(text) != std::string::npos; });
 }
 
 inline conn_state connection(const replica_view& view, node_id peer) {

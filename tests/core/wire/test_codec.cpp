@@ -170,6 +170,30 @@ std::vector<sample> all_samples() {
   out.push_back({twopc_commit{.tid = 11, .initiator = 0}, {}});
   out.push_back({ping{}, {}});
   out.push_back({ping_ack{}, {}});
+  out.push_back({block_ack<ov_request>(12), {}});
+  {
+    ov_reply m;
+    m.volume = 3;
+    m.sector = 0x0000'0100'0000'0008ull;
+    m.block_id = 0x7777'0000'0000'0001ull;
+    m.size_bytes = 2 * 4096 + 512;  // the last digest covers a shorter block
+    m.digests = {0xe306'9283u, 0, 0xffff'ffffu};
+    out.push_back({m, {}});
+  }
+  out.push_back({ov_done{.volume = 2, .checked_blocks = 1ull << 33, .out_of_sync_blocks = 17}, {}});
+  {
+    rs_csum_request m;
+    m.volume = 1;
+    m.sector = 64;
+    m.block_id = 0x1234;
+    m.size_bytes = 4096;
+    m.digests = {0xdead'beefu};
+    out.push_back({m, {}});
+  }
+  out.push_back({block_ack<rs_is_in_sync>(13), {}});
+  out.push_back({resize{.volume = 6, .size_sectors = 1ull << 40, .flags = kResizeAssumeClean}, {}});
+  out.push_back({resync_request{.volume = 4}, {}});
+  out.push_back({backing_size{.volume = 5, .max_size_sectors = 0x0000'0010'0000'0000ull}, {}});
   return out;
 }
 
@@ -214,7 +238,11 @@ const type_info kAllTypes[] = {
     {msg_type::peer_ack, 26},      {msg_type::twopc_prepare, 10},
     {msg_type::twopc_abort, 9},    {msg_type::twopc_reply, 10},
     {msg_type::twopc_commit, 9},   {msg_type::ping, 0},
-    {msg_type::ping_ack, 0},
+    {msg_type::ping_ack, 0},       {msg_type::ov_request, 22},
+    {msg_type::ov_reply, 24},      {msg_type::ov_done, 18},
+    {msg_type::rs_csum_request, 24}, {msg_type::rs_is_in_sync, 22},
+    {msg_type::resize, 14},         {msg_type::resync_request, 2},
+    {msg_type::backing_size, 10},
 };
 
 }  // namespace
@@ -276,6 +304,11 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(18) == 26);                                            // peer_ack
   CHECK(body_of(19) == 10);                                            // twopc_prepare
   CHECK(body_of(23) == 0);                                             // ping
+  CHECK(body_of(25) == 22);                                            // ov_request
+  CHECK(body_of(26) == 24 + 3 * 4);                                    // ov_reply
+  CHECK(body_of(27) == 18);                                            // ov_done
+  CHECK(body_of(28) == 24 + 4);                                        // rs_csum_request
+  CHECK(body_of(30) == 14);                                            // resize
 }
 
 TEST_CASE("round trip at the limits") {
@@ -456,7 +489,7 @@ TEST_CASE("decode rejects malformed headers") {
     check_rejected(bad, decode_status::bad_version);
   }
   SUBCASE("unknown type") {
-    for (std::uint16_t raw : {0x00, 0x07, 0x0f, 0x17, 0x26, 0x32, 0xffff}) {
+    for (std::uint16_t raw : {0x00, 0x07, 0x0f, 0x17, 0x40, 0x32, 0xffff}) {
       CAPTURE(raw);
       bytes bad = frame;
       write_be16(bad, 6, raw);
@@ -571,6 +604,49 @@ TEST_CASE("decode rejects out-of-range field values") {
     CHECK(decode(encode_frame(
                      features{.protocol_min = 1, .protocol_max = 1, .sender = 31, .receiver = 31}))
               .status == decode_status::ok);
+  }
+  SUBCASE("verify and checksum requests for an empty range") {
+    ov_request request = block_ack<ov_request>(1);
+    request.size_bytes = 0;
+    check_rejected(encode_frame(request), decode_status::bad_value);
+    rs_is_in_sync in_sync = block_ack<rs_is_in_sync>(1);
+    in_sync.size_bytes = 0;
+    check_rejected(encode_frame(in_sync), decode_status::bad_value);
+  }
+  SUBCASE("digest count that does not match the range") {
+    ov_reply reply;
+    reply.size_bytes = 3 * 4096;
+    reply.digests = {1, 2};  // three blocks need three digests
+    check_rejected(encode_frame(reply), decode_status::bad_value);
+    reply.digests = {};  // none is allowed: the target could not read
+    CHECK(decode(encode_frame(reply)).status == decode_status::ok);
+    rs_csum_request csum;
+    csum.size_bytes = 4096;
+    check_rejected(encode_frame(csum), decode_status::bad_value);  // a checksum request needs them
+    csum.digests = {5};
+    CHECK(decode(encode_frame(csum)).status == decode_status::ok);
+    csum.size_bytes = kMaxIoBytes + 4096;
+    csum.digests.assign(digests_for(csum.size_bytes), 0);
+    check_rejected(encode_frame(csum), decode_status::bad_value);
+  }
+  SUBCASE("digest count announced without the digests") {
+    ov_reply reply;
+    reply.size_bytes = 4096;
+    reply.digests = {9};
+    bytes bad = encode_frame(reply);
+    bad.resize(bad.size() - 4);
+    write_be32(bad, 8, static_cast<std::uint32_t>(bad.size() - kHeaderBytes));
+    check_rejected(bad, decode_status::bad_value);
+  }
+  SUBCASE("ov_done with more out-of-sync blocks than checked") {
+    check_rejected(encode_frame(ov_done{.volume = 0, .checked_blocks = 1, .out_of_sync_blocks = 2}),
+                   decode_status::bad_value);
+  }
+  SUBCASE("resize to zero or with unknown flags") {
+    check_rejected(encode_frame(resize{.volume = 0, .size_sectors = 0, .flags = 0}),
+                   decode_status::bad_value);
+    check_rejected(encode_frame(resize{.volume = 0, .size_sectors = 8, .flags = 2}),
+                   decode_status::bad_value);
   }
   SUBCASE("features with protocol_min above protocol_max") {
     check_rejected(

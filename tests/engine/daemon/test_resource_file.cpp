@@ -132,3 +132,15 @@ TEST_CASE("resource file: direct-io is auto unless set, and only auto, on or off
   CHECK(error_of(replaced(kValid, "max-peers = 3", "max-peers = 3\ndirect-io = \"yes\"")) ==
         "r0.toml: [options] direct-io: 'yes' is not one of auto, on or off");
 }
+
+TEST_CASE("resource file: csums-alg turns checksum resync on, only none or crc32c") {
+  CHECK_FALSE(parse_resource_text(kValid, "r0.toml").checksum_resync);
+  const auto with = [](const char* value) {
+    return replaced(kValid, "max-peers = 3",
+                    std::string("max-peers = 3\ncsums-alg = \"") + value + "\"");
+  };
+  CHECK(parse_resource_text(with("crc32c"), "r0.toml").checksum_resync);
+  CHECK_FALSE(parse_resource_text(with("none"), "r0.toml").checksum_resync);
+  CHECK(error_of(with("md5")) ==
+        "r0.toml: [options] csums-alg: 'md5' is not one of none or crc32c");
+}

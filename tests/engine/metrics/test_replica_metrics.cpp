@@ -55,6 +55,9 @@ TEST_CASE("replica metrics: states as labelled gauges, resync progress from the 
   CHECK(has(t, "drbd_peerdevice_outofsync_bytes" + pd + "} 12288"));
   CHECK(has(t, "tandem_peerdevice_resynced_bytes" + pd + "} 4096"));
   CHECK(has(t, "tandem_peerdevice_resync_done_ratio" + pd + "} 0.25"));
+  CHECK(has(t, "tandem_peerdevice_resync_skipped_bytes" + pd + "} 0"));
+  CHECK(has(t, "tandem_peerdevice_verified_bytes" + pd + "} 0"));
+  CHECK(has(t, "tandem_peerdevice_verify_outofsync_bytes" + pd + "} 0"));
   // No driver statistics given: none of the driver-only families appear.
   CHECK(t.find("drbd_device_written_bytes_total") == std::string::npos);
   CHECK(t.find("tandem_connection_sent_bytes_total") == std::string::npos);
@@ -98,4 +101,22 @@ TEST_CASE("replica metrics: driver statistics add counters and latency histogram
   CHECK(t.find("tandem_device_disk_write_latency_seconds_bucket") == std::string::npos);
   CHECK(has(t, "tandem_connection_rtt_seconds{node=\"n1\",name=\"r0\",conn_name=\"n2\","
                "peer_node_id=\"2\"} 2e-04"));
+}
+
+TEST_CASE("replica metrics: an online verify shows its figures and no resync progress") {
+  replica_view v = syncing_view();
+  auto& pv = v.connections[0].volumes[0];
+  pv.repl = repl_state::verify_s;
+  pv.verified_blocks = 100;
+  pv.verify_out_of_sync_blocks = 2;
+  exposition e;
+  declare_replica_families(e);
+  replica_identity id{"n1", "r0", false, {{2, "n2"}}, {1 << 20}};
+  write_replica_metrics(e, id, v, {}, {});
+  const std::string t = e.text();
+  const std::string pd =
+      "{node=\"n1\",name=\"r0\",conn_name=\"n2\",peer_node_id=\"2\",volume=\"0\"";
+  CHECK(has(t, "tandem_peerdevice_verified_bytes" + pd + "} 409600"));
+  CHECK(has(t, "tandem_peerdevice_verify_outofsync_bytes" + pd + "} 8192"));
+  CHECK(has(t, "tandem_peerdevice_resync_done_ratio" + pd + "} 1"));
 }
