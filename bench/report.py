@@ -127,7 +127,7 @@ def targets_table(rows):
              "|---|---|---|---|---|---|"]
     for section, what, source, comparison, threshold, figure, unit, how in rows:
         sign = "≥" if comparison == GE else "<" if unit in ("MiB", "s") else "≤"
-        lines.append(f"| {section} | {what} | {sign} {number(threshold)} {unit} ({source}) | "
+        lines.append(f"| {section} | {what} | {sign} {threshold:,g} {unit} ({source}) | "
                      f"{number(figure)} {unit} | {verdict(comparison, threshold, figure)} | {how} |")
     return "\n".join(lines)
 
