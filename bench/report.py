@@ -132,7 +132,8 @@ def targets_table(rows):
              "|---|---|---|---|---|---|"]
     for section, what, source, comparison, threshold, figure, unit, how in rows:
         sign = "≥" if comparison == GE else "<" if unit in ("MiB", "s") else "≤"
-        lines.append(f"| {section} | {what} | {sign} {threshold:,g} {unit} ({source}) | "
+        shown = f"{threshold:,.0f}" if threshold >= 1000 else f"{threshold:g}"
+        lines.append(f"| {section} | {what} | {sign} {shown} {unit} ({source}) | "
                      f"{number(figure)} {unit} | {verdict(comparison, threshold, figure)} | {how} |")
     return "\n".join(lines)
 
@@ -302,7 +303,7 @@ def write(markdown_path, date, machine, quick, outcomes, parts):
                   f"`{datapath['tandem_direct_io']}`; filesystem "
                   f"{datapath['machine']['filesystem']['type']} on "
                   f"{datapath['machine']['filesystem']['device']}; {datapath['machine']['fio']}, "
-                  f"nbdkit {datapath['machine']['nbdkit']}.", "", table, "",
+                  f"{datapath['machine']['nbdkit']}.", "", table, "",
                   image("datapath-seq-write", "sequential write"), "",
                   image("datapath-rand-write", "4 KiB random write QD32"), "",
                   f"![every workload, ratio to raw]({date}-datapath.svg)", ""]

@@ -32,8 +32,8 @@ def log_ticks(low, high):
 
 
 def format_value(value):
-    if value == 0:
-        return "0"
+    if float(value).is_integer() and abs(value) < 1e6:
+        return f"{value:,.0f}"  # axis ticks: 20, not 20.0
     if abs(value) >= 1e9:
         return f"{value / 1e9:,.3g} G"
     if abs(value) >= 1e6:
