@@ -534,6 +534,11 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
   volume.writes_seen = in_sequence || msg.write_seq == 1 ? msg.write_seq : kWritesSeenUnknown;
   peer.unacked_writes[msg.write_seq] = {vi, blocks};
   note_local_write(vi, blocks, peer.node);
+  if (active_source(vi) != nullptr) {
+    for (auto block = blocks.first; block < blocks.end(); ++block) {
+      volume.written_during_resync[block] = msg.write_seq;
+    }
+  }
   disk_request dr =
       make_peer_disk_request(disk_purpose::peer_write, peer, vi, io_op::write, msg.sector,
                              msg.payload.length_bytes, msg.block_id, msg.payload);

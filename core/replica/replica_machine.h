@@ -38,6 +38,9 @@ struct local_volume {
   // active source. A non-Primary source may not have those writes yet, so these blocks are fetched
   // from their writer, never from the source (DRBD orders this with dagtags).
   std::map<std::uint64_t, node_id> fetch_from_writer;
+  // While this node is a sync target: the writer's write_seq of the newest write each block got
+  // directly. A resync reply the source read before it held that write is older than the block.
+  std::map<std::uint64_t, std::uint64_t> written_during_resync;
   bool have_quorum = true;
   // Activity log: hot 4 MiB extent -> (last use, writes in flight).
   struct al_extent {
@@ -315,6 +318,8 @@ class replica_machine {
   void mark_out_of_sync(std::size_t volume_index, node_id peer, block_range blocks);
   void send_peer_ack(const client_request& request, node_mask have);
   bool reaches_uptodate_copy(std::size_t volume_index, node_mask targets) const;
+  bool older_than_direct_writes(std::size_t volume_index, block_range blocks,
+                                std::uint64_t source_writes_seen);
   void settle_unacked_writes_of_lost_writer(peer_link& writer);
   void on_out_of_sync(peer_link& peer, const wire::out_of_sync& msg);
   void on_peer_ack(peer_link& peer, const wire::peer_ack& msg);

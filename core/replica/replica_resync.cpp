@@ -37,7 +37,8 @@ void replica_machine::start_resync_as_source(peer_link& peer, std::size_t vi,
   retire_bitmap_uuid(volume, peer.node);  // its generation stays known, as an ancestor
   volume.uuids.bitmap_uuids[peer.node] = sync_uuid;
   volume.uuids.bitmap_uuid_nodes |= mask_of(peer.node);
-  send(peer, wire::resync_start{volume.number, volume.uuids.current, sync_uuid, bitmap.count()});
+  send(peer, wire::resync_start{volume.number, volume.uuids.current, sync_uuid, bitmap.count(),
+                                volume.writes_seen});
   const auto& words = bitmap.words();
   std::size_t first = 0;
   do {
@@ -64,6 +65,8 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
   }
   auto& pv = peer.volumes[vi];
   note_peer_generation(pv, msg.source_uuid);  // it may have rotated since its handshake state
+  // What it held when it started, not what it described at the handshake (see resync_start).
+  pv.peer_state.writes_seen = msg.source_writes_seen;
   pv.source_uuid = msg.source_uuid;
   pv.sync_uuid = msg.sync_uuid;
   volumes_[vi].full_sync_wanted = false;  // a resync toward this node is under way
@@ -71,7 +74,10 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
   pv.resynced_blocks = 0;
   auto bitmap = volumes_[vi].bitmaps.find(peer.node);
   if (bitmap != volumes_[vi].bitmaps.end() && pv.clear_own_bits) bitmap->second.clear_all();
-  if (!active_source(vi)) volumes_[vi].fetch_from_writer.clear();
+  if (!active_source(vi)) {
+    volumes_[vi].fetch_from_writer.clear();
+    volumes_[vi].written_during_resync.clear();
+  }
   set_repl(peer, vi, repl_state::wf_bitmap_t);
 }
 
@@ -288,7 +294,9 @@ void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_repl
   if (vi == volumes_.size()) return;
   auto* pv = &peer.volumes[vi];
   auto outstanding = pv->resync_requests.find(msg.block_id);
-  if (outstanding->second.touched && !planted(planted_bug::stale_resync_reply)) {
+  if ((outstanding->second.touched || older_than_direct_writes(vi, outstanding->second.blocks,
+                                                                msg.source_writes_seen)) &&
+      !planted(planted_bug::stale_resync_reply)) {
     // Newer data reached these blocks meanwhile; their bits stay set and a later pass asks again.
     pv->resync_requests.erase(outstanding);
     return continue_resync(vi);
@@ -343,6 +351,25 @@ void replica_machine::resync_blocks_landed(peer_link& peer, const disk_request& 
                                    request.length_bytes};
   if (peer_current && !request.from_writer) send(peer, wire::rs_write_ack{ack});
   continue_resync(request.volume_index);
+}
+
+// A block written here directly during the resync, by a write the source had not received when it
+// read the block (it was asked after the write arrived, so `touched` could not catch it): the
+// reply is older than what is on disk and is dropped; the block is asked for again, by then the
+// source normally holds the write. Each such write stops one reply, so a source cut off from the
+// writer cannot stall the resync. (DRBD makes the source wait for the dagtag instead.)
+bool replica_machine::older_than_direct_writes(std::size_t vi, block_range blocks,
+                                               std::uint64_t source_writes_seen) {
+  auto& written = volumes_[vi].written_during_resync;
+  if (written.empty() || source_writes_seen == kWritesSeenUnknown) return false;
+  bool older = false;
+  for (auto block = blocks.first; block < blocks.end(); ++block) {
+    auto entry = written.find(block);
+    if (entry == written.end() || source_writes_seen >= entry->second) continue;
+    written.erase(entry);
+    older = true;
+  }
+  return older;
 }
 
 void replica_machine::on_rs_write_ack(peer_link& peer, const wire::rs_write_ack& msg) {

@@ -146,12 +146,14 @@ void put(byte_writer& w, const resync_start& m) {
   w.put(m.source_uuid);
   w.put(m.sync_uuid);
   w.put(m.total_blocks);
+  w.put(m.source_writes_seen);
 }
 bool get(byte_reader& r, resync_start& m) {
   m.volume = r.get<std::uint16_t>();
   m.source_uuid = r.get<std::uint64_t>();
   m.sync_uuid = r.get<std::uint64_t>();
   m.total_blocks = r.get<std::uint64_t>();
+  m.source_writes_seen = r.get<std::uint64_t>();
   return true;
 }
 

@@ -107,6 +107,11 @@ struct resync_start {
   // disk must not look like the generation it started from to anybody's bitmap UUIDs.
   generation_uuid sync_uuid = 0;
   std::uint64_t total_blocks = 0;
+  // The source's volume_state::writes_seen as it starts: every later write of the generation it
+  // sends to the target directly, every earlier one the target lacks is in the bitmap that
+  // follows. (The count in its handshake state is older: writes made before the handshake
+  // completed were marked, not sent.)
+  std::uint64_t source_writes_seen = kWritesSeenUnknown;
   friend bool operator==(const resync_start&, const resync_start&) = default;
 };
 

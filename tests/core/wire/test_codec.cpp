@@ -122,7 +122,8 @@ std::vector<sample> all_samples() {
   out.push_back({resync_start{.volume = 5,
                               .source_uuid = 0x1234'5678'9abc'def0ull,
                               .sync_uuid = 0x0fed'cba9'8765'4321ull,
-                              .total_blocks = 1ull << 40},
+                              .total_blocks = 1ull << 40,
+                              .source_writes_seen = 77},
                  {}});
   out.push_back(
       {bitmap_chunk{.volume = 4,
@@ -228,7 +229,7 @@ struct type_info {
 const type_info kAllTypes[] = {
     {msg_type::features, 6},       {msg_type::role_state, 1},
     {msg_type::volume_state, 44},  {msg_type::current_uuid, 22},
-    {msg_type::resync_start, 26},  {msg_type::bitmap_chunk, 15},
+    {msg_type::resync_start, 34},  {msg_type::bitmap_chunk, 15},
     {msg_type::data, 38},          {msg_type::write_ack, 22},
     {msg_type::recv_ack, 22},      {msg_type::neg_ack, 22},
     {msg_type::data_request, 22},  {msg_type::data_reply, 22},
@@ -294,7 +295,7 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(1) == 1);                                              // role_state
   CHECK(body_of(2) == 2 + 1 + 8 + 8 + 4 + 8 + 8 + 4 + 4 * 8 + 1 + 3 * 8);  // volume_state
   CHECK(body_of(3) == 22);                                             // current_uuid
-  CHECK(body_of(4) == 26);                                             // resync_start
+  CHECK(body_of(4) == 34);                                             // resync_start
   CHECK(body_of(5) == 15 + 4 * 8);                                     // bitmap_chunk
   CHECK(body_of(6) == 38 + 4096 + 17);                                 // data
   CHECK(body_of(7) == 22);                                             // write_ack
