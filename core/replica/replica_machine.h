@@ -110,11 +110,12 @@ struct peer_volume {
   std::uint64_t resync_skipped_blocks = 0;
   // Sync-target side, with the resync rate controller (replica_resync_rate.cpp): the sectors this
   // step may still request (negative: a request overshot it, repaid by the next step), the data
-  // that arrived since the last step, and whether this peer device's step timer is armed.
+  // that arrived since the last step, and the id of this peer device's armed step timer (0: none;
+  // a timer armed before the connection was reset has another id and is ignored).
   resync_rate_plan rate_plan;
   std::int64_t rate_budget_sectors = 0;
   std::uint64_t rate_arrived_sectors = 0;
-  bool rate_timer_armed = false;  // checksum resync: found equal, not transferred
+  std::uint64_t rate_timer = 0;  // checksum resync: found equal, not transferred
   std::uint64_t peer_max_size_sectors = 0;  // the peer's backing_size (0: no limit known)
   // Online verify (replica_verify.cpp). A verify runs on top of an Established connection: `repl`
   // stays Established for the I/O path, and the view shows VerifyS/VerifyT while `verify` is set.
@@ -310,6 +311,7 @@ class replica_machine {
   // The resync rate controller (replica_resync_rate.cpp).
   void start_resync_rate(peer_link& peer, std::size_t volume_index);
   void step_resync_rate(peer_link& peer, std::size_t volume_index);
+  void arm_resync_rate_timer(peer_link& peer, std::size_t volume_index);
   void on_resync_rate_timer(std::uint64_t timer);
   std::uint64_t resync_blocks_allowed(const peer_volume& pv, std::uint64_t max_blocks) const;
   void spend_resync_budget(peer_volume& pv, std::uint64_t blocks);

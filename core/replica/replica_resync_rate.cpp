@@ -9,12 +9,16 @@ namespace tandem {
 
 namespace {
 
-// Timer ids: a tag in the high bits, then the peer's node id and the volume's index.
-constexpr std::uint64_t kResyncRateTimerTag = 0x5253ull << 48;  // "RS"
-constexpr std::uint64_t kTagMask = 0xffffull << 48;
+// Timer ids: a tag, the peer's node id, the volume's index, and the low bits of the time the
+// timer is due, so that a timer left over from an earlier connection (or an earlier life of the
+// node, in the simulator) never passes for the current one.
+constexpr std::uint64_t kResyncRateTimerTag = 0x52ull << 56;  // "R"
+constexpr std::uint64_t kTagMask = 0xffull << 56;
+constexpr std::uint64_t kDueMask = (1ull << 32) - 1;
 
-std::uint64_t resync_rate_timer(node_id node, std::size_t vi) {
-  return kResyncRateTimerTag | (std::uint64_t{node} << 24) | vi;
+std::uint64_t resync_rate_timer(node_id node, std::size_t vi, std::uint64_t due_ns) {
+  return kResyncRateTimerTag | (std::uint64_t{node} & 0xff) << 48 | (vi & 0xffff) << 32 |
+         (due_ns & kDueMask);
 }
 
 }  // namespace
@@ -27,10 +31,14 @@ void replica_machine::start_resync_rate(peer_link& peer, std::size_t vi) {
   pv.rate_budget_sectors = 0;
   pv.rate_arrived_sectors = 0;
   step_resync_rate(peer, vi);
-  // A timer still armed from an earlier resync of this peer device keeps stepping this one.
-  if (pv.rate_timer_armed) return;
-  pv.rate_timer_armed = true;
-  emit(arm_timer{resync_rate_timer(peer.node, vi), now_ns_ + kResyncStepNs});
+  // A timer still armed from an earlier resync on this connection keeps stepping this one.
+  if (pv.rate_timer == 0) arm_resync_rate_timer(peer, vi);
+}
+
+void replica_machine::arm_resync_rate_timer(peer_link& peer, std::size_t vi) {
+  const std::uint64_t due_ns = now_ns_ + kResyncStepNs;
+  peer.volumes[vi].rate_timer = resync_rate_timer(peer.node, vi, due_ns);
+  emit(arm_timer{peer.volumes[vi].rate_timer, due_ns});
 }
 
 void replica_machine::step_resync_rate(peer_link& peer, std::size_t vi) {
@@ -49,17 +57,15 @@ void replica_machine::step_resync_rate(peer_link& peer, std::size_t vi) {
 
 void replica_machine::on_resync_rate_timer(std::uint64_t timer) {
   if ((timer & kTagMask) != kResyncRateTimerTag || !config_.resync_rate) return;
-  peer_link* peer = find_peer(static_cast<node_id>((timer >> 24) & 0xffffff));
-  const std::size_t vi = timer & 0xffffff;
-  if (peer == nullptr || vi >= volumes_.size()) return;
+  peer_link* peer = find_peer(static_cast<node_id>((timer >> 48) & 0xff));
+  const std::size_t vi = (timer >> 32) & 0xffff;
+  if (peer == nullptr || vi >= volumes_.size() || peer->volumes[vi].rate_timer != timer) return;
   auto& pv = peer->volumes[vi];
-  pv.rate_timer_armed = false;
+  pv.rate_timer = 0;
   if (pv.repl != repl_state::sync_target) return;  // resync over, paused or broken: stop stepping
   step_resync_rate(*peer, vi);
   request_resync_blocks(*peer, vi);
-  if (pv.repl != repl_state::sync_target) return;
-  pv.rate_timer_armed = true;
-  emit(arm_timer{timer, now_ns_ + kResyncStepNs});
+  if (pv.repl == repl_state::sync_target) arm_resync_rate_timer(*peer, vi);
 }
 
 // How many blocks the next request may cover, at most max_blocks: 0 once the step's budget is
