@@ -247,8 +247,8 @@ scenario_action parse_action(table_reader& r, const toml::table& table, int node
 }
 
 const std::set<std::string> kKinds = {
-    "disk",        "role",     "connection",     "replication",     "quorum", "event", "resync",
-    "identical",   "out-of-sync", "verified", "resync-skipped", "resync-duration"};
+    "disk",   "role",      "connection",  "replication", "quorum",         "event",
+    "resync", "identical", "out-of-sync", "verified",    "resync-skipped", "resync-duration"};
 
 scenario_expectation parse_expectation(table_reader& r, const toml::table& table, int nodes) {
   scenario_expectation e;

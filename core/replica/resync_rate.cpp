@@ -18,10 +18,9 @@ std::int64_t planned_sectors(const resync_rate_settings& settings, resync_rate_p
   const auto arrived = static_cast<std::int64_t>(step.arrived_sectors);
   // The amount to keep in flight: fixed, or what arrives over the delay target at the last step's
   // pace.
-  const std::int64_t want =
-      settings.fill_target_sectors != 0
-          ? static_cast<std::int64_t>(settings.fill_target_sectors)
-          : arrived * static_cast<std::int64_t>(settings.delay_target_ds);
+  const std::int64_t want = settings.fill_target_sectors != 0
+                                ? static_cast<std::int64_t>(settings.fill_target_sectors)
+                                : arrived * static_cast<std::int64_t>(settings.delay_target_ds);
   // What is still missing, after what is in flight and what earlier steps already plan to add.
   const std::int64_t correction =
       want - static_cast<std::int64_t>(step.in_flight_sectors) - plan.total;
@@ -44,7 +43,8 @@ std::uint64_t plan_resync_step(const resync_rate_settings& settings, resync_rate
                                const resync_rate_step& step) {
   std::uint64_t sectors = sectors_per_step(settings.resync_rate_kib_s);
   if (settings.plan_ahead_ds != 0) {
-    sectors = static_cast<std::uint64_t>(std::max<std::int64_t>(0, planned_sectors(settings, plan, step)));
+    sectors = static_cast<std::uint64_t>(
+        std::max<std::int64_t>(0, planned_sectors(settings, plan, step)));
     sectors = std::min(sectors, sectors_per_step(settings.max_rate_kib_s));
   }
   // The application comes first on a busy disk; c-min-rate 0 never throttles (as in DRBD).

@@ -19,12 +19,12 @@ inline constexpr std::uint64_t kResyncStepNs = 100'000'000;  // DRBD SLEEP_TIME,
 
 // The resource options, in DRBD's units and with DRBD's defaults.
 struct resync_rate_settings {
-  std::uint32_t resync_rate_kib_s = 250;      // resync-rate: the static rate (c-plan-ahead = 0)
-  std::uint32_t plan_ahead_ds = 20;           // c-plan-ahead, 0.1 s units; 0: static rate
-  std::uint32_t fill_target_sectors = 100;    // c-fill-target: sectors to keep in flight
-  std::uint32_t delay_target_ds = 10;         // c-delay-target, 0.1 s (when c-fill-target = 0)
-  std::uint32_t max_rate_kib_s = 102400;      // c-max-rate: never more than this
-  std::uint32_t min_rate_kib_s = 250;         // c-min-rate: application I/O throttles down to this
+  std::uint32_t resync_rate_kib_s = 250;    // resync-rate: the static rate (c-plan-ahead = 0)
+  std::uint32_t plan_ahead_ds = 20;         // c-plan-ahead, 0.1 s units; 0: static rate
+  std::uint32_t fill_target_sectors = 100;  // c-fill-target: sectors to keep in flight
+  std::uint32_t delay_target_ds = 10;       // c-delay-target, 0.1 s (when c-fill-target = 0)
+  std::uint32_t max_rate_kib_s = 102400;    // c-max-rate: never more than this
+  std::uint32_t min_rate_kib_s = 250;       // c-min-rate: application I/O throttles down to this
   bool operator==(const resync_rate_settings&) const = default;
 };
 

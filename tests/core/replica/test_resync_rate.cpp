@@ -19,7 +19,8 @@ std::vector<std::uint64_t> run_one_step_link(const resync_rate_settings& setting
   std::uint64_t in_flight = 0;
   std::uint64_t arrived = 0;
   for (int i = 0; i < steps; ++i) {
-    const std::uint64_t now = plan_resync_step(settings, plan, {arrived, in_flight, application_io});
+    const std::uint64_t now =
+        plan_resync_step(settings, plan, {arrived, in_flight, application_io});
     arrived = in_flight;
     in_flight = now;
     requested.push_back(now);
@@ -30,8 +31,8 @@ std::vector<std::uint64_t> run_one_step_link(const resync_rate_settings& setting
 }  // namespace
 
 TEST_CASE("a rate in KiB/s becomes sectors per 100 ms step") {
-  CHECK(sectors_per_step(250) == 50);         // DRBD's default resync-rate / c-min-rate
-  CHECK(sectors_per_step(102400) == 20480);   // c-max-rate's default: 10 MiB per step
+  CHECK(sectors_per_step(250) == 50);        // DRBD's default resync-rate / c-min-rate
+  CHECK(sectors_per_step(102400) == 20480);  // c-max-rate's default: 10 MiB per step
   CHECK(sectors_per_step(0) == 0);
 }
 
