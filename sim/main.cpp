@@ -26,7 +26,7 @@ void usage(std::FILE* out) {
       "       tandem-sim selftest [--seed MAX_SEEDS]   (default 50)\n"
       "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations]\n"
       "                        [--diskless-client] [--small-writes] [--quorum] [--crashes]\n"
-      "                        [--verbose]\n"
+      "                        [--resync-rate] [--verbose]\n"
       "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
       "  run    one scenario file; exit 0 when every invariant and expectation holds;\n"
       "         --metrics-out writes tandemd's metrics every N ms of virtual time (default\n"
@@ -94,6 +94,8 @@ bool parse_arguments(int argc, char** argv, arguments& args) {
       args.sweep.quorum = true;
     } else if (arg == "--crashes") {
       args.sweep.crashes = true;
+    } else if (arg == "--resync-rate") {
+      args.sweep.resync_rate = true;
     } else if (arg.rfind("--", 0) == 0) {
       std::fprintf(stderr, "tandem-sim: unknown option '%s'\n", arg.c_str());
       return false;
@@ -132,12 +134,12 @@ int run_sweeps(const arguments& args) {
     for (const auto& v : report.violations) std::printf("  violation: %s\n", v.c_str());
     if (!report.ok()) {
       ++failed;
-      std::printf("  replay: tandem-sim sweep --seed %llu%s%s%s%s%s --verbose\n",
+      std::printf("  replay: tandem-sim sweep --seed %llu%s%s%s%s%s%s --verbose\n",
                   static_cast<unsigned long long>(seed),
                   options.migrations ? "" : " --no-migrations",
                   options.diskless_client ? " --diskless-client" : "",
                   options.small_writes ? " --small-writes" : "", options.quorum ? " --quorum" : "",
-                  options.crashes ? " --crashes" : "");
+                  options.crashes ? " --crashes" : "", options.resync_rate ? " --resync-rate" : "");
     }
   }
   const double wall_s =

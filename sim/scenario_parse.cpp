@@ -92,6 +92,31 @@ class table_reader {
   std::set<std::string> used_;
 };
 
+// The resync rate controller's options, in DRBD's names and units. Setting any of them turns the
+// controller on; the others keep DRBD's defaults.
+std::optional<resync_rate_settings> resync_rate_options(table_reader& r) {
+  std::optional<resync_rate_settings> settings;
+  auto option = [&](const std::string& key, std::uint32_t& field, std::int64_t max = 4'000'000) {
+    const toml::node* node = r.get(key);
+    if (!node) return;
+    auto v = node->value<std::int64_t>();
+    if (!v || *v < 0 || *v > max) {
+      r.fail(*node, "'" + key + "' must be an integer 0.." + std::to_string(max));
+    }
+    if (!settings) settings.emplace();
+    field = static_cast<std::uint32_t>(*v);
+  };
+  resync_rate_settings s;
+  option("resync_rate", s.resync_rate_kib_s);
+  option("c_plan_ahead", s.plan_ahead_ds, 300);  // DRBD's limit: a 30 s horizon
+  option("c_fill_target", s.fill_target_sectors);
+  option("c_delay_target", s.delay_target_ds);
+  option("c_max_rate", s.max_rate_kib_s);
+  option("c_min_rate", s.min_rate_kib_s);
+  if (settings) settings = s;
+  return settings;
+}
+
 std::pair<std::uint64_t, std::uint64_t> range_us(table_reader& r, const std::string& key,
                                                  std::uint64_t low_ns, std::uint64_t high_ns) {
   const toml::node* node = r.get(key);
@@ -163,6 +188,7 @@ void parse_cluster(table_reader& r, cluster_options& c) {
   }
   c.start_uptodate = start == "uptodate";
   c.checksum_resync = r.value<bool>("checksum_resync").value_or(false);
+  c.resync_rate = resync_rate_options(r);
   std::tie(c.link_latency_min_ns, c.link_latency_max_ns) =
       range_us(r, "link_latency_us", c.link_latency_min_ns, c.link_latency_max_ns);
   std::tie(c.disk_latency_min_ns, c.disk_latency_max_ns) =
@@ -220,9 +246,9 @@ scenario_action parse_action(table_reader& r, const toml::table& table, int node
   return a;
 }
 
-const std::set<std::string> kKinds = {"disk",        "role",     "connection",    "replication",
-                                      "quorum",      "event",    "resync",        "identical",
-                                      "out-of-sync", "verified", "resync-skipped"};
+const std::set<std::string> kKinds = {
+    "disk",   "role",      "connection",  "replication", "quorum",         "event",
+    "resync", "identical", "out-of-sync", "verified",    "resync-skipped", "resync-duration"};
 
 scenario_expectation parse_expectation(table_reader& r, const toml::table& table, int nodes) {
   scenario_expectation e;
@@ -251,7 +277,8 @@ scenario_expectation parse_expectation(table_reader& r, const toml::table& table
   if (needs_state && e.state.empty()) r.fail_here("'" + e.kind + "' needs 'state'");
   if (e.kind == "event" && e.name.empty()) r.fail_here("'event' needs 'name'");
   const bool counts = e.kind == "event" || e.kind == "resync" || e.kind == "out-of-sync" ||
-                      e.kind == "verified" || e.kind == "resync-skipped";
+                      e.kind == "verified" || e.kind == "resync-skipped" ||
+                      e.kind == "resync-duration";
   if ((e.kind == "out-of-sync" || e.kind == "verified") && !table.contains("peer")) {
     r.fail_here("'" + e.kind + "' needs 'peer'");
   }

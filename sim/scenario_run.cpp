@@ -282,6 +282,27 @@ class scenario_runner {
     return nullptr;
   }
 
+  // The simulated time from the node's first resync-started event to its last resync-finished
+  // event. Each log line starts with its time, "   S.UUUUUUs".
+  std::optional<std::uint64_t> resync_duration_ms(const std::string& n) const {
+    auto time_ms = [](const std::string& line) {
+      const std::size_t dot = line.find('.');
+      return std::stoull(line.substr(0, dot)) * 1000 + std::stoull(line.substr(dot + 1, 6)) / 1000;
+    };
+    auto on_node = [&](const std::string& line) {
+      return line.find(" " + n + " event ") != std::string::npos;
+    };
+    std::optional<std::uint64_t> started, finished;
+    for (const auto& line : c_.events_named("resync-started")) {
+      if (on_node(line) && !started) started = time_ms(line);
+    }
+    for (const auto& line : c_.events_named("resync-finished")) {
+      if (on_node(line)) finished = time_ms(line);
+    }
+    if (!started || !finished || *finished < *started) return std::nullopt;
+    return *finished - *started;
+  }
+
   void check(const scenario_expectation& e) {
     const std::string n = "n" + std::to_string(e.node);
     const replica_view v = c_.view(e.node);
@@ -326,6 +347,12 @@ class scenario_runner {
       std::uint64_t skipped = 0;
       for (const auto& conn : v.connections) skipped += conn.volumes[0].resync_skipped_blocks;
       compare(e, static_cast<std::int64_t>(skipped), "blocks " + n + " skipped by checksum");
+      return;
+    }
+    if (e.kind == "resync-duration") {
+      const std::optional<std::uint64_t> ms = resync_duration_ms(n);
+      if (!ms) return fail(e.line, n + " has no resync-started and later resync-finished event");
+      compare(e, static_cast<std::int64_t>(*ms), "simulated ms of " + n + "'s resyncs");
       return;
     }
     if (e.kind == "identical") {

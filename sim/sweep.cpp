@@ -59,6 +59,11 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
   }
   co.volume_size_bytes = options.volume_size_bytes;
   co.planted = options.planted;
+  if (options.resync_rate) {
+    // Slow enough that links are cut and writes arrive while resyncs are paced.
+    co.resync_rate.emplace();
+    co.resync_rate->max_rate_kib_s = 4096;
+  }
   co.seed = seed;
   cluster c(co);
   prng random(seed ^ 0x73776570);

@@ -20,6 +20,7 @@ struct sweep_options {
   bool small_writes = false;     // some writes are 512 bytes to 3 KiB, at any sector in a block
   bool quorum = false;  // quorum majority with on-no-quorum io-error; then no split brain at all
   bool crashes = false;  // nodes crash and restart; a crashed Primary fails over to an in-sync node
+  bool resync_rate = false;  // every resync paced by the rate controller (c-max-rate 4 MiB/s)
   planted_bug planted = planted_bug::none;  // tandem-sim selftest only
   bool keep_log = false;  // copy the run's log into the report (tandem-sim sweep --verbose)
 };

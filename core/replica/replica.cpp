@@ -172,6 +172,7 @@ void replica_machine::mix_restored_generations() {
 
 void replica_machine::step(const input& in, std::vector<output>& out) {
   out_ = &out;
+  now_ns_ = in.now_ns;
   std::visit(
       [&](const auto& kind) {
         using T = std::decay_t<decltype(kind)>;
@@ -186,7 +187,7 @@ void replica_machine::step(const input& in, std::vector<output>& out) {
         } else if constexpr (std::is_same_v<T, disk_done>) {
           on_disk_done(kind);
         } else if constexpr (std::is_same_v<T, timer_fired>) {
-          // No timers are armed yet; the rate controller will own them.
+          on_resync_rate_timer(kind.timer);
         } else if constexpr (std::is_same_v<T, admin>) {
           on_admin(kind);
         }

@@ -42,6 +42,7 @@
 #include "core/replica/bitmap.h"
 #include "core/replica/planted_bugs.h"
 #include "core/replica/quorum.h"
+#include "core/replica/resync_rate.h"
 #include "core/replica/split_brain.h"
 #include "core/replica/uuid_compare.h"
 #include "core/wire/messages.h"
@@ -84,6 +85,10 @@ struct replica_config {
   // and the source answers "in sync" without the data where they match (crc32c, see
   // replica_verify.cpp). Set per resource here; DRBD sets it per connection.
   bool checksum_resync = false;
+  // The resync rate controller (resync-rate, c-plan-ahead, c-fill-target, ...; resync_rate.h).
+  // Unset: a sync target keeps its request window full at all times, as fast as the wire and the
+  // disks go (tandem's default; DRBD always runs the controller).
+  std::optional<resync_rate_settings> resync_rate;
 };
 
 // What survives a restart for one volume (encoded on disk by core/meta).

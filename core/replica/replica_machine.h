@@ -65,6 +65,8 @@ struct local_volume {
   // The generation UUIDs of the disk when an admin detach took it away. While Diskless the node
   // follows its peers' generations in `uuids`, which its disk does not hold; attach restores these.
   std::optional<uuid_set> detached_uuids;
+  // The application wrote to this disk since the resync rate controller's last step (c-min-rate).
+  bool application_io = false;
 };
 
 // This node is the peer's sync source (about to send, sending, or paused) / its sync target.
@@ -108,7 +110,15 @@ struct peer_volume {
   // that is running may already have moved past them, so they are resynced again afterwards.
   block_bitmap late_marks;
   std::uint64_t resynced_blocks = 0;
-  std::uint64_t resync_skipped_blocks = 0;  // checksum resync: found equal, not transferred
+  std::uint64_t resync_skipped_blocks = 0;
+  // Sync-target side, with the resync rate controller (replica_resync_rate.cpp): the sectors this
+  // step may still request (negative: a request overshot it, repaid by the next step), the data
+  // that arrived since the last step, and the id of this peer device's armed step timer (0: none;
+  // a timer armed before the connection was reset has another id and is ignored).
+  resync_rate_plan rate_plan;
+  std::int64_t rate_budget_sectors = 0;
+  std::uint64_t rate_arrived_sectors = 0;
+  std::uint64_t rate_timer = 0;  // checksum resync: found equal, not transferred
   std::uint64_t peer_max_size_sectors = 0;  // the peer's backing_size (0: no limit known)
   // Online verify (replica_verify.cpp). A verify runs on top of an Established connection: `repl`
   // stays Established for the I/O path, and the view shows VerifyS/VerifyT while `verify` is set.
@@ -301,6 +311,13 @@ class replica_machine {
   void activate_sync_target(peer_link& peer, std::size_t volume_index);
   void request_resync_blocks(peer_link& peer, std::size_t volume_index);
   void continue_resync(std::size_t volume_index);
+  // The resync rate controller (replica_resync_rate.cpp).
+  void start_resync_rate(peer_link& peer, std::size_t volume_index);
+  void step_resync_rate(peer_link& peer, std::size_t volume_index);
+  void arm_resync_rate_timer(peer_link& peer, std::size_t volume_index);
+  void on_resync_rate_timer(std::uint64_t timer);
+  std::uint64_t resync_blocks_allowed(const peer_volume& pv, std::uint64_t max_blocks) const;
+  void spend_resync_budget(peer_volume& pv, std::uint64_t blocks);
   void on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg);
   void read_for_resync(peer_link& peer, const wire::block_ack_fields& msg,
                        const std::vector<std::uint32_t>* target_digests);
@@ -418,6 +435,7 @@ class replica_machine {
   };
   std::optional<prepared> prepared_;
   std::vector<output>* out_ = nullptr;
+  std::uint64_t now_ns_ = 0;  // input::now_ns of the step being run
 };
 
 }  // namespace tandem

@@ -115,6 +115,7 @@ void replica_machine::activate_sync_target(peer_link& peer, std::size_t vi) {
   // completes (see resync_start::sync_uuid).
   if (peer.volumes[vi].sync_uuid != 0) adopt_uuid(volumes_[vi], peer.volumes[vi].sync_uuid, 0);
   set_disk(vi, disk_state::inconsistent);
+  start_resync_rate(peer, vi);
   request_resync_blocks(peer, vi);
 }
 
@@ -122,6 +123,7 @@ void replica_machine::activate_sync_target(peer_link& peer, std::size_t vi) {
 // older data, and a source other than the writer may not have this write yet.
 void replica_machine::note_local_write(std::size_t vi, block_range blocks, node_id writer) {
   note_write_for_verify(vi, blocks);
+  volumes_[vi].application_io = true;
   for (auto& peer : peers_) {
     for (auto& [id, request] : peer.volumes[vi].resync_requests) {
       if (request.blocks.overlaps(blocks)) request.touched = true;
@@ -195,8 +197,13 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
     return false;
   };
   bool waiting_elsewhere = false;
-  for (int pass = 0; pass < 2 && pv.resync_requests.size() < kResyncWindow; ++pass) {
-    while (pv.resync_requests.size() < kResyncWindow) {
+  // The window bounds the requests in flight; the rate controller, when configured, how much they
+  // may ask for in this step.
+  auto may_request = [&] {
+    return pv.resync_requests.size() < kResyncWindow && resync_blocks_allowed(pv, 1) != 0;
+  };
+  for (int pass = 0; pass < 2 && may_request(); ++pass) {
+    while (may_request()) {
       const std::uint64_t block = bitmap.find_next_set(pv.next_block);
       if (block == block_bitmap::npos) break;
       if (requested_elsewhere(block)) {
@@ -204,8 +211,8 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
         pv.next_block = block + 1;
         continue;
       }
-      const std::uint64_t max_run =
-          config_.checksum_resync ? kChecksumRequestBlocks : kResyncRequestBlocks;
+      const std::uint64_t max_run = resync_blocks_allowed(
+          pv, config_.checksum_resync ? kChecksumRequestBlocks : kResyncRequestBlocks);
       std::uint64_t run = 1;
       while (run < max_run && block + run < bitmap.size_blocks() && bitmap.test(block + run) &&
              !requested_elsewhere(block + run)) {
@@ -215,6 +222,7 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
           std::min((block + run) * kBlockBytes, volume.size_sectors * kSectorBytes);
       const auto size_bytes = static_cast<std::uint32_t>(end_bytes - block * kBlockBytes);
       pv.next_block = block + run;
+      spend_resync_budget(pv, run);
       if (config_.checksum_resync) {
         request_checksummed_blocks(peer, vi, block_range{block, run}, size_bytes);
         continue;
@@ -298,6 +306,7 @@ void replica_machine::on_rs_data_reply(peer_link& peer, const wire::rs_data_repl
                                                                 msg.source_writes_seen)) &&
       !planted(planted_bug::stale_resync_reply)) {
     // Newer data reached these blocks meanwhile; their bits stay set and a later pass asks again.
+    pv->rate_arrived_sectors += outstanding->second.blocks.count * kSectorsPerBlock;
     pv->resync_requests.erase(outstanding);
     return continue_resync(vi);
   }
@@ -347,6 +356,7 @@ void replica_machine::resync_blocks_landed(peer_link& peer, const disk_request& 
     }
   }
   pv.resynced_blocks += request.blocks.count;
+  pv.rate_arrived_sectors += request.blocks.count * kSectorsPerBlock;
   const wire::block_ack_fields ack{volume.number, request.sector, request.block_id,
                                    request.length_bytes};
   if (peer_current && !request.from_writer) send(peer, wire::rs_write_ack{ack});

@@ -421,7 +421,11 @@ class resource_driver::impl {
     const std::uint64_t now = now_ns();
     timer->expires_after(std::chrono::nanoseconds(o.at_ns > now ? o.at_ns - now : 0));
     timer->async_wait([this, id = o.timer](boost::system::error_code ec) {
-      if (!ec && alive) enqueue({timer_fired{id}});
+      if (ec || !alive) return;
+      // Timer ids are not reused (the resync rate controller names each step's timer by its due
+      // time): a fired one is forgotten, or the map would grow by ten timers a second of resync.
+      timers.erase(id);
+      enqueue({timer_fired{id}});
     });
   }
 

@@ -90,13 +90,37 @@ std::optional<bool> parse_csums_alg(std::string_view text) {
   return std::nullopt;
 }
 
+// DRBD's resync controller options, in DRBD's units (KiB/s, 0.1 s, sectors) and ranges. Setting
+// any of them turns the controller on; the others keep DRBD's defaults.
+std::optional<resync_rate_settings> parse_resync_rate(const reader& r) {
+  std::optional<resync_rate_settings> settings;
+  resync_rate_settings s;
+  auto option = [&](const std::string& key, std::int64_t min, std::int64_t max,
+                    std::uint32_t& field) {
+    const auto value = r.integer(key, min, max);
+    if (!value) return;
+    field = static_cast<std::uint32_t>(*value);
+    settings = s;
+  };
+  option("resync-rate", 1, 4'194'304, s.resync_rate_kib_s);
+  option("c-plan-ahead", 0, 300, s.plan_ahead_ds);
+  option("c-fill-target", 0, 1'048'576, s.fill_target_sectors);
+  option("c-delay-target", 1, 100, s.delay_target_ds);
+  option("c-max-rate", 250, 4'194'304, s.max_rate_kib_s);
+  option("c-min-rate", 0, 4'194'304, s.min_rate_kib_s);
+  if (settings) settings = s;
+  return settings;
+}
+
 void parse_options(const toml::table& table, const std::string& origin,
                    resource_definition& resource) {
   const reader r(table, origin, "[options] ");
   r.reject_unknown({"quorum", "quorum-minimum-redundancy", "on-no-quorum", "after-sb-0pri",
                     "after-sb-1pri", "after-sb-2pri", "always-asbp", "rr-conflict",
                     "allow-two-primaries", "auto-promote", "al-extents", "max-peers", "ping-int-ms",
-                    "ping-timeout-ms", "fault-injection", "direct-io", "csums-alg"});
+                    "ping-timeout-ms", "fault-injection", "direct-io", "csums-alg",
+                    "resync-rate", "c-plan-ahead", "c-fill-target", "c-delay-target", "c-max-rate",
+                    "c-min-rate"});
   const std::string quorum_values = "off, majority, all or 1..31";
   resource.quorum = r.choice<quorum_setting>("quorum", parse_quorum_setting, quorum_values)
                         .value_or(quorum_setting{});
@@ -135,6 +159,7 @@ void parse_options(const toml::table& table, const std::string& origin,
   // DRBD's csums-alg names a kernel hash; tandem has one digest (CRC-32C per 4 KiB block).
   resource.checksum_resync =
       r.choice<bool>("csums-alg", parse_csums_alg, "none or crc32c").value_or(false);
+  resource.resync_rate = parse_resync_rate(r);
   resource.direct = r.choice<direct_io>("direct-io", parse_direct_io, "auto, on or off")
                          .value_or(direct_io::automatic);
 }
@@ -288,6 +313,7 @@ replica_config replica_config_for(const resource_definition& resource, const res
   config.split_brain = resource.split_brain;
   config.al_extents = resource.al_extents;
   config.checksum_resync = resource.checksum_resync;
+  config.resync_rate = resource.resync_rate;
   config.uuid_seed = uuid_seed;
   return config;
 }

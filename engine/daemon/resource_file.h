@@ -46,6 +46,9 @@ struct resource_definition {
   std::uint32_t ping_timeout_ms = 5000;
   bool fault_injection = false;  // allows `tandemadm inject-fault` (tests only)
   bool checksum_resync = false;  // csums-alg = "crc32c": checksum-based resync
+  // resync-rate, c-plan-ahead, c-fill-target, c-delay-target, c-max-rate, c-min-rate: any of them
+  // turns the resync rate controller on (replica_config::resync_rate).
+  std::optional<resync_rate_settings> resync_rate;
   direct_io direct = direct_io::automatic;  // how the backing devices are opened (O_DIRECT)
   std::vector<resource_volume> volumes;
   std::vector<resource_node> nodes;

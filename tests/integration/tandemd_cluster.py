@@ -21,7 +21,7 @@ from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noq
 
 # Each case owns a 127.0.<net>.0/24, so ctest can run the cases in parallel.
 NETS = {"replicate": 31, "resync": 32, "crash": 33, "disk-failure": 34, "hostile-peers": 35,
-        "membership": 36, "auto-promote": 37, "verify-invalidate": 45}
+        "membership": 36, "auto-promote": 37, "verify-invalidate": 45, "resync-rate": 48}
 
 
 def qemu_io(uri, *commands, timeout=60):
@@ -146,6 +146,38 @@ def case_resync():
               f"from n0 to n1 (volume {cluster.usable_bytes()} bytes)")
     finally:
         proxy.stop()
+        cluster.cleanup(keep=keep_on_failure())
+
+
+def case_resync_rate():
+    """With c-max-rate = 250 KiB/s (DRBD's lowest), a resync of 1 MiB takes at least ~4 s: tandemd
+    drives the core's resync rate timer on real time. Every block still arrives."""
+    cluster = Cluster(nodes=2, net=NETS["resync-rate"],
+                      options={"c-max-rate": 250, "c-fill-target": 10000})
+    try:
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        n0, n1 = cluster.nodes
+        n0.adm("disconnect", "r0", "n1")
+        wait_until(lambda: n0.status()["connections"][0]["connection-state"] == "StandAlone", 10,
+                   "n0 StandAlone toward n1", cluster)
+        blocks = random.Random(8).sample(range(cluster.usable_bytes() // BLOCK), 256)
+        client = NbdClient(n0.address, n0.nbd_port, "r0")
+        for b in blocks:
+            assert client.write(b * BLOCK, pattern(b, 1)) == 0
+        assert client.flush() == 0
+        client.close()
+        started = time.monotonic()
+        n0.adm("connect", "r0", "n1")
+        cluster.wait_connected(timeout=30)
+        cluster.wait_uptodate(timeout=60)
+        elapsed = time.monotonic() - started
+        assert elapsed >= 3.5, f"1 MiB at 250 KiB/s resynced in {elapsed:.1f} s"
+        for b in blocks:
+            assert n1.read_disk(b * BLOCK, BLOCK) == pattern(b, 1), f"block {b} not resynced"
+        print(f"resync-rate: 1 MiB at c-max-rate 250 KiB/s took {elapsed:.1f} s")
+    finally:
         cluster.cleanup(keep=keep_on_failure())
 
 
@@ -528,6 +560,7 @@ def main():
     cases = {"replicate": case_replicate, "resync": case_resync, "disk-failure": case_disk_failure,
              "hostile-peers": case_hostile_peers, "membership": case_membership,
              "auto-promote": case_auto_promote, "verify-invalidate": case_verify_invalidate,
+             "resync-rate": case_resync_rate,
              "crash": lambda: case_crash(int(sys.argv[2]) if len(sys.argv) > 2 else 20)}
     if case not in cases:
         raise SystemExit(__doc__)

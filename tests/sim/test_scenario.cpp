@@ -149,3 +149,24 @@ TEST_CASE("metrics snapshots show a disconnect and its resync and leave the run 
   // The timestamps are virtual time from options.metrics_start_ms, in seconds.
   CHECK(om.find(" 1000.001\n") != std::string::npos);
 }
+
+TEST_CASE("the resync controller options turn it on with DRBD's defaults for the rest") {
+  const auto plain = parse_scenario(kHead, "test.toml");
+  REQUIRE(plain.value.has_value());
+  CHECK_FALSE(plain.value->cluster.resync_rate.has_value());
+  const std::string text = std::string(kHead) +
+                           "[cluster]\nc_max_rate = 1024\nc_min_rate = 0\n"
+                           "[[expect]]\nkind = \"resync-duration\"\nnode = 1\nat_least = 900\n";
+  const auto loaded = parse_scenario(text, "test.toml");
+  REQUIRE_MESSAGE(loaded.value.has_value(), loaded.error);
+  const auto& rate = loaded.value->cluster.resync_rate;
+  REQUIRE(rate.has_value());
+  CHECK(rate->max_rate_kib_s == 1024);
+  CHECK(rate->min_rate_kib_s == 0);
+  CHECK(rate->plan_ahead_ds == 20);
+  CHECK(rate->fill_target_sectors == 100);
+  CHECK(error_of(std::string(kHead) + "[cluster]\nc_plan_ahead = 301\n") ==
+        "test.toml:5: [cluster] 'c_plan_ahead' must be an integer 0..300");
+  CHECK(error_of(std::string(kHead) + "[[expect]]\nkind = \"resync-duration\"\nnode = 1\n") ==
+        "test.toml:4: [[expect]] 'resync-duration' needs 'exactly', 'at_least' or 'at_most'");
+}

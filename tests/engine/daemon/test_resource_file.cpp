@@ -144,3 +144,20 @@ TEST_CASE("resource file: csums-alg turns checksum resync on, only none or crc32
   CHECK(error_of(with("md5")) ==
         "r0.toml: [options] csums-alg: 'md5' is not one of none or crc32c");
 }
+
+TEST_CASE("resource file: the resync controller options turn it on, in DRBD's units and ranges") {
+  CHECK_FALSE(parse_resource_text(kValid, "r0.toml").resync_rate.has_value());
+  const auto with = [](const std::string& lines) {
+    return replaced(kValid, "max-peers = 3", "max-peers = 3\n" + lines);
+  };
+  const auto rate = parse_resource_text(with("c-max-rate = 4096\nc-min-rate = 0"), "r0.toml")
+                        .resync_rate;
+  REQUIRE(rate.has_value());
+  CHECK(rate->max_rate_kib_s == 4096);
+  CHECK(rate->min_rate_kib_s == 0);
+  CHECK(rate->plan_ahead_ds == 20);         // DRBD's defaults for the rest
+  CHECK(rate->fill_target_sectors == 100);
+  CHECK(rate->resync_rate_kib_s == 250);
+  CHECK(error_of(with("c-plan-ahead = 301")) ==
+        "r0.toml: [options] c-plan-ahead: 301 outside 0..300");
+}
