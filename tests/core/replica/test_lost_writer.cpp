@@ -8,15 +8,7 @@ using namespace tandem::test;
 
 namespace {
 
-sim::cluster three_nodes_primary_n0() {
-  sim::cluster_options options;
-  options.nodes = 3;
-  options.volume_size_bytes = 1 << 20;
-  sim::cluster c(options);
-  c.start();
-  REQUIRE(c.admin_command(0, admin_op::primary).ok);
-  return c;
-}
+sim::cluster three_nodes_primary_n0() { return primary_on_n0(3, 1, 1 << 20); }
 
 }  // namespace
 
@@ -78,11 +70,7 @@ TEST_CASE("a Primary that loses a peer with writes in flight to it leaves its ge
 }
 
 TEST_CASE("a write that would reach no UpToDate copy fails instead of being acknowledged") {
-  sim::cluster_options options;
-  options.nodes = 2;
-  options.volume_size_bytes = 1 << 20;
-  sim::cluster c(options);
-  c.start();
+  sim::cluster c = started_cluster(2, 1, 1 << 20);
   REQUIRE(c.admin_command(1, admin_op::primary).ok);
   volume_model model(1 << 20);
   write_ok(c, model, 1, 0, payload(1, kBlockBytes));
