@@ -300,11 +300,14 @@ wire::volume_state replica_machine::make_volume_state(const local_volume& volume
 
 void replica_machine::broadcast_volume_state(std::size_t vi) {
   for (auto& peer : peers_) {
-    if (!handshake_done(peer)) continue;
-    wire::volume_state state = make_volume_state(volumes_[vi], peer);
-    peer.volumes[vi].sent_quorate = (state.uuid_flags & wire::kUuidFlagQuorate) != 0;
-    send(peer, std::move(state));
+    if (handshake_done(peer)) send_volume_state(peer, vi);
   }
+}
+
+void replica_machine::send_volume_state(peer_link& peer, std::size_t vi) {
+  wire::volume_state state = make_volume_state(volumes_[vi], peer);
+  peer.volumes[vi].sent_quorate = (state.uuid_flags & wire::kUuidFlagQuorate) != 0;
+  send(peer, std::move(state));
 }
 
 void replica_machine::on_volume_state(peer_link& peer, const wire::volume_state& msg) {
@@ -328,6 +331,7 @@ void replica_machine::on_volume_state(peer_link& peer, const wire::volume_state&
   }
   set_peer_disk(peer, vi, msg.disk);
   check_source_finished(peer, vi);
+  if (peer.volumes[vi].marked_while_report_stale) send_missed_writes(peer, vi);
   auto& repl = peer.volumes[vi].repl;
   if (repl == repl_state::sync_target && msg.disk != disk_state::uptodate) {
     set_repl(peer, vi, repl_state::paused_sync_t);  // my source fell behind itself
@@ -669,6 +673,9 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
       send(other, wire::current_uuid{volume.number, msg.uuid, previous, msg.weak_nodes});
     }
   }
+  // A state report I sent before this message arrived told the Primary my previous generation:
+  // report the new one, or it takes me for a node left behind and never sends me what it marks.
+  send_volume_state(peer, vi);
 }
 
 // Mirrors a peer's rotation in what I know of its UUIDs: its previous generation is an ancestor

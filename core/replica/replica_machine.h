@@ -109,6 +109,9 @@ struct peer_volume {
   // Both sides: blocks marked out of sync while a resync with this peer was under way. The resync
   // that is running may already have moved past them, so they are resynced again afterwards.
   block_bitmap late_marks;
+  // Blocks were marked toward this Established peer while its last report named a generation older
+  // than mine: its next report may show it current, and then they are sent (send_missed_writes).
+  bool marked_while_report_stale = false;
   std::uint64_t resynced_blocks = 0;
   std::uint64_t resync_skipped_blocks = 0;
   // Sync-target side, with the resync rate controller (replica_resync_rate.cpp): the sectors this
@@ -288,6 +291,7 @@ class replica_machine {
                                     sync_decision decision);
   void drop_connection(peer_link& peer, conn_state reason, bool reconnect);
   wire::volume_state make_volume_state(const local_volume& volume, const peer_link& peer) const;
+  void send_volume_state(peer_link& peer, std::size_t volume_index);
   void broadcast_volume_state(std::size_t volume_index);
   void rotate_current_uuid(std::size_t volume_index, node_mask weak_nodes);
   void adopt_uuid(local_volume& volume, generation_uuid uuid, node_mask weak_nodes);
@@ -333,6 +337,7 @@ class replica_machine {
   void al_begin_write(std::size_t volume_index, block_range blocks);
   void al_end_write(std::size_t volume_index, block_range blocks);
   void mark_out_of_sync(std::size_t volume_index, node_id peer, block_range blocks);
+  bool send_missed_writes(peer_link& peer, std::size_t volume_index);
   void send_peer_ack(const client_request& request, node_mask have);
   bool reaches_uptodate_copy(std::size_t volume_index, node_mask targets) const;
   bool older_than_direct_writes(std::size_t volume_index, block_range blocks,

@@ -529,6 +529,28 @@ void replica_machine::renegotiate(peer_link& peer, std::size_t vi, const char* w
   drop_connection(peer, conn_state::teardown, true);
 }
 
+// A connected peer on my generation lacks writes that reached me (I marked blocks toward it): send
+// it the blocks. Never to a Primary: it holds every write of its generation, so what I got
+// elsewhere is not newer than its copy, and making it Inconsistent would leave it without data
+// should I go away. A mark made while the peer's last report named an older generation (it
+// followed the Primary into a new one after sending it) is sent when its next report arrives;
+// otherwise it would wait for the next write the peer misses.
+bool replica_machine::send_missed_writes(peer_link& peer, std::size_t vi) {
+  local_volume& volume = volumes_[vi];
+  auto& pv = peer.volumes[vi];
+  if (pv.repl != repl_state::established || volume.disk != disk_state::uptodate ||
+      pv.peer_disk != disk_state::uptodate || peer.peer_role == role::primary) {
+    return false;
+  }
+  const bool peer_current = uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
+  pv.marked_while_report_stale = !peer_current;
+  if (!peer_current) return false;
+  auto bitmap = volume.bitmaps.find(peer.node);
+  if (bitmap == volume.bitmaps.end() || !bitmap->second.any()) return false;
+  start_resync_as_source(peer, vi, {sync_strategy::source_use_bitmap, "missed-write"});
+  return true;
+}
+
 // Records that `node` may lack these blocks. A peer I am resyncing is told at once (DRBD
 // P_OUT_OF_SYNC): its resync may already have passed these blocks.
 void replica_machine::mark_out_of_sync(std::size_t vi, node_id node, block_range blocks) {
@@ -538,15 +560,8 @@ void replica_machine::mark_out_of_sync(std::size_t vi, node_id node, block_range
   bitmap->second.set(blocks);
   peer_link* peer = find_peer(node);
   if (!peer || !handshake_done(*peer)) return;
+  if (send_missed_writes(*peer, vi)) return;
   auto& pv = peer->volumes[vi];
-  const bool peer_current = uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
-  // A connected peer on my generation lacks a write that reached me: send it the blocks. Never to
-  // a Primary: it holds every write of its generation, so what I got elsewhere is not newer than
-  // its copy, and making it Inconsistent would leave it without data should I go away.
-  if (pv.repl == repl_state::established && volume.disk == disk_state::uptodate &&
-      pv.peer_disk == disk_state::uptodate && peer_current && peer->peer_role != role::primary) {
-    return start_resync_as_source(*peer, vi, {sync_strategy::source_use_bitmap, "missed-write"});
-  }
   if (!is_sync_source_state(pv.repl)) return;
   mark_late(pv.late_marks, volume.size_blocks, blocks);
   for (auto& [id, served] : pv.served) {

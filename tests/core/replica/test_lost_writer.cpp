@@ -93,3 +93,40 @@ TEST_CASE("a write that would reach no UpToDate copy fails instead of being ackn
   c.run_until_quiet();
   CHECK(c.result(tag).status == io_status::no_data);
 }
+
+TEST_CASE("a Secondary's stale state report cannot hide the writes it refuses from the Primary") {
+  // n3 loses quorum (it reaches only n0 of four voters) and reports it; that report is still on
+  // the wire when n0, losing n1 with a write in flight, starts a new generation that n3 follows.
+  // n0 must end up knowing n3 is on its generation: the writes n3 refuses while it lacks quorum
+  // are marked toward it, and once n3 is back they must reach it, not wait for a later miss.
+  auto c = primary_on_n0(4, 1, 1 << 20, [](sim::cluster_options& o) {
+    o.quorum = quorum_setting{quorum_setting::kind::majority, 0};
+  });
+  volume_model model(1 << 20);
+  write_ok(c, model, 0, 0, payload(1, kBlockBytes));
+  c.hold(0, 1, wire::msg_type::data);
+  c.write(0, 0, 2 * kBlockBytes, payload(2, kBlockBytes));
+  c.run_until_quiet();
+  c.hold(3, 0, wire::msg_type::volume_state);
+  c.cut_link(1, 3);
+  c.cut_link(2, 3);
+  c.run_until_quiet();
+  REQUIRE_FALSE(c.view(3).volumes[0].quorum);
+  const generation_uuid before = c.view(0).volumes[0].current;
+  c.cut_link(0, 1);
+  c.run_until_quiet();
+  REQUIRE(uuid_value(c.view(0).volumes[0].current) != uuid_value(before));
+  REQUIRE(uuid_value(c.view(3).volumes[0].current) == uuid_value(c.view(0).volumes[0].current));
+  c.release_held();
+  c.run_until_quiet();
+  // n3 refuses these (no quorum); n0 completes them with n2.
+  for (int i = 0; i < 4; ++i) {
+    write_ok(c, model, 0, (8 + i) * kBlockBytes, payload(10 + i, kBlockBytes));
+  }
+  c.heal_link(1, 3);
+  c.heal_link(2, 3);
+  c.run_until_quiet();
+  CHECK(c.view(3).volumes[0].quorum);
+  CHECK(peer_device(c.view(0), 3).out_of_sync_blocks == 0);
+  CHECK(c.disk_bytes(0, 0) == c.disk_bytes(3, 0));
+}
