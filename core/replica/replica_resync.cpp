@@ -64,6 +64,19 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
     return drop_connection(peer, conn_state::protocol_error, false);
   }
   auto& pv = peer.volumes[vi];
+  const auto& uuids = volumes_[vi].uuids;
+  const bool source_behind =
+      uuid_value(msg.source_uuid) != uuid_value(uuids.current) &&
+      std::any_of(uuids.history.begin(), uuids.history.end(), [&](generation_uuid ancestor) {
+        return ancestor != 0 && uuid_value(ancestor) == uuid_value(msg.source_uuid);
+      });
+  if (pv.repl == repl_state::established && source_behind) {
+    // A resync started on an established connection (missed writes, late marks) is meant for a
+    // peer on the source's generation. Mine moved past it meanwhile (I followed a Primary the
+    // source has not heard from yet): taking its blocks and, at the end, its generation would
+    // step me back. A fresh handshake decides who is behind.
+    return renegotiate(peer, vi, "the source's generation is older than mine");
+  }
   note_peer_generation(pv, msg.source_uuid);  // it may have rotated since its handshake state
   // What it held when it started, not what it described at the handshake (see resync_start).
   pv.peer_state.writes_seen = msg.source_writes_seen;
