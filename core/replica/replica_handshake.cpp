@@ -260,7 +260,7 @@ void replica_machine::on_features(peer_link& peer, const wire::features& msg) {
   send(peer, wire::role_state{role_});
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     auto& pv = peer.volumes[vi];
-    pv.sent_snapshot = make_volume_state(volumes_[vi], peer);
+    pv.sent_snapshot = make_volume_state(vi, peer);
     pv.sent_quorate = (pv.sent_snapshot.uuid_flags & wire::kUuidFlagQuorate) != 0;
     pv.state_sent = true;
     send(peer, pv.sent_snapshot);
@@ -279,8 +279,9 @@ void replica_machine::on_role_state(peer_link& peer, const wire::role_state& msg
   maybe_finish_handshake(peer);
 }
 
-wire::volume_state replica_machine::make_volume_state(const local_volume& volume,
+wire::volume_state replica_machine::make_volume_state(std::size_t vi,
                                                       const peer_link& peer) const {
+  const local_volume& volume = volumes_[vi];
   wire::volume_state s;
   s.volume = volume.number;
   s.disk = volume.disk;
@@ -292,6 +293,7 @@ wire::volume_state replica_machine::make_volume_state(const local_volume& volume
   auto bitmap = volume.bitmaps.find(peer.node);
   s.dirty_blocks = bitmap == volume.bitmaps.end() ? 0 : bitmap->second.count();
   s.writes_seen = volume.writes_seen;
+  s.resync_starts_seen = peer.volumes[vi].resync_starts_received;
   if (volume.disk == disk_state::inconsistent) s.uuid_flags |= wire::kUuidFlagInconsistent;
   if (volume.crashed_primary) s.uuid_flags |= wire::kUuidFlagCrashedPrimary;
   if (config_.quorum.enabled() && volume.have_quorum) s.uuid_flags |= wire::kUuidFlagQuorate;
@@ -305,7 +307,7 @@ void replica_machine::broadcast_volume_state(std::size_t vi) {
 }
 
 void replica_machine::send_volume_state(peer_link& peer, std::size_t vi) {
-  wire::volume_state state = make_volume_state(volumes_[vi], peer);
+  wire::volume_state state = make_volume_state(vi, peer);
   peer.volumes[vi].sent_quorate = (state.uuid_flags & wire::kUuidFlagQuorate) != 0;
   send(peer, std::move(state));
 }

@@ -112,6 +112,10 @@ struct peer_volume {
   // Blocks were marked toward this Established peer while its last report named a generation older
   // than mine: its next report may show it current, and then they are sent (send_missed_writes).
   bool marked_while_report_stale = false;
+  // resync_start messages sent to / received from this peer on this connection (see
+  // wire::volume_state::resync_starts_seen).
+  std::uint32_t resync_starts_sent = 0;
+  std::uint32_t resync_starts_received = 0;
   std::uint64_t resynced_blocks = 0;
   std::uint64_t resync_skipped_blocks = 0;
   // Sync-target side, with the resync rate controller (replica_resync_rate.cpp): the sectors this
@@ -290,7 +294,7 @@ class replica_machine {
   sync_decision recover_split_brain(const peer_link& peer, std::size_t volume_index,
                                     sync_decision decision);
   void drop_connection(peer_link& peer, conn_state reason, bool reconnect);
-  wire::volume_state make_volume_state(const local_volume& volume, const peer_link& peer) const;
+  wire::volume_state make_volume_state(std::size_t volume_index, const peer_link& peer) const;
   void send_volume_state(peer_link& peer, std::size_t volume_index);
   void broadcast_volume_state(std::size_t volume_index);
   void rotate_current_uuid(std::size_t volume_index, node_mask weak_nodes);

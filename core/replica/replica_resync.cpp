@@ -39,6 +39,7 @@ void replica_machine::start_resync_as_source(peer_link& peer, std::size_t vi,
   volume.uuids.bitmap_uuid_nodes |= mask_of(peer.node);
   send(peer, wire::resync_start{volume.number, volume.uuids.current, sync_uuid, bitmap.count(),
                                 volume.writes_seen});
+  ++pv.resync_starts_sent;
   const auto& words = bitmap.words();
   std::size_t first = 0;
   do {
@@ -77,6 +78,7 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
     // step me back. A fresh handshake decides who is behind.
     return renegotiate(peer, vi, "the source's generation is older than mine");
   }
+  ++pv.resync_starts_received;
   note_peer_generation(pv, msg.source_uuid);  // it may have rotated since its handshake state
   // What it held when it started, not what it described at the handshake (see resync_start).
   pv.peer_state.writes_seen = msg.source_writes_seen;
@@ -483,6 +485,8 @@ void replica_machine::check_source_finished(peer_link& peer, std::size_t vi) {
       uuid_value(pv.peer_state.current) == uuid_value(volume.uuids.current);
   if (pv.peer_disk != disk_state::uptodate) return;
   if (!is_sync_source_state(pv.repl)) return;
+  // A report the target wrote before it received my last resync_start says nothing about it.
+  if (pv.peer_state.resync_starts_seen != pv.resync_starts_sent) return;
   if (!same_generation) return renegotiate(peer, vi);
   // The target is UpToDate on my generation. What is left to send are only the blocks marked after
   // the resync had started (another source may have covered the rest).
@@ -530,6 +534,13 @@ void replica_machine::resume_paused_targets(std::size_t vi) {
     // when we connected no longer holds.
     if (volume.disk == disk_state::uptodate) {
       renegotiate(peer, vi);
+      continue;
+    }
+    // The source itself was a sync target meanwhile and took another generation: the one it
+    // announced in resync_start, which I would adopt at the end, is behind what it holds now.
+    if (pv.peer_disk == disk_state::uptodate && pv.source_uuid != 0 &&
+        uuid_value(pv.peer_state.current) != uuid_value(pv.source_uuid)) {
+      renegotiate(peer, vi, "the source's generation changed while it was behind itself");
       continue;
     }
     activate_sync_target(peer, vi);

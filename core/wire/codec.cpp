@@ -99,6 +99,7 @@ void put(byte_writer& w, const volume_state& m) {
   w.put(m.uuid_flags);
   w.put(m.dirty_blocks);
   w.put(m.writes_seen);
+  w.put(m.resync_starts_seen);
   w.put(m.bitmap_uuid_nodes);
   for (int node = 0; node < kMaxNodes; ++node) {
     if (mask_has(m.bitmap_uuid_nodes, static_cast<node_id>(node))) w.put(m.bitmap_uuids[node]);
@@ -114,6 +115,7 @@ bool get(byte_reader& r, volume_state& m) {
   m.uuid_flags = r.get<std::uint32_t>();
   m.dirty_blocks = r.get<std::uint64_t>();
   m.writes_seen = r.get<std::uint64_t>();
+  m.resync_starts_seen = r.get<std::uint32_t>();
   m.bitmap_uuid_nodes = r.get<std::uint32_t>();
   for (int node = 0; node < kMaxNodes; ++node) {
     if (mask_has(m.bitmap_uuid_nodes, static_cast<node_id>(node)))

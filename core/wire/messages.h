@@ -85,6 +85,10 @@ struct volume_state {
   // replicas on one generation the one with the higher number holds everything the other holds
   // (DRBD's dagtag).
   std::uint64_t writes_seen = 0;
+  // How many resync_start messages the sender received from the receiver on this connection. TCP
+  // keeps a connection's messages in order, so a sync source knows which of its target's reports
+  // were written after the target learned of the resync: only those can say it finished.
+  std::uint32_t resync_starts_seen = 0;
   node_mask bitmap_uuid_nodes = 0;  // which entries of bitmap_uuids are meaningful
   std::array<generation_uuid, kMaxNodes> bitmap_uuids{};
   std::vector<generation_uuid> history;  // newest first, at most kHistoryUuids

@@ -80,6 +80,7 @@ volume_state sample_volume_state() {
   m.uuid_flags = kUuidFlagCrashedPrimary | kUuidFlagInconsistent;
   m.dirty_blocks = 123456789;
   m.writes_seen = 0x0a0b0c0d0e0f1011ull;
+  m.resync_starts_seen = 0x01020304;
   m.bitmap_uuid_nodes = mask_of(0) | mask_of(3) | mask_of(17) | mask_of(31);
   m.bitmap_uuids[0] = 0x1111'2222'3333'4444ull;
   m.bitmap_uuids[3] = 0x5555'6666'7777'8888ull;
@@ -228,7 +229,7 @@ struct type_info {
 };
 const type_info kAllTypes[] = {
     {msg_type::features, 6},       {msg_type::role_state, 1},
-    {msg_type::volume_state, 44},  {msg_type::current_uuid, 22},
+    {msg_type::volume_state, 48},  {msg_type::current_uuid, 22},
     {msg_type::resync_start, 34},  {msg_type::bitmap_chunk, 15},
     {msg_type::data, 38},          {msg_type::write_ack, 22},
     {msg_type::recv_ack, 22},      {msg_type::neg_ack, 22},
@@ -293,7 +294,7 @@ TEST_CASE("fixed body sizes match the documented layout") {
   };
   CHECK(body_of(0) == 6);                                              // features
   CHECK(body_of(1) == 1);                                              // role_state
-  CHECK(body_of(2) == 2 + 1 + 8 + 8 + 4 + 8 + 8 + 4 + 4 * 8 + 1 + 3 * 8);  // volume_state
+  CHECK(body_of(2) == 2 + 1 + 8 + 8 + 4 + 8 + 8 + 4 + 4 + 4 * 8 + 1 + 3 * 8);  // volume_state
   CHECK(body_of(3) == 22);                                             // current_uuid
   CHECK(body_of(4) == 34);                                             // resync_start
   CHECK(body_of(5) == 15 + 4 * 8);                                     // bitmap_chunk
