@@ -1,10 +1,11 @@
 // Randomisation ranges in scenario files (`at_ms = [lo, hi]`): parsing, the errors, resolution per
-// seed.
+// seed, and the reproducer copy that replaces each range by the time it resolved to.
 #include <doctest/doctest.h>
 
 #include <set>
 #include <string>
 
+#include "sim/reproducer.h"
 #include "sim/scenario.h"
 
 using tandem::sim::parse_scenario;
@@ -106,4 +107,26 @@ TEST_CASE("a run with ranges is the run of its resolved timeline") {
   const auto fixed = tandem::sim::run_scenario(resolve_ranges(s, 7), 7);
   CHECK(ranged.trace_hash == fixed.trace_hash);
   CHECK(ranged.trace_hash == tandem::sim::run_scenario(s, 7).trace_hash);
+}
+
+TEST_CASE("a reproducer is the scenario with its seed and every range resolved, comments kept") {
+  const auto copy = tandem::sim::scenario_reproducer(kRanged, "test.toml", 9);
+  REQUIRE_MESSAGE(copy.error.empty(), copy.error);
+  CHECK(copy.text.find("[10, 13]") == std::string::npos);
+  CHECK(copy.text.find("# a comment that must survive") != std::string::npos);
+  const auto again = loaded(copy.text);
+  const auto expected = resolve_ranges(loaded(kRanged), 9);
+  CHECK(again.seed == 9);
+  for (std::size_t i = 0; i < again.timeline.size(); ++i) {
+    CHECK_FALSE(again.timeline[i].at_ms_latest);
+    CHECK(again.timeline[i].at_ms == expected.timeline[i].at_ms);
+  }
+  CHECK(tandem::sim::run_scenario(again, again.seed).trace_hash ==
+        tandem::sim::run_scenario(loaded(kRanged), 9).trace_hash);
+
+  // A seed already in the file is replaced, not added twice.
+  const std::string seeded = std::string(kHead) + "seed = 1_000\n";
+  const auto reseeded = tandem::sim::scenario_reproducer(seeded, "test.toml", 3);
+  REQUIRE_MESSAGE(reseeded.error.empty(), reseeded.error);
+  CHECK(loaded(reseeded.text).seed == 3);
 }
