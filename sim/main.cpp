@@ -1,17 +1,17 @@
 // tandem-sim: the deterministic simulator's command line.
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "sim/demo.h"
+#include "sim/replay.h"
+#include "sim/run_file.h"
 #include "sim/scenario.h"
 #include "sim/selftest.h"
-#include "sim/sweep.h"
+#include "sim/sweep_driver.h"
+#include "sim/trace_file.h"
 
 namespace {
 
@@ -22,33 +22,43 @@ void usage(std::FILE* out) {
       "       tandem-sim run FILE [--seed N] [--trace FILE] [--verbose]\n"
       "                      [--metrics-out FILE [--metrics-interval-ms N]\n"
       "                       [--metrics-start-ms MS]]\n"
+      "       tandem-sim replay FILE [--seed N] [--trace FILE] [--verbose]\n"
       "       tandem-sim suite [DIR|FILE...]        (default: scenarios/)\n"
       "       tandem-sim selftest [--seed MAX_SEEDS]   (default 50)\n"
-      "       tandem-sim sweep [--seed N] [--seeds COUNT] [--no-migrations]\n"
-      "                        [--diskless-client] [--small-writes] [--quorum] [--crashes]\n"
-      "                        [--resync-rate] [--verbose]\n"
+      "       tandem-sim sweep [FILE|DIR...] [--seeds A..B | --seed N --seeds COUNT]\n"
+      "                        [--jobs N] [--out DIR] [--verbose]\n"
+      "                        [--no-migrations] [--diskless-client] [--small-writes]\n"
+      "                        [--quorum] [--crashes] [--resync-rate]   (built-in schedule only)\n"
       "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
       "  run    one scenario file; exit 0 when every invariant and expectation holds;\n"
       "         --metrics-out writes tandemd's metrics every N ms of virtual time (default\n"
       "         10) as OpenMetrics (promtool tsdb create-blocks-from openmetrics FILE DIR);\n"
       "         virtual time 0 is MS since the epoch (default 1700000000000)\n"
+      "  replay a reproducer a failing sweep wrote, or any scenario; prints the trace hash\n"
       "  suite  every scenario, with a summary table\n"
       "  selftest  each planted core bug must be caught by the sweep within MAX_SEEDS\n"
-      "  sweep  random link cuts, heals and migrations under writes; checks every\n"
-      "         acknowledged write on every replica (seeds N .. N+COUNT-1)\n");
+      "  sweep  without files: random link cuts, heals and migrations under writes, checking\n"
+      "         every acknowledged write on every replica; with files (scenarios, [sweep]\n"
+      "         files, directories of them): every file for every seed, at_ms ranges drawn\n"
+      "         per seed. Seeds A..B inclusive, or N .. N+COUNT-1 (default 1 seed from 1).\n"
+      "         --jobs N runs seeds in N worker processes (same output for any N); each\n"
+      "         failing run leaves a reproducer and its trace in DIR (default sweep-failures)\n");
 }
 
 struct arguments {
   std::vector<std::string> positional;
   std::uint64_t seed = 0;
   bool seed_given = false;
-  std::uint64_t seeds = 1;
+  std::string seeds = "1";  // COUNT or A..B (sim/seed_range.h)
+  std::uint64_t jobs = 1;
+  std::string out_dir = "sweep-failures";
   std::string trace_path;
   std::string metrics_path;
   std::uint64_t metrics_interval_ms = 10;
   std::uint64_t metrics_start_ms = 1'700'000'000'000;  // fixed, so the file is reproducible
   bool verbose = false;
   tandem::sim::sweep_options sweep;
+  bool sweep_flags_given = false;
 };
 
 bool parse_number(const char* flag, const char* text, std::uint64_t& out) {
@@ -69,7 +79,15 @@ bool parse_arguments(int argc, char** argv, arguments& args) {
       if (!parse_number("--seed", argv[++i], args.seed)) return false;
       args.seed_given = true;
     } else if (arg == "--seeds" && has_value) {
-      if (!parse_number("--seeds", argv[++i], args.seeds)) return false;
+      args.seeds = argv[++i];
+    } else if (arg == "--jobs" && has_value) {
+      if (!parse_number("--jobs", argv[++i], args.jobs)) return false;
+      if (args.jobs == 0 || args.jobs > 256) {
+        std::fprintf(stderr, "tandem-sim: --jobs must be 1 .. 256\n");
+        return false;
+      }
+    } else if (arg == "--out" && has_value) {
+      args.out_dir = argv[++i];
     } else if (arg == "--trace" && has_value) {
       args.trace_path = argv[++i];
     } else if (arg == "--metrics-out" && has_value) {
@@ -86,16 +104,22 @@ bool parse_arguments(int argc, char** argv, arguments& args) {
       args.verbose = true;
     } else if (arg == "--no-migrations") {
       args.sweep.migrations = false;
+      args.sweep_flags_given = true;
     } else if (arg == "--diskless-client") {
       args.sweep.diskless_client = true;
+      args.sweep_flags_given = true;
     } else if (arg == "--small-writes") {
       args.sweep.small_writes = true;
+      args.sweep_flags_given = true;
     } else if (arg == "--quorum") {
       args.sweep.quorum = true;
+      args.sweep_flags_given = true;
     } else if (arg == "--crashes") {
       args.sweep.crashes = true;
+      args.sweep_flags_given = true;
     } else if (arg == "--resync-rate") {
       args.sweep.resync_rate = true;
+      args.sweep_flags_given = true;
     } else if (arg.rfind("--", 0) == 0) {
       std::fprintf(stderr, "tandem-sim: unknown option '%s'\n", arg.c_str());
       return false;
@@ -107,67 +131,35 @@ bool parse_arguments(int argc, char** argv, arguments& args) {
 }
 
 int run_sweeps(const arguments& args) {
-  tandem::sim::sweep_options options = args.sweep;
-  options.keep_log = args.verbose;
-  const std::uint64_t first = args.seed_given ? args.seed : 1;
-  int failed = 0;
-  std::uint64_t events = 0;
-  std::uint64_t simulated_ns = 0;
-  // Wall-clock time only measures the tool's speed; it never enters a run.
-  const auto started = std::chrono::steady_clock::now();
-  for (std::uint64_t seed = first; seed < first + args.seeds; ++seed) {
-    const auto report = tandem::sim::run_sweep(seed, options);
-    events += report.events_executed;
-    simulated_ns += report.simulated_ns;
-    if (args.verbose) {
-      for (const auto& line : report.log) std::printf("%s\n", line.c_str());
-    }
-    std::printf(
-        "seed %llu: %s, %llu writes acknowledged, %llu link cuts, %llu migrations, "
-        "%llu resync bytes, trace %016llx\n",
-        static_cast<unsigned long long>(seed), report.ok() ? "ok" : "FAILED",
-        static_cast<unsigned long long>(report.writes_acknowledged),
-        static_cast<unsigned long long>(report.link_cuts),
-        static_cast<unsigned long long>(report.migrations),
-        static_cast<unsigned long long>(report.resync_bytes),
-        static_cast<unsigned long long>(report.trace_hash));
-    for (const auto& v : report.violations) std::printf("  violation: %s\n", v.c_str());
-    if (!report.ok()) {
-      ++failed;
-      std::printf("  replay: tandem-sim sweep --seed %llu%s%s%s%s%s%s --verbose\n",
-                  static_cast<unsigned long long>(seed),
-                  options.migrations ? "" : " --no-migrations",
-                  options.diskless_client ? " --diskless-client" : "",
-                  options.small_writes ? " --small-writes" : "", options.quorum ? " --quorum" : "",
-                  options.crashes ? " --crashes" : "", options.resync_rate ? " --resync-rate" : "");
-    }
+  tandem::sim::sweep_request request;
+  std::string error;
+  const auto seeds =
+      tandem::sim::parse_seed_range(args.seeds, args.seed_given ? args.seed : 1, error);
+  if (!seeds) {
+    std::fprintf(stderr, "tandem-sim: %s\n", error.c_str());
+    return 2;
   }
-  const double wall_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf(
-      "runs %llu, violations in %d, simulated %.1f s, %llu events, %.0f events/s, "
-      "%.0fx real time\n",
-      static_cast<unsigned long long>(args.seeds), failed, simulated_ns / 1e9,
-      static_cast<unsigned long long>(events), wall_s > 0 ? events / wall_s : 0.0,
-      wall_s > 0 ? simulated_ns / 1e9 / wall_s : 0.0);
-  std::printf("%llu passed, %d failed\n", static_cast<unsigned long long>(args.seeds - failed),
-              failed);
-  return failed == 0 ? 0 : 1;
+  request.paths = args.positional;
+  request.seeds = *seeds;
+  request.jobs = static_cast<int>(args.jobs);
+  request.out_dir = args.out_dir;
+  request.verbose = args.verbose;
+  request.builtin = args.sweep;
+  request.builtin_flags_given = args.sweep_flags_given;
+  return tandem::sim::run_sweep_command(request, stdout);
 }
 
-// The trace as JSON lines: one object per state change or event, in order.
-bool write_trace(const std::string& path, const std::vector<std::string>& log) {
-  std::ofstream out(path);
-  if (!out) return false;
-  for (const auto& line : log) {
-    std::string escaped;
-    for (char ch : line) {
-      if (ch == '"' || ch == '\\') escaped += '\\';
-      escaped += ch;
-    }
-    out << "{\"line\":\"" << escaped << "\"}\n";
+int run_replay(const arguments& args) {
+  if (args.positional.size() != 1) {
+    std::fprintf(stderr, "tandem-sim replay: give exactly one file\n");
+    return 2;
   }
-  return static_cast<bool>(out);
+  tandem::sim::replay_request request;
+  request.path = args.positional[0];
+  if (args.seed_given) request.seed = args.seed;
+  request.trace_path = args.trace_path;
+  request.verbose = args.verbose;
+  return tandem::sim::run_replay(request, stdout);
 }
 
 bool write_metrics(const std::string& path, const tandem::sim::scenario_report& report) {
@@ -208,7 +200,7 @@ int run_one(const arguments& args) {
   if (args.verbose) {
     for (const auto& line : report.log) std::printf("%s\n", line.c_str());
   }
-  if (!args.trace_path.empty() && !write_trace(args.trace_path, report.log)) {
+  if (!args.trace_path.empty() && !tandem::sim::write_trace_jsonl(args.trace_path, report.log)) {
     std::fprintf(stderr, "tandem-sim: cannot write the trace to %s\n", args.trace_path.c_str());
     return 2;
   }
@@ -224,20 +216,9 @@ int run_one(const arguments& args) {
 }
 
 int run_suite(const arguments& args) {
-  std::vector<std::string> files;
   std::vector<std::string> roots = args.positional;
   if (roots.empty()) roots.push_back("scenarios");
-  for (const auto& root : roots) {
-    std::error_code error;
-    if (std::filesystem::is_directory(root, error)) {
-      for (const auto& entry : std::filesystem::directory_iterator(root)) {
-        if (entry.path().extension() == ".toml") files.push_back(entry.path().string());
-      }
-    } else {
-      files.push_back(root);
-    }
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = tandem::sim::expand_scenario_paths(roots);
   if (files.empty()) {
     std::fprintf(stderr, "tandem-sim suite: no scenario files found\n");
     return 2;
@@ -283,6 +264,7 @@ int main(int argc, char** argv) {
   if (command == "demo") return tandem::sim::run_demo(args.seed_given ? args.seed : 1, stdout);
   if (command == "sweep") return run_sweeps(args);
   if (command == "run") return run_one(args);
+  if (command == "replay") return run_replay(args);
   if (command == "suite") return run_suite(args);
   if (command == "selftest")
     return tandem::sim::run_selftest(args.seed_given ? args.seed : 50, stdout);

@@ -15,7 +15,10 @@ namespace tandem::sim {
 
 struct scenario_action {
   int line = 0;
-  std::uint64_t at_ms = 0;
+  std::uint64_t at_ms = 0;  // for a range, its earliest time until resolve_ranges draws one
+  // `at_ms = [lo, hi]` in the file: at_ms is lo, this is hi (inclusive); resolve_ranges draws the
+  // time per seed and clears it.
+  std::optional<std::uint64_t> at_ms_latest;
   std::string action;  // promote, promote-force, demote, write, read, cut, heal, isolate, rejoin,
                        // disk-fail, disconnect, connect, hold, release, settle, add-replica
                        // (a brand-new diskful replica), remove-replica, verify, invalidate,
@@ -68,6 +71,12 @@ struct scenario_load {
 scenario_load parse_scenario(std::string_view text, const std::string& path);
 scenario_load load_scenario(const std::string& path);
 
+// Draws every `at_ms = [lo, hi]` of the timeline for this seed, uniformly and inclusively, from a
+// PRNG stream of its own (so scenarios without ranges run exactly as before). A pure function of
+// (scenario, seed): `run --seed N` and a sweep's seed N resolve the same times. run_scenario calls
+// it; the reproducer writer calls it to learn the values it writes.
+scenario resolve_ranges(const scenario& s, std::uint64_t seed);
+
 struct scenario_report {
   std::vector<std::string> failures;  // broken invariants and unmet expectations
   std::uint64_t writes_acknowledged = 0;
@@ -87,8 +96,8 @@ struct run_options {
   std::int64_t metrics_start_ms = 0;      // the timestamp of virtual time 0
 };
 
-// Metrics snapshots only observe: the same scenario and seed give the same run and trace hash
-// with or without them.
+// Resolves the timeline's ranges for `seed` first (resolve_ranges). Metrics snapshots only
+// observe: the same scenario and seed give the same run and trace hash with or without them.
 scenario_report run_scenario(const scenario& s, std::uint64_t seed,
                              const run_options& options = {});
 

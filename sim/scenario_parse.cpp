@@ -196,6 +196,33 @@ void parse_cluster(table_reader& r, cluster_options& c) {
   r.reject_unknown();
 }
 
+constexpr std::int64_t kLatestMs = 3'600'000;
+
+// `at_ms`: a time, or `[lo, hi]` (inclusive) drawn per seed by resolve_ranges.
+void parse_at_ms(table_reader& r, scenario_action& a) {
+  const toml::node* node = r.get("at_ms");
+  if (!node || !node->as_array()) {
+    a.at_ms = static_cast<std::uint64_t>(r.integer("at_ms", -1, 0, kLatestMs));
+    return;
+  }
+  const toml::array& array = *node->as_array();
+  const auto element = [&](std::size_t i) {
+    return i < array.size() ? array.get(i)->value_exact<std::int64_t>() : std::nullopt;
+  };
+  const auto low = element(0);
+  const auto high = element(1);
+  if (array.size() != 2 || !low || !high) {
+    r.fail(*node, "'at_ms' range must be [lo, hi], two integers (milliseconds, inclusive)");
+  }
+  const std::string shown = "[" + std::to_string(*low) + ", " + std::to_string(*high) + "]";
+  if (*low < 0 || *high > kLatestMs) {
+    r.fail(*node, "'at_ms' = " + shown + " is outside 0.." + std::to_string(kLatestMs));
+  }
+  if (*low > *high) r.fail(*node, "'at_ms' = " + shown + ": lo is greater than hi");
+  a.at_ms = static_cast<std::uint64_t>(*low);
+  a.at_ms_latest = static_cast<std::uint64_t>(*high);
+}
+
 const std::set<std::string> kActions = {
     "promote",    "promote-force", "demote",      "write",          "read",
     "cut",        "heal",          "isolate",     "rejoin",         "disk-fail",
@@ -207,7 +234,7 @@ const std::set<std::string> kWithPeer = {"cut", "heal", "disconnect", "connect",
 scenario_action parse_action(table_reader& r, const toml::table& table, int nodes) {
   scenario_action a;
   a.line = line_of(table);
-  a.at_ms = static_cast<std::uint64_t>(r.integer("at_ms", -1, 0, 3'600'000));
+  parse_at_ms(r, a);
   a.action = r.required<std::string>("action");
   if (!kActions.count(a.action)) r.fail_here("unknown action '" + a.action + "'");
   a.node = r.node("node", nodes);
@@ -331,9 +358,19 @@ scenario_load parse_scenario(std::string_view text, const std::string& path) {
     };
     each_table("timeline", [&](table_reader& r, const toml::table& t) {
       s.timeline.push_back(parse_action(r, t, s.cluster.nodes));
-      if (s.timeline.size() > 1 &&
-          s.timeline.back().at_ms < s.timeline[s.timeline.size() - 2].at_ms) {
-        r.fail_here("timeline entries must be in time order");
+      // With ranges, every draw must keep the order: an entry may not start before the latest
+      // time of the one above it.
+      if (s.timeline.size() > 1) {
+        const scenario_action& above = s.timeline[s.timeline.size() - 2];
+        const scenario_action& entry = s.timeline.back();
+        const std::uint64_t above_latest = above.at_ms_latest.value_or(above.at_ms);
+        if (entry.at_ms < above_latest) {
+          const bool ranged = above.at_ms_latest || entry.at_ms_latest;
+          r.fail_here("timeline entries must be in time order" +
+                      (ranged ? " (a range may not start before " + std::to_string(above_latest) +
+                                    ", the latest time above it)"
+                              : std::string()));
+        }
       }
     });
     each_table("expect", [&](table_reader& r, const toml::table& t) {

@@ -379,7 +379,8 @@ class scenario_runner {
 }  // namespace
 
 scenario_report run_scenario(const scenario& s, std::uint64_t seed, const run_options& options) {
-  return scenario_runner(s, seed, options).run();
+  const scenario resolved = resolve_ranges(s, seed);
+  return scenario_runner(resolved, seed, options).run();
 }
 
 }  // namespace tandem::sim

@@ -1,0 +1,51 @@
+#include "sim/run_file.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace tandem::sim {
+
+std::string run_file::name() const {
+  if (story) return story->name;
+  return path.empty() ? std::string("sweep") : std::filesystem::path(path).stem().string();
+}
+
+run_file_load load_run_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return {std::nullopt, path + ": cannot open the file"};
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  run_file file;
+  file.path = path;
+  file.text = buffer.str();
+  if (looks_like_sweep_config(file.text)) {
+    auto loaded = parse_sweep_config(file.text, path);
+    if (!loaded.value) return {std::nullopt, loaded.error};
+    file.sweep = *loaded.value;
+  } else {
+    auto loaded = parse_scenario(file.text, path);
+    if (!loaded.value) return {std::nullopt, loaded.error};
+    file.story = std::move(*loaded.value);
+  }
+  return {std::move(file), {}};
+}
+
+std::vector<std::string> expand_scenario_paths(const std::vector<std::string>& roots) {
+  std::vector<std::string> files;
+  for (const auto& root : roots) {
+    std::error_code error;
+    if (std::filesystem::is_directory(root, error)) {
+      for (const auto& entry : std::filesystem::directory_iterator(root)) {
+        if (entry.path().extension() == ".toml") files.push_back(entry.path().string());
+      }
+    } else {
+      files.push_back(root);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace tandem::sim
