@@ -349,11 +349,6 @@ bool replica_machine::write_blocked_by_resync_read(const client_request& request
 
 void replica_machine::dispatch_client_write(client_request& request) {
   const std::size_t vi = request.volume_index;
-  // A writer numbers the writes of its generation from 1; one that does not know its count (it
-  // took this generation from a resync) starts a new generation first.
-  if (volumes_[vi].new_uuid_pending || volumes_[vi].writes_seen == kWritesSeenUnknown) {
-    rotate_current_uuid(vi, 0);
-  }
   local_volume& volume = volumes_[vi];
   const node_mask targets = replication_targets(vi);
   const bool local_disk = volume.disk >= disk_state::inconsistent;
@@ -369,6 +364,13 @@ void replica_machine::dispatch_client_write(client_request& request) {
     emit(complete_client{request.tag, io_status::no_data, {}});
     clients_.erase(request.tag);
     return;
+  }
+  // A writer numbers the writes of its generation from 1; one that does not know its count (it
+  // took this generation from a resync) starts a new generation first. Only for a write that
+  // goes out: a generation minted for a failed write would name data nobody holds, and an
+  // Inconsistent Primary would then look newer than every UpToDate peer.
+  if (volume.new_uuid_pending || volume.writes_seen == kWritesSeenUnknown) {
+    rotate_current_uuid(vi, 0);
   }
   const block_range blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
   // Every diskful peer that does not get this write must resync these blocks later.
