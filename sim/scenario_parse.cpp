@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sim/scenario.h"
+#include "sim/toml_document.h"
 
 namespace tandem::sim {
 namespace {
@@ -321,14 +322,9 @@ scenario_expectation parse_expectation(table_reader& r, const toml::table& table
 
 scenario_load parse_scenario(std::string_view text, const std::string& path) {
   scenario_load result;
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& error) {
-    result.error = path + ":" + std::to_string(error.source().begin.line) + ": " +
-                   std::string(error.description());
-    return result;
-  }
+  std::optional<toml::table> document = parse_toml_document(text, path, result.error);
+  if (!document) return result;
+  const toml::table& root = *document;
   try {
     scenario s;
     s.path = path;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/base/ids.h"
+#include "sim/toml_document.h"
 
 namespace tandem::sim {
 namespace {
@@ -85,14 +86,9 @@ bool looks_like_sweep_config(std::string_view text) {
 
 sweep_config_load parse_sweep_config(std::string_view text, const std::string& path) {
   sweep_config_load result;
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& error) {
-    result.error = path + ":" + std::to_string(error.source().begin.line) + ": " +
-                   std::string(error.description());
-    return result;
-  }
+  std::optional<toml::table> document = parse_toml_document(text, path, result.error);
+  if (!document) return result;
+  const toml::table& root = *document;
   try {
     for (const auto& [key, node] : root) {
       if (key.str() != "sweep") {
