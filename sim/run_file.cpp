@@ -9,7 +9,18 @@ namespace tandem::sim {
 
 std::string run_file::name() const {
   if (story) return story->name;
-  return path.empty() ? std::string("sweep") : std::filesystem::path(path).stem().string();
+  if (!path.empty()) return std::filesystem::path(path).stem().string();
+  // The command line's schedule: its flags in the name, so that sweeps with different flags can
+  // share an --out directory without overwriting each other's reproducers.
+  std::string name = "sweep";
+  const sweep_options& o = sweep->options;
+  if (!o.migrations) name += "-no-migrations";
+  if (o.diskless_client) name += "-diskless-client";
+  if (o.small_writes) name += "-small-writes";
+  if (o.quorum) name += "-quorum";
+  if (o.crashes) name += "-crashes";
+  if (o.resync_rate) name += "-resync-rate";
+  return name;
 }
 
 run_file_load load_run_file(const std::string& path) {

@@ -21,7 +21,7 @@ struct run_file {
 
   std::uint64_t default_seed() const { return story ? story->seed : sweep->seed; }
   // Names the file's runs in output and reproducers: the scenario's name, a [sweep] file's stem,
-  // or "sweep" for the command line's schedule.
+  // or "sweep" and the flags of the command line's schedule ("sweep-quorum-crashes").
   std::string name() const;
 };
 
