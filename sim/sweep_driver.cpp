@@ -39,18 +39,27 @@ void add_reproducer(run_outcome& outcome, const run_file& file, std::uint64_t se
                           "); replay: tandem-sim replay " + written.toml_path);
 }
 
-run_outcome run_scenario_seed(const run_file& file, std::uint64_t seed, bool verbose,
-                              const std::string& out_dir) {
-  const scenario_report report = run_scenario(*file.story, seed);
+// What both kinds of run report alike: the verdict, the counts, the headline line (with `details`,
+// each ending in ", ", before the trace hash) and, with --verbose, the log.
+template <typename Report>
+run_outcome outcome_of(const Report& report, const std::string& run_label,
+                       const std::string& details, bool verbose) {
   run_outcome outcome;
   outcome.ok = report.ok();
   outcome.events = report.events_executed;
   outcome.simulated_ns = report.simulated_ns;
-  outcome.lines.push_back(label(file, seed) + ": " + (report.ok() ? "ok" : "FAILED") + ", " +
+  outcome.lines.push_back(run_label + ": " + (report.ok() ? "ok" : "FAILED") + ", " +
                           std::to_string(report.writes_acknowledged) + " writes acknowledged, " +
-                          std::to_string(report.events_executed) + " events, trace " +
-                          hex(report.trace_hash));
+                          details + "trace " + hex(report.trace_hash));
   if (verbose) outcome.lines.insert(outcome.lines.end(), report.log.begin(), report.log.end());
+  return outcome;
+}
+
+run_outcome run_scenario_seed(const run_file& file, std::uint64_t seed, bool verbose,
+                              const std::string& out_dir) {
+  const scenario_report report = run_scenario(*file.story, seed);
+  run_outcome outcome = outcome_of(
+      report, label(file, seed), std::to_string(report.events_executed) + " events, ", verbose);
   for (const auto& f : report.failures) outcome.lines.push_back("  failure: " + f);
   if (!report.ok()) {
     const reproducer_text copy = scenario_reproducer(file.text, file.path, seed);
@@ -64,17 +73,12 @@ run_outcome run_schedule_seed(const run_file& file, std::uint64_t seed, bool ver
   sweep_options options = file.sweep->options;
   options.keep_log = true;  // a failure's trace goes next to its reproducer
   const sweep_report report = run_sweep(seed, options);
-  run_outcome outcome;
-  outcome.ok = report.ok();
-  outcome.events = report.events_executed;
-  outcome.simulated_ns = report.simulated_ns;
-  outcome.lines.push_back(label(file, seed) + ": " + (report.ok() ? "ok" : "FAILED") + ", " +
-                          std::to_string(report.writes_acknowledged) + " writes acknowledged, " +
-                          std::to_string(report.link_cuts) + " link cuts, " +
-                          std::to_string(report.migrations) + " migrations, " +
-                          std::to_string(report.resync_bytes) + " resync bytes, trace " +
-                          hex(report.trace_hash));
-  if (verbose) outcome.lines.insert(outcome.lines.end(), report.log.begin(), report.log.end());
+  run_outcome outcome =
+      outcome_of(report, label(file, seed),
+                 std::to_string(report.link_cuts) + " link cuts, " +
+                     std::to_string(report.migrations) + " migrations, " +
+                     std::to_string(report.resync_bytes) + " resync bytes, ",
+                 verbose);
   for (const auto& v : report.violations) outcome.lines.push_back("  violation: " + v);
   if (!report.ok()) {
     sweep_config config{seed, file.sweep->options};

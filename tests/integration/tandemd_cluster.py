@@ -110,6 +110,22 @@ class CountingProxy:
         self.server.close()
 
 
+def write_while_disconnected(cluster, rng, count):
+    """Disconnects n0 from n1 and writes `count` random blocks through n0's NBD
+    export, each block's generation-1 pattern; returns the blocks, all dirty toward n1."""
+    n0 = cluster.nodes[0]
+    n0.adm("disconnect", "r0", "n1")
+    wait_until(lambda: n0.status()["connections"][0]["connection-state"] == "StandAlone", 10,
+               "n0 StandAlone toward n1", cluster)
+    blocks = rng.sample(range(cluster.usable_bytes() // BLOCK), count)
+    client = NbdClient(n0.address, n0.nbd_port, "r0")
+    for b in blocks:
+        assert client.write(b * BLOCK, pattern(b, 1)) == 0
+    assert client.flush() == 0
+    client.close()
+    return blocks
+
+
 def case_resync():
     """n1 reaches n0 through a counting proxy. While disconnected, n0 writes 100 distinct blocks;
     after reconnecting, the bytes n0 sends to n1 are the dirty blocks, not the 63 MiB volume."""
@@ -122,15 +138,7 @@ def case_resync():
         cluster.start()
         cluster.wait_connected()
         n0, n1 = cluster.nodes
-        n0.adm("disconnect", "r0", "n1")
-        wait_until(lambda: n0.status()["connections"][0]["connection-state"] == "StandAlone", 10,
-                   "n0 StandAlone toward n1", cluster)
-        blocks = random.Random(7).sample(range(cluster.usable_bytes() // BLOCK), 100)
-        client = NbdClient(n0.address, n0.nbd_port, "r0")
-        for b in blocks:
-            assert client.write(b * BLOCK, pattern(b, 1)) == 0
-        assert client.flush() == 0
-        client.close()
+        blocks = write_while_disconnected(cluster, random.Random(7), 100)
         oos = n0.status()["connections"][0]["peer-devices"][0]["out-of-sync-bytes"]
         assert oos == 100 * BLOCK, f"n0 reports {oos} out-of-sync bytes, expected {100 * BLOCK}"
         before = proxy.to_client_bytes
@@ -159,15 +167,7 @@ def case_resync_rate():
         cluster.start()
         cluster.wait_connected()
         n0, n1 = cluster.nodes
-        n0.adm("disconnect", "r0", "n1")
-        wait_until(lambda: n0.status()["connections"][0]["connection-state"] == "StandAlone", 10,
-                   "n0 StandAlone toward n1", cluster)
-        blocks = random.Random(8).sample(range(cluster.usable_bytes() // BLOCK), 256)
-        client = NbdClient(n0.address, n0.nbd_port, "r0")
-        for b in blocks:
-            assert client.write(b * BLOCK, pattern(b, 1)) == 0
-        assert client.flush() == 0
-        client.close()
+        blocks = write_while_disconnected(cluster, random.Random(8), 256)
         started = time.monotonic()
         n0.adm("connect", "r0", "n1")
         cluster.wait_connected(timeout=30)
