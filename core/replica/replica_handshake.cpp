@@ -74,7 +74,10 @@ void replica_machine::on_peer_connected(peer_link& peer) {
 void replica_machine::on_peer_lost(peer_link& peer) {
   // Already handled when this side hung up itself (drop_connection).
   if (!peer.features_sent && !handshake_done(peer)) return;
-  const bool was_connected = handshake_done(peer);
+  lose_peer(peer, handshake_done(peer));
+}
+
+void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
   ++peer.epoch;
   peer.features_sent = peer.features_received = peer.role_received = false;
   if (peer.conn != conn_state::standalone) {
@@ -150,9 +153,12 @@ void replica_machine::on_peer_lost(peer_link& peer) {
 }
 
 void replica_machine::drop_connection(peer_link& peer, conn_state reason, bool reconnect) {
-  peer.features_sent = true;  // so that on_peer_lost cleans up even mid-handshake
+  // Taken before the state names the reason: a peer this side hangs up on (renegotiate, protocol
+  // error, admin disconnect) was as connected as one the network took away, and a Primary must
+  // start a new generation for the writes it then misses just the same.
+  const bool was_connected = handshake_done(peer);
   set_conn(peer, reason);
-  on_peer_lost(peer);
+  lose_peer(peer, was_connected);
   if (!reconnect) set_conn(peer, conn_state::standalone);
   emit(disconnect_from{peer.node});
 }

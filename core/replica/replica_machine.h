@@ -274,6 +274,7 @@ class replica_machine {
   // replica_handshake.cpp — connections, generation UUIDs, roles.
   void on_peer_connected(peer_link& peer);
   void on_peer_lost(peer_link& peer);
+  void lose_peer(peer_link& peer, bool was_connected);
   void on_admin(const admin& cmd);
   void on_admin_primary(const admin& cmd);
   void on_admin_add_peer(const admin& cmd);
