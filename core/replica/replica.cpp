@@ -350,6 +350,7 @@ bool replica_machine::write_blocked_by_resync_read(const client_request& request
 void replica_machine::dispatch_client_write(client_request& request) {
   const std::size_t vi = request.volume_index;
   local_volume& volume = volumes_[vi];
+  maybe_pull_ahead(vi);  // a peer this node is Ahead of gets no data, only out_of_sync notices
   const node_mask targets = replication_targets(vi);
   const bool local_disk = volume.disk >= disk_state::inconsistent;
   if (!reaches_uptodate_copy(vi, targets)) {
@@ -382,11 +383,13 @@ void replica_machine::dispatch_client_write(client_request& request) {
   const node_mask replicated_to = targets | (local_disk ? mask_of(config_.self) : 0);
   request.write_seq = ++volume.writes_seen;
   const std::uint64_t sector = request.offset_bytes / kSectorBytes;
-  for (const auto& peer : peers_) {
+  for (auto& peer : peers_) {
     if (!mask_has(targets, peer.node)) continue;
-    std::uint32_t flags = 0;
-    if (peer.proto == protocol::c) flags |= wire::kDataFlagWantWriteAck;
+    // Every protocol asks for the peer's write_ack: C completes on it, A and B keep the write in
+    // the transfer log until it arrives (DRBD's barrier ack does that per epoch).
+    std::uint32_t flags = wire::kDataFlagWantWriteAck;
     if (peer.proto == protocol::b) flags |= wire::kDataFlagWantRecvAck;
+    if (peer.proto != protocol::c) log_sent_write(peer, request);
     // Protocol A: the write counts as replicated once handed to the transport.
     if (peer.proto != protocol::a && !planted(planted_bug::ack_before_peer)) {
       request.acks_pending |= mask_of(peer.node);
@@ -566,6 +569,30 @@ void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_f
                      blocks_of_bytes(request.offset_bytes, request.length_bytes));
   }
   maybe_complete(ack.block_id);
+}
+
+void replica_machine::log_sent_write(peer_link& peer, const client_request& request) {
+  const block_range blocks = blocks_of_bytes(request.offset_bytes, request.length_bytes);
+  peer.transfer_log[request.tag] = {request.volume_index, blocks, request.length_bytes};
+  peer.transfer_log_bytes += request.length_bytes;
+}
+
+// The peer's disk answered a write from the transfer log. A failed one is marked out of sync (its
+// client may be gone already). Once the log is empty, every volume this node is Ahead on is
+// resynced from the bitmap that collected the writes meanwhile (on-congestion pull-ahead).
+void replica_machine::confirm_sent_write(peer_link& peer, std::uint64_t tag, bool written) {
+  auto found = peer.transfer_log.find(tag);
+  if (found == peer.transfer_log.end()) return;
+  const auto sent = found->second;
+  peer.transfer_log_bytes -= sent.length_bytes;
+  peer.transfer_log.erase(found);
+  if (!written) mark_out_of_sync(sent.volume_index, peer.node, sent.blocks);
+  if (peer.transfer_log_bytes != 0) return;
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    if (peer.volumes[vi].repl != repl_state::ahead) continue;
+    if (volumes_[vi].disk != disk_state::uptodate) continue;  // it stays Ahead until reconnected
+    start_resync_as_source(peer, vi, {sync_strategy::source_use_bitmap, "congestion-cleared"});
+  }
 }
 
 // --------------------------------------------------------------------------- forwarded reads

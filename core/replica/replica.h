@@ -40,6 +40,7 @@
 #include "core/base/ids.h"
 #include "core/base/states.h"
 #include "core/replica/bitmap.h"
+#include "core/replica/congestion.h"
 #include "core/replica/planted_bugs.h"
 #include "core/replica/quorum.h"
 #include "core/replica/resync_rate.h"
@@ -89,6 +90,9 @@ struct replica_config {
   // Unset: a sync target keeps its request window full at all times, as fast as the wire and the
   // disks go (tandem's default; DRBD always runs the controller).
   std::optional<resync_rate_settings> resync_rate;
+  // on-congestion, congestion-fill, congestion-extents for the protocol A peers (congestion.h).
+  // Set per resource here; DRBD sets them per connection.
+  congestion_settings congestion;
 };
 
 // What survives a restart for one volume (encoded on disk by core/meta).

@@ -112,6 +112,15 @@ void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
       bitmap->second.set(blocks_of_bytes(request.offset_bytes, request.length_bytes));
     }
   }
+  // Protocol A and B writes its disk never confirmed: answered already, but maybe lost with the
+  // connection (still in a send buffer, or in the peer's memory only).
+  for (const auto& [tag, sent] : peer.transfer_log) {
+    missed_writes[sent.volume_index] = true;
+    auto bitmap = volumes_[sent.volume_index].bitmaps.find(peer.node);
+    if (bitmap != volumes_[sent.volume_index].bitmaps.end()) bitmap->second.set(sent.blocks);
+  }
+  peer.transfer_log.clear();
+  peer.transfer_log_bytes = 0;
   for (auto tag : touched) {
     auto found = clients_.find(tag);
     if (found == clients_.end()) continue;
@@ -195,12 +204,18 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
           on_bitmap_chunk(peer, m);
         else if constexpr (std::is_same_v<T, wire::data>)
           on_peer_data(peer, m);
-        else if constexpr (std::is_same_v<T, wire::write_ack>)
+        else if constexpr (std::is_same_v<T, wire::write_ack>) {
+          confirm_sent_write(peer, m.block_id, true);
           on_peer_write_ack(peer, m, true);
+        }
         else if constexpr (std::is_same_v<T, wire::recv_ack>)
           on_peer_write_ack(peer, m, true);
-        else if constexpr (std::is_same_v<T, wire::neg_ack>)
+        else if constexpr (std::is_same_v<T, wire::pull_ahead>)
+          on_pull_ahead(peer, m);
+        else if constexpr (std::is_same_v<T, wire::neg_ack>) {
+          confirm_sent_write(peer, m.block_id, false);
           on_peer_write_ack(peer, m, false);
+        }
         else if constexpr (std::is_same_v<T, wire::data_request>)
           on_data_request(peer, m);
         else if constexpr (std::is_same_v<T, wire::data_reply>)

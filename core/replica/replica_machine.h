@@ -172,6 +172,17 @@ struct peer_link {
     block_range blocks;
   };
   std::map<std::uint64_t, unacked_write> unacked_writes;
+  // Protocol A and B writes sent to this peer that its disk has not confirmed yet (write_ack), by
+  // client tag: DRBD's transfer log. Their clients were answered without waiting for the peer's
+  // disk, so if the connection is lost first these are the blocks it may lack. Their bytes are
+  // also the backlog that congestion-fill measures.
+  struct sent_write {
+    std::size_t volume_index = 0;
+    block_range blocks;
+    std::uint32_t length_bytes = 0;
+  };
+  std::map<std::uint64_t, sent_write> transfer_log;
+  std::uint64_t transfer_log_bytes = 0;
 };
 
 enum class disk_purpose : std::uint8_t {
@@ -349,6 +360,12 @@ class replica_machine {
                                 std::uint64_t source_writes_seen);
   void settle_unacked_writes_of_lost_writer(peer_link& writer);
   void on_out_of_sync(peer_link& peer, const wire::out_of_sync& msg);
+  // on-congestion (replica_congestion.cpp)
+  void maybe_pull_ahead(std::size_t volume_index);
+  void on_pull_ahead(peer_link& peer, const wire::pull_ahead& msg);
+  // the transfer log of protocol A and B writes (replica.cpp)
+  void log_sent_write(peer_link& peer, const client_request& request);
+  void confirm_sent_write(peer_link& peer, std::uint64_t tag, bool written);
   void on_peer_ack(peer_link& peer, const wire::peer_ack& msg);
   void settle_diskless_writes(peer_link& writer, std::size_t volume_index, block_range blocks,
                               node_mask have);

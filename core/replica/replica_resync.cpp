@@ -576,7 +576,8 @@ bool replica_machine::send_missed_writes(peer_link& peer, std::size_t vi) {
 }
 
 // Records that `node` may lack these blocks. A peer I am resyncing is told at once (DRBD
-// P_OUT_OF_SYNC): its resync may already have passed these blocks.
+// P_OUT_OF_SYNC): its resync may already have passed these blocks. So is a peer I am Ahead of: it
+// learns what it now lacks.
 void replica_machine::mark_out_of_sync(std::size_t vi, node_id node, block_range blocks) {
   local_volume& volume = volumes_[vi];
   auto bitmap = volume.bitmaps.find(node);
@@ -586,10 +587,12 @@ void replica_machine::mark_out_of_sync(std::size_t vi, node_id node, block_range
   if (!peer || !handshake_done(*peer)) return;
   if (send_missed_writes(*peer, vi)) return;
   auto& pv = peer->volumes[vi];
-  if (!is_sync_source_state(pv.repl)) return;
-  mark_late(pv.late_marks, volume.size_blocks, blocks);
-  for (auto& [id, served] : pv.served) {
-    if (served.blocks.overlaps(blocks)) served.touched = true;
+  if (!is_sync_source_state(pv.repl) && pv.repl != repl_state::ahead) return;
+  if (pv.repl != repl_state::ahead) {
+    mark_late(pv.late_marks, volume.size_blocks, blocks);
+    for (auto& [id, served] : pv.served) {
+      if (served.blocks.overlaps(blocks)) served.touched = true;
+    }
   }
   wire::out_of_sync msg;
   msg.volume = volume.number;

@@ -294,6 +294,14 @@ bool get(byte_reader& r, backing_size& m) {
   return true;
 }
 
+void put(byte_writer& w, const pull_ahead& m) {
+  w.put(m.volume);
+}
+bool get(byte_reader& r, pull_ahead& m) {
+  m.volume = r.get<std::uint16_t>();
+  return true;
+}
+
 void put(byte_writer& w, const reply_fields& m) {
   w.put(m.volume);
   w.put(m.sector);
@@ -429,6 +437,7 @@ bool make_empty(std::uint16_t raw_type, message& out) {
     case msg_type::resize: out = resize{}; return true;
     case msg_type::resync_request: out = resync_request{}; return true;
     case msg_type::backing_size: out = backing_size{}; return true;
+    case msg_type::pull_ahead: out = pull_ahead{}; return true;
   }
   return false;
 }

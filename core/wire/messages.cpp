@@ -141,6 +141,11 @@ constexpr msg_type type_for<backing_size>() {
   return msg_type::backing_size;
 }
 
+template <>
+constexpr msg_type type_for<pull_ahead>() {
+  return msg_type::pull_ahead;
+}
+
 }  // namespace
 
 msg_type type_of(const message& msg) {
@@ -182,6 +187,7 @@ const char* name_of(msg_type type) {
     case msg_type::resize: return "resize";
     case msg_type::resync_request: return "resync_request";
     case msg_type::backing_size: return "backing_size";
+    case msg_type::pull_ahead: return "pull_ahead";
   }
   return "unknown";
 }

@@ -50,6 +50,7 @@ enum class msg_type : std::uint16_t {
   twopc_commit = 0x47,     // P_TWOPC_COMMIT
   ping = 0x30,             // P_PING
   ping_ack = 0x31,         // P_PING_ACK
+  pull_ahead = 0x32,       // on-congestion pull-ahead (DRBD: a state change to Ahead / Behind)
 };
 
 struct features {
@@ -230,6 +231,14 @@ struct backing_size {
   friend bool operator==(const backing_size&, const backing_size&) = default;
 };
 
+// Sent by a Primary whose protocol A connection is congested (on-congestion pull-ahead): "I am
+// Ahead of you, you are Behind". Until it resyncs the receiver, its writes arrive as out_of_sync
+// notices instead of data.
+struct pull_ahead {
+  volume_nr volume = 0;
+  friend bool operator==(const pull_ahead&, const pull_ahead&) = default;
+};
+
 struct reply_fields {
   volume_nr volume = 0;
   std::uint64_t sector = 0;
@@ -286,7 +295,7 @@ using message = std::variant<features, role_state, volume_state, current_uuid, r
                              neg_rs_dreply, out_of_sync, peer_ack, twopc_prepare, twopc_abort,
                              twopc_reply, twopc_commit, ping, ping_ack, ov_request, ov_reply,
                              ov_done, rs_csum_request, rs_is_in_sync, resize, resync_request,
-                             backing_size>;
+                             backing_size, pull_ahead>;
 
 msg_type type_of(const message& msg);
 const char* name_of(msg_type type);

@@ -198,6 +198,7 @@ void wire_frames(const fs::path& root) {
   dir.write("resize", frame(wire::resize{0, 16384, wire::kResizeAssumeClean}));
   dir.write("resync_request", frame(wire::resync_request{0}));
   dir.write("backing_size", frame(wire::backing_size{0, 2097152}));
+  dir.write("pull_ahead", frame(wire::pull_ahead{0}));
 }
 
 bytes concat(std::initializer_list<bytes> parts) {

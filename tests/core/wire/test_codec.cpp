@@ -196,6 +196,7 @@ std::vector<sample> all_samples() {
   out.push_back({resize{.volume = 6, .size_sectors = 1ull << 40, .flags = kResizeAssumeClean}, {}});
   out.push_back({resync_request{.volume = 4}, {}});
   out.push_back({backing_size{.volume = 5, .max_size_sectors = 0x0000'0010'0000'0000ull}, {}});
+  out.push_back({pull_ahead{.volume = 7}, {}});
   return out;
 }
 
@@ -244,7 +245,7 @@ const type_info kAllTypes[] = {
     {msg_type::ov_reply, 24},      {msg_type::ov_done, 18},
     {msg_type::rs_csum_request, 24}, {msg_type::rs_is_in_sync, 22},
     {msg_type::resize, 14},         {msg_type::resync_request, 2},
-    {msg_type::backing_size, 10},
+    {msg_type::backing_size, 10},   {msg_type::pull_ahead, 2},
 };
 
 }  // namespace
@@ -491,7 +492,7 @@ TEST_CASE("decode rejects malformed headers") {
     check_rejected(bad, decode_status::bad_version);
   }
   SUBCASE("unknown type") {
-    for (std::uint16_t raw : {0x00, 0x07, 0x0f, 0x17, 0x40, 0x32, 0xffff}) {
+    for (std::uint16_t raw : {0x00, 0x07, 0x0f, 0x17, 0x40, 0x33, 0xffff}) {
       CAPTURE(raw);
       bytes bad = frame;
       write_be16(bad, 6, raw);
