@@ -36,6 +36,7 @@ replica_config config_for(const cluster_options& options, node_id self, node_mas
   config.planted = options.planted;
   config.checksum_resync = options.checksum_resync;
   config.resync_rate = options.resync_rate;
+  config.congestion = options.congestion;
   auto backing = options.backing_bytes.find(self);
   const std::uint64_t max_sectors =
       backing == options.backing_bytes.end() ? 0 : backing->second / kSectorBytes;

@@ -45,6 +45,8 @@ struct cluster_options {
   bool checksum_resync = false;  // replica_config::checksum_resync on every node (DRBD csums-alg)
   // replica_config::resync_rate on every node (unset: no rate controller).
   std::optional<resync_rate_settings> resync_rate;
+  // replica_config::congestion on every node (on-congestion for protocol A peers).
+  congestion_settings congestion;
   // How far each node's backing devices let a volume grow (volume_config::max_size_sectors); a
   // node not listed has no limit.
   std::map<node_id, std::uint64_t> backing_bytes;

@@ -190,6 +190,16 @@ void parse_cluster(table_reader& r, cluster_options& c) {
   c.start_uptodate = start == "uptodate";
   c.checksum_resync = r.value<bool>("checksum_resync").value_or(false);
   c.resync_rate = resync_rate_options(r);
+  c.congestion.policy =
+      r.choice("on_congestion", parse_on_congestion, "\"block\", \"pull-ahead\" or \"disconnect\"")
+          .value_or(on_congestion::block);
+  if (c.congestion.policy != on_congestion::block && c.proto != protocol::a) {
+    r.fail(*r.get("on_congestion"), "'on_congestion' other than \"block\" needs protocol \"A\"");
+  }
+  c.congestion.fill_bytes =
+      static_cast<std::uint64_t>(r.integer("congestion_fill_kib", 0, 0, 10 << 20)) * 1024;
+  c.congestion.extents =
+      static_cast<std::uint32_t>(r.integer("congestion_extents", 0, 0, 65534));
   std::tie(c.link_latency_min_ns, c.link_latency_max_ns) =
       range_us(r, "link_latency_us", c.link_latency_min_ns, c.link_latency_max_ns);
   std::tie(c.disk_latency_min_ns, c.disk_latency_max_ns) =

@@ -120,7 +120,7 @@ void parse_options(const toml::table& table, const std::string& origin,
                     "allow-two-primaries", "auto-promote", "al-extents", "max-peers", "ping-int-ms",
                     "ping-timeout-ms", "fault-injection", "direct-io", "csums-alg",
                     "resync-rate", "c-plan-ahead", "c-fill-target", "c-delay-target", "c-max-rate",
-                    "c-min-rate"});
+                    "c-min-rate", "on-congestion", "congestion-fill", "congestion-extents"});
   const std::string quorum_values = "off, majority, all or 1..31";
   resource.quorum = r.choice<quorum_setting>("quorum", parse_quorum_setting, quorum_values)
                         .value_or(quorum_setting{});
@@ -160,6 +160,20 @@ void parse_options(const toml::table& table, const std::string& origin,
   resource.checksum_resync =
       r.choice<bool>("csums-alg", parse_csums_alg, "none or crc32c").value_or(false);
   resource.resync_rate = parse_resync_rate(r);
+  // DRBD's units: congestion-fill in 512-byte sectors (0 = no limit, at most 10 GiB),
+  // congestion-extents in activity-log extents (default al-extents).
+  auto& congestion = resource.congestion;
+  congestion.policy = r.choice<on_congestion>("on-congestion", parse_on_congestion,
+                                              "block, pull-ahead or disconnect")
+                          .value_or(on_congestion::block);
+  if (congestion.policy != on_congestion::block && resource.proto != protocol::a) {
+    r.fail("on-congestion", "needs protocol A (with B or C every write waits for the peer)");
+  }
+  congestion.fill_bytes =
+      static_cast<std::uint64_t>(r.integer("congestion-fill", 0, 20'971'520).value_or(0)) *
+      kSectorBytes;
+  congestion.extents = static_cast<std::uint32_t>(
+      r.integer("congestion-extents", 0, 65534).value_or(resource.al_extents));
   resource.direct = r.choice<direct_io>("direct-io", parse_direct_io, "auto, on or off")
                          .value_or(direct_io::automatic);
 }
@@ -314,6 +328,7 @@ replica_config replica_config_for(const resource_definition& resource, const res
   config.al_extents = resource.al_extents;
   config.checksum_resync = resource.checksum_resync;
   config.resync_rate = resource.resync_rate;
+  config.congestion = resource.congestion;
   config.uuid_seed = uuid_seed;
   return config;
 }

@@ -49,6 +49,8 @@ struct resource_definition {
   // resync-rate, c-plan-ahead, c-fill-target, c-delay-target, c-max-rate, c-min-rate: any of them
   // turns the resync rate controller on (replica_config::resync_rate).
   std::optional<resync_rate_settings> resync_rate;
+  // on-congestion, congestion-fill (sectors), congestion-extents: protocol A only.
+  congestion_settings congestion;
   direct_io direct = direct_io::automatic;  // how the backing devices are opened (O_DIRECT)
   std::vector<resource_volume> volumes;
   std::vector<resource_node> nodes;

@@ -52,6 +52,12 @@ toml::table options_table(const cluster::desired_resource& r) {
       options.insert_or_assign("auto-promote", parse_yes_no(r, key, value));
     } else if (key == "Disk/al-extents") {
       options.insert_or_assign("al-extents", parse_count(r, key, value));
+    } else if (key == "Net/on-congestion") {  // tandemd checks the value (and protocol A)
+      options.insert_or_assign("on-congestion", value);
+    } else if (key == "Net/congestion-fill") {  // sectors, as in DRBD
+      options.insert_or_assign("congestion-fill", parse_count(r, key, value));
+    } else if (key == "Net/congestion-extents") {
+      options.insert_or_assign("congestion-extents", parse_count(r, key, value));
     } else if (key == "Net/ping-int") {  // seconds in DRBD
       options.insert_or_assign("ping-int-ms", parse_count(r, key, value) * 1000);
     } else if (key == "Net/ping-timeout") {  // tenths of a second in DRBD

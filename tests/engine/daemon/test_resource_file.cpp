@@ -161,3 +161,33 @@ TEST_CASE("resource file: the resync controller options turn it on, in DRBD's un
   CHECK(error_of(with("c-plan-ahead = 301")) ==
         "r0.toml: [options] c-plan-ahead: 301 outside 0..300");
 }
+
+TEST_CASE("resource file: on-congestion needs protocol A; its limits are in DRBD's units") {
+  const auto defaults = parse_resource_text(kValid, "r0.toml").congestion;
+  CHECK(defaults.policy == on_congestion::block);
+  CHECK(defaults.fill_bytes == 0);
+  CHECK(defaults.extents == 1237);  // al-extents, as in DRBD
+  const auto with = [](const std::string& proto, const std::string& lines) {
+    return replaced(replaced(kValid, "protocol = \"B\"", "protocol = \"" + proto + "\""),
+                    "max-peers = 3", "max-peers = 3\n" + lines);
+  };
+  const auto congestion =
+      parse_resource_text(with("A", "on-congestion = \"pull-ahead\"\ncongestion-fill = 2048\n"
+                                    "congestion-extents = 500"),
+                          "r0.toml")
+          .congestion;
+  CHECK(congestion.policy == on_congestion::pull_ahead);
+  CHECK(congestion.fill_bytes == 2048 * 512);
+  CHECK(congestion.extents == 500);
+  const auto resource = parse_resource_text(with("A", "on-congestion = \"disconnect\""), "r0.toml");
+  const auto config = replica_config_for(resource, resource.nodes.at(0), {0}, 1);
+  CHECK(config.congestion.policy == on_congestion::disconnect);
+  CHECK(error_of(with("C", "on-congestion = \"pull-ahead\"")) ==
+        "r0.toml: [options] on-congestion: needs protocol A (with B or C every write waits for the "
+        "peer)");
+  CHECK(error_of(with("A", "on-congestion = \"pull_ahead\"")) ==
+        "r0.toml: [options] on-congestion: 'pull_ahead' is not one of block, pull-ahead or "
+        "disconnect");
+  CHECK(error_of(with("A", "congestion-fill = -1")) ==
+        "r0.toml: [options] congestion-fill: -1 outside 0..20971520");
+}

@@ -55,6 +55,20 @@ TEST_CASE("rendered resource file parses back with the local disk and every node
   CHECK(d.nodes[2].diskless);
 }
 
+TEST_CASE("DrbdOptions/Net on-congestion, congestion-fill and congestion-extents reach tandemd") {
+  cluster::desired_resource r = three_nodes();
+  r.protocol = "A";
+  r.options = {{"Net/on-congestion", "pull-ahead"},
+               {"Net/congestion-fill", "4096"},  // sectors, as in DRBD
+               {"Net/congestion-extents", "100"}};
+  const std::string text =
+      satellite::render_resource_file(r, "alpha", {"/srv/pool1/res1_00000.img"}, "res1.toml").text;
+  const engine::resource_definition d = engine::parse_resource_text(text, "res1.toml");
+  CHECK(d.congestion.policy == on_congestion::pull_ahead);
+  CHECK(d.congestion.fill_bytes == 4096u * 512);
+  CHECK(d.congestion.extents == 100u);
+}
+
 TEST_CASE("a diskless replica's file has no disks and still a size") {
   cluster::desired_resource r = three_nodes();
   const std::string text = satellite::render_resource_file(r, "gamma", {}, "res1.toml").text;
