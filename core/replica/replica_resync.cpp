@@ -71,11 +71,15 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
       std::any_of(uuids.history.begin(), uuids.history.end(), [&](generation_uuid ancestor) {
         return ancestor != 0 && uuid_value(ancestor) == uuid_value(msg.source_uuid);
       });
-  if (pv.repl == repl_state::established && source_behind) {
+  const bool decided_on_older_state =
+      pv.repl == repl_state::established || volumes_[vi].disk == disk_state::uptodate;
+  if (decided_on_older_state && source_behind) {
     // A resync started on an established connection (missed writes, late marks) is meant for a
     // peer on the source's generation. Mine moved past it meanwhile (I followed a Primary the
     // source has not heard from yet): taking its blocks and, at the end, its generation would
-    // step me back. A fresh handshake decides who is behind.
+    // step me back. The same holds for a resync decided at a handshake while I was Inconsistent
+    // (disk states) if another source made me UpToDate on a newer generation before it started
+    // (sweep --quorum seed 824). A fresh handshake decides who is behind.
     return renegotiate(peer, vi, "the source's generation is older than mine");
   }
   ++pv.resync_starts_received;
