@@ -447,14 +447,8 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
   // The source's data, but not its count of the generation's writes (it moved on meanwhile).
   volume.writes_seen = kWritesSeenUnknown;
   // The data is now the source's, and so is its ancestry: every generation the source descends
-  // from (its history, and the generations its bitmaps start at) is an ancestor of this node too,
-  // and only those (DRBD copies the source's UUIDs at the end of a resync). Generations this node
-  // held or was being synced toward before were overwritten: kept as ancestors they would make it
-  // look like a descendant of both lineages, a split brain with the next node on either (sweep
-  // --crashes --quorum seed 621: a node half-synced toward one generation, then fully synced from
-  // an older one).
+  // from (its history, and the generations its bitmaps start at) is an ancestor of this node too.
   auto& history = volume.uuids.history;
-  history.clear();
   auto add_ancestor = [&](generation_uuid uuid) {
     if (uuid == 0 || is_sync_uuid(uuid)) return;  // another target's future, not an ancestor
     if (uuid_value(uuid) == uuid_value(volume.uuids.current)) return;
@@ -462,7 +456,6 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
     if (history.size() >= wire::kHistoryUuids) history.pop_back();
     history.insert(history.begin(), uuid);
   };
-  add_ancestor(pv.peer_state.current);  // the source's generation at the handshake, if it moved on
   for (generation_uuid uuid : pv.peer_state.history) add_ancestor(uuid);
   for (int node = 0; node < kMaxNodes; ++node) {
     if (node != config_.self &&
