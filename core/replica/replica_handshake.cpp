@@ -510,6 +510,7 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   if (is_source(d.strategy)) return start_resync_as_source(peer, vi, d);
   if (is_target(d.strategy)) {
     pv.clear_own_bits = d.strategy == sync_strategy::target_clear_bitmap;
+    pv.full_sync_target = is_full_sync(d.strategy);
     return set_repl(peer, vi, repl_state::wf_bitmap_t);
   }
   set_repl(peer, vi, repl_state::established);

@@ -94,6 +94,7 @@ struct peer_volume {
   generation_uuid source_uuid = 0;  // adopted when the resync completes
   generation_uuid sync_uuid = 0;    // my generation while this source fills me
   bool clear_own_bits = false;      // target-clear-bitmap: ignore my bits toward the source
+  bool full_sync_target = false;    // target-set-bitmap: every block of mine gets overwritten
   std::uint64_t next_block = 0;
   // Outstanding rs_data_requests by block_id. `touched`: a newer write hit these blocks while the
   // request was out, so the reply may be older than what is on disk and must not be written.

@@ -448,7 +448,12 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
   volume.writes_seen = kWritesSeenUnknown;
   // The data is now the source's, and so is its ancestry: every generation the source descends
   // from (its history, and the generations its bitmaps start at) is an ancestor of this node too.
+  // After a full sync nothing of what this node held before is left: its old generations are no
+  // ancestors of its data any more. Kept, they would make it look like a descendant of two
+  // lineages, a split brain with the next node on the other (sweep --crashes --quorum seed 621:
+  // half synced toward one generation, then fully synced from an older one by disk states).
   auto& history = volume.uuids.history;
+  if (pv.full_sync_target) history.clear();
   auto add_ancestor = [&](generation_uuid uuid) {
     if (uuid == 0 || is_sync_uuid(uuid)) return;  // another target's future, not an ancestor
     if (uuid_value(uuid) == uuid_value(volume.uuids.current)) return;
