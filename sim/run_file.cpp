@@ -20,6 +20,7 @@ std::string run_file::name() const {
   if (o.quorum) name += "-quorum";
   if (o.crashes) name += "-crashes";
   if (o.resync_rate) name += "-resync-rate";
+  if (o.proto != protocol::c) name += "-protocol-" + std::string(o.proto == protocol::a ? "a" : "b");
   return name;
 }
 

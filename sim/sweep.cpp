@@ -58,6 +58,7 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
     co.on_no_quorum_policy = on_no_quorum::io_error;
   }
   co.volume_size_bytes = options.volume_size_bytes;
+  co.proto = options.proto;
   co.planted = options.planted;
   if (options.resync_rate) {
     // Slow enough that links are cut and writes arrive while resyncs are paced.

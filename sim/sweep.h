@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/states.h"
 #include "core/replica/planted_bugs.h"
 
 namespace tandem::sim {
@@ -21,6 +22,9 @@ struct sweep_options {
   bool quorum = false;  // quorum majority with on-no-quorum io-error; then no split brain at all
   bool crashes = false;  // nodes crash and restart; a crashed Primary fails over to an in-sync node
   bool resync_rate = false;  // every resync paced by the rate controller (c-max-rate 4 MiB/s)
+  // Every connection's protocol. A and B answer a write before the peer's disk has it, so a
+  // crashed Primary may take acknowledged writes with it by design: not combined with crashes.
+  protocol proto = protocol::c;
   planted_bug planted = planted_bug::none;  // tandem-sim selftest only
   bool keep_log = false;  // copy the run's log into the report (tandem-sim sweep --verbose)
 };

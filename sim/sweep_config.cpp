@@ -43,6 +43,20 @@ class sweep_table {
     }
   }
 
+  // After `crashes`: protocol A or B lose acknowledged writes with a crashed Primary by design.
+  void protocol(sweep_options& options) {
+    const toml::node* node = take("protocol");
+    if (!node) return;
+    const auto text = node->value_exact<std::string>();
+    const auto proto = text ? parse_protocol(*text) : std::nullopt;
+    if (!proto) fail(*node, "'protocol' must be \"A\", \"B\" or \"C\"");
+    if (*proto != protocol::c && options.crashes) {
+      fail(*node, "'protocol' A or B with 'crashes': a crashed Primary may lose acknowledged "
+                  "writes by design, which the checker would report");
+    }
+    options.proto = *proto;
+  }
+
   void planted(planted_bug& field) {
     const toml::node* node = take("planted");
     if (!node) return;
@@ -114,6 +128,7 @@ sweep_config_load parse_sweep_config(std::string_view text, const std::string& p
     r.flag("quorum", config.options.quorum);
     r.flag("crashes", config.options.crashes);
     r.flag("resync_rate", config.options.resync_rate);
+    r.protocol(config.options);
     r.planted(config.options.planted);
     r.reject_unknown();
     result.value = config;
@@ -140,6 +155,7 @@ std::string format_sweep_config(const sweep_config& config) {
   text += std::string("quorum = ") + flag(o.quorum) + "\n";
   text += std::string("crashes = ") + flag(o.crashes) + "\n";
   text += std::string("resync_rate = ") + flag(o.resync_rate) + "\n";
+  text += "protocol = \"" + std::string(to_string(o.proto)) + "\"\n";
   if (o.planted != planted_bug::none) {
     text += "planted = \"" + std::string(to_string(o.planted)) + "\"\n";
   }
