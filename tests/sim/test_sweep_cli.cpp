@@ -40,6 +40,7 @@ TEST_CASE("a [sweep] file round-trips the built-in schedule's options") {
   config.options.quorum = true;
   config.options.migrations = false;
   config.options.steps = 120;
+  config.options.proto = tandem::protocol::b;
   const std::string text = format_sweep_config(config);
   CHECK(looks_like_sweep_config(text));
   CHECK_FALSE(looks_like_sweep_config("[scenario]\nname = \"x\"\n"));
@@ -49,6 +50,7 @@ TEST_CASE("a [sweep] file round-trips the built-in schedule's options") {
   CHECK(loaded.value->options.quorum);
   CHECK_FALSE(loaded.value->options.migrations);
   CHECK(loaded.value->options.steps == 120);
+  CHECK(loaded.value->options.proto == tandem::protocol::b);
   CHECK(loaded.value->options.planted == tandem::planted_bug::none);
   CHECK(text.find("planted") == std::string::npos);
 }
@@ -68,6 +70,11 @@ TEST_CASE("[sweep] file mistakes name the file, the line and the key") {
   CHECK(error_of("[sweep]\nplanted = \"ack-before-peer\"\n") ==
         "r.toml:2: [sweep] 'planted' needs a tandem-sim built with TANDEM_SIM_PLANTED_BUGS=ON");
   CHECK(error_of("[sweep]\n[other]\n") == "r.toml:2: unknown key 'other'");
+  CHECK(error_of("[sweep]\nprotocol = \"D\"\n") ==
+        "r.toml:2: [sweep] 'protocol' must be \"A\", \"B\" or \"C\"");
+  CHECK(error_of("[sweep]\ncrashes = true\nprotocol = \"A\"\n") ==
+        "r.toml:3: [sweep] 'protocol' A or B with 'crashes': a crashed Primary may lose "
+        "acknowledged writes by design, which the checker would report");
 }
 
 TEST_CASE("run outcomes survive the trip through a worker's pipe") {
