@@ -45,6 +45,7 @@ void replica_machine::step_resync_rate(peer_link& peer, std::size_t vi) {
   auto& pv = peer.volumes[vi];
   std::uint64_t in_flight_blocks = 0;
   for (const auto& [id, request] : pv.resync_requests) in_flight_blocks += request.blocks.count;
+  for (const auto& [id, request] : pv.verify_requests) in_flight_blocks += request.blocks.count;
   const resync_rate_step step{pv.rate_arrived_sectors, in_flight_blocks * kSectorsPerBlock,
                               volumes_[vi].application_io};
   const auto allowance =
@@ -62,10 +63,14 @@ void replica_machine::on_resync_rate_timer(std::uint64_t timer) {
   if (peer == nullptr || vi >= volumes_.size() || peer->volumes[vi].rate_timer != timer) return;
   auto& pv = peer->volumes[vi];
   pv.rate_timer = 0;
-  if (pv.repl != repl_state::sync_target) return;  // resync over, paused or broken: stop stepping
+  const auto paced = [&] {
+    return pv.repl == repl_state::sync_target || pv.verify == peer_volume::verify_role::source;
+  };
+  if (!paced()) return;  // resync or verify over, paused or broken: stop stepping
   step_resync_rate(*peer, vi);
-  request_resync_blocks(*peer, vi);
-  if (pv.repl == repl_state::sync_target) arm_resync_rate_timer(*peer, vi);
+  if (pv.repl == repl_state::sync_target) request_resync_blocks(*peer, vi);
+  if (pv.verify == peer_volume::verify_role::source) request_verify_blocks(*peer, vi);
+  if (paced()) arm_resync_rate_timer(*peer, vi);
 }
 
 // How many blocks the next request may cover, at most max_blocks: 0 once the step's budget is

@@ -93,26 +93,30 @@ void replica_machine::start_verify(peer_link& peer, std::size_t vi) {
   emit(state_changed{state_object::peer_device, peer.node, volumes_[vi].number, "replication",
                      to_string(repl_state::established), to_string(repl_state::verify_s)});
   emit_event("verify-started", peer.node, volumes_[vi].number, volumes_[vi].size_blocks, "source");
+  start_resync_rate(peer, vi);  // paced like a resync (DRBD's verify uses the same controller)
   request_verify_blocks(peer, vi);
 }
 
-// Keeps at most kResyncWindow ranges in flight, like a resync.
+// Keeps at most kResyncWindow ranges in flight, like a resync, and with the rate controller on,
+// asks for no more per step than it allows.
 void replica_machine::request_verify_blocks(peer_link& peer, std::size_t vi) {
   auto& pv = peer.volumes[vi];
   const local_volume& volume = volumes_[vi];
-  while (pv.verify_requests.size() < kResyncWindow) {
+  while (pv.verify_requests.size() < kResyncWindow && resync_blocks_allowed(pv, 1) != 0) {
     block_range blocks;
     int attempts = 1;
     if (!pv.verify_again.empty()) {
       std::tie(blocks, attempts) = pv.verify_again.front();
       pv.verify_again.pop_front();
     } else if (pv.verify_next_block < volume.size_blocks) {
+      const std::uint64_t left = volume.size_blocks - pv.verify_next_block;
       blocks = {pv.verify_next_block,
-                std::min(kResyncRequestBlocks, volume.size_blocks - pv.verify_next_block)};
+                resync_blocks_allowed(pv, std::min(kResyncRequestBlocks, left))};
       pv.verify_next_block = blocks.end();
     } else {
       break;
     }
+    spend_resync_budget(pv, blocks.count);
     const std::uint64_t end_bytes =
         std::min(blocks.end() * kBlockBytes, volume.size_sectors * kSectorBytes);
     const auto size_bytes = static_cast<std::uint32_t>(end_bytes - blocks.first * kBlockBytes);
@@ -124,7 +128,8 @@ void replica_machine::request_verify_blocks(peer_link& peer, std::size_t vi) {
     submit_digest_read(disk_purpose::verify_read, peer, vi, blocks.first * kSectorsPerBlock,
                        size_bytes, id);
   }
-  if (pv.verify_requests.empty()) finish_verify(peer, vi, "done");
+  const bool all_asked = pv.verify_again.empty() && pv.verify_next_block >= volume.size_blocks;
+  if (pv.verify_requests.empty() && all_asked) finish_verify(peer, vi, "done");
 }
 
 void replica_machine::on_ov_request(peer_link& peer, const wire::ov_request& msg) {
@@ -195,6 +200,7 @@ void replica_machine::compare_verified(peer_link& peer, std::size_t vi, std::uin
   if (!found->second.have_local || !found->second.have_remote) return;
   const peer_volume::verify_request request = std::move(found->second);
   pv.verify_requests.erase(found);
+  pv.rate_arrived_sectors += request.blocks.count * kSectorsPerBlock;
   if (request.touched && request.attempts < kVerifyAttempts) {
     pv.verify_again.emplace_back(request.blocks, request.attempts + 1);
     return request_verify_blocks(peer, vi);
