@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "engine/net/peer_auth.h"
+#include "engine/net/receive_buffer.h"
 
 namespace tandem::engine {
 namespace asio = boost::asio;
@@ -39,11 +40,8 @@ struct connection : std::enable_shared_from_this<connection> {
   bool closing = false;  // graceful: close once the queued frames are written
   node_id peer = 0;
   bool identified = false;  // `peer` is known: the dialed node, or the sender of the hello
-  // rx[rx_start, rx_end) holds received bytes not yet dispatched. The vector only grows: resizing
-  // it per read zero-filled 256 KiB each time (perf: ~3 % of tandemd's CPU on 4 KiB writes).
-  std::vector<std::byte> rx;
-  std::size_t rx_start = 0;
-  std::size_t rx_end = 0;
+  // Received bytes not yet dispatched; sized to the traffic, released when idle.
+  receive_buffer rx;
   std::vector<std::byte> pending;
   std::vector<std::byte> writing;
   bool write_in_flight = false;
@@ -359,6 +357,7 @@ class peer_transport::impl {
         return drop(conn, "nothing received for " + std::to_string(silent_ms) +
                               " ms (ping timeout)");
       }
+      release_idle_send_buffers(*conn);  // before the ping, which puts a write in flight
       if (now - conn->last_tx >= std::chrono::milliseconds(config.ping_interval_ms)) {
         queue(conn, wire::ping{}, {});
       }
@@ -366,28 +365,29 @@ class peer_transport::impl {
     });
   }
 
+  // The send vectors keep the capacity of the largest burst (a 1 MiB write's frame, a resync's
+  // replies) so that a busy stream does not regrow them; between bursts, once per ping interval,
+  // a connection with nothing queued gives back what is above kKeptSendBytes.
+  static void release_idle_send_buffers(connection& conn) {
+    constexpr std::size_t kKeptSendBytes = 64 * 1024;
+    if (conn.write_in_flight || !conn.pending.empty()) return;
+    if (conn.pending.capacity() > kKeptSendBytes) std::vector<std::byte>().swap(conn.pending);
+    if (conn.writing.capacity() > kKeptSendBytes) std::vector<std::byte>().swap(conn.writing);
+  }
+
   void read_frames(const std::shared_ptr<connection>& conn) {
-    auto& rx = conn->rx;
-    if (conn->rx_start == conn->rx_end) {
-      conn->rx_start = conn->rx_end = 0;
-    } else if (conn->rx_start > (1u << 20)) {
-      std::memmove(rx.data(), rx.data() + conn->rx_start, conn->rx_end - conn->rx_start);
-      conn->rx_end -= conn->rx_start;
-      conn->rx_start = 0;
-    }
-    const std::size_t have = conn->rx_end;
-    constexpr std::size_t kReadChunkBytes = 256 * 1024;
-    if (rx.size() < have + kReadChunkBytes) rx.resize(have + kReadChunkBytes);
+    const std::span<std::byte> room = conn->rx.prepare(steady::now());
     conn->socket.async_read_some(
-        asio::buffer(rx.data() + have, kReadChunkBytes),
-        [this, conn, have](boost::system::error_code ec, std::size_t n) {
+        asio::buffer(room.data(), room.size()),
+        [this, conn](boost::system::error_code ec, std::size_t n) {
           if (conn->dead) return;
-          conn->rx_end = have + n;
+          const auto now = steady::now();
+          conn->rx.commit(n, now);
           if (ec) {
             return drop(conn, ec == asio::error::eof ? "peer closed the connection"
                                                      : "receive failed: " + ec.message());
           }
-          conn->last_rx = steady::now();
+          conn->last_rx = now;
           slots.at(conn->peer).counters.received_bytes += n;
           if (!dispatch_frames(conn)) return;
           read_frames(conn);
@@ -398,8 +398,7 @@ class peer_transport::impl {
   bool dispatch_frames(const std::shared_ptr<connection>& conn) {
     // Bounded: every round consumes at least one frame's header.
     for (;;) {
-      const std::span<const std::byte> stream(conn->rx.data() + conn->rx_start,
-                                              conn->rx_end - conn->rx_start);
+      const std::span<const std::byte> stream = conn->rx.data();
       const wire::frame_info info = wire::peek_frame(stream);
       if (info.status == wire::decode_status::need_more) return true;
       if (info.status != wire::decode_status::ok) {
@@ -413,7 +412,7 @@ class peer_transport::impl {
         drop(conn, "malformed frame: " + frame.detail);
         return false;
       }
-      conn->rx_start += info.frame_bytes;
+      conn->rx.consume(info.frame_bytes);
       if (std::holds_alternative<wire::ping>(frame.msg)) {
         queue(conn, wire::ping_ack{}, {});
       } else if (!std::holds_alternative<wire::ping_ack>(frame.msg)) {
