@@ -16,7 +16,7 @@ namespace tandem::engine {
 class driver_stats {
  public:
   void add_volume(volume_nr volume) { devices_[volume]; }
-  void add_peer(node_id peer) { peers_[peer].acks.resize(kAckSlots); }
+  void add_peer(node_id peer) { peers_[peer]; }
 
   void client_started(volume_nr volume) {
     if (auto* d = device(volume)) ++d->upper_pending;
@@ -48,15 +48,17 @@ class driver_stats {
 
   // A replicated write that asks for an ack went to `peer`; its ack names the same block_id.
   // One slot per block_id modulo the table: a collision forgets the older write (one sample
-  // lost), which keeps the table fixed-size.
+  // lost), which keeps the table fixed-size. The table (16 KiB) is made on the first replicated
+  // write: a node holds many resources that never write through it (Secondaries, tie-breakers).
   void data_sent(node_id peer, std::uint64_t block_id, std::uint64_t now_ns) {
     auto found = peers_.find(peer);
     if (found == peers_.end()) return;
+    if (found->second.acks.empty()) found->second.acks.resize(kAckSlots);
     found->second.acks[block_id % kAckSlots] = {block_id, now_ns};
   }
   void ack_received(node_id peer, std::uint64_t block_id, std::uint64_t now_ns) {
     auto found = peers_.find(peer);
-    if (found == peers_.end()) return;
+    if (found == peers_.end() || found->second.acks.empty()) return;
     ack_slot& slot = found->second.acks[block_id % kAckSlots];
     if (slot.sent_ns == 0 || slot.block_id != block_id || now_ns < slot.sent_ns) return;
     const std::uint64_t latency_ns = now_ns - slot.sent_ns;
