@@ -246,18 +246,24 @@ void uring_disk::transfer_sync(bool write, std::uint64_t offset_bytes, std::byte
     return;
   }
   // Bounce through an aligned window of at most 1 MiB at a time: bounded memory for a large
-  // bitmap area, and only the first and last window can be partial.
-  constexpr std::uint64_t kWindowBytes = std::uint64_t{1} << 20;
+  // bitmap area, and only the first and last window can be partial. The window is no larger
+  // than the aligned span of the request: a superblock commit needs a sector or two, and a 1 MiB
+  // allocation per commit made glibc keep a megabyte of heap per resource (its mmap threshold
+  // rises after such a block is freed, so later ones come from the heap and fragment it).
+  constexpr std::uint64_t kMaxWindowBytes = std::uint64_t{1} << 20;
+  const std::uint64_t end_bytes = offset_bytes + length_bytes;
+  const std::uint64_t span_bytes =
+      (end_bytes + kAlign - 1) / kAlign * kAlign - offset_bytes / kAlign * kAlign;
+  const std::uint64_t window_capacity_bytes = std::min(kMaxWindowBytes, span_bytes);
   struct aligned_delete {
     void operator()(std::byte* p) const { ::operator delete(p, std::align_val_t{kAlign}); }
   };
   const std::unique_ptr<std::byte, aligned_delete> bounce(
-      static_cast<std::byte*>(::operator new(kWindowBytes, std::align_val_t{kAlign})));
-  const std::uint64_t end_bytes = offset_bytes + length_bytes;
+      static_cast<std::byte*>(::operator new(window_capacity_bytes, std::align_val_t{kAlign})));
   for (std::uint64_t pos = offset_bytes; pos < end_bytes;) {
     const std::uint64_t window_start = pos / kAlign * kAlign;
     const std::uint64_t window_end =
-        std::min((end_bytes + kAlign - 1) / kAlign * kAlign, window_start + kWindowBytes);
+        std::min((end_bytes + kAlign - 1) / kAlign * kAlign, window_start + window_capacity_bytes);
     const std::uint64_t window_bytes = window_end - window_start;
     const std::uint64_t chunk_bytes = std::min(end_bytes, window_end) - pos;
     std::byte* user = buffer + (pos - offset_bytes);
