@@ -13,6 +13,7 @@
 
 #include "engine/daemon/daemon_backend.h"
 #include "engine/daemon/daemon_metrics.h"
+#include "engine/daemon/disk_ring.h"
 #include "engine/daemon/driver_events.h"
 #include "engine/daemon/metrics_listener.h"
 #include "engine/daemon/resource_driver.h"
@@ -283,7 +284,7 @@ class daemon::impl {
       return reply(false, file_of(name) + ": name '" + definition.name +
                               "' differs from the file name");
     }
-    auto driver = std::make_unique<resource_driver>(io, std::move(definition),
+    auto driver = std::make_unique<resource_driver>(io, disks, std::move(definition),
                                                     config.node_name, log_line);
     driver->set_event_sink([this](const std::string& event) { broadcast(event); });
     broadcast(lifecycle_event_json("create", name));
@@ -560,6 +561,7 @@ class daemon::impl {
   asio::io_context& io;
   daemon_config config;
   local::acceptor acceptor;
+  disk_ring disks{io};  // declared before `resources`: it outlives every driver
   std::map<std::string, std::unique_ptr<resource_driver>> resources;
   daemon_backend backend;
   std::unique_ptr<nbd::nbd_server> nbd_server;

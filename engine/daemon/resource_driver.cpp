@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/replica/block_digest.h"
+#include "engine/daemon/disk_ring.h"
 #include "engine/daemon/driver_events.h"
 #include "engine/daemon/driver_stats.h"
 #include "engine/daemon/volume_metadata.h"
@@ -124,7 +125,6 @@ class resource_driver::impl {
     std::unique_ptr<uring_disk> disk;  // diskful only
     std::optional<volume_metadata> metadata;
     std::uint64_t size_bytes = 0;
-    std::unique_ptr<asio::posix::stream_descriptor> completions;
   };
   struct buffer {
     nbd::io_buffer bytes;
@@ -150,8 +150,8 @@ class resource_driver::impl {
     std::uint64_t release_after = 0;  // a buffer the input lent to the step
   };
 
-  impl(asio::io_context& io_, resource_definition definition_, const std::string& node_name,
-       log_function log_)
+  impl(asio::io_context& io_, disk_ring& disks, resource_definition definition_,
+       const std::string& node_name, log_function log_)
       : io(io_),
         definition(std::move(definition_)),
         log(std::move(log_)),
@@ -177,7 +177,7 @@ class resource_driver::impl {
       if (!self.diskless) {
         disk_options options;
         options.direct = definition.direct;
-        v.disk = std::make_unique<uring_disk>(self.disks[i], options);
+        v.disk = std::make_unique<uring_disk>(self.disks[i], options, disks.ring());
         if (definition.direct == direct_io::automatic && !v.disk->direct()) {
           log("resource " + definition.name + " volume:" + std::to_string(v.number) + " disk " +
               self.disks[i] + ": buffered I/O (direct-io = \"auto\": " +
@@ -244,8 +244,9 @@ class resource_driver::impl {
 
     for (auto& v : volumes) {
       if (!v.disk) continue;
-      v.completions = std::make_unique<asio::posix::stream_descriptor>(io, ::dup(v.disk->event_fd()));
-      wait_completions(v);
+      v.disk->set_completion_handler([this](std::uint64_t cookie, int result) {
+        if (alive) on_disk_done(cookie, result);
+      });
     }
     for (const auto& node : definition.nodes) {
       if (node.id != self.id) transport->set_wanted(node.id, true);
@@ -260,13 +261,6 @@ class resource_driver::impl {
     bitmap_timer.cancel();
     for (auto& [id, timer] : timers) timer->cancel();
     if (transport) transport->close_all();
-    for (auto& v : volumes) {
-      if (v.completions) {
-        boost::system::error_code ignored;
-        v.completions->cancel(ignored);
-        v.completions->close(ignored);
-      }
-    }
     // The disks wait for their in-flight requests, whose buffers live in `buffers`: close them
     // while those still exist.
     volumes.clear();
@@ -509,17 +503,6 @@ class resource_driver::impl {
     enqueue({peer_message{peer, std::move(frame.msg)}, id});
   }
 
-  void wait_completions(local_volume& v) {
-    v.completions->async_wait(asio::posix::stream_descriptor::wait_read,
-                              [this, &v](boost::system::error_code ec) {
-                                if (ec || !alive) return;
-                                v.disk->reap([this](std::uint64_t cookie, int result) {
-                                  on_disk_done(cookie, result);
-                                });
-                                wait_completions(v);
-                              });
-  }
-
   void on_disk_done(std::uint64_t request, int result) {
     auto found = disk_requests.find(request);
     if (found == disk_requests.end()) return;
@@ -581,9 +564,10 @@ class resource_driver::impl {
   peer_names names;
 };
 
-resource_driver::resource_driver(asio::io_context& io, resource_definition definition,
-                                 const std::string& node_name, log_function log)
-    : impl_(std::make_unique<impl>(io, std::move(definition), node_name, std::move(log))) {}
+resource_driver::resource_driver(asio::io_context& io, disk_ring& disks,
+                                 resource_definition definition, const std::string& node_name,
+                                 log_function log)
+    : impl_(std::make_unique<impl>(io, disks, std::move(definition), node_name, std::move(log))) {}
 
 resource_driver::~resource_driver() = default;
 

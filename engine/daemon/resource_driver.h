@@ -33,6 +33,7 @@ class exposition;
 
 namespace tandem::engine {
 
+class disk_ring;
 using log_function = std::function<void(const std::string& line)>;
 // Receives every state change and event of a resource as one JSON object (docs/tandemd.md,
 // "Events"), in the order the core emitted them.
@@ -47,8 +48,9 @@ using admin_callback = std::function<void(const admin_result&)>;
 class resource_driver {
  public:
   // Opens the local disks and their metadata, rebuilds the replica from it and starts connecting.
+  // The disks do their I/O through `disks`, the ring every resource of the daemon shares.
   // Throws std::runtime_error with a clear message (missing metadata, unusable device, port in use).
-  resource_driver(boost::asio::io_context& io, resource_definition definition,
+  resource_driver(boost::asio::io_context& io, disk_ring& disks, resource_definition definition,
                   const std::string& node_name, log_function log);
   ~resource_driver();
   resource_driver(const resource_driver&) = delete;

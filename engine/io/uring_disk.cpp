@@ -4,7 +4,6 @@
 #include <liburing.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +15,8 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+
+#include "engine/io/uring_ring.h"
 
 namespace tandem::engine {
 namespace {
@@ -35,28 +36,17 @@ const char* to_string(direct_io mode) {
   return "?";
 }
 
-uring_disk::uring_disk(const std::string& path, const disk_options& options)
-    : ring_(new io_uring{}), path_(path) {
-  try {
-    open_device(path, options);
-  } catch (...) {
-    delete ring_;
-    throw;
-  }
-  const int queue_result = io_uring_queue_init(options.queue_depth, ring_, 0);
-  if (queue_result < 0) {
-    ::close(fd_);
-    delete ring_;
-    throw disk_error(path, "io_uring_queue_init", -queue_result);
-  }
-  event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (event_fd_ < 0 || io_uring_register_eventfd(ring_, event_fd_) < 0) {
-    const int error = errno;
-    io_uring_queue_exit(ring_);
-    if (event_fd_ >= 0) ::close(event_fd_);
-    ::close(fd_);
-    delete ring_;
-    throw disk_error(path, "cannot register the completion eventfd", error);
+uring_disk::uring_disk(const std::string& path, const disk_options& options,
+                       std::shared_ptr<uring_ring> ring)
+    : ring_(std::move(ring)), path_(path) {
+  open_device(path, options);
+  if (!ring_) {
+    try {
+      ring_ = std::make_shared<uring_ring>(options.queue_depth);
+    } catch (const std::exception& e) {
+      ::close(fd_);
+      throw std::runtime_error("disk " + path + ": " + e.what());
+    }
   }
 }
 
@@ -129,25 +119,15 @@ void uring_disk::open_device(const std::string& path, const disk_options& option
 
 uring_disk::~uring_disk() {
   // Wait for what the kernel still owns: its buffers belong to the caller, who is going away.
-  while (in_flight_ > 0) {
-    io_uring_cqe* cqe = nullptr;
-    if (io_uring_wait_cqe(ring_, &cqe) < 0) break;
-    io_uring_cqe_seen(ring_, cqe);
-    --in_flight_;
-  }
-  io_uring_queue_exit(ring_);
-  ::close(event_fd_);
+  ring_->wait_for(this);
   ::close(fd_);
-  delete ring_;
 }
+
+int uring_disk::event_fd() const { return ring_->event_fd(); }
 
 void uring_disk::submit(disk_op op, std::uint64_t offset_bytes, std::uint32_t length_bytes,
                         void* buffer, bool fua, std::uint64_t cookie) {
-  io_uring_sqe* sqe = io_uring_get_sqe(ring_);
-  if (sqe == nullptr) {  // the submission queue is full: hand what is queued to the kernel
-    flush_submissions();
-    sqe = io_uring_get_sqe(ring_);
-  }
+  io_uring_sqe* sqe = ring_->next_sqe();
   if (sqe == nullptr) throw std::runtime_error("disk " + path_ + ": io_uring queue exhausted");
   const bool mutates = op != disk_op::read && op != disk_op::flush;
   if (mutates && fail_writes_) {
@@ -179,32 +159,29 @@ void uring_disk::submit(disk_op op, std::uint64_t offset_bytes, std::uint32_t le
         break;
     }
   }
-  io_uring_sqe_set_data64(sqe, cookie);
-  ++unsubmitted_;
+  ring_->track(sqe, this, cookie);
   ++in_flight_;
 }
 
 void uring_disk::flush_submissions() {
-  if (unsubmitted_ == 0) return;
-  const int submitted = io_uring_submit(ring_);
-  if (submitted < 0) throw disk_error(path_, "io_uring_submit", -submitted);
-  unsubmitted_ = 0;
+  try {
+    ring_->flush_submissions();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("disk " + path_ + ": " + e.what());
+  }
 }
 
-void uring_disk::reap(const std::function<void(std::uint64_t cookie, int result)>& done) {
-  std::uint64_t ignored = 0;
-  [[maybe_unused]] const ssize_t drained = ::read(event_fd_, &ignored, sizeof ignored);
-  // Bounded by what is in flight: each completion is seen exactly once.
-  for (std::size_t budget = in_flight_; budget > 0; --budget) {
-    io_uring_cqe* cqe = nullptr;
-    if (io_uring_peek_cqe(ring_, &cqe) != 0 || cqe == nullptr) break;
-    const std::uint64_t cookie = io_uring_cqe_get_data64(cqe);
-    int result = cqe->res;
-    io_uring_cqe_seen(ring_, cqe);
-    --in_flight_;
-    if (injected_failures_.erase(cookie) > 0) result = -EIO;
-    done(cookie, result);
-  }
+void uring_disk::deliver(std::uint64_t cookie, int result) {
+  --in_flight_;
+  if (injected_failures_.erase(cookie) > 0) result = -EIO;
+  if (handler_) handler_(cookie, result);
+}
+
+void uring_disk::reap(const completion_handler& done) {
+  completion_handler own = std::move(handler_);
+  handler_ = done;
+  ring_->reap();
+  handler_ = std::move(own);
 }
 
 void uring_disk::pread_all(std::uint64_t offset_bytes, std::byte* buffer,

@@ -1,8 +1,11 @@
 // uring_disk — one backing device (block device, loop device or file) driven through io_uring.
 //
-// Single-threaded: the owner submits from its event loop and, when event_fd() becomes readable,
-// calls reap() to collect completions. Buffers belong to the caller and must stay valid until the
-// request's completion has been reaped.
+// Single-threaded: the owner submits from its event loop. Requests go through a uring_ring: a
+// ring of its own by default, or one shared with the thread's other disks (tandemd shares one
+// among every resource). With a shared ring the owner of the ring reaps it and each disk's
+// completion handler gets its completions; a disk with its own ring can also be reaped directly
+// (reap(done) when event_fd() becomes readable). Buffers belong to the caller and must stay
+// valid until the request's completion has been delivered; a closing disk waits for them.
 //
 // Durability: writes go through the page cache unless the device was opened with O_DIRECT
 // (direct_io::on, or direct_io::automatic and the target supports it). O_DIRECT alone is not
@@ -23,12 +26,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_set>
 
-struct io_uring;
-
 namespace tandem::engine {
+
+class uring_ring;
 
 enum class disk_op : std::uint8_t { read, write, flush, discard, write_zeroes };
 
@@ -43,15 +47,19 @@ const char* to_string(direct_io mode);
 
 struct disk_options {
   direct_io direct = direct_io::off;
-  unsigned queue_depth = 256;    // submission queue entries
+  unsigned queue_depth = 256;    // submission queue entries of a ring of its own
   bool create_if_missing = false;
   std::uint64_t create_size_bytes = 0;  // with create_if_missing: size of the new sparse file
 };
 
 class uring_disk {
  public:
-  // Throws std::runtime_error naming the path and the reason.
-  uring_disk(const std::string& path, const disk_options& options);
+  using completion_handler = std::function<void(std::uint64_t cookie, int result)>;
+
+  // Throws std::runtime_error naming the path and the reason. Without `ring` the disk makes one
+  // of its own (options.queue_depth entries).
+  uring_disk(const std::string& path, const disk_options& options,
+             std::shared_ptr<uring_ring> ring = nullptr);
   ~uring_disk();
   uring_disk(const uring_disk&) = delete;
   uring_disk& operator=(const uring_disk&) = delete;
@@ -63,17 +71,24 @@ class uring_disk {
   const std::string& direct_fallback_reason() const { return direct_fallback_reason_; }
 
   // Queues one request; `cookie` comes back with its completion. Submitted to the kernel at the
-  // next flush_submissions() (one system call per batch).
+  // next flush_submissions() (one system call per batch, for every disk of the ring).
   void submit(disk_op op, std::uint64_t offset_bytes, std::uint32_t length_bytes, void* buffer,
               bool fua, std::uint64_t cookie);
   void flush_submissions();
+  // This disk's requests not yet delivered.
   std::size_t in_flight() const { return in_flight_; }
 
-  // Readable when completions are waiting.
-  int event_fd() const { return event_fd_; }
-  // Calls done(cookie, result) for every completed request: result >= 0 is success (bytes
+  // Gets every completion of this disk when its ring is reaped: result >= 0 is success (bytes
   // transferred for reads and writes), < 0 is -errno.
-  void reap(const std::function<void(std::uint64_t cookie, int result)>& done);
+  void set_completion_handler(completion_handler handler) { handler_ = std::move(handler); }
+  // The ring's eventfd: readable when completions are waiting.
+  int event_fd() const;
+  // Reaps the ring: this disk's completions go to `done` (other disks' to their handlers).
+  void reap(const completion_handler& done);
+
+  // For uring_ring: one completion of this disk; one dropped while the disk closes.
+  void deliver(std::uint64_t cookie, int result);
+  void forget_one() { --in_flight_; }
 
   // Synchronous helpers for metadata, used outside the hot path (start-up, metadata commits).
   // Any buffer, offset and length; with O_DIRECT an unaligned request goes through an aligned
@@ -96,17 +111,16 @@ class uring_disk {
   void pwrite_all(std::uint64_t offset_bytes, const std::byte* buffer,
                   std::size_t length_bytes) const;
 
-  struct io_uring* ring_;
+  std::shared_ptr<uring_ring> ring_;
+  completion_handler handler_;
   std::string path_;
   int fd_ = -1;
-  int event_fd_ = -1;
   std::uint64_t size_bytes_ = 0;
   bool direct_ = false;
   std::string direct_fallback_reason_;
   bool fail_writes_ = false;
   bool block_device_ = false;
   std::size_t in_flight_ = 0;
-  std::size_t unsubmitted_ = 0;
   // Writes failed by injection travel through the ring as no-ops; their completions become -EIO.
   std::unordered_set<std::uint64_t> injected_failures_;
 };
