@@ -160,7 +160,7 @@ struct resource_definition {
   props properties;
   std::vector<std::string> flags;          // "DELETE", ...
   std::vector<volume_definition> volumes;  // ascending numbers
-  std::uint16_t port = 0;                  // replication port, 7000..7999
+  std::uint16_t port = 0;                  // replication port, from TcpPortAutoRange (7000..7999)
   std::string secret;                      // per-resource shared secret (controller generated)
   std::uint32_t peer_slots = kDefaultPeerSlots;
   std::string uuid;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/cluster/allocation.h"
 #include "core/cluster/props.h"
 #include "core/cluster/sizes.h"
 
@@ -13,7 +14,7 @@ constexpr const char* kAllowedPrefixes[] = {"Aux/", "DrbdOptions/", "StorDriver/
                                             "Autoplacer/"};
 constexpr const char* kAllowedKeys[] = {
     "StorPoolName",         "PrefNic",  "AutoplaceTarget", "MaxOversubscriptionRatio", "NodeUname",
-    "PeerSlotsNewResource", "DiskfulBy"};
+    "PeerSlotsNewResource", "DiskfulBy", "TcpPortAutoRange"};
 
 bool is_number(const std::string& value, bool allow_fraction) {
   if (value.empty()) return false;
@@ -54,6 +55,9 @@ std::string check_property(const std::string& key, const std::string& value) {
   }
   if ((key == "DrbdOptions/auto-diskful" || key == "Nbd/Port") && !is_number(value, false)) {
     return "The value '" + value + "' of " + key + " is not a whole number.";
+  }
+  if (key == kTcpPortAutoRangeKey && !parse_port_range(value)) {
+    return "The value '" + value + "' of " + key + " is not a port range MIN-MAX (1..65535).";
   }
   if (key == "MaxOversubscriptionRatio" && !is_number(value, true)) {
     return "The value '" + value + "' of " + key + " is not a number.";

@@ -65,12 +65,13 @@ api_call_rcs create_resource_definition(cluster& c, const op_env& env,
     }
     rd.peer_slots = *request.peer_slots;
   }
+  const port_range ports = replication_port_range(c);
   if (request.port) {
-    if (*request.port < kFirstReplicationPort || *request.port > kLastReplicationPort) {
+    if (*request.port < ports.first || *request.port > ports.last) {
       rcs.push_back(error_rc(obj | rc::kFailInvalidNetPort,
                              "Port " + std::to_string(*request.port) + " outside " +
-                                 std::to_string(kFirstReplicationPort) + ".." +
-                                 std::to_string(kLastReplicationPort) + "."));
+                                 std::to_string(ports.first) + ".." +
+                                 std::to_string(ports.last) + " (TcpPortAutoRange)."));
       return rcs;
     }
     for (const auto& [key, other] : c.definitions) {
@@ -86,7 +87,10 @@ api_call_rcs create_resource_definition(cluster& c, const op_env& env,
     auto port = allocate_port(c);
     if (!port) {
       rcs.push_back(error_rc(obj | rc::kFailPoolExhaustedTcpPort,
-                             "All replication ports 7000..7999 are in use."));
+                             "All replication ports " + std::to_string(ports.first) + ".." +
+                                 std::to_string(ports.last) +
+                                 " are in use; the controller property TcpPortAutoRange "
+                                 "widens the range."));
       return rcs;
     }
     rd.port = *port;

@@ -131,6 +131,47 @@ TEST_CASE("ports, minors and node ids take the lowest free number and are reused
   CHECK((rcs[0].ret_code & rc::kCodeMask) == rc::kFailPoolExhaustedTcpPort);
 }
 
+TEST_CASE("TcpPortAutoRange widens the replication port pool, as LINSTOR's controller property") {
+  CHECK(parse_port_range("7000-17999").has_value());
+  CHECK(parse_port_range("8000-8000").has_value());
+  for (const char* bad : {"", "7000", "7000-", "-7999", "8000-7000", "0-10", "7000-65536",
+                          "7000-79x9", " 7000-7999", "7000:7999"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_port_range(bad).has_value());
+    CHECK(mentions(check_property("TcpPortAutoRange", bad), "port range"));
+  }
+  cluster c = initial_cluster();
+  op_env env = test_env();
+  add_node(c, env, "alpha", "127.0.0.2");
+  add_definition(c, env, "before");  // keeps its port when the range moves
+  CHECK(c.find_definition("before")->port == 7000);
+
+  props_change change;
+  change.override_props["TcpPortAutoRange"] = "9000-9001";
+  REQUIRE((modify_controller_props(c, change)[0].ret_code & rc::kCodeMask) == rc::kModified);
+  add_definition(c, env, "first");
+  add_definition(c, env, "second");
+  CHECK(c.find_definition("before")->port == 7000);
+  CHECK(c.find_definition("first")->port == 9000);
+  CHECK(c.find_definition("second")->port == 9001);
+  definition_request full;
+  full.name = "third";
+  auto rcs = create_resource_definition(c, env, full);
+  CHECK((rcs[0].ret_code & rc::kCodeMask) == rc::kFailPoolExhaustedTcpPort);
+  CHECK(mentions(rcs[0].message, "9000..9001"));
+  definition_request outside;
+  outside.name = "outside";
+  outside.port = 7001;
+  rcs = create_resource_definition(c, env, outside);
+  CHECK((rcs[0].ret_code & rc::kCodeMask) == rc::kFailInvalidNetPort);
+
+  props_change malformed;
+  malformed.override_props["TcpPortAutoRange"] = "lots";
+  rcs = modify_controller_props(c, malformed);
+  CHECK((rcs[0].ret_code & rc::kCodeMask) == rc::kFailInvalidProperty);
+  CHECK(c.controller_properties.at("TcpPortAutoRange") == "9000-9001");
+}
+
 TEST_CASE("resources get volumes sized for their pool and missing pools are named") {
   cluster c = initial_cluster();
   op_env env = test_env();
