@@ -184,6 +184,9 @@ json volume_json(const cl::cluster& c, const cl::resource& r, const cl::volume& 
       v.reported && v.reported->allocated_kib ? *v.reported->allocated_kib : v.allocated_kib;
   const std::uint64_t usable =
       v.reported && v.reported->usable_kib ? *v.reported->usable_kib : v.usable_kib;
+  const std::string disk_state = disk_state_of(r, v);
+  // Locals go in with std::move: nlohmann's initializer lists copy an lvalue element (a deep
+  // copy), and `r l` builds this for every volume of every resource.
   return {{"volume_number", v.number},
           {"storage_pool_name", v.storage_pool},
           {"provider_kind", pool ? std::string(cl::to_string(pool->kind)) : "DISKLESS"},
@@ -192,7 +195,7 @@ json volume_json(const cl::cluster& c, const cl::resource& r, const cl::volume& 
           {"usable_size_kib", usable},
           {"props", v.properties},
           {"flags", json::array()},
-          {"state", {{"disk_state", disk_state_of(r, v)}, {"replication_states", repl}}},
+          {"state", {{"disk_state", disk_state}, {"replication_states", std::move(repl)}}},
           {"layer_data_list",
            {{{"type", "DRBD"},
              {"data",
@@ -200,7 +203,7 @@ json volume_json(const cl::cluster& c, const cl::resource& r, const cl::volume& 
                 {{"volume_number", v.number}, {"minor_number", vd ? vd->minor : 0}}},
                {"allocated_size_kib", allocated},
                {"usable_size_kib", usable},
-               {"disk_state", disk_state_of(r, v)}}}},
+               {"disk_state", disk_state}}}},
             {{"type", "STORAGE"}, {"data", {{"storage_pool_name", v.storage_pool}}}}}},
           {"uuid", r.uuid + "-" + std::to_string(v.number)},
           {"reports", apply_reports(r, v)}};
@@ -214,6 +217,7 @@ json resource_json(const cl::cluster& c, const cl::resource& r) {
     volumes.push_back(volume_json(c, r, v));
     drbd_volumes.push_back(volumes.back()["layer_data_list"][0]["data"]);
   }
+  // Locals go in with std::move below (see volume_json).
   json connections = json::object();
   for (const cl::resource* peer : c.resources_of(r.definition)) {
     if (peer == &r) continue;
@@ -232,7 +236,7 @@ json resource_json(const cl::cluster& c, const cl::resource& r) {
   return {{"name", r.definition},
           {"node_name", r.node_name},
           {"props", r.properties},
-          {"effective_props", effective},
+          {"effective_props", std::move(effective)},
           {"flags", cl::resource_flag_names(r.flags)},
           {"layer_object",
            {{"type", "DRBD"},
@@ -245,8 +249,8 @@ json resource_json(const cl::cluster& c, const cl::resource& r) {
               {"al_stripes", 1},
               {"al_size", 32},
               {"flags", json::array()},
-              {"drbd_volumes", drbd_volumes},
-              {"connections", connections},
+              {"drbd_volumes", std::move(drbd_volumes)},
+              {"connections", std::move(connections)},
               {"promotion_score", 0},
               {"may_promote", false}}}}},
           {"state",
@@ -254,7 +258,7 @@ json resource_json(const cl::cluster& c, const cl::resource& r) {
             {"role", r.reported ? r.reported->role : "Unknown"}}},
           {"uuid", r.uuid},
           {"create_timestamp", r.created_ms},
-          {"volumes", volumes}};
+          {"volumes", std::move(volumes)}};
 }
 
 json snapshot_json(const cl::cluster& c, const cl::snapshot& s) {
