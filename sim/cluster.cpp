@@ -11,10 +11,6 @@
 namespace tandem::sim {
 namespace {
 
-std::pair<node_id, node_id> key_of(node_id a, node_id b) {
-  return {std::min(a, b), std::max(a, b)};
-}
-
 std::string format_time(std::uint64_t ns) {
   char text[32];
   std::snprintf(text, sizeof text, "%4llu.%06llus",
@@ -83,7 +79,11 @@ cluster::cluster(cluster_options options)
     : options_(options),
       network_random_(options.seed ^ 0x6e6574),
       disk_random_(options.seed ^ 0x6469736b),
-      workload_random_(options.seed ^ 0x776f726b) {
+      workload_random_(options.seed ^ 0x776f726b),
+      disk_default_{options.disk_latency_min_ns, options.disk_latency_max_ns,
+                    options.disk_bandwidth_bytes_per_s},
+      segment_random_(options.seed ^ 0x7365676d656e74),  // "segment"
+      torn_random_(options.seed ^ 0x746f726e) {          // "torn"
   if (options_.nodes < 1 || options_.nodes > kMaxNodes) {
     throw std::invalid_argument("cluster: nodes must be 1..32");
   }
@@ -99,8 +99,15 @@ cluster::cluster(cluster_options options)
     nodes_.push_back(std::move(node));
   }
   for (int a = 0; a < options_.nodes; ++a) {
-    for (int b = a + 1; b < options_.nodes; ++b)
-      links_[{static_cast<node_id>(a), static_cast<node_id>(b)}] = {};
+    for (int b = a + 1; b < options_.nodes; ++b) {
+      const std::pair key{static_cast<node_id>(a), static_cast<node_id>(b)};
+      links_[key] = {};
+      auto own = options_.link_overrides.find(key);
+      link_params_[key] = own != options_.link_overrides.end()
+                              ? own->second
+                              : link_params{options_.link_latency_min_ns,
+                                            options_.link_latency_max_ns, options_.link};
+    }
   }
 }
 
@@ -150,7 +157,8 @@ void cluster::handle_outputs(node_id node) {
           using T = std::decay_t<decltype(o)>;
           if constexpr (std::is_same_v<T, send_to>) {
             link& l = link_between(node, o.peer);
-            if (!l.connected) return;  // the transport is down: the message is lost with it
+            // The transport is down (or this end gave up on it): the message is lost with it.
+            if (!l.connected || l.gone == node) return;
             const buffer_ref payload = wire::payload_of(o.msg);
             std::span<const std::byte> bytes;
             if (!payload.empty()) bytes = buffers_.at(payload.id).bytes;
@@ -232,161 +240,6 @@ void cluster::record(node_id node, const std::string& line) {
   log_.push_back(format_time(events_.now_ns()) + " n" + std::to_string(node) + " " + line);
 }
 
-// ------------------------------------------------------------------------------------ network
-
-cluster::link& cluster::link_between(node_id a, node_id b) {
-  return links_.at(key_of(a, b));
-}
-
-void cluster::schedule_delivery(node_id from, node_id to, std::uint64_t epoch,
-                                std::vector<std::byte> frame) {
-  const std::uint64_t latency =
-      network_random_.between(options_.link_latency_min_ns, options_.link_latency_max_ns);
-  // FIFO per direction, like a TCP stream: never deliver before an earlier message on the same
-  // link.
-  auto& fifo = last_delivery_ns_[{from, to}];
-  const std::uint64_t at = std::max(events_.now_ns() + latency, fifo);
-  fifo = at;
-  events_.at(at, [this, from, to, epoch, frame = std::move(frame)]() mutable {
-    deliver(from, to, epoch, std::move(frame));
-  });
-}
-
-void cluster::deliver(node_id from, node_id to, std::uint64_t epoch, std::vector<std::byte> frame) {
-  link& l = link_between(from, to);
-  if (!l.connected || l.epoch != epoch) return;  // sent on a connection that no longer exists
-  if (l.closed_by == to) return;                 // the receiver already hung up
-  wire::decoded d = wire::decode(frame);
-  if (d.status != wire::decode_status::ok) {
-    ++decode_errors_;
-    record(to, "dropping connection to n" + std::to_string(from) + ": " + d.detail);
-    return tear_down(from, to);
-  }
-  std::uint64_t payload_id = 0;
-  if (!d.payload_bytes.empty()) {
-    payload_id = new_buffer(std::vector<std::byte>(d.payload_bytes.begin(), d.payload_bytes.end()));
-    std::visit(
-        [&](auto& m) {
-          if constexpr (requires { m.payload; }) m.payload.id = payload_id;
-        },
-        d.msg);
-  }
-  step(to, peer_message{from, std::move(d.msg)});
-  release(payload_id);
-}
-
-bool cluster::wants_connection(node_id a, node_id b) const {
-  return mask_has(members_, a) && mask_has(members_, b) && !standalone_.count({a, b}) &&
-         !standalone_.count({b, a});
-}
-
-void cluster::try_connect(node_id a, node_id b) {
-  link& l = link_between(a, b);
-  if (!l.up || l.connected || !wants_connection(a, b)) return;
-  if (!nodes_.at(a).up || !nodes_.at(b).up) return;
-  l.connected = true;
-  ++l.epoch;
-  step(a, peer_connected{b});
-  step(b, peer_connected{a});
-}
-
-void cluster::close_gracefully(node_id closer, node_id peer) {
-  link& l = link_between(closer, peer);
-  if (!l.connected || l.closed_by >= 0) return;
-  l.closed_by = closer;
-  const std::uint64_t epoch = l.epoch;
-  const std::uint64_t drained_at =
-      std::max(events_.now_ns(), last_delivery_ns_[{closer, peer}]) + 1;
-  events_.at(drained_at, [this, closer, peer, epoch] {
-    if (link_between(closer, peer).epoch == epoch) tear_down(closer, peer);
-  });
-}
-
-void cluster::tear_down(node_id a, node_id b) {
-  link& l = link_between(a, b);
-  if (!l.connected) return;
-  l.connected = false;
-  l.closed_by = -1;
-  ++l.epoch;
-  step(a, peer_lost{b});
-  step(b, peer_lost{a});
-  events_.after(options_.reconnect_delay_ns, [this, a, b] { try_connect(a, b); });
-}
-
-void cluster::cut_link(node_id a, node_id b) {
-  link_between(a, b).up = false;
-  tear_down(a, b);
-}
-
-void cluster::heal_link(node_id a, node_id b) {
-  link_between(a, b).up = true;
-  try_connect(a, b);
-}
-
-void cluster::isolate(node_id node) {
-  for (int n = 0; n < options_.nodes; ++n) {
-    if (n != node) cut_link(node, static_cast<node_id>(n));
-  }
-}
-
-void cluster::rejoin(node_id node) {
-  for (int n = 0; n < options_.nodes; ++n) {
-    if (n != node) heal_link(node, static_cast<node_id>(n));
-  }
-}
-
-void cluster::hold(node_id from, node_id to, wire::msg_type type) {
-  held_types_.insert({from, to, type});
-}
-
-void cluster::release_held() {
-  held_types_.clear();
-  auto held = std::move(held_);
-  held_.clear();
-  for (auto& h : held) schedule_delivery(h.from, h.to, h.epoch, std::move(h.frame));
-}
-
-// ------------------------------------------------------------------------------------ disks
-
-void cluster::disk_io(node_id node, const disk_submit& submit) {
-  if (submit.op == io_op::write) {
-    acquire(submit.buffer.id);
-    nodes_.at(node).pending_writes[submit.request] = submit;
-  }
-  const std::uint64_t latency =
-      disk_random_.between(options_.disk_latency_min_ns, options_.disk_latency_max_ns);
-  const std::uint64_t generation = nodes_.at(node).generation;
-  // Concurrent requests complete in any order, as on a real disk; the core must order what matters.
-  events_.after(latency, [this, node, submit, generation] {
-    if (nodes_.at(node).generation != generation) return;  // settled when the node crashed
-    if (submit.op == io_op::write) nodes_.at(node).pending_writes.erase(submit.request);
-    auto& disk = nodes_.at(node).disks.at(submit.volume);
-    const bool in_range = submit.offset_bytes + submit.length_bytes <= disk.size();
-    const bool failed = submit.op == io_op::write && nodes_.at(node).writes_fail;
-    buffer_ref result;
-    if (failed) {
-      // The write never reaches the medium.
-    } else if (in_range && submit.op == io_op::write) {
-      const auto& bytes = buffers_.at(submit.buffer.id).bytes;
-      std::copy_n(bytes.begin(), submit.length_bytes,
-                  disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes));
-    } else if (in_range && submit.op == io_op::read) {
-      std::vector<std::byte> bytes(
-          disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes),
-          disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes + submit.length_bytes));
-      result = buffer_ref{new_buffer(std::move(bytes)), submit.length_bytes};
-    }
-    if (submit.op == io_op::write) release(submit.buffer.id);
-    const bool ok = !failed && (in_range || submit.op == io_op::flush);
-    disk_done done{submit.request, ok, result, {}};
-    if (ok && submit.want_digests && !result.empty()) {
-      done.digests = block_digests(buffers_.at(result.id).bytes);
-    }
-    step(node, std::move(done));
-    release(result.id);
-  });
-}
-
 // ------------------------------------------------------------------------------------ clients
 
 void cluster::crash(node_id node) {
@@ -394,16 +247,7 @@ void cluster::crash(node_id node) {
   if (!n.up) return;
   record(node, "crashed");
   n.saved = n.replica.persistent_state();
-  for (const auto& [request, submit] : n.pending_writes) {
-    if (disk_random_.below(2) == 0) {  // this one made it to the medium before the power went
-      auto& disk = n.disks.at(submit.volume);
-      const auto& bytes = buffers_.at(submit.buffer.id).bytes;
-      std::copy_n(bytes.begin(), submit.length_bytes,
-                  disk.begin() + static_cast<std::ptrdiff_t>(submit.offset_bytes));
-    }
-    release(submit.buffer.id);
-  }
-  n.pending_writes.clear();
+  settle_writes_at_crash(node);
   ++n.generation;
   n.up = false;
   for (auto& [tag, result] : results_) {
@@ -418,10 +262,12 @@ void cluster::crash(node_id node) {
     if (other == node) continue;
     link& l = link_between(node, static_cast<node_id>(other));
     if (!l.connected) continue;
+    const bool other_gone = l.gone == other;  // it gave up on this connection already
     l.connected = false;
     l.closed_by = -1;
+    l.gone = -1;
     ++l.epoch;
-    step(static_cast<node_id>(other), peer_lost{node});
+    if (!other_gone) step(static_cast<node_id>(other), peer_lost{node});
   }
 }
 
@@ -513,10 +359,13 @@ std::vector<admin_done> cluster::remove_replica(node_id node) {
     if (other == node) continue;
     link& l = link_between(node, static_cast<node_id>(other));
     if (!l.connected) continue;
+    const bool other_gone = l.gone == other;  // it gave up on this connection already
     l.connected = false;
     l.closed_by = -1;
+    l.gone = -1;
     ++l.epoch;
-    step(static_cast<node_id>(other), peer_lost{node});  // ignored by members that forgot it
+    // Ignored by members that forgot it.
+    if (!other_gone) step(static_cast<node_id>(other), peer_lost{node});
   }
   return answers;
 }
@@ -596,6 +445,7 @@ std::uint64_t cluster::write(node_id node, volume_nr volume, std::uint64_t offse
   client_buffers_[tag] = id;
   client_node_[tag] = node;
   results_[tag] = {};
+  results_[tag].issued_at_ns = events_.now_ns();
   record(node, "client tag " + std::to_string(tag) + " write offset " +
                    std::to_string(offset_bytes) + " length " + std::to_string(length));
   step(node,

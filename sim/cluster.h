@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -13,7 +14,9 @@
 #include <vector>
 
 #include "core/replica/replica.h"
+#include "sim/disk_model.h"
 #include "sim/event_queue.h"
+#include "sim/link_model.h"
 #include "sim/prng.h"
 
 namespace tandem::sim {
@@ -38,6 +41,16 @@ struct cluster_options {
   std::uint64_t link_latency_max_ns = 200'000;
   std::uint64_t disk_latency_min_ns = 20'000;
   std::uint64_t disk_latency_max_ns = 400'000;
+  // The segment-level network model (sim/link_model.h) of every link; all off by default.
+  link_faults link;
+  // Links with their own latency and faults, key (min, max) node id; the others use the above.
+  std::map<std::pair<node_id, node_id>, link_params> link_overrides;
+  std::uint64_t disk_bandwidth_bytes_per_s = 0;  // every disk; 0: unlimited
+  // Nodes whose disk has its own latency and bandwidth; the others use the above.
+  std::map<node_id, disk_params> disk_overrides;
+  // A crash tears multi-block writes in flight: each 4 KiB piece reaches the medium or not on its
+  // own. Off: each write in flight lands whole or not at all (one coin flip per write).
+  bool torn_writes = false;
   std::uint64_t reconnect_delay_ns = 100'000'000;
   // Nodes that are replicas of the resource at the start (0 = all `nodes`). The others are spare
   // machines that add_replica() can bring in later.
@@ -56,6 +69,7 @@ struct client_result {
   bool done = false;
   io_status status = io_status::ok;
   std::vector<std::byte> data;
+  std::uint64_t issued_at_ns = 0;
   std::uint64_t completed_at_ns = 0;
   bool quorum_at_completion = true;  // the completing node's quorum when it answered
   bool crashed = false;              // the node crashed before answering: outcome unknown
@@ -66,6 +80,13 @@ struct link_counters {
   std::map<wire::msg_type, std::uint64_t> messages;
   std::uint64_t resync_payload_bytes = 0;  // rs_data_reply payloads
   std::uint64_t data_payload_bytes = 0;    // replicated application writes
+  // The segment model (sim/link_model.h), seen by the sending side of the direction.
+  std::uint64_t retransmissions = 0;       // segments sent again after a retransmission timeout
+  std::uint64_t duplicates_discarded = 0;  // copies the receiving stream threw away
+  std::uint64_t reordered = 0;             // segments that arrived late
+  std::uint64_t head_of_line_waits = 0;    // frames that arrived early and waited for an older one
+  std::uint64_t partition_stalls = 0;      // frames that waited for a cut direction to heal
+  std::uint64_t connection_timeouts = 0;   // the sender gave up on unacknowledged data
 };
 
 class cluster {
@@ -94,7 +115,27 @@ class cluster {
   void corrupt(node_id node, volume_nr volume, std::uint64_t offset_bytes,
                std::uint32_t length_bytes);
   void cut_link(node_id a, node_id b);  // both directions
-  void heal_link(node_id a, node_id b);
+  void heal_link(node_id a, node_id b);  // both directions, one-way cuts included
+  // One-way partition: frames from -> to are lost (and retransmitted); frames to -> from still
+  // arrive. Each end notices on its own: an end gives up once something it sent stays
+  // unacknowledged for link.timeout_ns (frames to a cut direction, or the acknowledgements of
+  // frames whose way back is cut); an idle end pings within link.ping_interval_ns of the cut. The
+  // end whose reset cannot reach the other (its outgoing direction is cut) breaks alone, and the
+  // other keeps its half of the connection until its own timeout. No connection is made while
+  // either direction is cut.
+  void cut_one_way(node_id from, node_id to);
+  void heal_one_way(node_id from, node_id to);
+  // Replaces the faults of the link a-b (both directions); takes effect for frames sent from now.
+  void set_link_faults(node_id a, node_id b, const link_faults& faults);
+  const link_faults& faults_of(node_id a, node_id b) const;
+  // Slow node: its disk latency is multiplied by latency_percent / 100 and every frame it sends
+  // leaves send_delay_ns later (a busy CPU). slow_node(n, 100, 0) makes it normal again.
+  void slow_node(node_id node, std::uint32_t latency_percent, std::uint64_t send_delay_ns);
+  // Latent sector errors: reads touching [offset, offset + length) of node's volume fail until a
+  // write covers the sectors.
+  void add_read_errors(node_id node, volume_nr volume, std::uint64_t offset_bytes,
+                       std::uint64_t length_bytes);
+  std::uint64_t read_errors(node_id node) const { return nodes_.at(node).read_errors; }
   void isolate(node_id node);  // cut every link of node
   void rejoin(node_id node);
   // Crash: the node stops at once; each of its disk writes still in flight reaches the medium or
@@ -167,12 +208,38 @@ class cluster {
     std::uint64_t generation = 0;                     // bumped by a crash: older completions are void
     std::map<std::uint64_t, disk_submit> pending_writes;  // submitted, not yet on the medium
     std::vector<volume_persistent_state> saved;       // the metadata a restart rebuilds from
+    disk_channel channel{};                           // the disk's bandwidth
+    std::map<volume_nr, latent_errors> bad_sectors{};  // survive crashes: they are the medium's
+    std::uint64_t read_errors = 0;                    // reads the disk failed
+    std::uint32_t disk_latency_percent = 100;         // slow node
+    std::uint64_t send_delay_ns = 0;                  // slow node
   };
   struct link {
     bool up = true;
     bool connected = false;
     std::uint64_t epoch = 0;
     int closed_by = -1;  // node that hung up; what it sent before still arrives, like TCP's FIN
+    // The end that gave up while the other still holds its half of the connection (a one-way
+    // partition kept its reset from arriving).
+    int gone = -1;
+  };
+  // A frame waiting in a cut direction, retransmitted when the direction heals.
+  struct stalled_frame {
+    std::uint64_t sequence;
+    std::uint64_t epoch;
+    std::uint64_t departure_ns;
+    std::vector<std::byte> frame;
+  };
+  // One direction of the link between two nodes (key: (from, to)).
+  struct direction {
+    stream_direction stream;
+    bool cut = false;
+    std::uint64_t next_sequence = 0;             // of the next frame sent
+    std::uint64_t next_expected = 0;             // of the next frame the receiver hands over
+    std::map<std::uint64_t, std::vector<std::byte>> arrived;  // early frames, by sequence
+    std::optional<std::uint64_t> first_stalled;  // sequence of the oldest frame that stalled
+    std::deque<stalled_frame> stalled;           // in sequence order
+    std::uint64_t watchdog_at_ns = 0;            // the sender's pending give-up check (0: none)
   };
   struct held_message {
     node_id from, to;
@@ -182,10 +249,23 @@ class cluster {
 
   void step(node_id node, input_kind kind);
   void handle_outputs(node_id node);
-  void deliver(node_id from, node_id to, std::uint64_t epoch, std::vector<std::byte> frame);
+  void deliver(node_id from, node_id to, std::uint64_t epoch, std::uint64_t sequence,
+               std::uint64_t departure_ns, std::vector<std::byte> frame);
+  void hand_over(node_id from, node_id to, const std::vector<std::byte>& frame);
+  void stall(node_id from, node_id to, stalled_frame frame);
+  void arm_watchdog(node_id end, node_id peer, std::uint64_t at_ns);
+  void watchdog(node_id end, node_id peer, std::uint64_t epoch, std::uint64_t at_ns);
+  void give_up(node_id end, node_id peer);
+  void count(node_id from, node_id to, const segment_outcome& outcome);
+  void new_connection(node_id a, node_id b);
+  const link_params& params_of(node_id a, node_id b) const;
+  const disk_params& disk_of(node_id node) const;
   void schedule_delivery(node_id from, node_id to, std::uint64_t epoch,
                          std::vector<std::byte> frame);
   void disk_io(node_id node, const disk_submit& submit);
+  void complete_disk_io(node_id node, const disk_submit& submit);
+  // A crash: each write in flight reaches the medium whole, not at all, or (torn_writes) in part.
+  void settle_writes_at_crash(node_id node);
   void try_connect(node_id a, node_id b);
   void tear_down(node_id a, node_id b);
   void close_gracefully(node_id closer, node_id peer);
@@ -204,7 +284,13 @@ class cluster {
   std::vector<sim_node> nodes_;
   std::map<std::pair<node_id, node_id>, link> links_;                      // key: (min, max)
   std::map<std::pair<node_id, node_id>, link_counters> counters_;          // key: (from, to)
-  std::map<std::pair<node_id, node_id>, std::uint64_t> last_delivery_ns_;  // key: (from, to)
+  std::map<std::pair<node_id, node_id>, direction> directions_;            // key: (from, to)
+  std::map<std::pair<node_id, node_id>, link_params> link_params_;         // key: (min, max)
+  disk_params disk_default_;
+  // Streams of their own for the new models' draws, so a run with those faults off draws exactly
+  // what it drew before they existed (same trace hash).
+  prng segment_random_;
+  prng torn_random_;
   std::set<std::pair<node_id, node_id>> standalone_;  // (node, peer): node will not connect to peer
   std::set<std::tuple<node_id, node_id, wire::msg_type>> held_types_;
   std::vector<held_message> held_;

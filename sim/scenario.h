@@ -22,18 +22,27 @@ struct scenario_action {
   std::string action;  // promote, promote-force, demote, write, read, cut, heal, isolate, rejoin,
                        // disk-fail, disconnect, connect, hold, release, settle, add-replica
                        // (a brand-new diskful replica), remove-replica, verify, invalidate,
-                       // resize, corrupt, detach, attach
+                       // resize, corrupt, detach, attach, cut-one-way, heal-one-way,
+                       // set-link, slow, normal, read-error
   node_id node = 0;
   node_id peer = 0;
   int count = 1;
-  std::string size = "4k";  // write: 4k, 512, mixed
+  std::string size = "4k";  // write: 4k, 512, mixed, 16k (four blocks)
   std::string message;      // hold: a wire message name, e.g. write_ack
   bool refused = false;     // promote/demote: the command must be refused
   bool may_fail = false;    // write: failures (no quorum, no data) are allowed
   bool has_peer = false;    // verify / invalidate / attach: a named peer (else any suitable one)
   std::uint64_t size_kib = 0;    // resize: the new volume size
   bool assume_clean = false;     // resize: the new area needs no sync
-  std::uint64_t offset_kib = 0;  // corrupt: where the 4 KiB of bit rot start
+  std::uint64_t offset_kib = 0;  // corrupt: where the 4 KiB of bit rot start; read-error: ditto
+  std::uint64_t length_kib = 4;  // read-error: how much of the disk turns unreadable
+  volume_nr volume = 0;          // read-error
+  // set-link: the faults to change on the link node-peer (unset: unchanged).
+  std::optional<std::uint32_t> loss_ppm, duplicate_ppm, reorder_ppm;
+  std::optional<std::uint64_t> bandwidth_bytes_per_s;
+  // slow: disk latency multiplied by latency_percent / 100, frames sent delay_ns late.
+  std::uint32_t latency_percent = 100;
+  std::uint64_t delay_ns = 0;
 };
 
 struct scenario_expectation {
@@ -41,7 +50,8 @@ struct scenario_expectation {
   std::string kind;  // disk, role, connection, replication, quorum, event, resync, identical,
                      // out-of-sync (node's marks toward peer), verified (node's last verify of
                      // peer: blocks found out of sync), resync-skipped (blocks the checksum
-                     // resync did not transfer, counted by node)
+                     // resync did not transfer, counted by node), link (a link_counters
+                     // field of node -> peer), reads-ok, read-errors, write-latency, log
   node_id node = 0;
   node_id peer = 0;
   bool any_node = true;  // event: count over every node
@@ -51,6 +61,7 @@ struct scenario_expectation {
   std::optional<std::int64_t> at_least;
   std::optional<std::int64_t> at_most;
   std::vector<node_id> nodes;  // identical
+  std::string contains;        // log: the text a counted log line contains
 };
 
 struct scenario {

@@ -7,91 +7,12 @@
 #include <sstream>
 
 #include "sim/scenario.h"
+#include "sim/scenario_parse_models.h"
+#include "sim/table_reader.h"
 #include "sim/toml_document.h"
 
 namespace tandem::sim {
 namespace {
-
-struct load_error {
-  std::string message;
-};
-
-int line_of(const toml::node& node) {
-  return static_cast<int>(node.source().begin.line);
-}
-
-// Reads the keys of one table, remembering which were used so the rest can be reported.
-class table_reader {
- public:
-  table_reader(const toml::table& table, std::string path, std::string where)
-      : table_(table), path_(std::move(path)), where_(std::move(where)) {}
-
-  [[noreturn]] void fail(const toml::node& node, const std::string& what) const {
-    throw load_error{path_ + ":" + std::to_string(line_of(node)) + ": " + where_ + what};
-  }
-  [[noreturn]] void fail_here(const std::string& what) const { fail(table_, what); }
-
-  const toml::node* get(const std::string& key) {
-    used_.insert(key);
-    return table_.get(key);
-  }
-
-  template <typename T>
-  std::optional<T> value(const std::string& key) {
-    const toml::node* node = get(key);
-    if (!node) return std::nullopt;
-    auto v = node->value<T>();
-    if (!v) fail(*node, "'" + key + "' has the wrong type");
-    return v;
-  }
-
-  template <typename T>
-  T required(const std::string& key) {
-    auto v = value<T>(key);
-    if (!v) fail_here("missing required key '" + key + "'");
-    return *v;
-  }
-
-  std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t low,
-                       std::int64_t high) {
-    const toml::node* node = table_.get(key);
-    const std::int64_t v = value<std::int64_t>(key).value_or(fallback);
-    if (v < low || v > high) {
-      fail(node ? *node : static_cast<const toml::node&>(table_),
-           "'" + key + "' = " + std::to_string(v) + " is outside " + std::to_string(low) + ".." +
-               std::to_string(high));
-    }
-    return v;
-  }
-
-  node_id node(const std::string& key, int nodes) {
-    return static_cast<node_id>(integer(key, 0, 0, nodes - 1));
-  }
-
-  // An enumerated string value; `parse` returns nullopt for values it does not know.
-  template <typename Parse>
-  auto choice(const std::string& key, Parse parse, const char* allowed)
-      -> std::optional<std::decay_t<decltype(*parse(std::string_view{}))>> {
-    auto text = value<std::string>(key);
-    if (!text) return std::nullopt;
-    auto parsed = parse(*text);
-    if (!parsed) fail(*table_.get(key), "'" + key + "' = \"" + *text + "\": expected " + allowed);
-    return *parsed;
-  }
-
-  void reject_unknown() const {
-    for (const auto& [key, node] : table_) {
-      if (!used_.count(std::string(key.str())))
-        fail(node, "unknown key '" + std::string(key.str()) + "'");
-    }
-  }
-
- private:
-  const toml::table& table_;
-  std::string path_;
-  std::string where_;
-  std::set<std::string> used_;
-};
 
 // The resync rate controller's options, in DRBD's names and units. Setting any of them turns the
 // controller on; the others keep DRBD's defaults.
@@ -116,23 +37,6 @@ std::optional<resync_rate_settings> resync_rate_options(table_reader& r) {
   option("c_min_rate", s.min_rate_kib_s);
   if (settings) settings = s;
   return settings;
-}
-
-std::pair<std::uint64_t, std::uint64_t> range_us(table_reader& r, const std::string& key,
-                                                 std::uint64_t low_ns, std::uint64_t high_ns) {
-  const toml::node* node = r.get(key);
-  if (!node) return {low_ns, high_ns};
-  const toml::array* array = node->as_array();
-  if (!array || array->size() != 2 || !array->get(0)->value<std::int64_t>() ||
-      !array->get(1)->value<std::int64_t>()) {
-    r.fail(*node, "'" + key + "' must be [min, max] in microseconds");
-  }
-  const auto low = *array->get(0)->value<std::int64_t>();
-  const auto high = *array->get(1)->value<std::int64_t>();
-  if (low < 0 || high < low || high > 10'000'000) {
-    r.fail(*node, "'" + key + "' must satisfy 0 <= min <= max <= 10000000");
-  }
-  return {static_cast<std::uint64_t>(low) * 1000, static_cast<std::uint64_t>(high) * 1000};
 }
 
 void parse_cluster(table_reader& r, cluster_options& c) {
@@ -204,6 +108,7 @@ void parse_cluster(table_reader& r, cluster_options& c) {
       range_us(r, "link_latency_us", c.link_latency_min_ns, c.link_latency_max_ns);
   std::tie(c.disk_latency_min_ns, c.disk_latency_max_ns) =
       range_us(r, "disk_latency_us", c.disk_latency_min_ns, c.disk_latency_max_ns);
+  parse_cluster_models(r, c);
   r.reject_unknown();
 }
 
@@ -239,10 +144,17 @@ const std::set<std::string> kActions = {
     "cut",        "heal",          "isolate",     "rejoin",         "disk-fail",
     "disconnect", "connect",       "hold",        "release",        "settle",
     "crash",      "restart",       "add-replica", "remove-replica", "verify",
-    "invalidate", "resize",        "corrupt",     "detach",         "attach"};
-const std::set<std::string> kWithPeer = {"cut", "heal", "disconnect", "connect", "hold"};
+    "invalidate", "resize",        "corrupt",     "detach",         "attach",
+    "cut-one-way", "heal-one-way", "set-link",    "slow",           "normal",
+    "read-error"};
+const std::set<std::string> kWithPeer = {"cut",         "heal",         "disconnect", "connect",
+                                         "hold",        "cut-one-way",  "heal-one-way",
+                                         "set-link"};
+const std::set<std::string> kModelActions = {"set-link", "slow", "read-error"};
 
-scenario_action parse_action(table_reader& r, const toml::table& table, int nodes) {
+scenario_action parse_action(table_reader& r, const toml::table& table,
+                             const cluster_options& cluster) {
+  const int nodes = cluster.nodes;
   scenario_action a;
   a.line = line_of(table);
   parse_at_ms(r, a);
@@ -271,10 +183,11 @@ scenario_action parse_action(table_reader& r, const toml::table& table, int node
     a.offset_kib = static_cast<std::uint64_t>(r.integer("offset_kib", 0, 0, 1 << 20));
     if (a.offset_kib % 4 != 0) r.fail_here("'offset_kib' must be a multiple of 4");
   }
+  if (kModelActions.count(a.action)) parse_model_action(r, table, cluster, a);
   a.count = static_cast<int>(r.integer("count", 1, 1, 100'000));
   a.size = r.value<std::string>("size").value_or("4k");
-  if (a.size != "4k" && a.size != "512" && a.size != "mixed") {
-    r.fail_here("'size' must be \"4k\", \"512\" or \"mixed\"");
+  if (a.size != "4k" && a.size != "512" && a.size != "mixed" && a.size != "16k") {
+    r.fail_here("'size' must be \"4k\", \"512\", \"mixed\" or \"16k\"");
   }
   a.message = r.value<std::string>("message").value_or("");
   if (a.action == "hold" && a.message.empty()) r.fail_here("'hold' needs 'message'");
@@ -286,7 +199,12 @@ scenario_action parse_action(table_reader& r, const toml::table& table, int node
 
 const std::set<std::string> kKinds = {
     "disk",   "role",      "connection",  "replication", "quorum",         "event",
-    "resync", "identical", "out-of-sync", "verified",    "resync-skipped", "resync-duration"};
+    "resync", "identical", "out-of-sync", "verified",    "resync-skipped", "resync-duration",
+    "link",   "reads-ok",  "read-errors", "write-latency", "log"};
+// The link_counters fields a `link` expectation can name.
+const std::set<std::string> kLinkCounters = {
+    "retransmissions",    "duplicates_discarded", "reordered",          "head_of_line_waits",
+    "partition_stalls",   "connection_timeouts",  "data_payload_bytes", "resync_payload_bytes"};
 
 scenario_expectation parse_expectation(table_reader& r, const toml::table& table, int nodes) {
   scenario_expectation e;
@@ -301,6 +219,7 @@ scenario_expectation parse_expectation(table_reader& r, const toml::table& table
   e.exactly = r.value<std::int64_t>("exactly");
   e.at_least = r.value<std::int64_t>("at_least");
   e.at_most = r.value<std::int64_t>("at_most");
+  e.contains = r.value<std::string>("contains").value_or("");
   if (const toml::node* node = r.get("nodes")) {
     const toml::array* array = node->as_array();
     if (!array) r.fail(*node, "'nodes' must be an array of node ids");
@@ -314,9 +233,23 @@ scenario_expectation parse_expectation(table_reader& r, const toml::table& table
                            e.kind == "replication" || e.kind == "quorum";
   if (needs_state && e.state.empty()) r.fail_here("'" + e.kind + "' needs 'state'");
   if (e.kind == "event" && e.name.empty()) r.fail_here("'event' needs 'name'");
+  if (e.kind == "link") {
+    if (!table.contains("node") || !table.contains("peer")) {
+      r.fail_here("'link' needs 'node' and 'peer'");
+    }
+    if (!kLinkCounters.count(e.name)) {
+      std::string names;
+      for (const auto& n : kLinkCounters) names += (names.empty() ? "" : ", ") + n;
+      r.fail(table.contains("name") ? *table.get("name") : static_cast<const toml::node&>(table),
+             "'link' needs 'name', one of " + names);
+    }
+  }
+  if (e.kind == "read-errors" && !table.contains("node")) r.fail_here("'read-errors' needs 'node'");
+  if (e.kind == "log" && e.contains.empty()) r.fail_here("'log' needs 'contains'");
   const bool counts = e.kind == "event" || e.kind == "resync" || e.kind == "out-of-sync" ||
                       e.kind == "verified" || e.kind == "resync-skipped" ||
-                      e.kind == "resync-duration";
+                      e.kind == "resync-duration" || e.kind == "link" || e.kind == "reads-ok" ||
+                      e.kind == "read-errors" || e.kind == "write-latency" || e.kind == "log";
   if ((e.kind == "out-of-sync" || e.kind == "verified") && !table.contains("peer")) {
     r.fail_here("'" + e.kind + "' needs 'peer'");
   }
@@ -362,8 +295,10 @@ scenario_load parse_scenario(std::string_view text, const std::string& path) {
         parse(r, *item.as_table());
       }
     };
+    each_table("link", [&](table_reader& r, const toml::table& t) { parse_link(r, t, s.cluster); });
+    each_table("node", [&](table_reader& r, const toml::table& t) { parse_node(r, t, s.cluster); });
     each_table("timeline", [&](table_reader& r, const toml::table& t) {
-      s.timeline.push_back(parse_action(r, t, s.cluster.nodes));
+      s.timeline.push_back(parse_action(r, t, s.cluster));
       // With ranges, every draw must keep the order: an entry may not start before the latest
       // time of the one above it.
       if (s.timeline.size() > 1) {

@@ -11,6 +11,18 @@
 namespace tandem::sim {
 namespace {
 
+std::uint64_t link_counter(const link_counters& c, const std::string& name) {
+  if (name == "retransmissions") return c.retransmissions;
+  if (name == "duplicates_discarded") return c.duplicates_discarded;
+  if (name == "reordered") return c.reordered;
+  if (name == "head_of_line_waits") return c.head_of_line_waits;
+  if (name == "partition_stalls") return c.partition_stalls;
+  if (name == "connection_timeouts") return c.connection_timeouts;
+  if (name == "data_payload_bytes") return c.data_payload_bytes;
+  if (name == "resync_payload_bytes") return c.resync_payload_bytes;
+  return 0;  // the parser accepts only the names above
+}
+
 struct pending_read {
   int line = 0;
   bool may_fail = false;
@@ -130,6 +142,14 @@ class scenario_runner {
       return answered(a, c_.resize(a.node, 0, a.size_kib * 1024, a.assume_clean));
     }
     if (a.action == "corrupt") return c_.corrupt(a.node, 0, a.offset_kib * 1024, kBlockBytes);
+    if (a.action == "cut-one-way") return c_.cut_one_way(a.node, a.peer);
+    if (a.action == "heal-one-way") return c_.heal_one_way(a.node, a.peer);
+    if (a.action == "set-link") return set_link(a);
+    if (a.action == "slow") return c_.slow_node(a.node, a.latency_percent, a.delay_ns);
+    if (a.action == "normal") return c_.slow_node(a.node, 100, 0);
+    if (a.action == "read-error") {
+      return c_.add_read_errors(a.node, a.volume, a.offset_kib * 1024, a.length_kib * 1024);
+    }
     if (a.action == "detach") return admin(a, admin_op::detach);
     if (a.action == "attach") return targeted_admin(a, admin_op::attach);
     if (a.action == "settle") {
@@ -147,7 +167,32 @@ class scenario_runner {
     fail(a.line, "action '" + a.action + "' is not implemented");
   }
 
+  void set_link(const scenario_action& a) {
+    link_faults faults = c_.faults_of(a.node, a.peer);
+    if (a.loss_ppm) faults.loss_ppm = *a.loss_ppm;
+    if (a.duplicate_ppm) faults.duplicate_ppm = *a.duplicate_ppm;
+    if (a.reorder_ppm) faults.reorder_ppm = *a.reorder_ppm;
+    if (a.bandwidth_bytes_per_s) faults.bandwidth_bytes_per_s = *a.bandwidth_bytes_per_s;
+    c_.set_link_faults(a.node, a.peer, faults);
+  }
+
+  // Writes of four whole blocks each, at a random block-aligned offset: what a torn write needs.
+  void write_multi_block(const scenario_action& a) {
+    constexpr std::uint64_t kBlocks = 4;
+    int started = 0;
+    for (int attempt = 0; started < a.count && attempt < a.count * 8; ++attempt) {
+      const std::uint64_t block = random_.below(writes_.blocks() - kBlocks + 1);
+      std::vector<std::byte> data(kBlocks * kBlockBytes);
+      for (auto& b : data) b = static_cast<std::byte>(random_.next() & 0xff);
+      if (writes_.start_write(c_, a.node, block * kBlockBytes, std::move(data), a.may_fail)) {
+        ++started;
+      }
+    }
+    if (started < a.count) fail(a.line, "could only start " + std::to_string(started) + " writes");
+  }
+
   void write(const scenario_action& a) {
+    if (a.size == "16k") return write_multi_block(a);
     int started = 0;
     for (int attempt = 0; started < a.count && attempt < a.count * 8; ++attempt) {
       const std::uint64_t block = random_.below(writes_.blocks());
@@ -204,6 +249,8 @@ class scenario_runner {
         if (!read.may_fail) fail(read.line, std::string("a read failed: ") + to_string(r.status));
       } else if (r.data != read.expected) {
         fail(read.line, "a read returned data no acknowledged write left there");
+      } else {
+        ++reads_ok_;
       }
     }
   }
@@ -355,6 +402,35 @@ class scenario_runner {
       compare(e, static_cast<std::int64_t>(*ms), "simulated ms of " + n + "'s resyncs");
       return;
     }
+    if (e.kind == "link") {
+      const link_counters& counters = c_.counters(e.node, e.peer);
+      compare(e, static_cast<std::int64_t>(link_counter(counters, e.name)),
+              e.name + " on " + n + " -> n" + std::to_string(e.peer));
+      return;
+    }
+    if (e.kind == "reads-ok") {
+      compare(e, static_cast<std::int64_t>(reads_ok_), "reads that returned acknowledged data");
+      return;
+    }
+    if (e.kind == "read-errors") {
+      compare(e, static_cast<std::int64_t>(c_.read_errors(e.node)), "disk read errors on " + n);
+      return;
+    }
+    if (e.kind == "write-latency") {
+      compare(e, static_cast<std::int64_t>(writes_.max_ack_latency_ns() / 1000),
+              "microseconds the slowest acknowledged write took");
+      return;
+    }
+    if (e.kind == "log") {
+      std::int64_t lines = 0;
+      for (const auto& line : c_.log()) {
+        const bool on_node = e.any_node || line.find(" " + n + " ") != std::string::npos;
+        if (on_node && line.find(e.contains) != std::string::npos) ++lines;
+      }
+      compare(e, lines,
+              "log lines containing '" + e.contains + "'" + (e.any_node ? "" : " on " + n));
+      return;
+    }
     if (e.kind == "identical") {
       for (node_id other : e.nodes) {
         if (c_.disk_bytes(other, 0) != c_.disk_bytes(e.nodes.front(), 0)) {
@@ -374,6 +450,7 @@ class scenario_runner {
   std::map<std::uint64_t, pending_read> reads_;
   scenario_report report_;
   bool two_primaries_reported_ = false;
+  std::uint64_t reads_ok_ = 0;  // reads that returned the acknowledged data
 };
 
 }  // namespace

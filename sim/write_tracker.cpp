@@ -23,8 +23,11 @@ bool write_tracker::start_random_write(cluster& c, node_id node, prng& random, b
 
 bool write_tracker::start_write(cluster& c, node_id node, std::uint64_t offset_bytes,
                                 std::vector<std::byte> data, bool may_fail) {
-  const std::uint64_t block = offset_bytes / kBlockBytes;
-  if (!busy_blocks_.insert(block).second) return false;
+  const block_range range = blocks_of_bytes(offset_bytes, data.size());
+  for (auto b = range.first; b < range.end(); ++b) {
+    if (busy_blocks_.count(b)) return false;
+  }
+  for (auto b = range.first; b < range.end(); ++b) busy_blocks_.insert(b);
   const auto tag = c.write(node, 0, offset_bytes, data);
   in_flight_.emplace(tag, pending{offset_bytes, std::move(data), may_fail});
   return true;
@@ -38,19 +41,25 @@ void write_tracker::collect(const cluster& c, const failure_policy& failure_allo
       ++it;
       continue;
     }
-    const std::uint64_t block = it->second.offset_bytes / kBlockBytes;
+    const std::uint64_t offset = it->second.offset_bytes;
+    const std::uint64_t end = offset + it->second.data.size();
+    const block_range range = blocks_of_bytes(offset, it->second.data.size());
     if (r.status != io_status::ok) {
-      // A write lost with a crashed node may or may not be on the media: no promise was made.
+      // A write lost with a crashed node may or may not be on the media, whole or torn: no
+      // promise was made, so each of its blocks may hold old or new data.
       if (!r.crashed && !failure_allowed(r.status, it->second.may_fail)) {
         violations.push_back("write tag " + std::to_string(it->first) +
                              " failed: " + to_string(r.status));
       }
-      undefined_blocks_.insert(block);
+      for (auto b = range.first; b < range.end(); ++b) undefined_blocks_.insert(b);
     } else {
       // Only a whole-block write defines a block again: a partial one leaves the sectors a failed
       // write may have changed as they are.
-      if (it->second.data.size() == kBlockBytes) undefined_blocks_.erase(block);
+      for (auto b = range.first; b < range.end(); ++b) {
+        if (b * kBlockBytes >= offset && (b + 1) * kBlockBytes <= end) undefined_blocks_.erase(b);
+      }
       ++acknowledged_;
+      max_ack_latency_ns_ = std::max(max_ack_latency_ns_, r.completed_at_ns - r.issued_at_ns);
       if (quorum_required && !r.quorum_at_completion) {
         violations.push_back("write tag " + std::to_string(it->first) +
                              " was acknowledged without quorum");
@@ -58,7 +67,7 @@ void write_tracker::collect(const cluster& c, const failure_policy& failure_allo
       std::copy(it->second.data.begin(), it->second.data.end(),
                 model_.begin() + static_cast<std::ptrdiff_t>(it->second.offset_bytes));
     }
-    busy_blocks_.erase(block);
+    for (auto b = range.first; b < range.end(); ++b) busy_blocks_.erase(b);
     it = in_flight_.erase(it);
   }
 }

@@ -1,6 +1,7 @@
 // What a correct volume must hold: every acknowledged write applied in completion order. Used by
-// the sweep and the scenario runner to check replicas byte for byte. Writes never span two blocks
-// and at most one write per block is in flight, so the order per block is well defined.
+// the sweep and the scenario runner to check replicas byte for byte. At most one write per block is
+// in flight (a write spanning several blocks holds them all), so the order per block is well
+// defined.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,8 @@ class write_tracker {
 
   std::size_t in_flight() const { return in_flight_.size(); }
   std::uint64_t acknowledged() const { return acknowledged_; }
+  // The slowest acknowledged write so far, from submission to acknowledgement.
+  std::uint64_t max_ack_latency_ns() const { return max_ack_latency_ns_; }
   std::uint64_t blocks() const { return model_.size() / kBlockBytes; }
 
  private:
@@ -55,6 +58,7 @@ class write_tracker {
   std::set<std::uint64_t> busy_blocks_;
   std::set<std::uint64_t> undefined_blocks_;
   std::uint64_t acknowledged_ = 0;
+  std::uint64_t max_ack_latency_ns_ = 0;
 };
 
 }  // namespace tandem::sim
