@@ -170,3 +170,94 @@ TEST_CASE("the resync controller options turn it on with DRBD's defaults for the
   CHECK(error_of(std::string(kHead) + "[[expect]]\nkind = \"resync-duration\"\nnode = 1\n") ==
         "test.toml:4: [[expect]] 'resync-duration' needs 'exactly', 'at_least' or 'at_most'");
 }
+
+TEST_CASE("the network and disk model keys are read, with per-link and per-node overrides") {
+  const std::string text = std::string(kHead) +
+                           "[cluster]\nnodes = 3\nlink_loss_percent = 2.5\n"
+                           "link_duplicate_percent = 1\nlink_reorder_percent = 10\n"
+                           "link_reorder_delay_us = 500\nlink_rto_ms = 50\nlink_timeout_ms = 900\n"
+                           "link_ping_interval_ms = 300\nlink_bandwidth_kib_per_s = 1024\n"
+                           "disk_bandwidth_kib_per_s = 4096\ntorn_writes = true\n"
+                           "[[link]]\nnodes = [2, 0]\nlatency_us = [1000, 2000]\nloss_percent = 0\n"
+                           "[[node]]\nid = 1\ndisk_latency_us = [5, 6]\n"
+                           "[[timeline]]\nat_ms = 1\naction = \"cut-one-way\"\nnode = 0\npeer = 1\n"
+                           "[[timeline]]\nat_ms = 2\naction = \"set-link\"\nnode = 0\npeer = 1\n"
+                           "reorder_percent = 0.5\n"
+                           "[[timeline]]\nat_ms = 3\naction = \"slow\"\nnode = 2\nfactor = 2.5\n"
+                           "delay_us = 700\n"
+                           "[[timeline]]\nat_ms = 4\naction = \"read-error\"\nnode = 1\n"
+                           "offset_kib = 8\nlength_kib = 12\n"
+                           "[[timeline]]\nat_ms = 5\naction = \"write\"\nsize = \"16k\"\n"
+                           "[[expect]]\nkind = \"link\"\nnode = 0\npeer = 1\n"
+                           "name = \"retransmissions\"\nat_least = 1\n"
+                           "[[expect]]\nkind = \"log\"\ncontains = \"torn write\"\nat_least = 1\n";
+  const auto loaded = parse_scenario(text, "test.toml");
+  REQUIRE_MESSAGE(loaded.value.has_value(), loaded.error);
+  const auto& c = loaded.value->cluster;
+  CHECK(c.link.loss_ppm == 25'000);
+  CHECK(c.link.duplicate_ppm == 10'000);
+  CHECK(c.link.reorder_ppm == 100'000);
+  CHECK(c.link.reorder_delay_max_ns == 500'000);
+  CHECK(c.link.rto_initial_ns == 50'000'000);
+  CHECK(c.link.timeout_ns == 900'000'000);
+  CHECK(c.link.ping_interval_ns == 300'000'000);
+  CHECK(c.link.bandwidth_bytes_per_s == 1024 * 1024);
+  CHECK(c.disk_bandwidth_bytes_per_s == 4096 * 1024);
+  CHECK(c.torn_writes);
+  const auto& own = c.link_overrides.at({0, 2});
+  CHECK(own.latency_min_ns == 1'000'000);
+  CHECK(own.faults.loss_ppm == 0);
+  CHECK(own.faults.reorder_ppm == 100'000);  // the [cluster] value where the link says nothing
+  CHECK(c.disk_overrides.at(1).latency_max_ns == 6'000);
+  CHECK(c.disk_overrides.at(1).bandwidth_bytes_per_s == 4096 * 1024);
+  const auto& t = loaded.value->timeline;
+  CHECK(t[0].peer == 1);
+  CHECK(*t[1].reorder_ppm == 5'000);
+  CHECK_FALSE(t[1].loss_ppm.has_value());
+  CHECK(t[2].latency_percent == 250);
+  CHECK(t[2].delay_ns == 700'000);
+  CHECK(t[3].offset_kib == 8);
+  CHECK(t[3].length_kib == 12);
+  CHECK(t[4].size == "16k");
+  CHECK(loaded.value->expectations[0].name == "retransmissions");
+  CHECK(loaded.value->expectations[1].contains == "torn write");
+}
+
+TEST_CASE("mistakes in the model keys name the file, the line and the key") {
+  CHECK(error_of(std::string(kHead) + "[cluster]\nlink_loss_percent = 120\n") ==
+        "test.toml:5: [cluster] 'link_loss_percent' must be a number 0..100 (percent)");
+  CHECK(error_of(std::string(kHead) + "[cluster]\nlink_loss_percent = 100\n") ==
+        "test.toml:5: [cluster] 'link_loss_percent' must be below 100");
+  CHECK(error_of(std::string(kHead) + "[cluster]\nlink_jitter_us = 3\n") ==
+        "test.toml:5: [cluster] unknown key 'link_jitter_us'");
+  CHECK(error_of(std::string(kHead) + "[cluster]\nlink_rto_ms = 500\nlink_rto_max_ms = 100\n") ==
+        "test.toml:4: [cluster] 'link_rto_max_ms' must not be below 'link_rto_ms'");
+  CHECK(error_of(std::string(kHead) + "[[link]]\nnodes = [1, 1]\n") ==
+        "test.toml:5: [[link]] 'nodes' must name two different nodes");
+  CHECK(error_of(std::string(kHead) + "[[link]]\nnodes = [0, 1]\nloss = 3\n") ==
+        "test.toml:6: [[link]] unknown key 'loss'");
+  CHECK(error_of(std::string(kHead) + "[[link]]\nnodes = [0, 1]\n[[link]]\nnodes = [1, 0]\n") ==
+        "test.toml:6: [[link]] the link n0-n1 is listed twice");
+  CHECK(error_of(std::string(kHead) + "[[node]]\nid = 7\n") ==
+        "test.toml:5: [[node]] 'id' = 7 is outside 0..2");
+  CHECK(error_of(std::string(kHead) + "[[timeline]]\nat_ms = 1\naction = \"set-link\"\n"
+                                      "node = 0\npeer = 1\n") ==
+        "test.toml:4: [[timeline]] 'set-link' needs 'loss_percent', 'duplicate_percent', "
+        "'reorder_percent' or 'bandwidth_kib_per_s'");
+  CHECK(error_of(std::string(kHead) + "[[timeline]]\nat_ms = 1\naction = \"slow\"\n"
+                                      "factor = \"fast\"\n") ==
+        "test.toml:7: [[timeline]] 'factor' must be a number 0.01..1000");
+  CHECK(error_of(std::string(kHead) + "[[timeline]]\nat_ms = 1\naction = \"read-error\"\n"
+                                      "offset_kib = 4094\nlength_kib = 4\n") ==
+        "test.toml:4: [[timeline]] 'offset_kib' + 'length_kib' reach past the end of the volume");
+  CHECK(error_of(std::string(kHead) + "[[timeline]]\nat_ms = 1\naction = \"cut-one-way\"\n") ==
+        "test.toml:4: [[timeline]] 'cut-one-way' needs 'peer'");
+  CHECK(error_of(std::string(kHead) + "[[timeline]]\nat_ms = 1\naction = \"heal\"\nnode = 0\n"
+                                      "peer = 1\nloss_percent = 1\n") ==
+        "test.toml:9: [[timeline]] unknown key 'loss_percent'");
+  CHECK(error_of(std::string(kHead) + "[[expect]]\nkind = \"link\"\nnode = 0\npeer = 1\n"
+                                      "name = \"drops\"\nat_least = 1\n")
+            .rfind("test.toml:8: [[expect]] 'link' needs 'name', one of ", 0) == 0);
+  CHECK(error_of(std::string(kHead) + "[[expect]]\nkind = \"log\"\nat_least = 1\n") ==
+        "test.toml:4: [[expect]] 'log' needs 'contains'");
+}

@@ -1,0 +1,170 @@
+// The disk model (sim/disk_model.h) and its use by the cluster: bandwidth, latent sector errors
+// that a write remaps, torn writes at a crash, and the write tracker's view of them (old or new
+// data is fine for a write that was never acknowledged, and only for such a write).
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "sim/cluster.h"
+#include "sim/disk_model.h"
+#include "sim/write_tracker.h"
+
+using namespace tandem;
+using namespace tandem::sim;
+
+namespace {
+
+std::vector<std::byte> bytes_of(std::size_t length, std::uint8_t value) {
+  return std::vector<std::byte>(length, std::byte{value});
+}
+
+}  // namespace
+
+TEST_CASE("a disk's bandwidth serialises its transfers") {
+  disk_channel channel;
+  CHECK(channel.transfer(0, 4096, 0) == 0);                           // unlimited
+  CHECK(channel.transfer(0, 1'000'000, 100'000'000) == 10'000'000);   // 1 MB at 100 MB/s: 10 ms
+  CHECK(channel.transfer(0, 1'000'000, 100'000'000) == 20'000'000);   // queued behind it
+  CHECK(channel.transfer(50'000'000, 1'000'000, 100'000'000) == 60'000'000);  // idle again
+}
+
+TEST_CASE("latent sector errors fail reads that touch them until a write covers them") {
+  latent_errors bad;
+  bad.add(8192, 1024);  // sectors 16 and 17
+  CHECK(bad.bad_sectors() == 2);
+  CHECK(bad.touches(8192, 512));
+  CHECK(bad.touches(4096, 8192));      // a read spanning them
+  CHECK(bad.touches(8704, 4096));
+  CHECK_FALSE(bad.touches(0, 8192));   // ends right before
+  CHECK_FALSE(bad.touches(9216, 4096));  // starts right after
+  bad.overwrite(8192, 256);            // covers no whole sector: nothing remapped
+  CHECK(bad.bad_sectors() == 2);
+  bad.overwrite(8192, 512);
+  CHECK_FALSE(bad.touches(8192, 512));
+  CHECK(bad.touches(8192, 1024));
+  bad.overwrite(4096, 8192);
+  CHECK(bad.bad_sectors() == 0);
+}
+
+TEST_CASE("a torn write is decided per 4 KiB piece") {
+  prng random(1);
+  CHECK(torn_write_pieces(0, 16384, random).size() == 4);
+  CHECK(torn_write_pieces(2048, 6144, random).size() == 2);  // [2k, 4k) and [4k, 8k)
+  CHECK(torn_write_pieces(512, 1024, random).size() == 1);
+  int torn = 0;
+  for (int i = 0; i < 100; ++i) {
+    const auto landed = torn_write_pieces(0, 16384, random);
+    const auto count = std::count(landed.begin(), landed.end(), true);
+    torn += count != 0 && count != 4 ? 1 : 0;
+  }
+  CHECK(torn > 60);  // 7 in 8 four-piece writes are torn
+}
+
+TEST_CASE("a crash tears a multi-block write in flight; the tracker accepts it as unacknowledged") {
+  int torn_runs = 0;
+  for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+    cluster_options options;
+    options.nodes = 1;
+    options.seed = seed;
+    options.volume_size_bytes = 1 << 20;
+    options.disk_latency_min_ns = options.disk_latency_max_ns = 1'000'000;
+    options.torn_writes = true;
+    cluster c(options);
+    c.start();
+    REQUIRE(c.admin_command(0, admin_op::primary).ok);
+    write_tracker tracker(options.volume_size_bytes);
+    REQUIRE(tracker.start_write(c, 0, 8 * kBlockBytes, bytes_of(4 * kBlockBytes, 0xab), false));
+    c.run_for(500'000);  // the write is on its way to the disk
+    c.crash(0);
+    const auto& disk = c.disk_bytes(0, 0);
+    int new_blocks = 0;
+    for (std::uint64_t b = 8; b < 12; ++b) {
+      const auto first = disk.begin() + static_cast<std::ptrdiff_t>(b * kBlockBytes);
+      const bool is_new = std::all_of(first, first + kBlockBytes,
+                                      [](std::byte x) { return x == std::byte{0xab}; });
+      const bool is_old = std::all_of(first, first + kBlockBytes,
+                                      [](std::byte x) { return x == std::byte{0}; });
+      CHECK((is_new || is_old));  // a 4 KiB piece lands whole or not at all
+      new_blocks += is_new ? 1 : 0;
+    }
+    torn_runs += new_blocks != 0 && new_blocks != 4 ? 1 : 0;
+    std::vector<std::string> violations;
+    tracker.collect(c, [](io_status, bool) { return false; }, false, violations);
+    CHECK(violations.empty());  // a write lost with its node broke no promise
+    tracker.check_replicas(c, {0}, 0, violations);
+    CHECK(violations.empty());  // its blocks may hold old or new data
+  }
+  CHECK(torn_runs >= 8);
+}
+
+TEST_CASE("an acknowledged write that is not on the disk is a violation") {
+  cluster_options options;
+  options.nodes = 1;
+  options.volume_size_bytes = 1 << 20;
+  cluster c(options);
+  c.start();
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  write_tracker tracker(options.volume_size_bytes);
+  REQUIRE(tracker.start_write(c, 0, 0, bytes_of(4 * kBlockBytes, 0xcd), false));
+  REQUIRE(c.run_until_quiet());
+  std::vector<std::string> violations;
+  tracker.collect(c, [](io_status, bool) { return false; }, false, violations);
+  REQUIRE(violations.empty());
+  CHECK(tracker.acknowledged() == 1);
+  // As if one block of the acknowledged write had been torn away.
+  c.corrupt(0, 0, 2 * kBlockBytes, kBlockBytes);
+  tracker.check_replicas(c, {0}, 0, violations);
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].find("differs from the acknowledged writes in 1 blocks") !=
+        std::string::npos);
+}
+
+TEST_CASE("a read hitting a latent error is served by the peer; a write remaps the sectors") {
+  cluster_options options;
+  options.nodes = 2;
+  options.seed = 2;
+  options.volume_size_bytes = 1 << 20;
+  cluster c(options);
+  c.start();
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  const std::uint64_t written = c.write(0, 0, 0, bytes_of(kBlockBytes, 0x5a));
+  REQUIRE(c.run_until_quiet());
+  REQUIRE(c.result(written).status == io_status::ok);
+  c.add_read_errors(0, 0, 0, kBlockBytes);
+  const std::uint64_t first = c.read(0, 0, 0, kBlockBytes);
+  REQUIRE(c.run_until_quiet());
+  CHECK(c.read_errors(0) == 1);
+  CHECK(c.result(first).status == io_status::ok);  // from n1
+  CHECK(c.result(first).data == bytes_of(kBlockBytes, 0x5a));
+  CHECK(c.view(0).volumes[0].disk == disk_state::uptodate);
+  const std::uint64_t rewritten = c.write(0, 0, 0, bytes_of(kBlockBytes, 0x77));
+  REQUIRE(c.run_until_quiet());
+  REQUIRE(c.result(rewritten).status == io_status::ok);
+  const std::uint64_t second = c.read(0, 0, 0, kBlockBytes);
+  REQUIRE(c.run_until_quiet());
+  CHECK(c.read_errors(0) == 1);  // remapped by the write: no new error
+  CHECK(c.result(second).data == bytes_of(kBlockBytes, 0x77));
+}
+
+TEST_CASE("a slow node's disk latency and send delay show in protocol C write latency") {
+  auto slowest_write_ns = [](bool slow) {
+    cluster_options options;
+    options.nodes = 2;
+    options.seed = 6;
+    cluster c(options);
+    c.start();
+    REQUIRE(c.admin_command(0, admin_op::primary).ok);
+    if (slow) c.slow_node(1, 1000, 3'000'000);
+    std::uint64_t slowest = 0;
+    for (std::uint64_t i = 0; i < 20; ++i) {
+      const std::uint64_t tag = c.write(0, 0, i * kBlockBytes, bytes_of(kBlockBytes, 1));
+      REQUIRE(c.run_until_quiet());
+      const client_result& r = c.result(tag);
+      slowest = std::max(slowest, r.completed_at_ns - r.issued_at_ns);
+    }
+    return slowest;
+  };
+  CHECK(slowest_write_ns(false) < 1'000'000);
+  CHECK(slowest_write_ns(true) > 3'000'000);
+}
