@@ -256,7 +256,7 @@ class cluster {
   void arm_watchdog(node_id end, node_id peer, std::uint64_t at_ns);
   void watchdog(node_id end, node_id peer, std::uint64_t epoch, std::uint64_t at_ns);
   void give_up(node_id end, node_id peer);
-  void count(node_id from, node_id to, const segment_outcome& outcome);
+  void count_segment(node_id from, node_id to, const segment_outcome& outcome);
   void new_connection(node_id a, node_id b);
   const link_params& params_of(node_id a, node_id b) const;
   const disk_params& disk_of(node_id node) const;

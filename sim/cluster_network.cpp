@@ -40,7 +40,7 @@ void cluster::set_link_faults(node_id a, node_id b, const link_faults& faults) {
                 std::to_string(faults.bandwidth_bytes_per_s) + " bytes/s");
 }
 
-void cluster::count(node_id from, node_id to, const segment_outcome& outcome) {
+void cluster::count_segment(node_id from, node_id to, const segment_outcome& outcome) {
   auto& c = counters_[{from, to}];
   c.retransmissions += outcome.retransmissions;
   c.duplicates_discarded += outcome.duplicates_discarded;
@@ -62,7 +62,7 @@ void cluster::schedule_delivery(node_id from, node_id to, std::uint64_t epoch,
   const std::uint64_t handed_over_ns = events_.now_ns() + nodes_.at(from).send_delay_ns;
   const segment_outcome out =
       d.stream.send(handed_over_ns, frame.size(), latency, d.cut, params.faults, segment_random_);
-  count(from, to, out);
+  count_segment(from, to, out);
   if (out.stalled) {
     if (!current) return;
     return stall(from, to, {sequence, epoch, out.departure_ns, std::move(frame)});
@@ -231,13 +231,10 @@ void cluster::cut_link(node_id a, node_id b) {
 }
 
 void cluster::heal_link(node_id a, node_id b) {
-  const bool one_way = directions_[{a, b}].cut || directions_[{b, a}].cut;
-  if (one_way) {
-    directions_[{a, b}].cut = false;
-    directions_[{b, a}].cut = false;
-    if (link_between(a, b).gone >= 0) tear_down(a, b);
-  }
   link_between(a, b).up = true;
+  // One-way cuts heal too (each is a no-op unless that direction is cut).
+  heal_one_way(a, b);
+  heal_one_way(b, a);
   try_connect(a, b);
 }
 

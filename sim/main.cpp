@@ -29,7 +29,7 @@ void usage(std::FILE* out) {
       "                        [--jobs N] [--out DIR] [--verbose]\n"
       "                        [--no-migrations] [--diskless-client] [--small-writes]\n"
       "                        [--quorum] [--crashes] [--resync-rate] [--protocol A|B|C]\n"
-      "                        (built-in schedule only)\n"
+      "                        [--lossy-network]   (built-in schedule only)\n"
       "  demo   3-node replicated volume: write, lose a peer, write, reconnect, resync\n"
       "  run    one scenario file; exit 0 when every invariant and expectation holds;\n"
       "         --metrics-out writes tandemd's metrics every N ms of virtual time (default\n"
@@ -128,6 +128,9 @@ bool parse_arguments(int argc, char** argv, arguments& args) {
         return false;
       }
       args.sweep.proto = *proto;
+      args.sweep_flags_given = true;
+    } else if (arg == "--lossy-network") {
+      args.sweep.lossy_network = true;
       args.sweep_flags_given = true;
     } else if (arg.rfind("--", 0) == 0) {
       std::fprintf(stderr, "tandem-sim: unknown option '%s'\n", arg.c_str());

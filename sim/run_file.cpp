@@ -21,6 +21,7 @@ std::string run_file::name() const {
   if (o.crashes) name += "-crashes";
   if (o.resync_rate) name += "-resync-rate";
   if (o.proto != protocol::c) name += "-protocol-" + std::string(o.proto == protocol::a ? "a" : "b");
+  if (o.lossy_network) name += "-lossy-network";
   return name;
 }
 

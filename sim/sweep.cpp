@@ -65,6 +65,17 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
     co.resync_rate.emplace();
     co.resync_rate->max_rate_kib_s = 4096;
   }
+  if (options.lossy_network) {
+    // A data-centre network having a bad day: a little loss, duplication and reordering, TCP
+    // timers tuned short so that the schedule's few hundred milliseconds see them fire.
+    co.link.loss_ppm = 20'000;
+    co.link.duplicate_ppm = 10'000;
+    co.link.reorder_ppm = 50'000;
+    co.link.reorder_delay_max_ns = 1'000'000;
+    co.link.rto_initial_ns = 5'000'000;
+    co.link.timeout_ns = 60'000'000;
+    co.link.ping_interval_ns = 20'000'000;
+  }
   co.seed = seed;
   cluster c(co);
   prng random(seed ^ 0x73776570);
@@ -133,7 +144,11 @@ sweep_report run_sweep(std::uint64_t seed, const sweep_options& options) {
       const auto a = static_cast<node_id>(random.below(co.nodes));
       const auto b = static_cast<node_id>(random.below(co.nodes));
       if (a != b) {
-        c.cut_link(a, b);
+        if (options.lossy_network && random.below(2) == 0) {
+          c.cut_one_way(a, b);  // healed by the heal of the link, like a symmetric cut
+        } else {
+          c.cut_link(a, b);
+        }
         ++report.link_cuts;
       }
     } else if (action < 82) {

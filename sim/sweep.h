@@ -25,6 +25,9 @@ struct sweep_options {
   // Every connection's protocol. A and B answer a write before the peer's disk has it, so a
   // crashed Primary may take acknowledged writes with it by design: not combined with crashes.
   protocol proto = protocol::c;
+  // Every link loses, duplicates and reorders segments (sim/link_model.h) with short TCP timers,
+  // and half of the link cuts are one-way.
+  bool lossy_network = false;
   planted_bug planted = planted_bug::none;  // tandem-sim selftest only
   bool keep_log = false;  // copy the run's log into the report (tandem-sim sweep --verbose)
 };

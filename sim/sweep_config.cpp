@@ -129,6 +129,7 @@ sweep_config_load parse_sweep_config(std::string_view text, const std::string& p
     r.flag("crashes", config.options.crashes);
     r.flag("resync_rate", config.options.resync_rate);
     r.protocol(config.options);
+    r.flag("lossy_network", config.options.lossy_network);
     r.planted(config.options.planted);
     r.reject_unknown();
     result.value = config;
@@ -156,6 +157,7 @@ std::string format_sweep_config(const sweep_config& config) {
   text += std::string("crashes = ") + flag(o.crashes) + "\n";
   text += std::string("resync_rate = ") + flag(o.resync_rate) + "\n";
   text += "protocol = \"" + std::string(to_string(o.proto)) + "\"\n";
+  if (o.lossy_network) text += "lossy_network = true\n";
   if (o.planted != planted_bug::none) {
     text += "planted = \"" + std::string(to_string(o.planted)) + "\"\n";
   }

@@ -66,6 +66,13 @@ TEST_CASE("with quorum no write is acknowledged by a minority and there is no sp
   CHECK(totals.migrations > 20);
 }
 
+TEST_CASE("a lossy network with one-way cuts loses no acknowledged write (seeds 1-30)") {
+  tandem::sim::sweep_options options;
+  options.lossy_network = true;
+  const auto totals = check_seeds(1, 30, options);
+  CHECK(totals.acknowledged > 1500);
+}
+
 TEST_CASE("a sweep run is a pure function of its seed") {
   const auto a = tandem::sim::run_sweep(17);
   const auto b = tandem::sim::run_sweep(17);

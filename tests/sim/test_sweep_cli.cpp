@@ -53,6 +53,12 @@ TEST_CASE("a [sweep] file round-trips the built-in schedule's options") {
   CHECK(loaded.value->options.proto == tandem::protocol::b);
   CHECK(loaded.value->options.planted == tandem::planted_bug::none);
   CHECK(text.find("planted") == std::string::npos);
+  CHECK_FALSE(loaded.value->options.lossy_network);
+  CHECK(text.find("lossy_network") == std::string::npos);  // older reproducers stay as they were
+  config.options.lossy_network = true;
+  const auto lossy = parse_sweep_config(format_sweep_config(config), "r.toml");
+  REQUIRE_MESSAGE(lossy.value, lossy.error);
+  CHECK(lossy.value->options.lossy_network);
 }
 
 TEST_CASE("[sweep] file mistakes name the file, the line and the key") {
