@@ -114,7 +114,7 @@ class cluster {
   // back (what online verify exists to find).
   void corrupt(node_id node, volume_nr volume, std::uint64_t offset_bytes,
                std::uint32_t length_bytes);
-  void cut_link(node_id a, node_id b);  // both directions
+  void cut_link(node_id a, node_id b);   // both directions
   void heal_link(node_id a, node_id b);  // both directions, one-way cuts included
   // One-way partition: frames from -> to are lost (and retransmitted); frames to -> from still
   // arrive. Each end notices on its own: an end gives up once something it sent stays
@@ -205,14 +205,14 @@ class cluster {
     std::vector<output> outputs;                // reused between steps
     bool writes_fail = false;
     bool up = true;
-    std::uint64_t generation = 0;                     // bumped by a crash: older completions are void
+    std::uint64_t generation = 0;  // bumped by a crash: older completions are void
     std::map<std::uint64_t, disk_submit> pending_writes;  // submitted, not yet on the medium
-    std::vector<volume_persistent_state> saved;       // the metadata a restart rebuilds from
-    disk_channel channel{};                           // the disk's bandwidth
-    std::map<volume_nr, latent_errors> bad_sectors{};  // survive crashes: they are the medium's
-    std::uint64_t read_errors = 0;                    // reads the disk failed
-    std::uint32_t disk_latency_percent = 100;         // slow node
-    std::uint64_t send_delay_ns = 0;                  // slow node
+    std::vector<volume_persistent_state> saved;           // the metadata a restart rebuilds from
+    disk_channel channel{};                               // the disk's bandwidth
+    std::map<volume_nr, latent_errors> bad_sectors{};     // survive crashes: they are the medium's
+    std::uint64_t read_errors = 0;                        // reads the disk failed
+    std::uint32_t disk_latency_percent = 100;             // slow node
+    std::uint64_t send_delay_ns = 0;                      // slow node
   };
   struct link {
     bool up = true;
@@ -234,8 +234,8 @@ class cluster {
   struct direction {
     stream_direction stream;
     bool cut = false;
-    std::uint64_t next_sequence = 0;             // of the next frame sent
-    std::uint64_t next_expected = 0;             // of the next frame the receiver hands over
+    std::uint64_t next_sequence = 0;  // of the next frame sent
+    std::uint64_t next_expected = 0;  // of the next frame the receiver hands over
     std::map<std::uint64_t, std::vector<std::byte>> arrived;  // early frames, by sequence
     std::optional<std::uint64_t> first_stalled;  // sequence of the oldest frame that stalled
     std::deque<stalled_frame> stalled;           // in sequence order
@@ -282,10 +282,10 @@ class cluster {
   prng disk_random_;
   prng workload_random_;
   std::vector<sim_node> nodes_;
-  std::map<std::pair<node_id, node_id>, link> links_;                      // key: (min, max)
-  std::map<std::pair<node_id, node_id>, link_counters> counters_;          // key: (from, to)
-  std::map<std::pair<node_id, node_id>, direction> directions_;            // key: (from, to)
-  std::map<std::pair<node_id, node_id>, link_params> link_params_;         // key: (min, max)
+  std::map<std::pair<node_id, node_id>, link> links_;               // key: (min, max)
+  std::map<std::pair<node_id, node_id>, link_counters> counters_;   // key: (from, to)
+  std::map<std::pair<node_id, node_id>, direction> directions_;     // key: (from, to)
+  std::map<std::pair<node_id, node_id>, link_params> link_params_;  // key: (min, max)
   disk_params disk_default_;
   // Streams of their own for the new models' draws, so a run with those faults off draws exactly
   // what it drew before they existed (same trace hash).

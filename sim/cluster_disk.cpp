@@ -50,8 +50,8 @@ void cluster::complete_disk_io(node_id node, const disk_submit& submit) {
     // The write never reaches the medium.
   } else if (read_failed) {
     ++n.read_errors;
-    record(node, "disk read error at offset " + std::to_string(submit.offset_bytes) +
-                     " length " + std::to_string(submit.length_bytes) + " (latent sector error)");
+    record(node, "disk read error at offset " + std::to_string(submit.offset_bytes) + " length " +
+                     std::to_string(submit.length_bytes) + " (latent sector error)");
   } else if (in_range && submit.op == io_op::write) {
     const auto& bytes = buffers_.at(submit.buffer.id).bytes;
     std::copy_n(bytes.begin(), submit.length_bytes,
@@ -113,8 +113,7 @@ void cluster::settle_writes_at_crash(node_id node) {
   n.pending_writes.clear();
 }
 
-void cluster::slow_node(node_id node, std::uint32_t latency_percent,
-                        std::uint64_t send_delay_ns) {
+void cluster::slow_node(node_id node, std::uint32_t latency_percent, std::uint64_t send_delay_ns) {
   sim_node& n = nodes_.at(node);
   n.disk_latency_percent = latency_percent;
   n.send_delay_ns = send_delay_ns;

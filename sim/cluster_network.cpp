@@ -15,7 +15,9 @@ std::pair<node_id, node_id> key_of(node_id a, node_id b) {
 
 constexpr std::uint64_t kNoSequence = ~std::uint64_t{0};
 
-std::string ms_text(std::uint64_t ns) { return std::to_string(ns / 1'000'000) + " ms"; }
+std::string ms_text(std::uint64_t ns) {
+  return std::to_string(ns / 1'000'000) + " ms";
+}
 
 }  // namespace
 
@@ -33,9 +35,8 @@ const link_faults& cluster::faults_of(node_id a, node_id b) const {
 
 void cluster::set_link_faults(node_id a, node_id b, const link_faults& faults) {
   link_params_.at(key_of(a, b)).faults = faults;
-  record(a, "link to n" + std::to_string(b) + " faults: loss " +
-                std::to_string(faults.loss_ppm) + " ppm, duplicate " +
-                std::to_string(faults.duplicate_ppm) + " ppm, reorder " +
+  record(a, "link to n" + std::to_string(b) + " faults: loss " + std::to_string(faults.loss_ppm) +
+                " ppm, duplicate " + std::to_string(faults.duplicate_ppm) + " ppm, reorder " +
                 std::to_string(faults.reorder_ppm) + " ppm, bandwidth " +
                 std::to_string(faults.bandwidth_bytes_per_s) + " bytes/s");
 }
@@ -68,7 +69,8 @@ void cluster::schedule_delivery(node_id from, node_id to, std::uint64_t epoch,
     return stall(from, to, {sequence, epoch, out.departure_ns, std::move(frame)});
   }
   // It arrives, but the acknowledgement that would tell the sender so is cut off.
-  if (directions_[{to, from}].cut) arm_watchdog(from, to, out.departure_ns + params.faults.timeout_ns);
+  if (directions_[{to, from}].cut)
+    arm_watchdog(from, to, out.departure_ns + params.faults.timeout_ns);
   events_.at(out.deliver_at_ns, [this, from, to, epoch, sequence, departure = out.departure_ns,
                                  frame = std::move(frame)]() mutable {
     deliver(from, to, epoch, sequence, departure, std::move(frame));
@@ -83,9 +85,8 @@ void cluster::stall(node_id from, node_id to, stalled_frame frame) {
   d.stream.block();
   if (!d.first_stalled || frame.sequence < *d.first_stalled) d.first_stalled = frame.sequence;
   arm_watchdog(from, to, frame.departure_ns + faults_of(from, to).timeout_ns);
-  auto at = std::find_if(d.stalled.begin(), d.stalled.end(), [&](const stalled_frame& s) {
-    return s.sequence > frame.sequence;
-  });
+  auto at = std::find_if(d.stalled.begin(), d.stalled.end(),
+                         [&](const stalled_frame& s) { return s.sequence > frame.sequence; });
   d.stalled.insert(at, std::move(frame));
 }
 
@@ -273,8 +274,8 @@ void cluster::heal_one_way(node_id from, node_id to) {
     const std::uint64_t latency =
         network_random_.between(params.latency_min_ns, params.latency_max_ns);
     std::uint32_t retransmissions = 0;
-    const std::uint64_t at_ns = d.stream.resend(s.departure_ns, events_.now_ns(), latency,
-                                                params.faults, retransmissions);
+    const std::uint64_t at_ns =
+        d.stream.resend(s.departure_ns, events_.now_ns(), latency, params.faults, retransmissions);
     counters_[{from, to}].retransmissions += retransmissions;
     events_.at(at_ns, [this, from, to, s = std::move(s)]() mutable {
       deliver(from, to, s.epoch, s.sequence, s.departure_ns, std::move(s.frame));

@@ -25,8 +25,7 @@ void latent_errors::add(std::uint64_t offset_bytes, std::uint64_t length_bytes) 
 bool latent_errors::touches(std::uint64_t offset_bytes, std::uint64_t length_bytes) const {
   if (length_bytes == 0) return false;
   auto first_bad = bad_sectors_.lower_bound(offset_bytes / kSectorBytes);
-  return first_bad != bad_sectors_.end() &&
-         *first_bad * kSectorBytes < offset_bytes + length_bytes;
+  return first_bad != bad_sectors_.end() && *first_bad * kSectorBytes < offset_bytes + length_bytes;
 }
 
 void latent_errors::overwrite(std::uint64_t offset_bytes, std::uint64_t length_bytes) {

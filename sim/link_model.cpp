@@ -70,8 +70,8 @@ segment_outcome stream_direction::send(std::uint64_t now_ns, std::uint64_t bytes
 std::uint64_t stream_direction::resend(std::uint64_t departure_ns, std::uint64_t now_ns,
                                        std::uint64_t latency_ns, const link_faults& faults,
                                        std::uint32_t& retransmissions) {
-  const std::uint64_t sent_ns = next_retransmission_ns(departure_ns, now_ns, faults,
-                                                       retransmissions);
+  const std::uint64_t sent_ns =
+      next_retransmission_ns(departure_ns, now_ns, faults, retransmissions);
   const std::uint64_t at_ns = std::max(sent_ns + latency_ns, last_delivery_ns_);
   last_delivery_ns_ = at_ns;
   return at_ns;

@@ -28,9 +28,10 @@ struct link_faults {
   std::uint32_t loss_ppm = 0;               // per transmission of a segment
   std::uint32_t duplicate_ppm = 0;          // per delivered segment
   std::uint32_t reorder_ppm = 0;            // per delivered segment
-  std::uint64_t reorder_delay_max_ns = 2'000'000;  // a reordered segment is this much later, at most
-  std::uint64_t rto_initial_ns = 200'000'000;      // Linux TCP_RTO_MIN
-  std::uint64_t rto_max_ns = 120'000'000'000;      // Linux TCP_RTO_MAX
+  std::uint64_t reorder_delay_max_ns =
+      2'000'000;                               // a reordered segment is this much later, at most
+  std::uint64_t rto_initial_ns = 200'000'000;  // Linux TCP_RTO_MIN
+  std::uint64_t rto_max_ns = 120'000'000'000;  // Linux TCP_RTO_MAX
   // How long an end keeps retransmitting unacknowledged data before it gives up (DRBD `timeout`,
   // 6 s by default, stands for it here; TCP's own limit is longer but DRBD breaks first).
   std::uint64_t timeout_ns = 6'000'000'000;
@@ -89,9 +90,9 @@ class stream_direction {
   std::uint64_t last_delivery_ns() const { return last_delivery_ns_; }
 
  private:
-  std::uint64_t busy_until_ns_ = 0;      // the sender's wire is busy until then (bandwidth)
-  std::uint64_t last_delivery_ns_ = 0;   // in-order delivery: nobody overtakes this
-  bool blocked_ = false;                 // a frame is stalled: everything after it waits
+  std::uint64_t busy_until_ns_ = 0;     // the sender's wire is busy until then (bandwidth)
+  std::uint64_t last_delivery_ns_ = 0;  // in-order delivery: nobody overtakes this
+  bool blocked_ = false;                // a frame is stalled: everything after it waits
 };
 
 }  // namespace tandem::sim

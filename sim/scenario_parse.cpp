@@ -102,8 +102,7 @@ void parse_cluster(table_reader& r, cluster_options& c) {
   }
   c.congestion.fill_bytes =
       static_cast<std::uint64_t>(r.integer("congestion_fill_kib", 0, 0, 10 << 20)) * 1024;
-  c.congestion.extents =
-      static_cast<std::uint32_t>(r.integer("congestion_extents", 0, 0, 65534));
+  c.congestion.extents = static_cast<std::uint32_t>(r.integer("congestion_extents", 0, 0, 65534));
   std::tie(c.link_latency_min_ns, c.link_latency_max_ns) =
       range_us(r, "link_latency_us", c.link_latency_min_ns, c.link_latency_max_ns);
   std::tie(c.disk_latency_min_ns, c.disk_latency_max_ns) =
@@ -140,16 +139,14 @@ void parse_at_ms(table_reader& r, scenario_action& a) {
 }
 
 const std::set<std::string> kActions = {
-    "promote",    "promote-force", "demote",      "write",          "read",
-    "cut",        "heal",          "isolate",     "rejoin",         "disk-fail",
-    "disconnect", "connect",       "hold",        "release",        "settle",
-    "crash",      "restart",       "add-replica", "remove-replica", "verify",
-    "invalidate", "resize",        "corrupt",     "detach",         "attach",
-    "cut-one-way", "heal-one-way", "set-link",    "slow",           "normal",
+    "promote",        "promote-force", "demote",       "write",     "read",       "cut",
+    "heal",           "isolate",       "rejoin",       "disk-fail", "disconnect", "connect",
+    "hold",           "release",       "settle",       "crash",     "restart",    "add-replica",
+    "remove-replica", "verify",        "invalidate",   "resize",    "corrupt",    "detach",
+    "attach",         "cut-one-way",   "heal-one-way", "set-link",  "slow",       "normal",
     "read-error"};
-const std::set<std::string> kWithPeer = {"cut",         "heal",         "disconnect", "connect",
-                                         "hold",        "cut-one-way",  "heal-one-way",
-                                         "set-link"};
+const std::set<std::string> kWithPeer = {"cut",  "heal",        "disconnect",   "connect",
+                                         "hold", "cut-one-way", "heal-one-way", "set-link"};
 const std::set<std::string> kModelActions = {"set-link", "slow", "read-error"};
 
 scenario_action parse_action(table_reader& r, const toml::table& table,
@@ -198,13 +195,15 @@ scenario_action parse_action(table_reader& r, const toml::table& table,
 }
 
 const std::set<std::string> kKinds = {
-    "disk",   "role",      "connection",  "replication", "quorum",         "event",
-    "resync", "identical", "out-of-sync", "verified",    "resync-skipped", "resync-duration",
-    "link",   "reads-ok",  "read-errors", "write-latency", "log"};
+    "disk",        "role",     "connection",     "replication",
+    "quorum",      "event",    "resync",         "identical",
+    "out-of-sync", "verified", "resync-skipped", "resync-duration",
+    "link",        "reads-ok", "read-errors",    "write-latency",
+    "log"};
 // The link_counters fields a `link` expectation can name.
 const std::set<std::string> kLinkCounters = {
-    "retransmissions",    "duplicates_discarded", "reordered",          "head_of_line_waits",
-    "partition_stalls",   "connection_timeouts",  "data_payload_bytes", "resync_payload_bytes"};
+    "retransmissions",  "duplicates_discarded", "reordered",          "head_of_line_waits",
+    "partition_stalls", "connection_timeouts",  "data_payload_bytes", "resync_payload_bytes"};
 
 scenario_expectation parse_expectation(table_reader& r, const toml::table& table, int nodes) {
   scenario_expectation e;

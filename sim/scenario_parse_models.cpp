@@ -32,7 +32,8 @@ void duration_ms(table_reader& r, const std::string& key, std::int64_t low, std:
 
 // The keys of link_faults, spelled `<prefix>loss_percent` and so on.
 void read_faults(table_reader& r, const std::string& prefix, link_faults& f) {
-  if (auto v = bandwidth_bytes_per_s(r, prefix + "bandwidth_kib_per_s")) f.bandwidth_bytes_per_s = *v;
+  if (auto v = bandwidth_bytes_per_s(r, prefix + "bandwidth_kib_per_s"))
+    f.bandwidth_bytes_per_s = *v;
   if (auto v = percent_ppm(r, prefix + "loss_percent")) f.loss_ppm = *v;
   if (auto v = percent_ppm(r, prefix + "duplicate_percent")) f.duplicate_ppm = *v;
   if (auto v = percent_ppm(r, prefix + "reorder_percent")) f.reorder_ppm = *v;
@@ -117,10 +118,12 @@ void parse_model_action(table_reader& r, const toml::table& table, const cluster
     a.duplicate_ppm = percent_ppm(r, "duplicate_percent");
     a.reorder_ppm = percent_ppm(r, "reorder_percent");
     if (!a.bandwidth_bytes_per_s && !a.loss_ppm && !a.duplicate_ppm && !a.reorder_ppm) {
-      r.fail_here("'set-link' needs 'loss_percent', 'duplicate_percent', 'reorder_percent' or "
-                  "'bandwidth_kib_per_s'");
+      r.fail_here(
+          "'set-link' needs 'loss_percent', 'duplicate_percent', 'reorder_percent' or "
+          "'bandwidth_kib_per_s'");
     }
-    if (a.loss_ppm == 1'000'000u) r.fail(*r.get("loss_percent"), "'loss_percent' must be below 100");
+    if (a.loss_ppm == 1'000'000u)
+      r.fail(*r.get("loss_percent"), "'loss_percent' must be below 100");
   }
   if (a.action == "slow") {
     if (!table.contains("factor") && !table.contains("delay_us")) {

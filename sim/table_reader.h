@@ -99,7 +99,8 @@ class table_reader {
 
 // `[min, max]` in microseconds, returned in nanoseconds (the defaults when the key is absent).
 inline std::pair<std::uint64_t, std::uint64_t> range_us(table_reader& r, const std::string& key,
-                                                 std::uint64_t low_ns, std::uint64_t high_ns) {
+                                                        std::uint64_t low_ns,
+                                                        std::uint64_t high_ns) {
   const toml::node* node = r.get(key);
   if (!node) return {low_ns, high_ns};
   const toml::array* array = node->as_array();

@@ -23,9 +23,9 @@ std::vector<std::byte> bytes_of(std::size_t length, std::uint8_t value) {
 
 TEST_CASE("a disk's bandwidth serialises its transfers") {
   disk_channel channel;
-  CHECK(channel.transfer(0, 4096, 0) == 0);                           // unlimited
-  CHECK(channel.transfer(0, 1'000'000, 100'000'000) == 10'000'000);   // 1 MB at 100 MB/s: 10 ms
-  CHECK(channel.transfer(0, 1'000'000, 100'000'000) == 20'000'000);   // queued behind it
+  CHECK(channel.transfer(0, 4096, 0) == 0);                          // unlimited
+  CHECK(channel.transfer(0, 1'000'000, 100'000'000) == 10'000'000);  // 1 MB at 100 MB/s: 10 ms
+  CHECK(channel.transfer(0, 1'000'000, 100'000'000) == 20'000'000);  // queued behind it
   CHECK(channel.transfer(50'000'000, 1'000'000, 100'000'000) == 60'000'000);  // idle again
 }
 
@@ -34,11 +34,11 @@ TEST_CASE("latent sector errors fail reads that touch them until a write covers 
   bad.add(8192, 1024);  // sectors 16 and 17
   CHECK(bad.bad_sectors() == 2);
   CHECK(bad.touches(8192, 512));
-  CHECK(bad.touches(4096, 8192));      // a read spanning them
+  CHECK(bad.touches(4096, 8192));  // a read spanning them
   CHECK(bad.touches(8704, 4096));
-  CHECK_FALSE(bad.touches(0, 8192));   // ends right before
+  CHECK_FALSE(bad.touches(0, 8192));     // ends right before
   CHECK_FALSE(bad.touches(9216, 4096));  // starts right after
-  bad.overwrite(8192, 256);            // covers no whole sector: nothing remapped
+  bad.overwrite(8192, 256);              // covers no whole sector: nothing remapped
   CHECK(bad.bad_sectors() == 2);
   bad.overwrite(8192, 512);
   CHECK_FALSE(bad.touches(8192, 512));
@@ -81,16 +81,17 @@ TEST_CASE("a crash tears a multi-block write in flight; the tracker accepts it a
     int new_blocks = 0;
     for (std::uint64_t b = 8; b < 12; ++b) {
       const auto first = disk.begin() + static_cast<std::ptrdiff_t>(b * kBlockBytes);
-      const bool is_new = std::all_of(first, first + kBlockBytes,
-                                      [](std::byte x) { return x == std::byte{0xab}; });
-      const bool is_old = std::all_of(first, first + kBlockBytes,
-                                      [](std::byte x) { return x == std::byte{0}; });
+      const bool is_new =
+          std::all_of(first, first + kBlockBytes, [](std::byte x) { return x == std::byte{0xab}; });
+      const bool is_old =
+          std::all_of(first, first + kBlockBytes, [](std::byte x) { return x == std::byte{0}; });
       CHECK((is_new || is_old));  // a 4 KiB piece lands whole or not at all
       new_blocks += is_new ? 1 : 0;
     }
     torn_runs += new_blocks != 0 && new_blocks != 4 ? 1 : 0;
     std::vector<std::string> violations;
-    tracker.collect(c, [](io_status, bool) { return false; }, false, violations);
+    tracker.collect(
+        c, [](io_status, bool) { return false; }, false, violations);
     CHECK(violations.empty());  // a write lost with its node broke no promise
     tracker.check_replicas(c, {0}, 0, violations);
     CHECK(violations.empty());  // its blocks may hold old or new data
@@ -109,7 +110,8 @@ TEST_CASE("an acknowledged write that is not on the disk is a violation") {
   REQUIRE(tracker.start_write(c, 0, 0, bytes_of(4 * kBlockBytes, 0xcd), false));
   REQUIRE(c.run_until_quiet());
   std::vector<std::string> violations;
-  tracker.collect(c, [](io_status, bool) { return false; }, false, violations);
+  tracker.collect(
+      c, [](io_status, bool) { return false; }, false, violations);
   REQUIRE(violations.empty());
   CHECK(tracker.acknowledged() == 1);
   // As if one block of the acknowledged write had been torn away.

@@ -59,8 +59,8 @@ TEST_CASE("frames keep their order through loss and reordering, and duplicates a
   prng random(42);
   std::uint64_t last_ns = 0, retransmissions = 0, duplicates = 0, reordered = 0, waits = 0;
   for (std::uint64_t i = 0; i < 2000; ++i) {
-    const segment_outcome out = d.send(i * 10'000, 4096, 100'000 + (i * 7919) % 100'000, false,
-                                       faults, random);
+    const segment_outcome out =
+        d.send(i * 10'000, 4096, 100'000 + (i * 7919) % 100'000, false, faults, random);
     REQUIRE_FALSE(out.stalled);
     CHECK(out.deliver_at_ns >= last_ns);  // never overtakes an earlier frame
     CHECK(out.deliver_at_ns >= i * 10'000 + 100'000);
@@ -128,7 +128,8 @@ TEST_CASE("no fault drawn when the faults are off: the PRNG is left alone") {
   link_faults faults;
   stream_direction d;
   prng random(9), untouched(9);
-  for (int i = 0; i < 100; ++i) d.send(static_cast<std::uint64_t>(i), 4096, 1000, false, faults, random);
+  for (int i = 0; i < 100; ++i)
+    d.send(static_cast<std::uint64_t>(i), 4096, 1000, false, faults, random);
   CHECK(random.next() == untouched.next());
 }
 
