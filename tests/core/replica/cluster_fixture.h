@@ -53,6 +53,13 @@ inline void check_all_match(const sim::cluster& c, const volume_model& model, no
   }
 }
 
+// How many messages of `type` crossed from -> to (counted by the simulated network).
+inline std::uint64_t sent(const sim::cluster& c, node_id from, node_id to, wire::msg_type type) {
+  const auto& messages = c.counters(from, to).messages;
+  auto found = messages.find(type);
+  return found == messages.end() ? 0 : found->second;
+}
+
 inline const peer_device_view& peer_device(const replica_view& view, node_id peer) {
   for (const auto& c : view.connections) {
     if (c.peer == peer) return c.volumes.at(0);

@@ -21,12 +21,6 @@ admin invalidate_command() {
   return command_toward(admin_op::invalidate, 0, true);
 }
 
-std::uint64_t sent(const sim::cluster& c, node_id from, node_id to, wire::msg_type type) {
-  const auto& messages = c.counters(from, to).messages;
-  auto found = messages.find(type);
-  return found == messages.end() ? 0 : found->second;
-}
-
 }  // namespace
 
 TEST_CASE("a full sync of equal data moves no data with checksums") {

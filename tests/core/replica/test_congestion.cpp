@@ -31,12 +31,6 @@ std::vector<std::uint64_t> write_blocks(sim::cluster& c, volume_model& model, in
   return tags;
 }
 
-std::uint64_t sent(const sim::cluster& c, node_id from, node_id to, wire::msg_type type) {
-  const auto& messages = c.counters(from, to).messages;
-  auto found = messages.find(type);
-  return found == messages.end() ? 0 : found->second;
-}
-
 }  // namespace
 
 TEST_CASE("congestion: only a policy other than block, past a set limit, is congestion") {
