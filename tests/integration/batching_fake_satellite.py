@@ -39,17 +39,7 @@ class BatchingFakeSatellite(FakeSatellite):
         cached = self.fragments.get(desired["name"])
         if cached is not None and cached[0] is desired:
             return cached[1]
-        peers = {n["node_name"]: {"replication_state": "Established", "done_percentage": 100.0,
-                                  "out_of_sync_bytes": 0}
-                 for n in desired["nodes"] if n["node_name"] != self.name}
-        text = json.dumps({
-            "name": desired["name"], "role": "Secondary", "in_use": False,
-            "connections": {peer: True for peer in peers},
-            "volumes": [{"number": v["number"],
-                         "disk_state": "Diskless" if desired["diskless"] else "UpToDate",
-                         "allocated_kib": v["allocated_kib"], "usable_kib": v["usable_kib"],
-                         "peers": peers} for v in desired["volumes"]],
-            "snapshots": desired["snapshots"]})
+        text = json.dumps(self._resource_status(desired))
         self.fragments[desired["name"]] = (desired, text)  # holding `desired` keeps `is` sound
         return text
 

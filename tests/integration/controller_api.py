@@ -116,20 +116,22 @@ class FakeSatellite:
         pools = [{"name": p["name"], "free_capacity_kib": self.FREE_KIB,
                   "total_capacity_kib": self.TOTAL_KIB, "error": ""}
                  for p in state["pools"] if p["kind"] != "DISKLESS"]
-        resources = []
-        for r in state["resources"]:
-            peers = {n["node_name"]: {"replication_state": "Established", "done_percentage": 100.0,
-                                      "out_of_sync_bytes": 0}
-                     for n in r["nodes"] if n["node_name"] != self.name}
-            resources.append({
-                "name": r["name"], "role": "Secondary", "in_use": False,
-                "connections": {peer: True for peer in peers},
-                "volumes": [{"number": v["number"],
-                             "disk_state": "Diskless" if r["diskless"] else "UpToDate",
-                             "allocated_kib": v["allocated_kib"], "usable_kib": v["usable_kib"],
-                             "peers": peers} for v in r["volumes"]],
-                "snapshots": r["snapshots"]})
+        resources = [self._resource_status(r) for r in state["resources"]]
         return {"type": "status", "pools": pools, "resources": resources}
+
+    def _resource_status(self, desired):
+        """One resource of a status: as desired, every peer connected and in sync."""
+        peers = {n["node_name"]: {"replication_state": "Established", "done_percentage": 100.0,
+                                  "out_of_sync_bytes": 0}
+                 for n in desired["nodes"] if n["node_name"] != self.name}
+        return {
+            "name": desired["name"], "role": "Secondary", "in_use": False,
+            "connections": {peer: True for peer in peers},
+            "volumes": [{"number": v["number"],
+                         "disk_state": "Diskless" if desired["diskless"] else "UpToDate",
+                         "allocated_kib": v["allocated_kib"], "usable_kib": v["usable_kib"],
+                         "peers": peers} for v in desired["volumes"]],
+            "snapshots": desired["snapshots"]}
 
     def _serve(self, conn):
         conn.settimeout(0.5)
