@@ -16,10 +16,11 @@ namespace tandem {
 // requests, and its writes keep going out.
 void replica_machine::maybe_pull_ahead(std::size_t vi) {
   local_volume& volume = volumes_[vi];
+  // Every write passes here: with the default policy, return before looking at any peer.
+  if (config_.congestion.policy == on_congestion::block) return;
   if (volume.disk != disk_state::uptodate) return;
   for (auto& peer : peers_) {
-    if (peer.proto != protocol::a || config_.congestion.policy == on_congestion::block) continue;
-    if (!handshake_done(peer) || !peer.diskful) continue;
+    if (peer.proto != protocol::a || !handshake_done(peer) || !peer.diskful) continue;
     auto& pv = peer.volumes[vi];
     if (pv.repl != repl_state::established || pv.peer_disk != disk_state::uptodate) continue;
     const congestion_load load{peer.transfer_log_bytes, volume.activity_log.size()};

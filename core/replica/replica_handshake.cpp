@@ -101,24 +101,21 @@ void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
   // Writes and forwarded reads waiting for this peer: the peer missed them.
   std::vector<std::uint64_t> touched;
   std::vector<bool> missed_writes(volumes_.size(), false);
+  auto missed = [&](std::size_t vi, block_range blocks) {
+    missed_writes[vi] = true;
+    auto bitmap = volumes_[vi].bitmaps.find(peer.node);
+    if (bitmap != volumes_[vi].bitmaps.end()) bitmap->second.set(blocks);
+  };
   for (auto& [tag, request] : clients_) {
     if (!mask_has(request.acks_pending, peer.node)) continue;
     request.acks_pending &= ~mask_of(peer.node);
     touched.push_back(tag);
     if (request.op != io_op::write) continue;
-    missed_writes[request.volume_index] = true;
-    auto bitmap = volumes_[request.volume_index].bitmaps.find(peer.node);
-    if (bitmap != volumes_[request.volume_index].bitmaps.end()) {
-      bitmap->second.set(blocks_of_bytes(request.offset_bytes, request.length_bytes));
-    }
+    missed(request.volume_index, blocks_of_bytes(request.offset_bytes, request.length_bytes));
   }
   // Protocol A and B writes its disk never confirmed: answered already, but maybe lost with the
   // connection (still in a send buffer, or in the peer's memory only).
-  for (const auto& [tag, sent] : peer.transfer_log) {
-    missed_writes[sent.volume_index] = true;
-    auto bitmap = volumes_[sent.volume_index].bitmaps.find(peer.node);
-    if (bitmap != volumes_[sent.volume_index].bitmaps.end()) bitmap->second.set(sent.blocks);
-  }
+  for (const auto& [tag, sent] : peer.transfer_log) missed(sent.volume_index, sent.blocks);
   peer.transfer_log.clear();
   peer.transfer_log_bytes = 0;
   for (auto tag : touched) {

@@ -596,12 +596,13 @@ void replica_machine::mark_out_of_sync(std::size_t vi, node_id node, block_range
   if (!peer || !handshake_done(*peer)) return;
   if (send_missed_writes(*peer, vi)) return;
   auto& pv = peer->volumes[vi];
-  if (!is_sync_source_state(pv.repl) && pv.repl != repl_state::ahead) return;
-  if (pv.repl != repl_state::ahead) {
+  if (is_sync_source_state(pv.repl)) {
     mark_late(pv.late_marks, volume.size_blocks, blocks);
     for (auto& [id, served] : pv.served) {
       if (served.blocks.overlaps(blocks)) served.touched = true;
     }
+  } else if (pv.repl != repl_state::ahead) {
+    return;
   }
   wire::out_of_sync msg;
   msg.volume = volume.number;
