@@ -139,9 +139,9 @@ bool parse_arguments(int argc, char** argv, arguments& args) {
       args.positional.push_back(arg);
     }
   }
-  if (args.sweep.proto != tandem::protocol::c && args.sweep.crashes) {
-    std::fprintf(stderr, "tandem-sim: --protocol A or B with --crashes: a crashed Primary may lose "
-                         "acknowledged writes by design, which the checker would report\n");
+  if (tandem::sim::protocol_loses_writes_in_crashes(args.sweep)) {
+    std::fprintf(stderr, "tandem-sim: --protocol A or B with --crashes: %s\n",
+                 tandem::sim::kProtocolCrashesConflict);
     return false;
   }
   return true;

@@ -49,4 +49,12 @@ struct sweep_report {
 
 sweep_report run_sweep(std::uint64_t seed, const sweep_options& options = {});
 
+// Protocol A or B with crashes: a crashed Primary may take acknowledged writes along by design,
+// which the checker would report. Both the command line and [sweep] files refuse the pair.
+inline bool protocol_loses_writes_in_crashes(const sweep_options& options) {
+  return options.proto != protocol::c && options.crashes;
+}
+inline constexpr const char* kProtocolCrashesConflict =
+    "a crashed Primary may lose acknowledged writes by design, which the checker would report";
+
 }  // namespace tandem::sim

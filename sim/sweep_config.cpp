@@ -50,11 +50,10 @@ class sweep_table {
     const auto text = node->value_exact<std::string>();
     const auto proto = text ? parse_protocol(*text) : std::nullopt;
     if (!proto) fail(*node, "'protocol' must be \"A\", \"B\" or \"C\"");
-    if (*proto != protocol::c && options.crashes) {
-      fail(*node, "'protocol' A or B with 'crashes': a crashed Primary may lose acknowledged "
-                  "writes by design, which the checker would report");
-    }
     options.proto = *proto;
+    if (protocol_loses_writes_in_crashes(options)) {
+      fail(*node, std::string("'protocol' A or B with 'crashes': ") + kProtocolCrashesConflict);
+    }
   }
 
   void planted(planted_bug& field) {
