@@ -33,6 +33,7 @@ replica_config config_for(const cluster_options& options, node_id self, node_mas
   config.checksum_resync = options.checksum_resync;
   config.resync_rate = options.resync_rate;
   config.congestion = options.congestion;
+  config.io_error_policy = options.io_error_policy;
   auto backing = options.backing_bytes.find(self);
   const std::uint64_t max_sectors =
       backing == options.backing_bytes.end() ? 0 : backing->second / kSectorBytes;

@@ -60,6 +60,7 @@ struct cluster_options {
   std::optional<resync_rate_settings> resync_rate;
   // replica_config::congestion on every node (on-congestion for protocol A peers).
   congestion_settings congestion;
+  on_io_error io_error_policy = on_io_error::detach;  // replica_config's, on every node
   // How far each node's backing devices let a volume grow (volume_config::max_size_sectors); a
   // node not listed has no limit.
   std::map<node_id, std::uint64_t> backing_bytes;

@@ -103,6 +103,9 @@ void parse_cluster(table_reader& r, cluster_options& c) {
   c.congestion.fill_bytes =
       static_cast<std::uint64_t>(r.integer("congestion_fill_kib", 0, 0, 10 << 20)) * 1024;
   c.congestion.extents = static_cast<std::uint32_t>(r.integer("congestion_extents", 0, 0, 65534));
+  c.io_error_policy =
+      r.choice("on_io_error", parse_on_io_error, "\"detach\", \"pass_on\" or \"call-local-io-error\"")
+          .value_or(on_io_error::detach);
   std::tie(c.link_latency_min_ns, c.link_latency_max_ns) =
       range_us(r, "link_latency_us", c.link_latency_min_ns, c.link_latency_max_ns);
   std::tie(c.disk_latency_min_ns, c.disk_latency_max_ns) =

@@ -734,12 +734,7 @@ void replica_machine::on_disk_done(const disk_done& done) {
       request.purpose == disk_purpose::resync_read ||
       request.purpose == disk_purpose::verify_read ||
       request.purpose == disk_purpose::verify_serve || request.purpose == disk_purpose::csum_read;
-  if (!done.ok && attached && !read) {
-    // A failed write leaves the local data unusable (DRBD on-io-error detach).
-    emit_event("io-error", config_.self, volume_number, request.blocks.count, "local write failed");
-    set_disk(request.volume_index, disk_state::failed);
-    set_disk(request.volume_index, disk_state::diskless);
-  }
+  if (!done.ok && attached) on_local_io_error(request.volume_index, request.blocks, read);
   switch (request.purpose) {
     case disk_purpose::client_write:
       al_end_write(request.volume_index, request.blocks);

@@ -41,6 +41,7 @@
 #include "core/base/states.h"
 #include "core/replica/bitmap.h"
 #include "core/replica/congestion.h"
+#include "core/replica/io_error_policy.h"
 #include "core/replica/planted_bugs.h"
 #include "core/replica/quorum.h"
 #include "core/replica/resync_rate.h"
@@ -93,6 +94,8 @@ struct replica_config {
   // on-congestion, congestion-fill, congestion-extents for the protocol A peers (congestion.h).
   // Set per resource here; DRBD sets them per connection.
   congestion_settings congestion;
+  // DRBD on-io-error: what a failed read or write of the local disk does to it (io_error_policy.h).
+  on_io_error io_error_policy = on_io_error::detach;
 };
 
 // What survives a restart for one volume (encoded on disk by core/meta).

@@ -1,6 +1,7 @@
-// Operator detach / attach of the local disk (DRBD `detach` / `attach`).
+// Operator detach / attach of the local disk (DRBD `detach` / `attach`), and what a failed local
+// I/O does to the disk (DRBD on-io-error).
 //
-// detach ends like the on-io-error detach of replica.cpp: the disk is Diskless, reads go to an
+// detach ends like the on-io-error detach: the disk is Diskless, reads go to an
 // UpToDate peer, writes go to the peers only, and every peer marks what this node misses (it is no
 // replication target any more). The data and metadata on the device are left alone.
 //
@@ -41,12 +42,40 @@ void replica_machine::on_admin_detach(const admin& cmd) {
     }
   }
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
-    volumes_[vi].detached_uuids = volumes_[vi].uuids;
-    set_disk(vi, disk_state::detaching);
-    set_disk(vi, disk_state::diskless);  // also tells every peer
-    emit_event("detached", config_.self, volumes_[vi].number, 0, "admin detach");
+    detach_disk(vi, disk_state::detaching, "admin detach");
   }
   emit(admin_done{cmd.tag, true, ""});
+}
+
+// `passing` is Detaching for an orderly detach, Failed after an I/O error.
+void replica_machine::detach_disk(std::size_t vi, disk_state passing, const std::string& why) {
+  // The generations the disk itself holds: an attach starts from them, not from the ones this
+  // node follows while Diskless.
+  volumes_[vi].detached_uuids = volumes_[vi].uuids;
+  set_disk(vi, passing);
+  set_disk(vi, disk_state::diskless);  // also tells every peer
+  emit_event("detached", config_.self, volumes_[vi].number, 0, why);
+}
+
+// Called before the failed request is answered: its peer learns the new disk state first, so a
+// sync target stops asking this node for blocks instead of asking again.
+void replica_machine::on_local_io_error(std::size_t vi, block_range blocks, bool read) {
+  local_volume& volume = volumes_[vi];
+  const std::string what = std::string(read ? "read" : "write") + " of the local disk failed";
+  emit_event("io-error", config_.self, volume.number, blocks.count,
+             what + " (on-io-error " + std::string(to_string(config_.io_error_policy)) + ")");
+  if (config_.io_error_policy == on_io_error::pass_on) {
+    // DRBD: the disk becomes Inconsistent and the blocks are marked toward every peer, so that
+    // this disk serves nothing until a resync (at the next handshake with an UpToDate peer) has
+    // replaced them. The peers need nothing from this node: the marks are not sent.
+    for (auto& [peer, bitmap] : volume.bitmaps) bitmap.set(blocks);
+    if (volume.disk > disk_state::inconsistent) set_disk(vi, disk_state::inconsistent);
+    return;
+  }
+  if (config_.io_error_policy == on_io_error::call_local_io_error) {
+    emit_event("local-io-error", config_.self, volume.number, blocks.count, what);
+  }
+  detach_disk(vi, disk_state::failed, what);
 }
 
 void replica_machine::on_admin_attach(const admin& cmd) {

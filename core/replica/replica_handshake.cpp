@@ -408,11 +408,18 @@ std::string describe_uuids(const wire::volume_state& state, node_id other) {
 // DRBD's "resync-based-on-disk-states": data that is not usable never serves as a source.
 constexpr const char* kInconsistentSource = "inconsistent-source";
 
-sync_decision apply_disk_states(sync_decision d, const wire::volume_state& self,
-                                const wire::volume_state& peer) {
+sync_decision apply_disk_states(sync_decision d, bool same_generation,
+                                const wire::volume_state& self, const wire::volume_state& peer) {
   const bool self_usable = self.disk >= disk_state::outdated;
   const bool peer_usable = peer.disk >= disk_state::outdated;
   if (!self_usable && !peer_usable) return {sync_strategy::no_sync, "both-inconsistent"};
+  // Same generation, and the side that would be the source has no usable data: its marks say
+  // which blocks differ (on-io-error pass_on marks the blocks its disk failed), so the usable
+  // side sends exactly those, by bitmap, instead of nobody sending anything.
+  if (same_generation && !self_usable && is_source(d.strategy))
+    return {sync_strategy::target_use_bitmap, "inconsistent-same-generation"};
+  if (same_generation && !peer_usable && is_target(d.strategy))
+    return {sync_strategy::source_use_bitmap, "inconsistent-same-generation"};
   // The generations say the side without usable data is newer, and it is not a partly synced
   // target (whose sync UUID may look newer than its source): an Inconsistent Primary went on
   // writing after its sync source was gone. Neither may overwrite the other. DRBD refuses the same
@@ -476,7 +483,7 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
                                          : sync_strategy::target_use_bitmap,
          "same generation, following the current Primary"};
   }
-  d = apply_disk_states(d, mine, theirs);
+  d = apply_disk_states(d, same_generation_rule, mine, theirs);
   emit_event("handshake-decision", peer.node, volumes_[vi].number, 0,
              std::string("uuid_compare()=") + to_string(d.strategy) + " by rule=" + d.rule +
                  "; self " + describe_uuids(mine, peer.node) + "; peer " +

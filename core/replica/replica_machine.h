@@ -62,7 +62,7 @@ struct local_volume {
   bool full_sync_wanted = false;
   node_id full_sync_asked = 0;        // the peer asked last,
   std::uint64_t full_sync_epoch = 0;  // on its connection of this epoch
-  // The generation UUIDs of the disk when an admin detach took it away. While Diskless the node
+  // The generation UUIDs of the disk when a detach (admin or on-io-error) took it away. While Diskless the node
   // follows its peers' generations in `uuids`, which its disk does not hold; attach restores these.
   std::optional<uuid_set> detached_uuids;
   // The application wrote to this disk since the resync rate controller's last step (c-min-rate).
@@ -416,9 +416,11 @@ class replica_machine {
   void on_backing_size(peer_link& peer, const wire::backing_size& msg);
   void retry_full_sync(std::size_t volume_index);
 
-  // replica_attach.cpp — admin detach / attach of the local disk.
+  // replica_attach.cpp — admin detach / attach of the local disk, on-io-error.
   void on_admin_detach(const admin& cmd);
   void on_admin_attach(const admin& cmd);
+  void detach_disk(std::size_t volume_index, disk_state passing, const std::string& why);
+  void on_local_io_error(std::size_t volume_index, block_range blocks, bool read);
 
   // replica_quorum.cpp — quorum and its effects on I/O.
   quorum_votes count_votes(std::size_t volume_index) const;

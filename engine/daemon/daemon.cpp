@@ -392,6 +392,7 @@ class daemon::impl {
     if (running.shared_secret != wanted.shared_secret) plan.other_changes.push_back("shared-secret");
     if (running.proto != wanted.proto) plan.other_changes.push_back("protocol");
     if (running.congestion != wanted.congestion) plan.other_changes.push_back("on-congestion");
+    if (running.io_error_policy != wanted.io_error_policy) plan.other_changes.push_back("on-io-error");
     if (running.quorum != wanted.quorum) plan.other_changes.push_back("quorum");
     if (running.allow_two_primaries != wanted.allow_two_primaries) {
       plan.other_changes.push_back("allow-two-primaries");

@@ -120,7 +120,8 @@ void parse_options(const toml::table& table, const std::string& origin,
                     "allow-two-primaries", "auto-promote", "al-extents", "max-peers", "ping-int-ms",
                     "ping-timeout-ms", "fault-injection", "direct-io", "csums-alg",
                     "resync-rate", "c-plan-ahead", "c-fill-target", "c-delay-target", "c-max-rate",
-                    "c-min-rate", "on-congestion", "congestion-fill", "congestion-extents"});
+                    "c-min-rate", "on-congestion", "congestion-fill", "congestion-extents",
+                    "on-io-error"});
   const std::string quorum_values = "off, majority, all or 1..31";
   resource.quorum = r.choice<quorum_setting>("quorum", parse_quorum_setting, quorum_values)
                         .value_or(quorum_setting{});
@@ -174,6 +175,9 @@ void parse_options(const toml::table& table, const std::string& origin,
       kSectorBytes;
   congestion.extents = static_cast<std::uint32_t>(
       r.integer("congestion-extents", 0, 65534).value_or(resource.al_extents));
+  resource.io_error_policy =
+      r.choice<on_io_error>("on-io-error", parse_on_io_error, "detach, pass_on or call-local-io-error")
+          .value_or(on_io_error::detach);
   resource.direct = r.choice<direct_io>("direct-io", parse_direct_io, "auto, on or off")
                          .value_or(direct_io::automatic);
 }
@@ -329,6 +333,7 @@ replica_config replica_config_for(const resource_definition& resource, const res
   config.checksum_resync = resource.checksum_resync;
   config.resync_rate = resource.resync_rate;
   config.congestion = resource.congestion;
+  config.io_error_policy = resource.io_error_policy;
   config.uuid_seed = uuid_seed;
   return config;
 }

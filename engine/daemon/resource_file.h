@@ -51,6 +51,7 @@ struct resource_definition {
   std::optional<resync_rate_settings> resync_rate;
   // on-congestion, congestion-fill (sectors), congestion-extents: protocol A only.
   congestion_settings congestion;
+  on_io_error io_error_policy = on_io_error::detach;  // DRBD on-io-error
   direct_io direct = direct_io::automatic;  // how the backing devices are opened (O_DIRECT)
   std::vector<resource_volume> volumes;
   std::vector<resource_node> nodes;

@@ -52,6 +52,8 @@ toml::table options_table(const cluster::desired_resource& r) {
       options.insert_or_assign("auto-promote", parse_yes_no(r, key, value));
     } else if (key == "Disk/al-extents") {
       options.insert_or_assign("al-extents", parse_count(r, key, value));
+    } else if (key == "Disk/on-io-error") {  // tandemd checks the value
+      options.insert_or_assign("on-io-error", value);
     } else if (key == "Net/on-congestion") {  // tandemd checks the value (and protocol A)
       options.insert_or_assign("on-congestion", value);
     } else if (key == "Net/congestion-fill") {  // sectors, as in DRBD

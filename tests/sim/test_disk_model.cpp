@@ -139,14 +139,19 @@ TEST_CASE("a read hitting a latent error is served by the peer; a write remaps t
   CHECK(c.read_errors(0) == 1);
   CHECK(c.result(first).status == io_status::ok);  // from n1
   CHECK(c.result(first).data == bytes_of(kBlockBytes, 0x5a));
-  CHECK(c.view(0).volumes[0].disk == disk_state::uptodate);
-  const std::uint64_t rewritten = c.write(0, 0, 0, bytes_of(kBlockBytes, 0x77));
+  CHECK(c.view(0).volumes[0].disk == disk_state::diskless);  // on-io-error detach
+  // The attach's full sync writes every block, the bad one too: the sectors are remapped.
+  admin attach;
+  attach.op = admin_op::attach;
+  attach.peer = 1;
+  REQUIRE(c.admin_command(0, attach).ok);
   REQUIRE(c.run_until_quiet());
-  REQUIRE(c.result(rewritten).status == io_status::ok);
+  REQUIRE(c.view(0).volumes[0].disk == disk_state::uptodate);
   const std::uint64_t second = c.read(0, 0, 0, kBlockBytes);
   REQUIRE(c.run_until_quiet());
-  CHECK(c.read_errors(0) == 1);  // remapped by the write: no new error
-  CHECK(c.result(second).data == bytes_of(kBlockBytes, 0x77));
+  CHECK(c.read_errors(0) == 1);  // remapped by the resync write: no new error
+  CHECK(c.result(second).data == bytes_of(kBlockBytes, 0x5a));
+  CHECK(c.view(0).volumes[0].disk == disk_state::uptodate);
 }
 
 TEST_CASE("a slow node's disk latency and send delay show in protocol C write latency") {

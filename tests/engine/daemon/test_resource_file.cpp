@@ -191,3 +191,19 @@ TEST_CASE("resource file: on-congestion needs protocol A; its limits are in DRBD
   CHECK(error_of(with("A", "congestion-fill = -1")) ==
         "r0.toml: [options] congestion-fill: -1 outside 0..20971520");
 }
+
+TEST_CASE("resource file: on-io-error takes DRBD's values and defaults to detach") {
+  CHECK(parse_resource_text(kValid, "r0.toml").io_error_policy == on_io_error::detach);
+  const auto with = [](const std::string& line) {
+    return replaced(kValid, "max-peers = 3", "max-peers = 3\n" + line);
+  };
+  const auto resource = parse_resource_text(with("on-io-error = \"pass_on\""), "r0.toml");
+  CHECK(resource.io_error_policy == on_io_error::pass_on);
+  CHECK(replica_config_for(resource, resource.nodes.at(0), {0}, 1).io_error_policy ==
+        on_io_error::pass_on);
+  CHECK(parse_resource_text(with("on-io-error = \"call-local-io-error\""), "r0.toml")
+            .io_error_policy == on_io_error::call_local_io_error);
+  CHECK(error_of(with("on-io-error = \"pass-on\"")) ==
+        "r0.toml: [options] on-io-error: 'pass-on' is not one of detach, pass_on or "
+        "call-local-io-error");
+}

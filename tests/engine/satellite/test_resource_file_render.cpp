@@ -69,6 +69,14 @@ TEST_CASE("DrbdOptions/Net on-congestion, congestion-fill and congestion-extents
   CHECK(d.congestion.extents == 100u);
 }
 
+TEST_CASE("DrbdOptions/Disk/on-io-error reaches tandemd") {
+  cluster::desired_resource r = three_nodes();
+  r.options = {{"Disk/on-io-error", "pass_on"}};
+  const std::string text =
+      satellite::render_resource_file(r, "alpha", {"/srv/pool1/res1_00000.img"}, "res1.toml").text;
+  CHECK(engine::parse_resource_text(text, "res1.toml").io_error_policy == on_io_error::pass_on);
+}
+
 TEST_CASE("a diskless replica's file has no disks and still a size") {
   cluster::desired_resource r = three_nodes();
   const std::string text = satellite::render_resource_file(r, "gamma", {}, "res1.toml").text;
