@@ -502,12 +502,43 @@ void replica_machine::maybe_complete(std::uint64_t tag) {
 // targets also learn here whether their source has the write (they cannot fetch it back from the
 // writer).
 void replica_machine::send_peer_ack(const client_request& request, node_mask have) {
-  const wire::peer_ack ack{volumes_[request.volume_index].number,
-                           request.offset_bytes / kSectorBytes, request.length_bytes, have,
-                           request.write_seq};
+  node_mask unconfirmed = 0;
   for (const auto& peer : peers_) {
-    if (mask_has(request.replicated_to, peer.node) && handshake_done(peer)) send(peer, ack);
+    if (peer.transfer_log.count(request.tag)) unconfirmed |= mask_of(peer.node);
   }
+  pending_peer_ack pending{wire::peer_ack{volumes_[request.volume_index].number,
+                                          request.offset_bytes / kSectorBytes,
+                                          request.length_bytes, have & ~unconfirmed,
+                                          request.write_seq},
+                           request.replicated_to, unconfirmed};
+  if (unconfirmed != 0) {
+    pending_peer_acks_[request.tag] = pending;
+    return;
+  }
+  for (const auto& peer : peers_) {
+    if (mask_has(pending.send_to, peer.node) && handshake_done(peer)) send(peer, pending.ack);
+  }
+}
+
+// A protocol A or B peer confirmed (or, lost or refused, never will) that a write from its
+// transfer log is on its disk.
+void replica_machine::settle_sent_write(std::uint64_t tag, node_id node, bool written) {
+  auto client = clients_.find(tag);
+  if (client != clients_.end() && !written) {
+    client->second.unacknowledged &= ~mask_of(node);
+    client->second.acked &= ~mask_of(node);
+    client->second.uptodate_copies &= ~mask_of(node);
+  }
+  auto found = pending_peer_acks_.find(tag);
+  if (found == pending_peer_acks_.end()) return;
+  pending_peer_ack& pending = found->second;
+  pending.unconfirmed &= ~mask_of(node);
+  if (written) pending.ack.have |= mask_of(node);
+  if (pending.unconfirmed != 0) return;
+  for (const auto& peer : peers_) {
+    if (mask_has(pending.send_to, peer.node) && handshake_done(peer)) send(peer, pending.ack);
+  }
+  pending_peer_acks_.erase(found);
 }
 
 // ----------------------------------------------------------------------- replicated writes (peer)
@@ -587,6 +618,7 @@ void replica_machine::confirm_sent_write(peer_link& peer, std::uint64_t tag, boo
   peer.transfer_log_bytes -= sent.length_bytes;
   peer.transfer_log.erase(found);
   if (!written) mark_out_of_sync(sent.volume_index, peer.node, sent.blocks);
+  settle_sent_write(tag, peer.node, written);
   if (peer.transfer_log_bytes != 0) return;
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     if (peer.volumes[vi].repl != repl_state::ahead) continue;

@@ -115,9 +115,13 @@ void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
   }
   // Protocol A and B writes its disk never confirmed: answered already, but maybe lost with the
   // connection (still in a send buffer, or in the peer's memory only).
-  for (const auto& [tag, sent] : peer.transfer_log) missed(sent.volume_index, sent.blocks);
+  const auto unconfirmed = std::move(peer.transfer_log);
   peer.transfer_log.clear();
   peer.transfer_log_bytes = 0;
+  for (const auto& [tag, sent] : unconfirmed) {
+    missed(sent.volume_index, sent.blocks);
+    settle_sent_write(tag, peer.node, false);
+  }
   for (auto tag : touched) {
     auto found = clients_.find(tag);
     if (found == clients_.end()) continue;

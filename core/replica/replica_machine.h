@@ -367,6 +367,7 @@ class replica_machine {
   // the transfer log of protocol A and B writes (replica.cpp)
   void log_sent_write(peer_link& peer, const client_request& request);
   void confirm_sent_write(peer_link& peer, std::uint64_t tag, bool written);
+  void settle_sent_write(std::uint64_t tag, node_id node, bool written);
   void on_peer_ack(peer_link& peer, const wire::peer_ack& msg);
   void settle_diskless_writes(peer_link& writer, std::size_t volume_index, block_range blocks,
                               node_mask have);
@@ -449,6 +450,16 @@ class replica_machine {
   std::deque<disk_request> deferred_;                // waiting for an overlapping request
   std::deque<std::uint64_t> waiting_writes_;         // client writes waiting for a resync read
   std::deque<std::uint64_t> suspended_;              // client requests frozen until quorum returns
+  // The peer_ack of a completed write waits while a protocol A or B peer has not confirmed the
+  // write on its disk (DRBD sends P_PEER_ACK once every peer's part of the request is done): a
+  // third node must not learn that the peer holds a write the connection may still lose, or its
+  // resync toward that peer would leave the write out (sweep --protocol A seed 865).
+  struct pending_peer_ack {
+    wire::peer_ack ack;      // `have` without the peers still unconfirmed
+    node_mask send_to = 0;   // the nodes the write was sent to
+    node_mask unconfirmed = 0;
+  };
+  std::map<std::uint64_t, pending_peer_ack> pending_peer_acks_;  // by client tag
   // Cluster-wide promotion by two-phase commit: the one this node coordinates, and the one it has
   // agreed to (a node is part of at most one transaction at a time).
   struct promotion {

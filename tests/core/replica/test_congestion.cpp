@@ -125,3 +125,31 @@ TEST_CASE("transfer log: protocol B writes the peer received but never wrote are
   CHECK(c.resync_bytes_received(1) == 3 * kBlockBytes);
   check_all_match(c, model);
 }
+
+TEST_CASE("transfer log: third nodes learn who holds a protocol A write only once it is confirmed") {
+  // n0 writes with protocol A; n1's data never arrives before the link breaks. n2 must not hear
+  // from n0's peer_ack that n1 holds the write (it completed before n1 answered): n2 keeps the
+  // block marked toward n1, so a resync from n2 carries it (sweep --protocol A seed 865: n1 took
+  // a bitmap resync from n2 and kept an older version of the block).
+  sim::cluster_options options;
+  options.nodes = 3;
+  options.volume_size_bytes = 1 << 20;
+  options.proto = protocol::a;
+  sim::cluster c(options);
+  c.start();
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  volume_model model(1 << 20);
+  c.hold(0, 1, wire::msg_type::data);
+  const auto tags = write_blocks(c, model, 5, 1);
+  c.run_until_quiet();
+  REQUIRE(c.result(tags[0]).status == io_status::ok);
+  CHECK(sent(c, 0, 2, wire::msg_type::peer_ack) == 0);  // n1 has not confirmed
+  c.cut_link(0, 1);
+  c.run_until_quiet();
+  CHECK(sent(c, 0, 2, wire::msg_type::peer_ack) == 1);
+  CHECK(peer_device(c.view(2), 1).out_of_sync_blocks == 1);
+  CHECK(peer_device(c.view(0), 1).out_of_sync_blocks == 1);
+  c.heal_link(0, 1);
+  c.run_until_quiet();
+  check_all_match(c, model);
+}
