@@ -41,6 +41,9 @@ struct cluster_options {
   std::uint64_t link_latency_max_ns = 200'000;
   std::uint64_t disk_latency_min_ns = 20'000;
   std::uint64_t disk_latency_max_ns = 400'000;
+  // How latencies spread within those ranges (sim/latency_distribution.h); uniform by default.
+  latency_shape link_latency;
+  latency_shape disk_latency;
   // The segment-level network model (sim/link_model.h) of every link; all off by default.
   link_faults link;
   // Links with their own latency and faults, key (min, max) node id; the others use the above.

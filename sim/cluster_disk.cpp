@@ -20,7 +20,8 @@ void cluster::disk_io(node_id node, const disk_submit& submit) {
     n.pending_writes[submit.request] = submit;
   }
   const disk_params& params = disk_of(node);
-  std::uint64_t latency = disk_random_.between(params.latency_min_ns, params.latency_max_ns);
+  std::uint64_t latency =
+      draw_latency_ns(params.latency_min_ns, params.latency_max_ns, params.latency, disk_random_);
   if (n.disk_latency_percent != 100) latency = latency * n.disk_latency_percent / 100;
   // The bytes cross the disk's interface one request at a time; the latency comes on top.
   std::uint64_t transferred_ns = events_.now_ns();

@@ -6,15 +6,18 @@
 #include <set>
 #include <vector>
 
+#include "sim/latency_distribution.h"
 #include "sim/prng.h"
 
 namespace tandem::sim {
 
-// One node's backing disk: a latency range every request draws from, and a bandwidth.
+// One node's backing disk: a latency range every request draws from and the shape of the draws,
+// and a bandwidth.
 struct disk_params {
   std::uint64_t latency_min_ns = 20'000;
   std::uint64_t latency_max_ns = 400'000;
   std::uint64_t bandwidth_bytes_per_s = 0;  // 0: unlimited
+  latency_shape latency;
 };
 
 // A disk moves one request's bytes at a time: a request of B bytes finishes its transfer

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sim/scenario.h"
+#include "sim/scenario_parse_latency.h"
 #include "sim/scenario_parse_models.h"
 #include "sim/table_reader.h"
 #include "sim/toml_document.h"
@@ -106,10 +107,8 @@ void parse_cluster(table_reader& r, cluster_options& c) {
   c.io_error_policy =
       r.choice("on_io_error", parse_on_io_error, "\"detach\", \"pass_on\" or \"call-local-io-error\"")
           .value_or(on_io_error::detach);
-  std::tie(c.link_latency_min_ns, c.link_latency_max_ns) =
-      range_us(r, "link_latency_us", c.link_latency_min_ns, c.link_latency_max_ns);
-  std::tie(c.disk_latency_min_ns, c.disk_latency_max_ns) =
-      range_us(r, "disk_latency_us", c.disk_latency_min_ns, c.disk_latency_max_ns);
+  read_latency(r, "link_latency", c.link_latency_min_ns, c.link_latency_max_ns, c.link_latency);
+  read_latency(r, "disk_latency", c.disk_latency_min_ns, c.disk_latency_max_ns, c.disk_latency);
   parse_cluster_models(r, c);
   r.reject_unknown();
 }
