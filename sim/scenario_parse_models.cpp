@@ -73,6 +73,14 @@ void parse_cluster_models(table_reader& r, cluster_options& c) {
     c.disk_bandwidth_bytes_per_s = *v;
   }
   c.torn_writes = r.value<bool>("torn_writes").value_or(false);
+  if (const toml::node* node = r.get("torn_write_granularity_bytes")) {
+    if (!c.torn_writes) r.fail(*node, "'torn_write_granularity_bytes' needs 'torn_writes = true'");
+    const auto bytes = r.integer("torn_write_granularity_bytes", 0, 512, 4096);
+    if ((bytes & (bytes - 1)) != 0) {
+      r.fail(*node, "'torn_write_granularity_bytes' must be 512, 1024, 2048 or 4096");
+    }
+    c.torn_write_granularity_bytes = static_cast<std::uint64_t>(bytes);
+  }
 }
 
 void parse_link(table_reader& r, const toml::table& table, cluster_options& c) {

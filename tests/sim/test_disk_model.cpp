@@ -47,29 +47,63 @@ TEST_CASE("latent sector errors fail reads that touch them until a write covers 
   CHECK(bad.bad_sectors() == 0);
 }
 
-TEST_CASE("a torn write is decided per 4 KiB piece") {
+TEST_CASE("a torn write is decided per piece of the tear granularity") {
   prng random(1);
-  CHECK(torn_write_pieces(0, 16384, random).size() == 4);
-  CHECK(torn_write_pieces(2048, 6144, random).size() == 2);  // [2k, 4k) and [4k, 8k)
-  CHECK(torn_write_pieces(512, 1024, random).size() == 1);
+  CHECK(torn_write_pieces(0, 16384, kBlockBytes, random).size() == 4);
+  CHECK(torn_write_pieces(2048, 6144, kBlockBytes, random).size() == 2);  // [2k, 4k), [4k, 8k)
+  CHECK(torn_write_pieces(512, 1024, kBlockBytes, random).size() == 1);
+  CHECK(torn_write_pieces(0, 4096, kSectorBytes, random).size() == 8);
+  CHECK(torn_write_pieces(512, 1024, kSectorBytes, random).size() == 2);
+  CHECK(torn_write_pieces(1024, 4096, 2048, random).size() == 3);  // [1k, 2k) [2k, 4k) [4k, 5k)
+  CHECK(torn_piece_end(1024, 5120, 2048) == 2048);
+  CHECK(torn_piece_end(4096, 5120, 2048) == 5120);
+  CHECK(torn_piece_end(0, 16384, kSectorBytes) == 512);
   int torn = 0;
   for (int i = 0; i < 100; ++i) {
-    const auto landed = torn_write_pieces(0, 16384, random);
+    const auto landed = torn_write_pieces(0, 16384, kBlockBytes, random);
     const auto count = std::count(landed.begin(), landed.end(), true);
     torn += count != 0 && count != 4 ? 1 : 0;
   }
   CHECK(torn > 60);  // 7 in 8 four-piece writes are torn
 }
 
+TEST_CASE("4 KiB tearing draws what the model drew before sectors existed") {
+  // The old model: one coin per piece cut at 4 KiB boundaries. Same seed, same coins.
+  prng now(9), before(9);
+  for (int i = 0; i < 50; ++i) {
+    const auto landed = torn_write_pieces(2048, 14336, kBlockBytes, now);
+    REQUIRE(landed.size() == 4);
+    for (bool piece : landed) CHECK(piece == (before.below(2) == 0));
+  }
+}
+
+namespace {
+
+// One node, writes that stay on their way to the disk for 1 ms, torn at a crash.
+cluster_options torn_disk(std::uint64_t seed, std::uint64_t granularity_bytes) {
+  cluster_options options;
+  options.nodes = 1;
+  options.seed = seed;
+  options.volume_size_bytes = 1 << 20;
+  options.disk_latency_min_ns = options.disk_latency_max_ns = 1'000'000;
+  options.torn_writes = true;
+  options.torn_write_granularity_bytes = granularity_bytes;
+  return options;
+}
+
+bool all_bytes(const std::vector<std::byte>& disk, std::uint64_t offset, std::uint64_t length,
+               std::uint8_t value) {
+  const auto first = disk.begin() + static_cast<std::ptrdiff_t>(offset);
+  return std::all_of(first, first + static_cast<std::ptrdiff_t>(length),
+                     [value](std::byte x) { return x == std::byte{value}; });
+}
+
+}  // namespace
+
 TEST_CASE("a crash tears a multi-block write in flight; the tracker accepts it as unacknowledged") {
   int torn_runs = 0;
   for (std::uint64_t seed = 1; seed <= 16; ++seed) {
-    cluster_options options;
-    options.nodes = 1;
-    options.seed = seed;
-    options.volume_size_bytes = 1 << 20;
-    options.disk_latency_min_ns = options.disk_latency_max_ns = 1'000'000;
-    options.torn_writes = true;
+    const cluster_options options = torn_disk(seed, kBlockBytes);
     cluster c(options);
     c.start();
     REQUIRE(c.admin_command(0, admin_op::primary).ok);
@@ -80,12 +114,8 @@ TEST_CASE("a crash tears a multi-block write in flight; the tracker accepts it a
     const auto& disk = c.disk_bytes(0, 0);
     int new_blocks = 0;
     for (std::uint64_t b = 8; b < 12; ++b) {
-      const auto first = disk.begin() + static_cast<std::ptrdiff_t>(b * kBlockBytes);
-      const bool is_new =
-          std::all_of(first, first + kBlockBytes, [](std::byte x) { return x == std::byte{0xab}; });
-      const bool is_old =
-          std::all_of(first, first + kBlockBytes, [](std::byte x) { return x == std::byte{0}; });
-      CHECK((is_new || is_old));  // a 4 KiB piece lands whole or not at all
+      const bool is_new = all_bytes(disk, b * kBlockBytes, kBlockBytes, 0xab);
+      CHECK((is_new || all_bytes(disk, b * kBlockBytes, kBlockBytes, 0)));  // whole or not at all
       new_blocks += is_new ? 1 : 0;
     }
     torn_runs += new_blocks != 0 && new_blocks != 4 ? 1 : 0;
@@ -97,6 +127,98 @@ TEST_CASE("a crash tears a multi-block write in flight; the tracker accepts it a
     CHECK(violations.empty());  // its blocks may hold old or new data
   }
   CHECK(torn_runs >= 8);
+}
+
+TEST_CASE("sector tearing leaves a 4 KiB block half old, half new; the tracker accepts it") {
+  int mixed_blocks = 0;
+  for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+    const cluster_options options = torn_disk(seed, kSectorBytes);
+    cluster c(options);
+    c.start();
+    REQUIRE(c.admin_command(0, admin_op::primary).ok);
+    write_tracker tracker(options.volume_size_bytes);
+    REQUIRE(tracker.start_write(c, 0, 4 * kBlockBytes, bytes_of(kBlockBytes, 0xab), false));
+    c.run_for(500'000);  // on its way to the disk
+    c.crash(0);
+    const auto& disk = c.disk_bytes(0, 0);
+    int new_sectors = 0;
+    for (std::uint64_t s = 0; s < kSectorsPerBlock; ++s) {
+      const std::uint64_t at = 4 * kBlockBytes + s * kSectorBytes;
+      const bool is_new = all_bytes(disk, at, kSectorBytes, 0xab);
+      CHECK((is_new || all_bytes(disk, at, kSectorBytes, 0)));  // a sector is atomic
+      new_sectors += is_new ? 1 : 0;
+    }
+    mixed_blocks += new_sectors != 0 && new_sectors != 8 ? 1 : 0;
+    std::vector<std::string> violations;
+    tracker.collect(
+        c, [](io_status, bool) { return false; }, false, violations);
+    tracker.check_replicas(c, {0}, 0, violations);
+    CHECK(violations.empty());  // never acknowledged: old, new or mixed are all allowed
+  }
+  CHECK(mixed_blocks >= 12);  // 254 in 256 eight-sector writes are torn
+  const auto log_of_seed = [](std::uint64_t seed) {
+    cluster c(torn_disk(seed, kSectorBytes));
+    c.start();
+    REQUIRE(c.admin_command(0, admin_op::primary).ok);
+    c.write(0, 0, 0, bytes_of(kBlockBytes, 1));
+    c.run_for(500'000);
+    c.crash(0);
+    return c.log();
+  };
+  const auto log = log_of_seed(1);
+  CHECK(std::any_of(log.begin(), log.end(), [](const std::string& line) {
+    return line.find("torn write at offset 0: ") != std::string::npos &&
+           line.find(" of 8 sectors reached the medium") != std::string::npos;
+  }));
+}
+
+TEST_CASE("an acknowledged write is never torn by a crash, whatever the granularity") {
+  for (std::uint64_t granularity : {kSectorBytes, kBlockBytes}) {
+    for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+      const cluster_options options = torn_disk(seed, granularity);
+      cluster c(options);
+      c.start();
+      REQUIRE(c.admin_command(0, admin_op::primary).ok);
+      write_tracker tracker(options.volume_size_bytes);
+      const auto no_failure = [](io_status, bool) { return false; };
+      std::vector<std::string> violations;
+      REQUIRE(tracker.start_write(c, 0, 0, bytes_of(4 * kBlockBytes, 0x3c), false));
+      REQUIRE(c.run_until_quiet());
+      tracker.collect(c, no_failure, false, violations);
+      REQUIRE(tracker.acknowledged() == 1);
+      // The crash catches a second write on its way, over the first one's last two blocks.
+      REQUIRE(tracker.start_write(c, 0, 2 * kBlockBytes, bytes_of(4 * kBlockBytes, 0x4d), false));
+      c.run_for(500'000);
+      c.crash(0);
+      tracker.collect(c, no_failure, false, violations);
+      CHECK(tracker.acknowledged() == 1);
+      CHECK(all_bytes(c.disk_bytes(0, 0), 0, 2 * kBlockBytes, 0x3c));
+      tracker.check_replicas(c, {0}, 0, violations);
+      CHECK(violations.empty());
+    }
+  }
+}
+
+TEST_CASE("one torn sector of an acknowledged write is a violation") {
+  cluster_options options;
+  options.nodes = 1;
+  options.volume_size_bytes = 1 << 20;
+  cluster c(options);
+  c.start();
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  write_tracker tracker(options.volume_size_bytes);
+  REQUIRE(tracker.start_write(c, 0, 0, bytes_of(kBlockBytes, 0xcd), false));
+  REQUIRE(c.run_until_quiet());
+  std::vector<std::string> violations;
+  tracker.collect(
+      c, [](io_status, bool) { return false; }, false, violations);
+  REQUIRE(tracker.acknowledged() == 1);
+  // As if the last sector of the acknowledged block had not reached the medium.
+  c.corrupt(0, 0, kBlockBytes - kSectorBytes, kSectorBytes);
+  tracker.check_replicas(c, {0}, 0, violations);
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].find("differs from the acknowledged writes in 1 blocks, the first at "
+                           "offset 0") != std::string::npos);
 }
 
 TEST_CASE("an acknowledged write that is not on the disk is a violation") {
