@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/link_counter_names.h"
 #include "sim/scenario.h"
 #include "sim/scenario_parse_latency.h"
 #include "sim/scenario_parse_models.h"
@@ -202,10 +203,6 @@ const std::set<std::string> kKinds = {
     "out-of-sync", "verified", "resync-skipped", "resync-duration",
     "link",        "reads-ok", "read-errors",    "write-latency",
     "log"};
-// The link_counters fields a `link` expectation can name.
-const std::set<std::string> kLinkCounters = {
-    "retransmissions",  "duplicates_discarded", "reordered",          "head_of_line_waits",
-    "partition_stalls", "connection_timeouts",  "data_payload_bytes", "resync_payload_bytes"};
 
 scenario_expectation parse_expectation(table_reader& r, const toml::table& table, int nodes) {
   scenario_expectation e;
@@ -238,9 +235,11 @@ scenario_expectation parse_expectation(table_reader& r, const toml::table& table
     if (!table.contains("node") || !table.contains("peer")) {
       r.fail_here("'link' needs 'node' and 'peer'");
     }
-    if (!kLinkCounters.count(e.name)) {
+    if (!link_counter(link_counters{}, e.name)) {
       std::string names;
-      for (const auto& n : kLinkCounters) names += (names.empty() ? "" : ", ") + n;
+      for (const auto& f : kLinkCounterFields) {
+        names += (names.empty() ? "" : ", ") + std::string(f.name);
+      }
       r.fail(table.contains("name") ? *table.get("name") : static_cast<const toml::node&>(table),
              "'link' needs 'name', one of " + names);
     }
