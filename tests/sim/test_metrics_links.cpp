@@ -29,13 +29,11 @@ std::string labels_of(node_id node, node_id peer) {
 }  // namespace
 
 TEST_CASE("the link counters of every direction appear in the metrics with the model's values") {
-  cluster_options options;
-  options.nodes = 3;
+  cluster_options options;  // three nodes
   options.seed = 4;
-  options.link.loss_ppm = 50'000;  // 5 %: retransmissions
-  options.link.duplicate_ppm = 50'000;
+  options.link.loss_ppm = options.link.duplicate_ppm = 50'000;  // 5 %
   options.link.reorder_ppm = 100'000;
-  options.link.rto_initial_ns = 2'000'000;
+  options.link.rto_initial_ns = 2'000'000;  // short: the lost frames come again soon
   cluster c(options);
   c.start();
   REQUIRE(c.admin_command(0, admin_op::primary).ok);
