@@ -82,7 +82,7 @@ cluster::cluster(cluster_options options)
       disk_random_(options.seed ^ 0x6469736b),
       workload_random_(options.seed ^ 0x776f726b),
       disk_default_{options.disk_latency_min_ns, options.disk_latency_max_ns,
-                    options.disk_bandwidth_bytes_per_s},
+                    options.disk_bandwidth_bytes_per_s, options.disk_latency},
       segment_random_(options.seed ^ 0x7365676d656e74),  // "segment"
       torn_random_(options.seed ^ 0x746f726e) {          // "torn"
   if (options_.nodes < 1 || options_.nodes > kMaxNodes) {
@@ -104,10 +104,11 @@ cluster::cluster(cluster_options options)
       const std::pair key{static_cast<node_id>(a), static_cast<node_id>(b)};
       links_[key] = {};
       auto own = options_.link_overrides.find(key);
-      link_params_[key] = own != options_.link_overrides.end()
-                              ? own->second
-                              : link_params{options_.link_latency_min_ns,
-                                            options_.link_latency_max_ns, options_.link};
+      link_params_[key] =
+          own != options_.link_overrides.end()
+              ? own->second
+              : link_params{options_.link_latency_min_ns, options_.link_latency_max_ns,
+                            options_.link, options_.link_latency};
     }
   }
 }

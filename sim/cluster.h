@@ -41,6 +41,9 @@ struct cluster_options {
   std::uint64_t link_latency_max_ns = 200'000;
   std::uint64_t disk_latency_min_ns = 20'000;
   std::uint64_t disk_latency_max_ns = 400'000;
+  // How latencies spread within those ranges (sim/latency_distribution.h); uniform by default.
+  latency_shape link_latency;
+  latency_shape disk_latency;
   // The segment-level network model (sim/link_model.h) of every link; all off by default.
   link_faults link;
   // Links with their own latency and faults, key (min, max) node id; the others use the above.
@@ -48,9 +51,11 @@ struct cluster_options {
   std::uint64_t disk_bandwidth_bytes_per_s = 0;  // every disk; 0: unlimited
   // Nodes whose disk has its own latency and bandwidth; the others use the above.
   std::map<node_id, disk_params> disk_overrides;
-  // A crash tears multi-block writes in flight: each 4 KiB piece reaches the medium or not on its
-  // own. Off: each write in flight lands whole or not at all (one coin flip per write).
+  // A crash tears writes in flight: each piece of torn_write_granularity_bytes (a sector by
+  // default: what a disk writes atomically) reaches the medium or not on its own. Off: each write
+  // in flight lands whole or not at all (one coin flip per write).
   bool torn_writes = false;
+  std::uint64_t torn_write_granularity_bytes = kSectorBytes;  // 512..4096, a power of two
   std::uint64_t reconnect_delay_ns = 100'000'000;
   // Nodes that are replicas of the resource at the start (0 = all `nodes`). The others are spare
   // machines that add_replica() can bring in later.

@@ -1,12 +1,23 @@
 // The cluster's disks: latency, bandwidth, latent read errors, write errors, and what a crash
-// leaves of the writes in flight (whole, lost, or torn per 4 KiB piece). The models themselves
-// are in sim/disk_model.h; this file applies them to the nodes' in-memory disks.
+// leaves of the writes in flight (whole, lost, or torn per sector or larger piece). The models
+// themselves are in sim/disk_model.h; this file applies them to the nodes' in-memory disks.
 #include <algorithm>
+#include <string>
 
 #include "core/replica/block_digest.h"
 #include "sim/cluster.h"
 
 namespace tandem::sim {
+namespace {
+
+// How the log names the pieces of a torn write ("blocks" as before sectors existed here).
+std::string piece_name(std::uint64_t granularity_bytes) {
+  if (granularity_bytes == kBlockBytes) return "blocks";
+  if (granularity_bytes == kSectorBytes) return "sectors";
+  return "pieces of " + std::to_string(granularity_bytes) + " bytes";
+}
+
+}  // namespace
 
 const disk_params& cluster::disk_of(node_id node) const {
   auto own = options_.disk_overrides.find(node);
@@ -20,7 +31,8 @@ void cluster::disk_io(node_id node, const disk_submit& submit) {
     n.pending_writes[submit.request] = submit;
   }
   const disk_params& params = disk_of(node);
-  std::uint64_t latency = disk_random_.between(params.latency_min_ns, params.latency_max_ns);
+  std::uint64_t latency =
+      draw_latency_ns(params.latency_min_ns, params.latency_max_ns, params.latency, disk_random_);
   if (n.disk_latency_percent != 100) latency = latency * n.disk_latency_percent / 100;
   // The bytes cross the disk's interface one request at a time; the latency comes on top.
   std::uint64_t transferred_ns = events_.now_ns();
@@ -87,14 +99,18 @@ void cluster::settle_writes_at_crash(node_id node) {
       release(submit.buffer.id);
       continue;
     }
-    // Torn: the medium got some of the write's 4 KiB pieces and not the others.
+    // Torn: the medium got some of the write's pieces and not the others. Only writes still in
+    // flight are here: a node completes its own client's write only once it is on the medium, so
+    // none of those was acknowledged. A peer's copy of a protocol A or B write may have been; it
+    // was never confirmed on this disk, so its Primary resyncs it.
+    const std::uint64_t granularity = options_.torn_write_granularity_bytes;
     const std::vector<bool> landed =
-        torn_write_pieces(submit.offset_bytes, submit.length_bytes, torn_random_);
+        torn_write_pieces(submit.offset_bytes, submit.length_bytes, granularity, torn_random_);
     std::uint64_t at = submit.offset_bytes;
     const std::uint64_t end = submit.offset_bytes + submit.length_bytes;
     std::size_t pieces_landed = 0;
     for (bool piece_landed : landed) {
-      const std::uint64_t piece_end = std::min(end, (at / kBlockBytes + 1) * kBlockBytes);
+      const std::uint64_t piece_end = torn_piece_end(at, end, granularity);
       if (piece_landed) {
         const auto from = bytes.begin() + static_cast<std::ptrdiff_t>(at - submit.offset_bytes);
         std::copy(from, from + static_cast<std::ptrdiff_t>(piece_end - at),
@@ -106,7 +122,7 @@ void cluster::settle_writes_at_crash(node_id node) {
     if (landed.size() > 1 && pieces_landed != 0 && pieces_landed != landed.size()) {
       record(node, "torn write at offset " + std::to_string(submit.offset_bytes) + ": " +
                        std::to_string(pieces_landed) + " of " + std::to_string(landed.size()) +
-                       " blocks reached the medium");
+                       " " + piece_name(granularity) + " reached the medium");
     }
     release(submit.buffer.id);
   }

@@ -52,8 +52,8 @@ void cluster::count_segment(node_id from, node_id to, const segment_outcome& out
 void cluster::schedule_delivery(node_id from, node_id to, std::uint64_t epoch,
                                 std::vector<std::byte> frame) {
   const link_params& params = params_of(from, to);
-  const std::uint64_t latency =
-      network_random_.between(params.latency_min_ns, params.latency_max_ns);
+  const std::uint64_t latency = draw_latency_ns(params.latency_min_ns, params.latency_max_ns,
+                                                params.latency, network_random_);
   direction& d = directions_[{from, to}];
   // A frame of a connection that is already gone gets no place in the stream (it is dropped on
   // arrival, as before).
@@ -271,8 +271,8 @@ void cluster::heal_one_way(node_id from, node_id to) {
   d.stream.unblock();
   for (auto& s : stalled) {
     if (s.epoch != l.epoch) continue;
-    const std::uint64_t latency =
-        network_random_.between(params.latency_min_ns, params.latency_max_ns);
+    const std::uint64_t latency = draw_latency_ns(params.latency_min_ns, params.latency_max_ns,
+                                                  params.latency, network_random_);
     std::uint32_t retransmissions = 0;
     const std::uint64_t at_ns =
         d.stream.resend(s.departure_ns, events_.now_ns(), latency, params.faults, retransmissions);

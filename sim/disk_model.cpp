@@ -36,17 +36,23 @@ void latent_errors::overwrite(std::uint64_t offset_bytes, std::uint64_t length_b
   bad_sectors_.erase(bad_sectors_.lower_bound(first), bad_sectors_.lower_bound(end));
 }
 
+std::uint64_t torn_piece_end(std::uint64_t at_bytes, std::uint64_t end_bytes,
+                             std::uint64_t granularity_bytes) {
+  assert(granularity_bytes >= kSectorBytes && granularity_bytes % kSectorBytes == 0);
+  return std::min(end_bytes, (at_bytes / granularity_bytes + 1) * granularity_bytes);
+}
+
 std::vector<bool> torn_write_pieces(std::uint64_t offset_bytes, std::uint64_t length_bytes,
-                                    prng& random) {
+                                    std::uint64_t granularity_bytes, prng& random) {
   std::vector<bool> landed;
   std::uint64_t at = offset_bytes;
   const std::uint64_t end = offset_bytes + length_bytes;
   while (at < end) {
-    const std::uint64_t piece_end = std::min(end, (at / kBlockBytes + 1) * kBlockBytes);
     landed.push_back(random.below(2) == 0);
-    at = piece_end;
+    at = torn_piece_end(at, end, granularity_bytes);
   }
   assert(length_bytes == 0 || !landed.empty());
+  assert(landed.size() <= length_bytes / granularity_bytes + 2);
   return landed;
 }
 

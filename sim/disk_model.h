@@ -6,15 +6,18 @@
 #include <set>
 #include <vector>
 
+#include "sim/latency_distribution.h"
 #include "sim/prng.h"
 
 namespace tandem::sim {
 
-// One node's backing disk: a latency range every request draws from, and a bandwidth.
+// One node's backing disk: a latency range every request draws from and the shape of the draws,
+// and a bandwidth.
 struct disk_params {
   std::uint64_t latency_min_ns = 20'000;
   std::uint64_t latency_max_ns = 400'000;
   std::uint64_t bandwidth_bytes_per_s = 0;  // 0: unlimited
+  latency_shape latency;
 };
 
 // A disk moves one request's bytes at a time: a request of B bytes finishes its transfer
@@ -43,10 +46,16 @@ class latent_errors {
   std::set<std::uint64_t> bad_sectors_;  // sector numbers
 };
 
-// A write in flight at a crash: which of its 4 KiB pieces reached the medium. The pieces are the
-// write cut at 4 KiB boundaries of the volume (a write inside one block is one piece); each is
-// decided by its own coin flip, so a multi-block write can be torn.
+// A write in flight at a crash: which of its pieces reached the medium. The pieces are the write
+// cut at `granularity_bytes` boundaries of the volume (a write inside one such unit is one piece);
+// each is decided by its own coin flip, so a write spanning several units can be torn. A disk
+// writes a sector atomically and nothing larger (512: a 4 KiB block can end half old, half new);
+// 4096 models a drive with 4 KiB atomic writes (and draws what the 4 KiB-only model drew).
 std::vector<bool> torn_write_pieces(std::uint64_t offset_bytes, std::uint64_t length_bytes,
-                                    prng& random);
+                                    std::uint64_t granularity_bytes, prng& random);
+
+// The end of the piece of a torn write that starts at `at_bytes` and ends at `end_bytes` at most.
+std::uint64_t torn_piece_end(std::uint64_t at_bytes, std::uint64_t end_bytes,
+                             std::uint64_t granularity_bytes);
 
 }  // namespace tandem::sim

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 
+#include "sim/latency_distribution.h"
 #include "sim/prng.h"
 
 namespace tandem::sim {
@@ -41,11 +42,13 @@ struct link_faults {
   bool lossy() const { return loss_ppm != 0 || duplicate_ppm != 0 || reorder_ppm != 0; }
 };
 
-// One link's parameters: the latency range every message draws from, and its faults.
+// One link's parameters: the latency range every message draws from and the shape of the draws,
+// and its faults.
 struct link_params {
   std::uint64_t latency_min_ns = 50'000;
   std::uint64_t latency_max_ns = 200'000;
   link_faults faults;
+  latency_shape latency;
 };
 
 // What happened to one frame sent on a direction.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/metrics/replica_metrics.h"
+#include "sim/metrics_links.h"
 
 namespace tandem::sim {
 namespace {
@@ -22,6 +23,7 @@ std::string node_name(node_id node) { return "n" + std::to_string(node); }
 metrics_recorder::metrics_recorder(std::string resource, std::int64_t start_ms)
     : resource_(std::move(resource)), start_ms_(start_ms) {
   metrics::declare_replica_families(out_);
+  declare_link_families(out_);
 }
 
 void metrics_recorder::snapshot(const cluster& c, std::uint64_t time_ns) {
@@ -50,6 +52,7 @@ void metrics_recorder::snapshot(const cluster& c, std::uint64_t time_ns) {
     }
     metrics::write_replica_metrics(out_, id, view, {}, {});
   }
+  write_link_metrics(out_, c, resource_);
   out_.end_snapshot(kStateFamilies);
 }
 

@@ -4,7 +4,8 @@
 // viewed with the Grafana dashboard of engine/metrics/grafana.
 //
 // Only what the replica's view holds is written (states, out-of-sync and resynced bytes, quorum,
-// activity log); the driver-measured I/O counters and latency histograms of tandemd are absent.
+// activity log), and the simulated network's counters per direction (sim/metrics_links.h); the
+// driver-measured I/O counters and latency histograms of tandemd are absent.
 #pragma once
 
 #include <cstdint>

@@ -6,7 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "sim/link_counter_names.h"
 #include "sim/scenario.h"
+#include "sim/scenario_parse_latency.h"
 #include "sim/scenario_parse_models.h"
 #include "sim/table_reader.h"
 #include "sim/toml_document.h"
@@ -106,10 +108,8 @@ void parse_cluster(table_reader& r, cluster_options& c) {
   c.io_error_policy =
       r.choice("on_io_error", parse_on_io_error, "\"detach\", \"pass_on\" or \"call-local-io-error\"")
           .value_or(on_io_error::detach);
-  std::tie(c.link_latency_min_ns, c.link_latency_max_ns) =
-      range_us(r, "link_latency_us", c.link_latency_min_ns, c.link_latency_max_ns);
-  std::tie(c.disk_latency_min_ns, c.disk_latency_max_ns) =
-      range_us(r, "disk_latency_us", c.disk_latency_min_ns, c.disk_latency_max_ns);
+  read_latency(r, "link_latency", c.link_latency_min_ns, c.link_latency_max_ns, c.link_latency);
+  read_latency(r, "disk_latency", c.disk_latency_min_ns, c.disk_latency_max_ns, c.disk_latency);
   parse_cluster_models(r, c);
   r.reject_unknown();
 }
@@ -203,10 +203,6 @@ const std::set<std::string> kKinds = {
     "out-of-sync", "verified", "resync-skipped", "resync-duration",
     "link",        "reads-ok", "read-errors",    "write-latency",
     "log"};
-// The link_counters fields a `link` expectation can name.
-const std::set<std::string> kLinkCounters = {
-    "retransmissions",  "duplicates_discarded", "reordered",          "head_of_line_waits",
-    "partition_stalls", "connection_timeouts",  "data_payload_bytes", "resync_payload_bytes"};
 
 scenario_expectation parse_expectation(table_reader& r, const toml::table& table, int nodes) {
   scenario_expectation e;
@@ -239,9 +235,11 @@ scenario_expectation parse_expectation(table_reader& r, const toml::table& table
     if (!table.contains("node") || !table.contains("peer")) {
       r.fail_here("'link' needs 'node' and 'peer'");
     }
-    if (!kLinkCounters.count(e.name)) {
+    if (!link_counter(link_counters{}, e.name)) {
       std::string names;
-      for (const auto& n : kLinkCounters) names += (names.empty() ? "" : ", ") + n;
+      for (const auto& f : kLinkCounterFields) {
+        names += (names.empty() ? "" : ", ") + std::string(f.name);
+      }
       r.fail(table.contains("name") ? *table.get("name") : static_cast<const toml::node&>(table),
              "'link' needs 'name', one of " + names);
     }

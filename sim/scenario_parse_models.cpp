@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/scenario_parse_latency.h"
+
 namespace tandem::sim {
 namespace {
 
@@ -71,6 +73,14 @@ void parse_cluster_models(table_reader& r, cluster_options& c) {
     c.disk_bandwidth_bytes_per_s = *v;
   }
   c.torn_writes = r.value<bool>("torn_writes").value_or(false);
+  if (const toml::node* node = r.get("torn_write_granularity_bytes")) {
+    if (!c.torn_writes) r.fail(*node, "'torn_write_granularity_bytes' needs 'torn_writes = true'");
+    const auto bytes = r.integer("torn_write_granularity_bytes", 0, 512, 4096);
+    if ((bytes & (bytes - 1)) != 0) {
+      r.fail(*node, "'torn_write_granularity_bytes' must be 512, 1024, 2048 or 4096");
+    }
+    c.torn_write_granularity_bytes = static_cast<std::uint64_t>(bytes);
+  }
 }
 
 void parse_link(table_reader& r, const toml::table& table, cluster_options& c) {
@@ -86,9 +96,8 @@ void parse_link(table_reader& r, const toml::table& table, cluster_options& c) {
     r.fail(table, "the link n" + std::to_string(key.first) + "-n" + std::to_string(key.second) +
                       " is listed twice");
   }
-  link_params params{c.link_latency_min_ns, c.link_latency_max_ns, c.link};
-  std::tie(params.latency_min_ns, params.latency_max_ns) =
-      range_us(r, "latency_us", params.latency_min_ns, params.latency_max_ns);
+  link_params params{c.link_latency_min_ns, c.link_latency_max_ns, c.link, c.link_latency};
+  read_latency(r, "latency", params.latency_min_ns, params.latency_max_ns, params.latency);
   read_faults(r, "", params.faults);
   r.reject_unknown();
   c.link_overrides[key] = params;
@@ -100,9 +109,9 @@ void parse_node(table_reader& r, const toml::table& table, cluster_options& c) {
   if (c.disk_overrides.count(id)) {
     r.fail(table, "the node n" + std::to_string(id) + " is listed twice");
   }
-  disk_params params{c.disk_latency_min_ns, c.disk_latency_max_ns, c.disk_bandwidth_bytes_per_s};
-  std::tie(params.latency_min_ns, params.latency_max_ns) =
-      range_us(r, "disk_latency_us", params.latency_min_ns, params.latency_max_ns);
+  disk_params params{c.disk_latency_min_ns, c.disk_latency_max_ns, c.disk_bandwidth_bytes_per_s,
+                     c.disk_latency};
+  read_latency(r, "disk_latency", params.latency_min_ns, params.latency_max_ns, params.latency);
   if (auto v = bandwidth_bytes_per_s(r, "disk_bandwidth_kib_per_s")) {
     params.bandwidth_bytes_per_s = *v;
   }

@@ -4,24 +4,13 @@
 #include <map>
 #include <optional>
 
+#include "sim/link_counter_names.h"
 #include "sim/metrics.h"
 #include "sim/scenario.h"
 #include "sim/write_tracker.h"
 
 namespace tandem::sim {
 namespace {
-
-std::uint64_t link_counter(const link_counters& c, const std::string& name) {
-  if (name == "retransmissions") return c.retransmissions;
-  if (name == "duplicates_discarded") return c.duplicates_discarded;
-  if (name == "reordered") return c.reordered;
-  if (name == "head_of_line_waits") return c.head_of_line_waits;
-  if (name == "partition_stalls") return c.partition_stalls;
-  if (name == "connection_timeouts") return c.connection_timeouts;
-  if (name == "data_payload_bytes") return c.data_payload_bytes;
-  if (name == "resync_payload_bytes") return c.resync_payload_bytes;
-  return 0;  // the parser accepts only the names above
-}
 
 struct pending_read {
   int line = 0;
@@ -404,7 +393,7 @@ class scenario_runner {
     }
     if (e.kind == "link") {
       const link_counters& counters = c_.counters(e.node, e.peer);
-      compare(e, static_cast<std::int64_t>(link_counter(counters, e.name)),
+      compare(e, static_cast<std::int64_t>(link_counter(counters, e.name).value_or(0)),
               e.name + " on " + n + " -> n" + std::to_string(e.peer));
       return;
     }

@@ -97,23 +97,4 @@ class table_reader {
   std::set<std::string> used_;
 };
 
-// `[min, max]` in microseconds, returned in nanoseconds (the defaults when the key is absent).
-inline std::pair<std::uint64_t, std::uint64_t> range_us(table_reader& r, const std::string& key,
-                                                        std::uint64_t low_ns,
-                                                        std::uint64_t high_ns) {
-  const toml::node* node = r.get(key);
-  if (!node) return {low_ns, high_ns};
-  const toml::array* array = node->as_array();
-  if (!array || array->size() != 2 || !array->get(0)->value<std::int64_t>() ||
-      !array->get(1)->value<std::int64_t>()) {
-    r.fail(*node, "'" + key + "' must be [min, max] in microseconds");
-  }
-  const auto low = *array->get(0)->value<std::int64_t>();
-  const auto high = *array->get(1)->value<std::int64_t>();
-  if (low < 0 || high < low || high > 10'000'000) {
-    r.fail(*node, "'" + key + "' must satisfy 0 <= min <= max <= 10000000");
-  }
-  return {static_cast<std::uint64_t>(low) * 1000, static_cast<std::uint64_t>(high) * 1000};
-}
-
 }  // namespace tandem::sim

@@ -204,6 +204,7 @@ TEST_CASE("the network and disk model keys are read, with per-link and per-node 
   CHECK(c.link.bandwidth_bytes_per_s == 1024 * 1024);
   CHECK(c.disk_bandwidth_bytes_per_s == 4096 * 1024);
   CHECK(c.torn_writes);
+  CHECK(c.torn_write_granularity_bytes == 512);  // a sector unless the file says otherwise
   const auto& own = c.link_overrides.at({0, 2});
   CHECK(own.latency_min_ns == 1'000'000);
   CHECK(own.faults.loss_ppm == 0);
@@ -260,4 +261,17 @@ TEST_CASE("mistakes in the model keys name the file, the line and the key") {
             .rfind("test.toml:8: [[expect]] 'link' needs 'name', one of ", 0) == 0);
   CHECK(error_of(std::string(kHead) + "[[expect]]\nkind = \"log\"\nat_least = 1\n") ==
         "test.toml:4: [[expect]] 'log' needs 'contains'");
+  CHECK(error_of(std::string(kHead) + "[cluster]\ntorn_write_granularity_bytes = 4096\n") ==
+        "test.toml:5: [cluster] 'torn_write_granularity_bytes' needs 'torn_writes = true'");
+  CHECK(error_of(std::string(kHead) +
+                 "[cluster]\ntorn_writes = true\ntorn_write_granularity_bytes = 1536\n") ==
+        "test.toml:6: [cluster] 'torn_write_granularity_bytes' must be 512, 1024, 2048 or 4096");
+  CHECK(error_of(std::string(kHead) +
+                 "[cluster]\ntorn_writes = true\ntorn_write_granularity_bytes = 256\n") ==
+        "test.toml:6: [cluster] 'torn_write_granularity_bytes' = 256 is outside 512..4096");
+  const auto loaded = parse_scenario(
+      std::string(kHead) + "[cluster]\ntorn_writes = true\ntorn_write_granularity_bytes = 4096\n",
+      "test.toml");
+  REQUIRE_MESSAGE(loaded.value.has_value(), loaded.error);
+  CHECK(loaded.value->cluster.torn_write_granularity_bytes == 4096);
 }
