@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ struct local_volume {
   // While this node is a sync target: the writer's write_seq of the newest write each block got
   // directly. A resync reply the source read before it held that write is older than the block.
   std::map<std::uint64_t, std::uint64_t> written_during_resync;
+  // While this node is a sync target: blocks whose resync reply was older than a write this node
+  // holds and its writer has not settled yet (no peer_ack): not asked for again until it settles,
+  // when the source holds the write or is known to miss it.
+  std::set<std::uint64_t> awaiting_settled_write;
   bool have_quorum = true;
   // Activity log: hot 4 MiB extent -> (last use, writes in flight).
   struct al_extent {
@@ -357,6 +362,8 @@ class replica_machine {
   bool send_missed_writes(peer_link& peer, std::size_t volume_index);
   void send_peer_ack(const client_request& request, node_mask have);
   bool reaches_uptodate_copy(std::size_t volume_index, node_mask targets) const;
+  bool await_unsettled_writes(const peer_link& source, std::size_t volume_index,
+                              block_range blocks, std::uint64_t source_writes_seen);
   bool older_than_direct_writes(std::size_t volume_index, block_range blocks,
                                 std::uint64_t source_writes_seen);
   void settle_unacked_writes_of_lost_writer(peer_link& writer);
