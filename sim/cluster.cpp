@@ -372,6 +372,38 @@ std::vector<admin_done> cluster::remove_replica(node_id node) {
   return answers;
 }
 
+adjustable_options cluster::current_options() const {
+  return adjustable_options_of(config_for(options_, 0, members_));
+}
+
+std::vector<admin_done> cluster::adjust_options(const adjustable_options& wanted) {
+  std::vector<admin_done> answers;
+  for (int n = 0; n < options_.nodes; ++n) {
+    const auto id = static_cast<node_id>(n);
+    if (!mask_has(members_, id) || !nodes_.at(id).up) continue;
+    admin cmd;
+    cmd.tag = next_tag_++;
+    cmd.op = admin_op::set_options;
+    cmd.options = wanted;
+    step(id, cmd);
+    answers.push_back(admin_result(cmd.tag).value_or(admin_done{cmd.tag, false, "no answer"}));
+  }
+  // What a restarted node starts with: the new options once every running node took them.
+  for (const auto& answer : answers) {
+    if (!answer.ok) return answers;
+  }
+  options_.quorum = wanted.quorum;
+  options_.quorum_minimum_redundancy = wanted.quorum_minimum_redundancy;
+  options_.on_no_quorum_policy = wanted.on_no_quorum_policy;
+  options_.split_brain = wanted.split_brain;
+  options_.allow_two_primaries = wanted.allow_two_primaries;
+  options_.checksum_resync = wanted.checksum_resync;
+  options_.resync_rate = wanted.resync_rate;
+  options_.congestion = wanted.congestion;
+  options_.io_error_policy = wanted.io_error_policy;
+  return answers;
+}
+
 std::uint64_t cluster::admin_async(node_id node, admin_op op, node_id peer) {
   const std::uint64_t tag = next_tag_++;
   step(node, admin{tag, op, peer});

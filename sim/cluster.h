@@ -160,6 +160,10 @@ class cluster {
   // every other member that is up (admin remove_peer) and takes the node down. Both act at one
   // virtual instant; the answers are returned (refusals included), one per member asked.
   std::vector<admin_done> add_replica(node_id node, bool diskful = true);
+  // `adjust` of options on every running member (admin_op::set_options); a node restarted later
+  // starts with them too.
+  std::vector<admin_done> adjust_options(const adjustable_options& wanted);
+  adjustable_options current_options() const;
   std::vector<admin_done> remove_replica(node_id node);
   bool is_member(node_id node) const { return mask_has(members_, node); }
   // Every later write to node's disk fails with an I/O error (reads keep working).

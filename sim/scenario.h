@@ -23,7 +23,7 @@ struct scenario_action {
                        // disk-fail, disconnect, connect, hold, release, settle, add-replica
                        // (a brand-new diskful replica), remove-replica, verify, invalidate,
                        // resize, corrupt, detach, attach, cut-one-way, heal-one-way,
-                       // set-link, slow, normal, read-error
+                       // set-link, slow, normal, read-error, adjust
   node_id node = 0;
   node_id peer = 0;
   int count = 1;
@@ -43,6 +43,16 @@ struct scenario_action {
   // slow: disk latency multiplied by latency_percent / 100, frames sent delay_ns late.
   std::uint32_t latency_percent = 100;
   std::uint64_t delay_ns = 0;
+  // adjust: the options it changes on every running node (unset: unchanged).
+  struct option_changes {
+    std::optional<quorum_setting> quorum, quorum_minimum_redundancy;
+    std::optional<on_no_quorum> on_no_quorum_policy;
+    std::optional<after_sb_0pri> after_sb_0pri_policy;
+    std::optional<after_sb_1pri> after_sb_1pri_policy;
+    std::optional<after_sb_2pri> after_sb_2pri_policy;
+    std::optional<bool> allow_two_primaries, checksum_resync;
+    std::optional<on_io_error> io_error_policy;
+  } options;
 };
 
 struct scenario_expectation {

@@ -141,13 +141,38 @@ void parse_at_ms(table_reader& r, scenario_action& a) {
   a.at_ms_latest = static_cast<std::uint64_t>(*high);
 }
 
+// adjust: the options it names, checked like the same keys of [cluster].
+void parse_option_changes(table_reader& r, scenario_action& a) {
+  auto& o = a.options;
+  const char* quorum_values = "\"off\", \"majority\", \"all\" or \"1\"..\"31\"";
+  o.quorum = r.choice("quorum", parse_quorum_setting, quorum_values);
+  o.quorum_minimum_redundancy =
+      r.choice("quorum_minimum_redundancy", parse_quorum_setting, quorum_values);
+  o.on_no_quorum_policy =
+      r.choice("on_no_quorum", parse_on_no_quorum, "\"io-error\" or \"suspend-io\"");
+  o.after_sb_0pri_policy =
+      r.choice("after_sb_0pri", parse_after_sb_0pri, "a DRBD after-sb-0pri value");
+  o.after_sb_1pri_policy =
+      r.choice("after_sb_1pri", parse_after_sb_1pri, "a DRBD after-sb-1pri value");
+  o.after_sb_2pri_policy =
+      r.choice("after_sb_2pri", parse_after_sb_2pri, "a DRBD after-sb-2pri value");
+  o.allow_two_primaries = r.value<bool>("allow_two_primaries");
+  o.checksum_resync = r.value<bool>("checksum_resync");
+  o.io_error_policy = r.choice("on_io_error", parse_on_io_error,
+                               "\"detach\", \"pass_on\" or \"call-local-io-error\"");
+  const bool any = o.quorum || o.quorum_minimum_redundancy || o.on_no_quorum_policy ||
+                   o.after_sb_0pri_policy || o.after_sb_1pri_policy || o.after_sb_2pri_policy ||
+                   o.allow_two_primaries || o.checksum_resync || o.io_error_policy;
+  if (!any) r.fail_here("'adjust' needs at least one option to change");
+}
+
 const std::set<std::string> kActions = {
     "promote",        "promote-force", "demote",       "write",     "read",       "cut",
     "heal",           "isolate",       "rejoin",       "disk-fail", "disconnect", "connect",
     "hold",           "release",       "settle",       "crash",     "restart",    "add-replica",
     "remove-replica", "verify",        "invalidate",   "resize",    "corrupt",    "detach",
     "attach",         "cut-one-way",   "heal-one-way", "set-link",  "slow",       "normal",
-    "read-error"};
+    "read-error",     "adjust"};
 const std::set<std::string> kWithPeer = {"cut",  "heal",        "disconnect",   "connect",
                                          "hold", "cut-one-way", "heal-one-way", "set-link"};
 const std::set<std::string> kModelActions = {"set-link", "slow", "read-error"};
@@ -184,6 +209,7 @@ scenario_action parse_action(table_reader& r, const toml::table& table,
     if (a.offset_kib % 4 != 0) r.fail_here("'offset_kib' must be a multiple of 4");
   }
   if (kModelActions.count(a.action)) parse_model_action(r, table, cluster, a);
+  if (a.action == "adjust") parse_option_changes(r, a);
   a.count = static_cast<int>(r.integer("count", 1, 1, 100'000));
   a.size = r.value<std::string>("size").value_or("4k");
   if (a.size != "4k" && a.size != "512" && a.size != "mixed" && a.size != "16k") {

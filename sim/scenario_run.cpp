@@ -140,6 +140,7 @@ class scenario_runner {
       return c_.add_read_errors(a.node, a.volume, a.offset_kib * 1024, a.length_kib * 1024);
     }
     if (a.action == "detach") return admin(a, admin_op::detach);
+    if (a.action == "adjust") return adjust(a);
     if (a.action == "attach") return targeted_admin(a, admin_op::attach);
     if (a.action == "settle") {
       if (!c_.run_until_quiet(50'000'000)) fail(a.line, "the cluster did not become quiet");
@@ -154,6 +155,21 @@ class scenario_runner {
       return fail(a.line, "hold: no message type named '" + a.message + "'");
     }
     fail(a.line, "action '" + a.action + "' is not implemented");
+  }
+
+  void adjust(const scenario_action& a) {
+    const auto& o = a.options;
+    adjustable_options wanted = c_.current_options();
+    if (o.quorum) wanted.quorum = *o.quorum;
+    if (o.quorum_minimum_redundancy) wanted.quorum_minimum_redundancy = *o.quorum_minimum_redundancy;
+    if (o.on_no_quorum_policy) wanted.on_no_quorum_policy = *o.on_no_quorum_policy;
+    if (o.after_sb_0pri_policy) wanted.split_brain.zero_primaries = *o.after_sb_0pri_policy;
+    if (o.after_sb_1pri_policy) wanted.split_brain.one_primary = *o.after_sb_1pri_policy;
+    if (o.after_sb_2pri_policy) wanted.split_brain.two_primaries = *o.after_sb_2pri_policy;
+    if (o.allow_two_primaries) wanted.allow_two_primaries = *o.allow_two_primaries;
+    if (o.checksum_resync) wanted.checksum_resync = *o.checksum_resync;
+    if (o.io_error_policy) wanted.io_error_policy = *o.io_error_policy;
+    for (const auto& done : c_.adjust_options(wanted)) answered(a, done);
   }
 
   void set_link(const scenario_action& a) {

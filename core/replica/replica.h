@@ -98,6 +98,24 @@ struct replica_config {
   on_io_error io_error_policy = on_io_error::detach;
 };
 
+// The options an `adjust` changes while the resource runs, Primary and in use included (DRBD
+// applies resource-options, net-options and disk-options live the same way). The others (protocol,
+// volumes, peer slots, activity-log size) need the resource taken down and up again.
+struct adjustable_options {
+  quorum_setting quorum;
+  quorum_setting quorum_minimum_redundancy;
+  on_no_quorum on_no_quorum_policy = on_no_quorum::suspend_io;
+  split_brain_policy split_brain;
+  bool allow_two_primaries = false;
+  bool checksum_resync = false;
+  std::optional<resync_rate_settings> resync_rate;  // from the next resync on
+  congestion_settings congestion;
+  on_io_error io_error_policy = on_io_error::detach;
+  friend bool operator==(const adjustable_options&, const adjustable_options&) = default;
+};
+adjustable_options adjustable_options_of(const replica_config& config);
+void apply_adjustable_options(replica_config& config, const adjustable_options& options);
+
 // What survives a restart for one volume (encoded on disk by core/meta).
 struct volume_persistent_state {
   volume_nr number = 0;
@@ -203,6 +221,11 @@ enum class admin_op : std::uint8_t {
   // fully from an UpToDate peer (see replica_attach.cpp for why not by bitmap).
   detach,
   attach,
+  // DRBD `adjust` of options: `options` replace the running ones (refused when they would forbid
+  // a state the cluster is in, e.g. two Primaries). Quorum is counted again at once: I/O frozen
+  // for want of quorum resumes if it is now held, and a node that no longer has it stops
+  // completing writes.
+  set_options,
 };
 
 struct admin {
@@ -214,6 +237,7 @@ struct admin {
   volume_nr volume = 0;    // resize
   std::uint64_t size_sectors = 0;  // resize: the new size
   bool assume_clean = false;       // resize: the new area needs no sync (DRBD --assume-clean)
+  adjustable_options options = {};  // set_options
 };
 
 using input_kind =

@@ -427,6 +427,8 @@ class replica_machine {
   // replica_attach.cpp — admin detach / attach of the local disk, on-io-error.
   void on_admin_detach(const admin& cmd);
   void on_admin_attach(const admin& cmd);
+  // replica_options.cpp — options changed by adjust.
+  void on_admin_set_options(const admin& cmd);
   void detach_disk(std::size_t volume_index, disk_state passing, const std::string& why);
   void on_local_io_error(std::size_t volume_index, block_range blocks, bool read);
 

@@ -39,6 +39,7 @@ struct split_brain_policy {
   after_sb_2pri two_primaries = after_sb_2pri::disconnect;
   bool always_asbp = false;  // also apply the policies to diverged-from-older-ancestor cases
   rr_conflict on_rr_conflict = rr_conflict::disconnect;
+  friend bool operator==(const split_brain_policy&, const split_brain_policy&) = default;
 };
 
 // Option values as drbd.conf spells them; nullopt for anything else.

@@ -332,6 +332,8 @@ class daemon::impl {
     std::vector<resource_node> add;          // peers that joined, or changed (toggle-disk...)
     std::vector<std::string> peer_changes;   // for the answer
     std::vector<std::string> other_changes;  // need a restart of the resource
+    std::vector<std::string> option_changes;  // applied live (admin_op::set_options)
+    adjustable_options options;
   };
 
   static adjust_plan plan_adjust(const resource_definition& running,
@@ -391,12 +393,15 @@ class daemon::impl {
     if (!volumes_same) plan.other_changes.push_back("volumes or their sizes");
     if (running.shared_secret != wanted.shared_secret) plan.other_changes.push_back("shared-secret");
     if (running.proto != wanted.proto) plan.other_changes.push_back("protocol");
-    if (running.congestion != wanted.congestion) plan.other_changes.push_back("on-congestion");
-    if (running.io_error_policy != wanted.io_error_policy) plan.other_changes.push_back("on-io-error");
-    if (running.quorum != wanted.quorum) plan.other_changes.push_back("quorum");
-    if (running.allow_two_primaries != wanted.allow_two_primaries) {
-      plan.other_changes.push_back("allow-two-primaries");
+    if (running.al_extents != wanted.al_extents) plan.other_changes.push_back("al-extents");
+    if (running.direct != wanted.direct) plan.other_changes.push_back("direct-io");
+    if (running.auto_promote != wanted.auto_promote) plan.other_changes.push_back("auto-promote");
+    if (running.ping_interval_ms != wanted.ping_interval_ms ||
+        running.ping_timeout_ms != wanted.ping_timeout_ms) {
+      plan.other_changes.push_back("ping-int-ms / ping-timeout-ms");
     }
+    plan.options = adjustable_options_of(wanted);
+    plan.option_changes = changed_option_names(adjustable_options_of(running), plan.options);
     if (running.max_peers != wanted.max_peers) plan.other_changes.push_back("max-peers");
     return plan;
   }
@@ -421,7 +426,7 @@ class daemon::impl {
                                       "`tandemadm down " + name + "`"));
     }
     adjust_plan plan = plan_adjust(resource->definition(), wanted, config.node_name);
-    if (plan.other_changes.empty() && plan.peer_changes.empty()) {
+    if (plan.other_changes.empty() && plan.peer_changes.empty() && plan.option_changes.empty()) {
       return respond(reply(true, "resource " + name + " matches its file"));
     }
     if (!plan.other_changes.empty()) {
@@ -438,13 +443,22 @@ class daemon::impl {
       if (answer.value("ok", false)) {
         auto all = plan.other_changes;
         all.insert(all.end(), plan.peer_changes.begin(), plan.peer_changes.end());
+        all.insert(all.end(), plan.option_changes.begin(), plan.option_changes.end());
         answer["message"] = "resource " + name + " restarted: " + joined(all);
       }
       return respond(answer);
     }
-    // Only peers changed: applied live, Primary and in use included. Removals first, so that their
-    // bitmap slots are free for the additions.
+    // Only peers and options changed: applied live, Primary and in use included. Options first
+    // (a refusal leaves the peers as they were), then removals, so that their bitmap slots are
+    // free for the additions.
     auto steps = std::make_shared<std::deque<std::function<void(admin_callback)>>>();
+    if (!plan.option_changes.empty()) {
+      steps->push_back([this, name, options = plan.options](admin_callback next) {
+        resource_driver* r = find(name);
+        if (r == nullptr) return next({false, "resource " + name + " went down during adjust"});
+        r->set_options(options, std::move(next));
+      });
+    }
     for (node_id id : plan.remove) {
       steps->push_back([this, name, id](admin_callback next) {
         resource_driver* r = find(name);
@@ -461,7 +475,10 @@ class daemon::impl {
     }
     auto job = std::make_shared<adjust_job>();
     job->name = name;
-    job->summary = joined(plan.peer_changes);
+    auto changes = plan.option_changes;
+    if (!changes.empty()) changes.front() = "options " + changes.front();
+    changes.insert(changes.end(), plan.peer_changes.begin(), plan.peer_changes.end());
+    job->summary = joined(changes);
     job->respond = respond;
     job->steps = std::move(*steps);
     job->next();

@@ -85,6 +85,7 @@ const char* admin_name(admin_op op) {
     case admin_op::resize: return "resize";
     case admin_op::detach: return "detach";
     case admin_op::attach: return "attach";
+    case admin_op::set_options: return "adjust options";
   }
   return "?";
 }
@@ -591,6 +592,20 @@ void resource_driver::admin(admin_op op, std::optional<node_id> peer, admin_call
   tandem::admin cmd{tag, op, peer.value_or(0), {}};
   cmd.all_peers = !peer.has_value();  // verify / invalidate without a peer: any suitable one
   impl_->enqueue({cmd});
+}
+
+void resource_driver::set_options(const adjustable_options& options, admin_callback done) {
+  impl& d = *impl_;
+  const std::uint64_t tag = d.next_tag++;
+  d.admin_waiters[tag] = [this, options, done = std::move(done)](const admin_result& r) {
+    if (r.ok) apply_adjustable_options(impl_->definition, options);
+    done(r);
+  };
+  tandem::admin cmd;
+  cmd.tag = tag;
+  cmd.op = admin_op::set_options;
+  cmd.options = options;
+  d.enqueue({cmd});
 }
 
 void resource_driver::add_peer(const resource_node& node, admin_callback done) {

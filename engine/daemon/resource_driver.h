@@ -69,6 +69,8 @@ class resource_driver {
   // metadata committed. `done` gets a refusal naming the reason (unknown node, no free slot...).
   void add_peer(const resource_node& node, admin_callback done);
   void remove_peer(node_id node, admin_callback done);
+  // adjust of options (admin_op::set_options); the running definition takes them on success.
+  void set_options(const adjustable_options& options, admin_callback done);
 
   // Tests only (the resource file must set fault-injection): every later write to the local disk
   // of `volume` fails, as if the disk died.

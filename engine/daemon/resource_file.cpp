@@ -324,18 +324,58 @@ replica_config replica_config_for(const resource_definition& resource, const res
     config.volumes.push_back(
         {resource.volumes[i].number, volume_sizes_bytes.at(i) / kSectorBytes});
   }
-  config.allow_two_primaries = resource.allow_two_primaries;
-  config.quorum = resource.quorum;
-  config.quorum_minimum_redundancy = resource.quorum_minimum_redundancy;
-  config.on_no_quorum_policy = resource.on_no_quorum_policy;
-  config.split_brain = resource.split_brain;
+  apply_adjustable_options(config, adjustable_options_of(resource));
   config.al_extents = resource.al_extents;
-  config.checksum_resync = resource.checksum_resync;
-  config.resync_rate = resource.resync_rate;
-  config.congestion = resource.congestion;
-  config.io_error_policy = resource.io_error_policy;
   config.uuid_seed = uuid_seed;
   return config;
+}
+
+adjustable_options adjustable_options_of(const resource_definition& resource) {
+  adjustable_options options;
+  options.quorum = resource.quorum;
+  options.quorum_minimum_redundancy = resource.quorum_minimum_redundancy;
+  options.on_no_quorum_policy = resource.on_no_quorum_policy;
+  options.split_brain = resource.split_brain;
+  options.allow_two_primaries = resource.allow_two_primaries;
+  options.checksum_resync = resource.checksum_resync;
+  options.resync_rate = resource.resync_rate;
+  options.congestion = resource.congestion;
+  options.io_error_policy = resource.io_error_policy;
+  return options;
+}
+
+void apply_adjustable_options(resource_definition& resource, const adjustable_options& options) {
+  resource.quorum = options.quorum;
+  resource.quorum_minimum_redundancy = options.quorum_minimum_redundancy;
+  resource.on_no_quorum_policy = options.on_no_quorum_policy;
+  resource.split_brain = options.split_brain;
+  resource.allow_two_primaries = options.allow_two_primaries;
+  resource.checksum_resync = options.checksum_resync;
+  resource.resync_rate = options.resync_rate;
+  resource.congestion = options.congestion;
+  resource.io_error_policy = options.io_error_policy;
+}
+
+std::vector<std::string> changed_option_names(const adjustable_options& a,
+                                              const adjustable_options& b) {
+  std::vector<std::string> names;
+  auto note = [&](bool differs, const char* name) {
+    if (differs) names.emplace_back(name);
+  };
+  note(a.quorum != b.quorum, "quorum");
+  note(a.quorum_minimum_redundancy != b.quorum_minimum_redundancy, "quorum-minimum-redundancy");
+  note(a.on_no_quorum_policy != b.on_no_quorum_policy, "on-no-quorum");
+  note(a.split_brain.zero_primaries != b.split_brain.zero_primaries, "after-sb-0pri");
+  note(a.split_brain.one_primary != b.split_brain.one_primary, "after-sb-1pri");
+  note(a.split_brain.two_primaries != b.split_brain.two_primaries, "after-sb-2pri");
+  note(a.split_brain.always_asbp != b.split_brain.always_asbp, "always-asbp");
+  note(a.split_brain.on_rr_conflict != b.split_brain.on_rr_conflict, "rr-conflict");
+  note(a.allow_two_primaries != b.allow_two_primaries, "allow-two-primaries");
+  note(a.checksum_resync != b.checksum_resync, "csums-alg");
+  note(a.resync_rate != b.resync_rate, "the resync rate options");
+  note(a.congestion != b.congestion, "on-congestion");
+  note(a.io_error_policy != b.io_error_policy, "on-io-error");
+  return names;
 }
 
 }  // namespace tandem::engine

@@ -66,6 +66,13 @@ resource_definition parse_resource_file(const std::string& path);
 resource_definition parse_resource_text(const std::string& text, const std::string& origin);
 
 // The core's configuration of this resource on node `self_name`.
+// The options of the file that `adjust` applies while the resource runs (admin_op::set_options).
+adjustable_options adjustable_options_of(const resource_definition& resource);
+void apply_adjustable_options(resource_definition& resource, const adjustable_options& options);
+// Their names as the file spells them, where `a` and `b` differ (for adjust's answer).
+std::vector<std::string> changed_option_names(const adjustable_options& a,
+                                              const adjustable_options& b);
+
 replica_config replica_config_for(const resource_definition& resource,
                                   const resource_node& self,
                                   const std::vector<std::uint64_t>& volume_sizes_bytes,

@@ -397,6 +397,15 @@ def case_membership():
         refused = n0.adm("adjust", "r0", check=False)
         assert refused.returncode == 1 and "(protocol)" in refused.stderr, refused
         write_files([n0, n1, n3], [n0])
+        # Options apply live, on the Primary under I/O too (DRBD's adjust of resource, net and
+        # disk options).
+        cluster.options["after-sb-0pri"] = "discard-younger-primary"
+        cluster.options["on-io-error"] = "pass_on"
+        write_files([n0, n1, n3], [n0, n1, n3])
+        for node in (n0, n1, n3):
+            adjust(node, "adjusted live: options after-sb-0pri; on-io-error")
+        again = n0.adm("adjust", "r0").stdout
+        assert "matches its file" in again, again
 
         stop.set()
         thread.join(timeout=60)

@@ -207,3 +207,23 @@ TEST_CASE("resource file: on-io-error takes DRBD's values and defaults to detach
         "r0.toml: [options] on-io-error: 'pass-on' is not one of detach, pass_on or "
         "call-local-io-error");
 }
+
+TEST_CASE("resource file: the options adjust applies live, and their names") {
+  const auto running = parse_resource_text(kValid, "r0.toml");
+  const auto with = [](const std::string& lines) {
+    return replaced(kValid, "max-peers = 3", "max-peers = 3\n" + lines);
+  };
+  const auto wanted = parse_resource_text(
+      with("on-io-error = \"pass_on\"\nafter-sb-0pri = \"discard-younger-primary\""), "r0.toml");
+  const auto names =
+      changed_option_names(adjustable_options_of(running), adjustable_options_of(wanted));
+  CHECK(names == std::vector<std::string>{"after-sb-0pri", "on-io-error"});
+  CHECK(changed_option_names(adjustable_options_of(running), adjustable_options_of(running))
+            .empty());
+  // The running definition takes them over, so the next adjust finds nothing.
+  auto adjusted = running;
+  apply_adjustable_options(adjusted, adjustable_options_of(wanted));
+  CHECK(adjustable_options_of(adjusted) == adjustable_options_of(wanted));
+  const auto config = replica_config_for(adjusted, adjusted.nodes.at(0), {0}, 1);
+  CHECK(config.io_error_policy == on_io_error::pass_on);
+}
