@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/cluster/assign_changed.h"
 #include "engine/db/model_codec.h"
 #include "engine/db/store.h"
 
@@ -109,7 +110,7 @@ class sqlite_store final : public cluster_store {
     std::vector<std::pair<std::string, std::string>> removed;
     diff_objects(next, changed, removed);
     if (changed.empty() && removed.empty()) {
-      last_ = next;
+      cluster::assign_changed(last_, next);
       return;
     }
     exec("BEGIN IMMEDIATE;");
@@ -138,7 +139,7 @@ class sqlite_store final : public cluster_store {
     }
     for (auto& [id, body] : changed) stored_[id] = std::move(body);
     for (const auto& id : removed) stored_.erase(id);
-    last_ = next;
+    cluster::assign_changed(last_, next);
   }
 
   int schema_version() const override { return version_; }
