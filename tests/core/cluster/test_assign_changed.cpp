@@ -41,7 +41,7 @@ TEST_CASE("assign_changed makes the target equal to the source") {
   source.find_pool("alpha", "pool1")->free_capacity_kib = 7;
   source.groups.clear();
   source.definitions.erase("res1");
-  add_definition(source, env, "res0");
+  source.definitions["res0"].name = "res0";
   source.find_resource("res2", "alpha")->properties["Aux/x"] = "y";
   source.resources.erase(source.resources.begin());
   snapshot snap;
@@ -51,8 +51,34 @@ TEST_CASE("assign_changed makes the target equal to the source") {
 
   const resource* unchanged = target.find_resource("res2", "beta");
   REQUIRE(unchanged != nullptr);
-  assign_changed(target, source);
+  std::vector<std::string> told;  // "kind key" for changed, "-kind key" for erased
+  struct listener {
+    std::vector<std::string>& told;
+    void note(const std::string& what, bool erased) { told.push_back((erased ? "-" : "") + what); }
+    void operator()(const std::string& k, const props* now) { note("props" + k, !now); }
+    void operator()(const std::string& k, const node* now) { note("node " + k, !now); }
+    void operator()(const std::string& k, const resource_group* now) { note("group " + k, !now); }
+    void operator()(const std::string& k, const resource_definition* now) {
+      note("definition " + k, !now);
+    }
+    void operator()(const pair_key& k, const storage_pool* now) {
+      note("pool " + k.first + "/" + k.second, !now);
+    }
+    void operator()(const pair_key& k, const resource* now) {
+      note("resource " + k.first + "/" + k.second, !now);
+    }
+    void operator()(const pair_key& k, const snapshot* now) {
+      note("snapshot " + k.first + "/" + k.second, !now);
+    }
+  };
+  assign_changed(target, source, listener{told});
   CHECK(target == source);
+  std::string all;  // one string, so that a failure shows it
+  for (const std::string& what : told) all += what + ", ";
+  CHECK(all ==
+        "props, node delta, -node gamma, pool alpha/pool1, pool delta/dfltdisklessstorpool, "
+        "pool delta/pool1, -group dfltrscgrp, definition res0, -definition res1, "
+        "-resource res1/alpha, resource res2/alpha, snapshot res2/snap1, ");
   CHECK(target.find_resource("res2", "beta") == unchanged);  // left in place, not copied
 
   assign_changed(target, cluster{});  // and down to nothing
