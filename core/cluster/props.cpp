@@ -1,5 +1,7 @@
 #include "core/cluster/props.h"
 
+#include <iterator>
+
 namespace tandem::cluster {
 
 std::optional<std::string> first_hit(std::initializer_list<const props*> chain,
@@ -23,17 +25,44 @@ const props* group_props_of(const cluster& c, const resource_definition* rd) {
 }  // namespace
 
 props effective_resource_props(const cluster& c, const resource& rsc) {
-  const resource_definition* rd = c.find_definition(rsc.definition);
-  props out = c.controller_properties;
-  // Later levels override earlier ones: controller < RG < RD < resource.
-  if (const props* rg = group_props_of(c, rd)) {
-    for (const auto& [k, v] : *rg) out[k] = v;
-  }
-  if (rd != nullptr) {
-    for (const auto& [k, v] : rd->properties) out[k] = v;
-  }
-  for (const auto& [k, v] : rsc.properties) out[k] = v;
+  props out;
+  for_each_effective_resource_prop(c, rsc, [&](const std::string& k, const std::string& v) {
+    out.emplace_hint(out.end(), k, v);
+  });
   return out;
+}
+
+void for_each_effective_resource_prop(
+    const cluster& c, const resource& rsc,
+    const std::function<void(const std::string& key, const std::string& value)>& visit) {
+  const resource_definition* rd = c.find_definition(rsc.definition);
+  // Later levels override earlier ones: controller < RG < RD < resource. A merge of the sorted
+  // maps: the smallest key of the levels next, its value from the last level that has it.
+  const props* levels[] = {&c.controller_properties, group_props_of(c, rd),
+                           rd == nullptr ? nullptr : &rd->properties, &rsc.properties};
+  props::const_iterator next[std::size(levels)];
+  for (std::size_t i = 0; i < std::size(levels); ++i) {
+    if (levels[i] != nullptr) next[i] = levels[i]->begin();
+  }
+  const auto exhausted = [&](std::size_t i) {
+    return levels[i] == nullptr || next[i] == levels[i]->end();
+  };
+  for (;;) {
+    const std::string* key = nullptr;  // the smallest key not visited yet
+    for (std::size_t i = 0; i < std::size(levels); ++i) {
+      if (!exhausted(i) && (key == nullptr || next[i]->first < *key)) key = &next[i]->first;
+    }
+    if (key == nullptr) return;
+    const std::string* value = nullptr;
+    for (std::size_t i = 0; i < std::size(levels); ++i) {
+      if (!exhausted(i) && next[i]->first == *key) value = &next[i]->second;
+    }
+    visit(*key, *value);
+    // `key` stays valid: it is a map node's, and moving past that node does not free it.
+    for (std::size_t i = 0; i < std::size(levels); ++i) {
+      if (!exhausted(i) && next[i]->first == *key) ++next[i];
+    }
+  }
 }
 
 std::optional<std::string> definition_prop(const cluster& c, const resource_definition& rd,

@@ -3,6 +3,7 @@
 // helpers below name the orders the control plane uses.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -19,6 +20,11 @@ std::optional<std::string> first_hit(std::initializer_list<const props*> chain,
 // Resource -> RD -> RG -> controller: the properties a resource effectively has (shown as
 // `effective_props` and used for its options). Missing groups/definitions are skipped.
 props effective_resource_props(const cluster& c, const resource& rsc);
+// The same properties one at a time in key order, without building the map (the resource
+// listing shows them for every resource).
+void for_each_effective_resource_prop(
+    const cluster& c, const resource& rsc,
+    const std::function<void(const std::string& key, const std::string& value)>& visit);
 
 // RD -> RG -> controller (auto-quorum, tie-breaker decisions).
 std::optional<std::string> definition_prop(const cluster& c, const resource_definition& rd,

@@ -1,7 +1,5 @@
 #include "engine/api/json_views.h"
 
-#include "core/cluster/props.h"
-
 namespace tandem::api {
 
 namespace cl = tandem::cluster;
@@ -18,6 +16,18 @@ json to_json(const cl::api_call_rcs& rcs) {
     out.push_back(std::move(j));
   }
   return out;
+}
+
+cl::api_call_rcs volume_reports(const cl::resource& r, const cl::volume& v) {
+  cl::api_call_rcs rcs;
+  for (const std::string& message : v.apply_errors) {
+    cl::api_call_rc rc = cl::error_rc(cl::rc::kMaskError | cl::rc::kVolume, message);
+    rc.obj_refs["RscDfn"] = r.definition;
+    rc.obj_refs["Node"] = r.node_name;
+    rc.obj_refs["VlmNr"] = std::to_string(v.number);
+    rcs.push_back(std::move(rc));
+  }
+  return rcs;
 }
 
 json node_json(const cl::node& n) {
@@ -143,122 +153,6 @@ json definition_json(const cl::resource_definition& rd, bool with_volumes) {
     j["volume_definitions"] = vds;
   }
   return j;
-}
-
-namespace {
-
-std::string disk_state_of(const cl::resource& r, const cl::volume& v) {
-  if (v.reported && !v.reported->disk_state.empty()) return v.reported->disk_state;
-  if (r.is_tie_breaker()) return "TieBreaker";  // as the LINSTOR CLI decorates it
-  return r.reported ? "Unknown" : "DUnknown";
-}
-
-// What the satellite could not do for this volume, as LINSTOR's volume reports (ApiCallRcs).
-json apply_reports(const cl::resource& r, const cl::volume& v) {
-  cl::api_call_rcs rcs;
-  for (const std::string& message : v.apply_errors) {
-    cl::api_call_rc rc = cl::error_rc(cl::rc::kMaskError | cl::rc::kVolume, message);
-    rc.obj_refs["RscDfn"] = r.definition;
-    rc.obj_refs["Node"] = r.node_name;
-    rc.obj_refs["VlmNr"] = std::to_string(v.number);
-    rcs.push_back(std::move(rc));
-  }
-  return to_json(rcs);
-}
-
-}  // namespace
-
-json volume_json(const cl::cluster& c, const cl::resource& r, const cl::volume& v) {
-  const cl::storage_pool* pool = c.find_pool(r.node_name, v.storage_pool);
-  const cl::resource_definition* rd = c.find_definition(r.definition);
-  const cl::volume_definition* vd = rd == nullptr ? nullptr : rd->find_volume(v.number);
-  json repl = json::object();
-  if (v.reported) {
-    for (const auto& [peer, state] : v.reported->peers) {
-      repl[peer] = {{"replication_state", state.replication_state},
-                    {"done_percentage", state.done_percentage},
-                    {"out_of_sync_bytes", state.out_of_sync_bytes}};
-    }
-  }
-  const std::uint64_t allocated =
-      v.reported && v.reported->allocated_kib ? *v.reported->allocated_kib : v.allocated_kib;
-  const std::uint64_t usable =
-      v.reported && v.reported->usable_kib ? *v.reported->usable_kib : v.usable_kib;
-  const std::string disk_state = disk_state_of(r, v);
-  // Locals go in with std::move: nlohmann's initializer lists copy an lvalue element (a deep
-  // copy), and `r l` builds this for every volume of every resource.
-  return {{"volume_number", v.number},
-          {"storage_pool_name", v.storage_pool},
-          {"provider_kind", pool ? std::string(cl::to_string(pool->kind)) : "DISKLESS"},
-          {"device_path", ""},
-          {"allocated_size_kib", allocated},
-          {"usable_size_kib", usable},
-          {"props", v.properties},
-          {"flags", json::array()},
-          {"state", {{"disk_state", disk_state}, {"replication_states", std::move(repl)}}},
-          {"layer_data_list",
-           {{{"type", "DRBD"},
-             {"data",
-              {{"drbd_volume_definition",
-                {{"volume_number", v.number}, {"minor_number", vd ? vd->minor : 0}}},
-               {"allocated_size_kib", allocated},
-               {"usable_size_kib", usable},
-               {"disk_state", disk_state}}}},
-            {{"type", "STORAGE"}, {"data", {{"storage_pool_name", v.storage_pool}}}}}},
-          {"uuid", r.uuid + "-" + std::to_string(v.number)},
-          {"reports", apply_reports(r, v)}};
-}
-
-json resource_json(const cl::cluster& c, const cl::resource& r) {
-  const cl::resource_definition* rd = c.find_definition(r.definition);
-  json volumes = json::array();
-  json drbd_volumes = json::array();
-  for (const cl::volume& v : r.volumes) {
-    volumes.push_back(volume_json(c, r, v));
-    drbd_volumes.push_back(volumes.back()["layer_data_list"][0]["data"]);
-  }
-  // Locals go in with std::move below (see volume_json).
-  json connections = json::object();
-  for (const cl::resource* peer : c.resources_of(r.definition)) {
-    if (peer == &r) continue;
-    bool connected = false;
-    if (r.reported) {
-      auto it = r.reported->connections.find(peer->node_name);
-      connected = it != r.reported->connections.end() && it->second;
-    }
-    connections[peer->node_name] = {{"connected", connected},
-                                    {"message", connected ? "Connected" : "Unknown"}};
-  }
-  json effective = json::object();
-  for (const auto& [k, v] : cl::effective_resource_props(c, r)) {
-    effective[k] = {{"value", v}, {"type", "PROPERTY"}};
-  }
-  return {{"name", r.definition},
-          {"node_name", r.node_name},
-          {"props", r.properties},
-          {"effective_props", std::move(effective)},
-          {"flags", cl::resource_flag_names(r.flags)},
-          {"layer_object",
-           {{"type", "DRBD"},
-            {"resource_name_suffix", ""},
-            {"children", {{{"type", "STORAGE"}, {"resource_name_suffix", ""}}}},
-            {"drbd",
-             {{"node_id", r.node_id},
-              {"tcp_ports", {rd ? rd->port : 0}},
-              {"peer_slots", rd ? rd->peer_slots : cl::kDefaultPeerSlots},
-              {"al_stripes", 1},
-              {"al_size", 32},
-              {"flags", json::array()},
-              {"drbd_volumes", std::move(drbd_volumes)},
-              {"connections", std::move(connections)},
-              {"promotion_score", 0},
-              {"may_promote", false}}}}},
-          {"state",
-           {{"in_use", r.reported ? json(r.reported->in_use) : json(nullptr)},
-            {"role", r.reported ? r.reported->role : "Unknown"}}},
-          {"uuid", r.uuid},
-          {"create_timestamp", r.created_ms},
-          {"volumes", std::move(volumes)}};
 }
 
 json snapshot_json(const cl::cluster& c, const cl::snapshot& s) {

@@ -13,17 +13,20 @@ http_response json_response(int status, const json& body) {
   return r;
 }
 
+http_response json_text_response(int status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
 void json_array_response::push_back(const json& element) {
-  if (body_.size() > 1) body_ += ',';
-  body_ += element.dump();
+  writer_.raw(element.dump());
 }
 
 http_response json_array_response::finish(int status) && {
-  body_ += ']';
-  http_response r;
-  r.status = status;
-  r.body = std::move(body_);
-  return r;
+  writer_.end_array();
+  return json_text_response(status, std::move(body_));
 }
 
 int status_for(const cl::api_call_rcs& rcs, int success) {

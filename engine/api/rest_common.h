@@ -11,6 +11,7 @@
 #include "engine/api/backend.h"
 #include "engine/api/http_types.h"
 #include "engine/api/json_views.h"
+#include "engine/api/json_writer.h"
 #include "engine/api/request_parse.h"
 
 namespace tandem::api::detail {
@@ -27,17 +28,24 @@ struct ctx {
 };
 
 http_response json_response(int status, const json& body);
+// A body already written as JSON text (json_writer).
+http_response json_text_response(int status, std::string body);
 
-// A JSON array response written one element at a time, so that a large view (3000 resources)
-// exists as its text only, never also as one JSON tree several times that size. The text is the
-// same as json_response's for the whole array.
+// A JSON array response written one element at a time, so that a large view (10 000 resources)
+// exists as its text only, never also as one JSON tree several times that size. Elements come
+// as trees (push_back) or are written straight into the text (writer()).
 class json_array_response {
  public:
+  json_array_response() { writer_.begin_array(); }
+  json_array_response(const json_array_response&) = delete;  // writer_ refers to body_
+  json_array_response& operator=(const json_array_response&) = delete;
   void push_back(const json& element);
+  json_writer& writer() { return writer_; }
   http_response finish(int status = 200) &&;
 
  private:
-  std::string body_ = "[";
+  std::string body_;
+  json_writer writer_{body_};
 };
 // LINSTOR's status for an answer: `success` unless an entry is an error (404 for
 // FAIL_NOT_FOUND_*, 403 for access denied, else 500).

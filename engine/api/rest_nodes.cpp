@@ -1,6 +1,7 @@
 // REST: /v1/controller, /v1/nodes (net interfaces, storage pools) and /v1/view.
 #include <cctype>
 
+#include "engine/api/resource_view.h"
 #include "engine/api/rest_api.h"
 #include "engine/api/rest_common.h"
 
@@ -210,7 +211,7 @@ http_response view_routes(ctx& c) {
   if (p[2] == "resources") {
     for (const auto& [k, r] : m.resources) {
       if (in_filter(nodes, r.node_name) && in_filter(resources, r.definition)) {
-        out.push_back(resource_json(m, r));
+        write_resource(out.writer(), m, r);
       }
     }
     return std::move(out).finish();

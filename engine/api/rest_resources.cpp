@@ -1,4 +1,5 @@
 // REST: /v1/resource-definitions/{rd}/resources and their actions.
+#include "engine/api/resource_view.h"
 #include "engine/api/rest_common.h"
 
 namespace tandem::api::detail {
@@ -13,9 +14,9 @@ http_response resource_routes(ctx& c, const std::string& rd) {
         return not_found(cl::rc::kMaskError | cl::rc::kFailNotFoundResourceDefinition,
                          "Resource definition '" + rd + "' not found.");
       }
-      json out = json::array();
-      for (const cl::resource* r : m.resources_of(rd)) out.push_back(resource_json(m, *r));
-      return json_response(200, out);
+      json_array_response out;
+      for (const cl::resource* r : m.resources_of(rd)) write_resource(out.writer(), m, *r);
+      return std::move(out).finish();
     }
     if (c.req.method == "POST") {
       const json body = parse_body(c.req.body);
@@ -59,7 +60,10 @@ http_response resource_item_routes(ctx& c, const std::string& rd) {
         return not_found(cl::rc::kMaskError | cl::rc::kFailNotFoundResource,
                          "Resource '" + rd + "' not found on node '" + node_name + "'.");
       }
-      return json_response(200, resource_json(m, *r));
+      std::string body;
+      json_writer out(body);
+      write_resource(out, m, *r);
+      return json_text_response(200, std::move(body));
     }
     if (c.req.method == "PUT") {
       const cl::props_change change = get_props_change(parse_object(c.req.body));
@@ -110,16 +114,20 @@ http_response resource_action_routes(ctx& c, const std::string& rd, const std::s
       return not_found(cl::rc::kMaskError | cl::rc::kFailNotFoundResource,
                        "Resource '" + rd + "' not found on node '" + node_name + "'.");
     }
-    json out = json::array();
-    for (const cl::volume& v : r->volumes) out.push_back(volume_json(m, *r, v));
     if (p.size() == 7) {
       auto number = parse_number(p[6]);
-      for (const json& v : out) {
-        if (number && v["volume_number"] == *number) return json_response(200, v);
+      for (const cl::volume& v : r->volumes) {
+        if (!number || v.number != *number) continue;
+        std::string body;
+        json_writer out(body);
+        write_volume(out, m, *r, v);
+        return json_text_response(200, std::move(body));
       }
       return not_found(cl::rc::kMaskError | 304, "Volume " + p[6] + " not found.");
     }
-    return json_response(200, out);
+    json_array_response out;
+    for (const cl::volume& v : r->volumes) write_volume(out.writer(), m, *r, v);
+    return std::move(out).finish();
   }
   return no_endpoint("No such endpoint.");
 }

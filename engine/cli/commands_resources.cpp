@@ -98,15 +98,19 @@ struct list_args {
 
 int resource_list(command_context& ctx, const list_args& args) {
   session& s = ctx.controller();
-  const auto resources = s.get(
-      "/v1/view/resources" + list_query({{"nodes", &args.nodes}, {"resources", &args.resources}}));
+  const std::string target =
+      "/v1/view/resources" + list_query({{"nodes", &args.nodes}, {"resources", &args.resources}});
+  // -m prints the answer as it came; the table reads a few fields of each resource.
+  const auto resources =
+      ctx.globals.machine_readable ? s.get(target) : s.get(target, resource_table_fields);
   if (!resources) return s.exit_code();
   if (ctx.globals.machine_readable) {
     s.print_json_list(*resources);
     return kExitOk;
   }
   // The definitions carry the DRBD port when the resources' own layer data does not.
-  const auto definitions = s.get("/v1/resource-definitions");
+  std::optional<nlohmann::json> definitions = nlohmann::json::array();
+  if (needs_definition_ports(*resources)) definitions = s.get("/v1/resource-definitions");
   if (!definitions) return s.exit_code();
   view_options options = ctx.views(args.pastable);
   options.faulty_only = args.faulty;

@@ -72,7 +72,7 @@ bool session::ensure_client() {
 
 std::optional<nlohmann::json> session::exchange(const std::string& method,
                                                 const std::string& target, const std::string& body,
-                                                bool expect_api_call_rcs) {
+                                                bool expect_api_call_rcs, member_filter keep) {
   if (!ensure_client()) return std::nullopt;
   const http_result result = client_->request(method, target, body);
   if (!result.ok()) {
@@ -81,14 +81,20 @@ std::optional<nlohmann::json> session::exchange(const std::string& method,
   }
   const auto& response = result.response;
   const std::string what = method + " " + target;
-  nlohmann::json answer = nlohmann::json::parse(response.body, nullptr, false);
+  // Error answers are parsed whole: they are ApiCallRc lists, not what `keep` expects.
+  const bool success = response.status >= 200 && response.status < 300;
+  nlohmann::json answer;
+  if (success && keep != nullptr) {
+    answer = parse_keeping(response.body, keep).value_or(nlohmann::json::value_t::discarded);
+  } else {
+    answer = nlohmann::json::parse(response.body, nullptr, false);
+  }
   if (answer.is_discarded()) {
     fail(kExitUnexpectedReply, "controller at " + client_->current_controller() + " answered " +
                                    what + " with HTTP " + std::to_string(response.status) +
                                    " and " + excerpt(response.body) + ", which is not JSON");
     return std::nullopt;
   }
-  const bool success = response.status >= 200 && response.status < 300;
   if (success && !expect_api_call_rcs) return answer;
   auto replies = parse_api_call_rcs(answer);
   if (!replies) {
@@ -107,8 +113,8 @@ std::optional<nlohmann::json> session::exchange(const std::string& method,
   return answer;
 }
 
-std::optional<nlohmann::json> session::get(const std::string& target) {
-  return exchange("GET", target, "", false);
+std::optional<nlohmann::json> session::get(const std::string& target, member_filter keep) {
+  return exchange("GET", target, "", false, keep);
 }
 
 bool session::call(const std::string& method, const std::string& target,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cli/filtered_parse.h"
 #include "engine/cli/http_client.h"
 #include "engine/cli/table.h"
 
@@ -34,8 +35,10 @@ class session {
   std::ostream& err() { return err_; }
 
   // GET target and parse the JSON answer. On failure prints the reason to stderr (or the
-  // controller's ApiCallRc entries) and returns nullopt; exit_code() then says why.
-  std::optional<nlohmann::json> get(const std::string& target);
+  // controller's ApiCallRc entries) and returns nullopt; exit_code() then says why. `keep`, when
+  // given, drops members of a successful answer before they are built (a table that shows a few
+  // fields of 10 000 objects).
+  std::optional<nlohmann::json> get(const std::string& target, member_filter keep = nullptr);
 
   // A mutating call. Its ApiCallRc entries are collected for report(); returns false when the
   // call failed outright (unreachable, no ApiCallRc answer), with the reason already printed.
@@ -56,7 +59,8 @@ class session {
 
  private:
   std::optional<nlohmann::json> exchange(const std::string& method, const std::string& target,
-                                         const std::string& body, bool expect_api_call_rcs);
+                                         const std::string& body, bool expect_api_call_rcs,
+                                         member_filter keep = nullptr);
   // Builds the HTTP client from --controllers / TANDEM_CONTROLLERS / the default on first use.
   bool ensure_client();
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/cli/table.h"
@@ -47,6 +48,12 @@ struct resource_view {
 // CreatedOn.
 resource_view resource_table(const nlohmann::json& resources, const nlohmann::json& definitions,
                              const view_options& options);
+// True when a resource's DRBD layer carries no port, so resource_table needs the definitions.
+bool needs_definition_ports(const nlohmann::json& resources);
+// The members of GET /v1/view/resources that resource_table reads (a member_filter); the rest
+// (properties, effective properties, every volume's layer data and reports, UUIDs) is most of
+// the ~2 KB per resource.
+bool resource_table_fields(int depth, std::string_view key);
 // GET /v1/view/resources -> Node | Resource | StoragePool | VolNr | MinorNr | DeviceName |
 // Allocated | InUse | State | Repl
 resource_view volume_table(const nlohmann::json& resources, const view_options& options);

@@ -2,7 +2,9 @@
 // The State column is where an operator looks for trouble, so it carries the resync progress
 // ("SyncTarget(34.5%)") and marks a Primary that has no local disk: a VM that runs disklessly
 // sends every read over the network, usually without anyone noticing.
+#include <algorithm>
 #include <cstdio>
+#include <initializer_list>
 #include <map>
 
 #include "engine/cli/json_fields.h"
@@ -198,6 +200,32 @@ resource_view resource_table(const nlohmann::json& resources, const nlohmann::js
                        port_of(resource, ports), usage, connections, state, created_on(resource)});
   }
   return view;
+}
+
+bool needs_definition_ports(const nlohmann::json& resources) {
+  for (const auto& resource : resources) {
+    const auto& ports = field(drbd_layer(resource), "tcp_ports");
+    if (!ports.is_array() || ports.empty() || !ports[0].is_number_integer()) return true;
+  }
+  return false;
+}
+
+bool resource_table_fields(int depth, std::string_view key) {
+  // By the depth of the object that holds them (the answer's array is 0): a resource's members
+  // at 1; its layer_object's and state's at 2; the DRBD layer's and a volume's at 3. Deeper
+  // objects are kept whole: they are maps keyed by peer names (connections, replication_states)
+  // and a volume's state. A member that resource_table starts to read must be added here.
+  const auto one_of = [key](std::initializer_list<std::string_view> kept) {
+    return std::find(kept.begin(), kept.end(), key) != kept.end();
+  };
+  switch (depth) {
+    case 1:
+      return one_of(
+          {"name", "node_name", "flags", "state", "volumes", "layer_object", "create_timestamp"});
+    case 2: return one_of({"drbd", "in_use"});
+    case 3: return one_of({"connections", "tcp_ports", "flags", "state"});
+    default: return true;
+  }
 }
 
 resource_view volume_table(const nlohmann::json& resources, const view_options& options) {

@@ -62,6 +62,9 @@ class controller final : public api::controller_backend {
   std::unique_ptr<db::cluster_store> store_;
   controller_options options_;
   cluster::cluster model_;
+  // What a mutation works on: brought up to model_ first (only the objects that changed since
+  // are copied), swapped with model_ when committed, left behind when refused.
+  cluster::cluster working_;
   // By node key. Each keeps its node's last desired state: only what changed is encoded and sent.
   std::map<std::string, std::shared_ptr<satellite_link>> links_;
   boost::asio::steady_timer tick_;

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/cluster/assign_changed.h"
+
 namespace tandem::db {
 
 namespace cl = tandem::cluster;
@@ -257,55 +259,52 @@ object_rows encode_cluster(const cl::cluster& c) {
 
 namespace {
 
-template <typename Map, typename Encode, typename Key>
-void encode_changed_map(const Map& before, const Map& after, const char* kind, Encode encode,
-                        Key key_of, object_rows& out) {
-  for (const auto& [k, object] : after) {
-    auto old = before.find(k);
-    if (old == before.end() || !(old->second == object)) {
-      out[{kind, key_of(k)}] = encode(object).dump();
+// assign_changed's listener: the row of each object it changes, or its (kind, key) when erased.
+struct row_collector {
+  object_rows& changed;
+  std::vector<std::pair<std::string, std::string>>& removed;
+
+  template <typename Object, typename Encode>
+  void record(const char* kind, std::string key, const Object* now, Encode encode) {
+    if (now == nullptr) {
+      removed.emplace_back(kind, std::move(key));
+    } else {
+      changed[{kind, std::move(key)}] = encode(*now).dump();
     }
   }
-}
-
-template <typename Map, typename Key>
-void removed_from_map(const Map& before, const Map& after, const char* kind, Key key_of,
-                      std::vector<std::pair<std::string, std::string>>& out) {
-  for (const auto& [k, object] : before) {
-    if (!after.contains(k)) out.emplace_back(kind, key_of(k));
+  void operator()(const std::string&, const cl::props* now) {
+    record("controller", "props", now, [](const cl::props& p) { return json(p); });
   }
-}
-
-std::string plain_key(const std::string& k) {
-  return k;
-}
+  void operator()(const std::string& k, const cl::node* now) {
+    record("node", k, now, encode_node);
+  }
+  void operator()(const cl::pair_key& k, const cl::storage_pool* now) {
+    record("pool", join(k), now, encode_pool);
+  }
+  void operator()(const std::string& k, const cl::resource_group* now) {
+    record("group", k, now, encode_group);
+  }
+  void operator()(const std::string& k, const cl::resource_definition* now) {
+    record("definition", k, now, encode_definition);
+  }
+  void operator()(const cl::pair_key& k, const cl::resource* now) {
+    record("resource", join(k), now, encode_resource);
+  }
+  void operator()(const cl::pair_key& k, const cl::snapshot* now) {
+    record("snapshot", join(k), now, encode_snapshot);
+  }
+};
 
 }  // namespace
 
-void encode_changed(const cl::cluster& before, const cl::cluster& after, object_rows& out) {
-  if (before.controller_properties != after.controller_properties ||
-      (before.nodes.empty() && before.groups.empty())) {
-    out[{"controller", "props"}] = json(after.controller_properties).dump();
+void catch_up(cl::cluster& last, const cl::cluster& next, object_rows& changed,
+              std::vector<std::pair<std::string, std::string>>& removed) {
+  // An empty database gets the controller's row even when its properties are empty, so that
+  // the next start does not take it for a fresh one.
+  if (last.nodes.empty() && last.groups.empty()) {
+    changed[{"controller", "props"}] = json(next.controller_properties).dump();
   }
-  encode_changed_map(before.nodes, after.nodes, "node", encode_node, plain_key, out);
-  encode_changed_map(before.pools, after.pools, "pool", encode_pool, join, out);
-  encode_changed_map(before.groups, after.groups, "group", encode_group, plain_key, out);
-  encode_changed_map(before.definitions, after.definitions, "definition", encode_definition,
-                     plain_key, out);
-  encode_changed_map(before.resources, after.resources, "resource", encode_resource, join, out);
-  encode_changed_map(before.snapshots, after.snapshots, "snapshot", encode_snapshot, join, out);
-}
-
-std::vector<std::pair<std::string, std::string>> removed_rows(const cl::cluster& before,
-                                                              const cl::cluster& after) {
-  std::vector<std::pair<std::string, std::string>> out;
-  removed_from_map(before.nodes, after.nodes, "node", plain_key, out);
-  removed_from_map(before.pools, after.pools, "pool", join, out);
-  removed_from_map(before.groups, after.groups, "group", plain_key, out);
-  removed_from_map(before.definitions, after.definitions, "definition", plain_key, out);
-  removed_from_map(before.resources, after.resources, "resource", join, out);
-  removed_from_map(before.snapshots, after.snapshots, "snapshot", join, out);
-  return out;
+  cl::assign_changed(last, next, row_collector{changed, removed});
 }
 
 cl::cluster decode_cluster(const object_rows& rows) {

@@ -19,14 +19,11 @@ using object_rows = std::map<std::pair<std::string, std::string>, std::string>;
 
 object_rows encode_cluster(const cluster::cluster& c);
 
-// Rows of the objects that differ (operator==) between `before` and `after`, encoded.
-void encode_changed(const cluster::cluster& before, const cluster::cluster& after,
-                    object_rows& out);
-
-// (kind, key) of the objects in `before` that `after` no longer has.
-std::vector<std::pair<std::string, std::string>> removed_rows(const cluster::cluster& before,
-                                                              const cluster::cluster& after);
-
+// Brings `last` up to `next` (assign_changed: only what differs is copied) and collects the
+// rows that changed: each object that differs (operator==), encoded, and the (kind, key) of
+// each object `next` no longer has.
+void catch_up(cluster::cluster& last, const cluster::cluster& next, object_rows& changed,
+              std::vector<std::pair<std::string, std::string>>& removed);
 // Throws std::runtime_error naming the row that does not decode.
 cluster::cluster decode_cluster(const object_rows& rows);
 

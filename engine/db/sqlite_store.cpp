@@ -104,16 +104,19 @@ class sqlite_store final : public cluster_store {
 
   void commit(const cluster::cluster& next) override {
     // Only objects that differ from the last committed value are encoded and compared with the
-    // stored row: a mutation touches a few objects, the model holds thousands.
-    object_rows changed;
+    // stored row: a mutation touches a few objects, the model holds thousands. last_ catches up
+    // in the same pass, so a failed transaction restores it from the stored rows.
+    object_rows candidates;
     std::vector<std::pair<std::string, std::string>> removed;
-    diff_objects(next, changed, removed);
-    if (changed.empty() && removed.empty()) {
-      last_ = next;
-      return;
+    catch_up(last_, next, candidates, removed);
+    object_rows changed;
+    for (auto& [id, body] : candidates) {
+      auto old = stored_.find(id);
+      if (old == stored_.end() || old->second != body) changed[id] = std::move(body);
     }
-    exec("BEGIN IMMEDIATE;");
+    if (changed.empty() && removed.empty()) return;
     try {
+      exec("BEGIN IMMEDIATE;");
       statement upsert(db_,
                        "INSERT INTO objects (kind, key, body) VALUES (?1, ?2, ?3) "
                        "ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body;");
@@ -134,11 +137,11 @@ class sqlite_store final : public cluster_store {
       exec("COMMIT;");
     } catch (...) {
       sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
+      last_ = decode_cluster(stored_);
       throw;
     }
     for (auto& [id, body] : changed) stored_[id] = std::move(body);
     for (const auto& id : removed) stored_.erase(id);
-    last_ = next;
   }
 
   int schema_version() const override { return version_; }
@@ -182,21 +185,9 @@ class sqlite_store final : public cluster_store {
     }
   }
 
-  // Rows of the objects of `next` that differ from the stored rows, and rows that disappeared.
-  void diff_objects(const cluster::cluster& next, object_rows& changed,
-                    std::vector<std::pair<std::string, std::string>>& removed) const {
-    object_rows candidates;
-    encode_changed(last_, next, candidates);
-    for (auto& [id, body] : candidates) {
-      auto old = stored_.find(id);
-      if (old == stored_.end() || old->second != body) changed[id] = std::move(body);
-    }
-    removed = removed_rows(last_, next);
-  }
-
   std::string path_;
   sqlite3* db_ = nullptr;
-  cluster::cluster last_;  // the model the stored rows encode
+  cluster::cluster last_;  // the model the stored rows encode (runtime fields aside)
   int version_ = 0;
   object_rows stored_;
 };

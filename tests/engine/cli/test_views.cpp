@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/cli/filtered_parse.h"
 #include "engine/cli/views.h"
 
 using namespace tandem::cli;
@@ -164,6 +165,44 @@ TEST_CASE("--faulty keeps the replicas that need attention") {
       resource_table(three_replicas(true), json::array(), options);
   REQUIRE(diskless_primary.rows.rows().size() == 2);
   CHECK(diskless_primary.rows.rows()[1][1].text == "gamma");
+}
+
+TEST_CASE("the resource table reads nothing that resource_table_fields drops") {
+  // The answer as the controller sends it: every member the table does not show, and a peer
+  // node named like one of them.
+  json resources = three_replicas(true);
+  resources[0]["flags"] = {"EVACUATE"};
+  for (json& resource : resources) {
+    resource["props"] = {{"Aux/x", "1"}};
+    resource["effective_props"] = {{"Aux/x", {{"type", "PROPERTY"}, {"value", "1"}}}};
+    resource["uuid"] = "u";
+    resource["layer_object"]["children"] = json::array({{{"type", "STORAGE"}}});
+    resource["layer_object"]["drbd"]["drbd_volumes"] = json::array({{{"disk_state", "x"}}});
+    for (json& volume : resource["volumes"]) {
+      volume["reports"] = json::array();
+      volume["props"] = json::object();
+    }
+  }
+  resources[1]["layer_object"]["drbd"]["connections"]["props"] = {{"connected", false},
+                                                                 {"message", "StandAlone"}};
+  const auto kept = parse_keeping(resources.dump(), resource_table_fields);
+  REQUIRE(kept);
+  CHECK_FALSE((*kept)[0].contains("effective_props"));
+  CHECK_FALSE((*kept)[0]["volumes"][0].contains("layer_data_list"));
+  CHECK((*kept)[1]["layer_object"]["drbd"]["connections"].contains("props"));
+  for (bool faulty_only : {false, true}) {
+    view_options options;
+    options.faulty_only = faulty_only;
+    const resource_view whole = resource_table(resources, json::array(), options);
+    const resource_view trimmed = resource_table(*kept, json::array(), options);
+    REQUIRE(whole.rows.rows().size() == trimmed.rows.rows().size());
+    for (std::size_t i = 0; i < whole.rows.rows().size(); ++i) {
+      CHECK(texts(whole.rows.rows()[i]) == texts(trimmed.rows.rows()[i]));
+    }
+    CHECK(whole.warnings == trimmed.warnings);
+  }
+  CHECK_FALSE(needs_definition_ports(json::array({resources[0]})));
+  CHECK(needs_definition_ports(resources));  // beta's layer has no port
 }
 
 TEST_CASE("resource states LINSTOR shows: deleting, lost disk, tie-breaker, unknown") {
