@@ -276,7 +276,7 @@ void cluster::crash(node_id node) {
 void cluster::restart(node_id node) {
   sim_node& n = nodes_.at(node);
   if (n.up) return;
-  n.replica = Replica::restore(config_for(options_, node, members_), n.saved);
+  n.replica = Replica::restore(config_of(node), n.saved);
   n.up = true;
   // A restarted node is no longer StandAlone toward anybody: it connects like a new one.
   std::erase_if(standalone_, [&](const auto& entry) { return entry.first == node; });
@@ -292,7 +292,7 @@ void cluster::destroy_disk(node_id node) {
   sim_node& n = nodes_.at(node);
   record(node, "disk destroyed");
   for (auto& disk : n.disks) std::fill(disk.begin(), disk.end(), std::byte{0});
-  n.saved = Replica(config_for(options_, node, members_)).persistent_state();
+  n.saved = Replica(config_of(node)).persistent_state();
 }
 
 std::vector<admin_done> cluster::add_replica(node_id node, bool diskful) {
@@ -310,7 +310,7 @@ std::vector<admin_done> cluster::add_replica(node_id node, bool diskful) {
   const node_mask before = members_;
   members_ |= mask_of(node);
   // A brand-new replica: create-md metadata (just-created generation, Inconsistent), empty disks.
-  n.replica = Replica(config_for(options_, node, members_));
+  n.replica = Replica(config_of(node));
   for (auto& disk : n.disks) disk.assign(diskful ? options_.volume_size_bytes : 0, std::byte{0});
   n.pending_writes.clear();
   ++n.generation;
@@ -372,8 +372,16 @@ std::vector<admin_done> cluster::remove_replica(node_id node) {
   return answers;
 }
 
+// The configuration node `node` (re)starts with: the scenario's, with the options of the last
+// adjust.
+replica_config cluster::config_of(node_id node) const {
+  replica_config config = config_for(options_, node, members_);
+  if (adjusted_) apply_adjustable_options(config, *adjusted_);
+  return config;
+}
+
 adjustable_options cluster::current_options() const {
-  return adjustable_options_of(config_for(options_, 0, members_));
+  return adjusted_ ? *adjusted_ : adjustable_options_of(config_for(options_, 0, members_));
 }
 
 std::vector<admin_done> cluster::adjust_options(const adjustable_options& wanted) {
@@ -392,15 +400,7 @@ std::vector<admin_done> cluster::adjust_options(const adjustable_options& wanted
   for (const auto& answer : answers) {
     if (!answer.ok) return answers;
   }
-  options_.quorum = wanted.quorum;
-  options_.quorum_minimum_redundancy = wanted.quorum_minimum_redundancy;
-  options_.on_no_quorum_policy = wanted.on_no_quorum_policy;
-  options_.split_brain = wanted.split_brain;
-  options_.allow_two_primaries = wanted.allow_two_primaries;
-  options_.checksum_resync = wanted.checksum_resync;
-  options_.resync_rate = wanted.resync_rate;
-  options_.congestion = wanted.congestion;
-  options_.io_error_policy = wanted.io_error_policy;
+  adjusted_ = wanted;
   return answers;
 }
 

@@ -164,6 +164,7 @@ class cluster {
   // starts with them too.
   std::vector<admin_done> adjust_options(const adjustable_options& wanted);
   adjustable_options current_options() const;
+  replica_config config_of(node_id node) const;
   std::vector<admin_done> remove_replica(node_id node);
   bool is_member(node_id node) const { return mask_has(members_, node); }
   // Every later write to node's disk fails with an I/O error (reads keep working).
@@ -318,6 +319,7 @@ class cluster {
   std::map<std::uint64_t, admin_done> admin_results_;  // tag -> answer
   std::uint64_t decode_errors_ = 0;
   node_mask members_ = 0;
+  std::optional<adjustable_options> adjusted_;  // by adjust_options: they override options_
 };
 
 }  // namespace tandem::sim

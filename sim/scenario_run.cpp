@@ -76,7 +76,7 @@ class scenario_runner {
   void collect() {
     const auto allowed = [](io_status, bool may_fail) { return may_fail; };
     std::vector<std::string> violations;
-    writes_.collect(c_, allowed, options_.quorum.enabled(), violations);
+    writes_.collect(c_, allowed, c_.current_options().quorum.enabled(), violations);
     for (auto& v : violations) fail(0, v);
   }
 
@@ -223,12 +223,13 @@ class scenario_runner {
   // Two Primaries that see each other, or two with quorum, break the single-writer promise. Two in
   // separate partitions without quorum is a split brain, which must then be reported.
   void check_single_primary(int line) {
-    if (options_.allow_two_primaries || two_primaries_reported_) return;
+    const adjustable_options now = c_.current_options();  // an adjust may have changed them
+    if (now.allow_two_primaries || two_primaries_reported_) return;
     int with_quorum = 0;
     for (int n = 0; n < options_.nodes; ++n) {
       const replica_view v = c_.view(static_cast<node_id>(n));
       if (v.local_role != role::primary) continue;
-      if (options_.quorum.enabled() && v.volumes[0].quorum) ++with_quorum;
+      if (now.quorum.enabled() && v.volumes[0].quorum) ++with_quorum;
       for (const auto& conn : v.connections) {
         if (conn.conn == conn_state::connected && conn.peer_role == role::primary) {
           two_primaries_reported_ = true;
