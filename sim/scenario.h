@@ -32,6 +32,7 @@ struct scenario_action {
   bool refused = false;     // promote/demote: the command must be refused
   bool may_fail = false;    // write: failures (no quorum, no data) are allowed
   bool has_peer = false;    // verify / invalidate / attach: a named peer (else any suitable one)
+  bool diskless = false;    // add-replica: the node joins as a diskless client
   std::uint64_t size_kib = 0;    // resize: the new volume size
   bool assume_clean = false;     // resize: the new area needs no sync
   std::uint64_t offset_kib = 0;  // corrupt: where the 4 KiB of bit rot start; read-error: ditto

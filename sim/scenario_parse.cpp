@@ -204,6 +204,7 @@ scenario_action parse_action(table_reader& r, const toml::table& table,
     if (a.size_kib % 4 != 0) r.fail_here("'size_kib' must be a multiple of 4");
     a.assume_clean = r.value<bool>("assume_clean").value_or(false);
   }
+  if (a.action == "add-replica") a.diskless = r.value<bool>("diskless").value_or(false);
   if (a.action == "corrupt") {
     a.offset_kib = static_cast<std::uint64_t>(r.integer("offset_kib", 0, 0, 1 << 20));
     if (a.offset_kib % 4 != 0) r.fail_here("'offset_kib' must be a multiple of 4");

@@ -123,7 +123,7 @@ class scenario_runner {
     if (a.action == "crash") return c_.crash(a.node);
     if (a.action == "restart") return c_.restart(a.node);
     if (a.action == "release") return c_.release_held();
-    if (a.action == "add-replica") return membership(a, c_.add_replica(a.node));
+    if (a.action == "add-replica") return membership(a, c_.add_replica(a.node, !a.diskless));
     if (a.action == "remove-replica") return membership(a, c_.remove_replica(a.node));
     if (a.action == "verify") return targeted_admin(a, admin_op::verify);
     if (a.action == "invalidate") return targeted_admin(a, admin_op::invalidate);
