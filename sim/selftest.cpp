@@ -10,12 +10,13 @@ namespace tandem::sim {
 namespace {
 
 // The sweep configuration that exposes a bug: quorum bugs need quorum on, resync races need
-// sub-block writes and migrations.
+// sub-block writes and migrations, the activity log needs crashes.
 sweep_options options_for(planted_bug bug) {
   sweep_options options;
   options.planted = bug;
   options.quorum = bug == planted_bug::ignore_quorum;
   options.small_writes = bug == planted_bug::stale_resync_reply;
+  options.crashes = bug == planted_bug::forget_activity_log;
   return options;
 }
 

@@ -14,6 +14,7 @@ std::string_view to_string(planted_bug bug) {
     case planted_bug::ignore_quorum: return "ignore-quorum";
     case planted_bug::reversed_bitmap_rule: return "reversed-bitmap-rule";
     case planted_bug::stale_resync_reply: return "stale-resync-reply";
+    case planted_bug::forget_activity_log: return "forget-activity-log";
   }
   return "?";
 }

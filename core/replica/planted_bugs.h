@@ -22,11 +22,13 @@ enum class planted_bug : std::uint8_t {
   ignore_quorum,         // a node without quorum behaves as if it had it
   reversed_bitmap_rule,  // the bitmap-based UUID rules pick the wrong direction
   stale_resync_reply,    // resync replies overtaken by newer writes are written anyway
+  forget_activity_log,   // a Primary restarted after a crash does not resync its hot extents
 };
 
 inline constexpr planted_bug kAllPlantedBugs[] = {
     planted_bug::ack_before_peer, planted_bug::no_bitmap_while_away, planted_bug::ignore_quorum,
-    planted_bug::reversed_bitmap_rule, planted_bug::stale_resync_reply};
+    planted_bug::reversed_bitmap_rule, planted_bug::stale_resync_reply,
+    planted_bug::forget_activity_log};
 
 // Whether the core linked into this program honours planted bugs (asked at run time, because the
 // answer belongs to the core's build, not to the caller's).

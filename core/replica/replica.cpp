@@ -85,6 +85,7 @@ Replica Replica::restore(replica_config config, const std::vector<volume_persist
     if (!volume.crashed_primary) continue;
     for (const auto& [node, bitmap] : volume.bitmaps) volume.crash_resync_owed |= mask_of(node);
     if (!al_to_apply[vi]) continue;
+    if (planted_bugs_compiled && config.planted == planted_bug::forget_activity_log) continue;
     for (const auto& [extent, entry] : volume.activity_log) {
       const block_range blocks{extent * kBlocksPerAlExtent, kBlocksPerAlExtent};
       for (auto& [node, bitmap] : volume.bitmaps) bitmap.set(blocks);
