@@ -400,8 +400,8 @@ class daemon::impl {
         running.ping_timeout_ms != wanted.ping_timeout_ms) {
       plan.other_changes.push_back("ping-int-ms / ping-timeout-ms");
     }
-    plan.options = adjustable_options_of(wanted);
-    plan.option_changes = changed_option_names(adjustable_options_of(running), plan.options);
+    plan.options = wanted.options;
+    plan.option_changes = changed_option_names(running.options, wanted.options);
     if (running.max_peers != wanted.max_peers) plan.other_changes.push_back("max-peers");
     return plan;
   }

@@ -598,7 +598,7 @@ void resource_driver::set_options(const adjustable_options& options, admin_callb
   impl& d = *impl_;
   const std::uint64_t tag = d.next_tag++;
   d.admin_waiters[tag] = [this, options, done = std::move(done)](const admin_result& r) {
-    if (r.ok) apply_adjustable_options(impl_->definition, options);
+    if (r.ok) impl_->definition.options = options;
     done(r);
   };
   tandem::admin cmd;

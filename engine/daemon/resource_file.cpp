@@ -123,15 +123,15 @@ void parse_options(const toml::table& table, const std::string& origin,
                     "c-min-rate", "on-congestion", "congestion-fill", "congestion-extents",
                     "on-io-error"});
   const std::string quorum_values = "off, majority, all or 1..31";
-  resource.quorum = r.choice<quorum_setting>("quorum", parse_quorum_setting, quorum_values)
+  resource.options.quorum = r.choice<quorum_setting>("quorum", parse_quorum_setting, quorum_values)
                         .value_or(quorum_setting{});
-  resource.quorum_minimum_redundancy =
+  resource.options.quorum_minimum_redundancy =
       r.choice<quorum_setting>("quorum-minimum-redundancy", parse_quorum_setting, quorum_values)
           .value_or(quorum_setting{});
-  resource.on_no_quorum_policy =
+  resource.options.on_no_quorum_policy =
       r.choice<on_no_quorum>("on-no-quorum", parse_on_no_quorum, "io-error or suspend-io")
           .value_or(on_no_quorum::suspend_io);
-  auto& sb = resource.split_brain;
+  auto& sb = resource.options.split_brain;
   sb.zero_primaries =
       r.choice<after_sb_0pri>("after-sb-0pri", parse_after_sb_0pri, "a DRBD after-sb-0pri value")
           .value_or(sb.zero_primaries);
@@ -145,7 +145,7 @@ void parse_options(const toml::table& table, const std::string& origin,
   sb.on_rr_conflict =
       r.choice<rr_conflict>("rr-conflict", parse_rr_conflict, "a DRBD rr-conflict value")
           .value_or(sb.on_rr_conflict);
-  resource.allow_two_primaries = r.boolean("allow-two-primaries").value_or(false);
+  resource.options.allow_two_primaries = r.boolean("allow-two-primaries").value_or(false);
   resource.auto_promote = r.boolean("auto-promote").value_or(true);
   resource.al_extents = static_cast<std::uint32_t>(r.integer("al-extents", 7, 65534).value_or(1237));
   resource.max_peers = static_cast<std::uint32_t>(r.integer("max-peers", 1, 31).value_or(7));
@@ -158,12 +158,12 @@ void parse_options(const toml::table& table, const std::string& origin,
   }
   resource.fault_injection = r.boolean("fault-injection").value_or(false);
   // DRBD's csums-alg names a kernel hash; tandem has one digest (CRC-32C per 4 KiB block).
-  resource.checksum_resync =
+  resource.options.checksum_resync =
       r.choice<bool>("csums-alg", parse_csums_alg, "none or crc32c").value_or(false);
-  resource.resync_rate = parse_resync_rate(r);
+  resource.options.resync_rate = parse_resync_rate(r);
   // DRBD's units: congestion-fill in 512-byte sectors (0 = no limit, at most 10 GiB),
   // congestion-extents in activity-log extents (default al-extents).
-  auto& congestion = resource.congestion;
+  auto& congestion = resource.options.congestion;
   congestion.policy = r.choice<on_congestion>("on-congestion", parse_on_congestion,
                                               "block, pull-ahead or disconnect")
                           .value_or(on_congestion::block);
@@ -175,7 +175,7 @@ void parse_options(const toml::table& table, const std::string& origin,
       kSectorBytes;
   congestion.extents = static_cast<std::uint32_t>(
       r.integer("congestion-extents", 0, 65534).value_or(resource.al_extents));
-  resource.io_error_policy =
+  resource.options.io_error_policy =
       r.choice<on_io_error>("on-io-error", parse_on_io_error, "detach, pass_on or call-local-io-error")
           .value_or(on_io_error::detach);
   resource.direct = r.choice<direct_io>("direct-io", parse_direct_io, "auto, on or off")
@@ -324,36 +324,10 @@ replica_config replica_config_for(const resource_definition& resource, const res
     config.volumes.push_back(
         {resource.volumes[i].number, volume_sizes_bytes.at(i) / kSectorBytes});
   }
-  apply_adjustable_options(config, adjustable_options_of(resource));
+  apply_adjustable_options(config, resource.options);
   config.al_extents = resource.al_extents;
   config.uuid_seed = uuid_seed;
   return config;
-}
-
-adjustable_options adjustable_options_of(const resource_definition& resource) {
-  adjustable_options options;
-  options.quorum = resource.quorum;
-  options.quorum_minimum_redundancy = resource.quorum_minimum_redundancy;
-  options.on_no_quorum_policy = resource.on_no_quorum_policy;
-  options.split_brain = resource.split_brain;
-  options.allow_two_primaries = resource.allow_two_primaries;
-  options.checksum_resync = resource.checksum_resync;
-  options.resync_rate = resource.resync_rate;
-  options.congestion = resource.congestion;
-  options.io_error_policy = resource.io_error_policy;
-  return options;
-}
-
-void apply_adjustable_options(resource_definition& resource, const adjustable_options& options) {
-  resource.quorum = options.quorum;
-  resource.quorum_minimum_redundancy = options.quorum_minimum_redundancy;
-  resource.on_no_quorum_policy = options.on_no_quorum_policy;
-  resource.split_brain = options.split_brain;
-  resource.allow_two_primaries = options.allow_two_primaries;
-  resource.checksum_resync = options.checksum_resync;
-  resource.resync_rate = options.resync_rate;
-  resource.congestion = options.congestion;
-  resource.io_error_policy = options.io_error_policy;
 }
 
 std::vector<std::string> changed_option_names(const adjustable_options& a,

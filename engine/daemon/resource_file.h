@@ -34,24 +34,17 @@ struct resource_definition {
   std::string name;
   std::string shared_secret;
   protocol proto = protocol::c;
-  quorum_setting quorum;
-  quorum_setting quorum_minimum_redundancy;
-  on_no_quorum on_no_quorum_policy = on_no_quorum::suspend_io;
-  split_brain_policy split_brain;
-  bool allow_two_primaries = false;
+  // quorum, quorum-minimum-redundancy, on-no-quorum, after-sb-*, always-asbp, rr-conflict,
+  // allow-two-primaries, csums-alg (crc32c: checksum-based resync), the resync rate options
+  // (resync-rate, c-plan-ahead, ...: any of them turns the controller on), on-congestion and its
+  // limits (protocol A only), on-io-error: what `adjust` changes while the resource runs.
+  adjustable_options options;
   bool auto_promote = true;
   std::uint32_t al_extents = 1237;
   std::uint32_t max_peers = 7;  // bitmap slots in the metadata (LINSTOR's peer slots)
   std::uint32_t ping_interval_ms = 1000;
   std::uint32_t ping_timeout_ms = 5000;
   bool fault_injection = false;  // allows `tandemadm inject-fault` (tests only)
-  bool checksum_resync = false;  // csums-alg = "crc32c": checksum-based resync
-  // resync-rate, c-plan-ahead, c-fill-target, c-delay-target, c-max-rate, c-min-rate: any of them
-  // turns the resync rate controller on (replica_config::resync_rate).
-  std::optional<resync_rate_settings> resync_rate;
-  // on-congestion, congestion-fill (sectors), congestion-extents: protocol A only.
-  congestion_settings congestion;
-  on_io_error io_error_policy = on_io_error::detach;  // DRBD on-io-error
   direct_io direct = direct_io::automatic;  // how the backing devices are opened (O_DIRECT)
   std::vector<resource_volume> volumes;
   std::vector<resource_node> nodes;
@@ -66,10 +59,7 @@ resource_definition parse_resource_file(const std::string& path);
 resource_definition parse_resource_text(const std::string& text, const std::string& origin);
 
 // The core's configuration of this resource on node `self_name`.
-// The options of the file that `adjust` applies while the resource runs (admin_op::set_options).
-adjustable_options adjustable_options_of(const resource_definition& resource);
-void apply_adjustable_options(resource_definition& resource, const adjustable_options& options);
-// Their names as the file spells them, where `a` and `b` differ (for adjust's answer).
+// The names of the adjustable options (resource_definition::options) as the file spells them, where `a` and `b` differ (for adjust's answer).
 std::vector<std::string> changed_option_names(const adjustable_options& a,
                                               const adjustable_options& b);
 

@@ -63,9 +63,9 @@ TEST_CASE("resource file: a valid file becomes the core's configuration") {
   const auto r = parse_resource_text(kValid, "r0.toml");
   CHECK(r.name == "r0");
   CHECK(r.proto == protocol::b);
-  CHECK(r.quorum.mode == quorum_setting::kind::majority);
-  CHECK(r.on_no_quorum_policy == on_no_quorum::io_error);
-  CHECK(r.split_brain.one_primary == after_sb_1pri::discard_secondary);
+  CHECK(r.options.quorum.mode == quorum_setting::kind::majority);
+  CHECK(r.options.on_no_quorum_policy == on_no_quorum::io_error);
+  CHECK(r.options.split_brain.one_primary == after_sb_1pri::discard_secondary);
   CHECK(r.max_peers == 3);
   REQUIRE(r.nodes.size() == 3);
   CHECK(r.nodes[2].diskless);
@@ -134,24 +134,24 @@ TEST_CASE("resource file: direct-io is auto unless set, and only auto, on or off
 }
 
 TEST_CASE("resource file: csums-alg turns checksum resync on, only none or crc32c") {
-  CHECK_FALSE(parse_resource_text(kValid, "r0.toml").checksum_resync);
+  CHECK_FALSE(parse_resource_text(kValid, "r0.toml").options.checksum_resync);
   const auto with = [](const char* value) {
     return replaced(kValid, "max-peers = 3",
                     std::string("max-peers = 3\ncsums-alg = \"") + value + "\"");
   };
-  CHECK(parse_resource_text(with("crc32c"), "r0.toml").checksum_resync);
-  CHECK_FALSE(parse_resource_text(with("none"), "r0.toml").checksum_resync);
+  CHECK(parse_resource_text(with("crc32c"), "r0.toml").options.checksum_resync);
+  CHECK_FALSE(parse_resource_text(with("none"), "r0.toml").options.checksum_resync);
   CHECK(error_of(with("md5")) ==
         "r0.toml: [options] csums-alg: 'md5' is not one of none or crc32c");
 }
 
 TEST_CASE("resource file: the resync controller options turn it on, in DRBD's units and ranges") {
-  CHECK_FALSE(parse_resource_text(kValid, "r0.toml").resync_rate.has_value());
+  CHECK_FALSE(parse_resource_text(kValid, "r0.toml").options.resync_rate.has_value());
   const auto with = [](const std::string& lines) {
     return replaced(kValid, "max-peers = 3", "max-peers = 3\n" + lines);
   };
   const auto rate = parse_resource_text(with("c-max-rate = 4096\nc-min-rate = 0"), "r0.toml")
-                        .resync_rate;
+                        .options.resync_rate;
   REQUIRE(rate.has_value());
   CHECK(rate->max_rate_kib_s == 4096);
   CHECK(rate->min_rate_kib_s == 0);
@@ -163,7 +163,7 @@ TEST_CASE("resource file: the resync controller options turn it on, in DRBD's un
 }
 
 TEST_CASE("resource file: on-congestion needs protocol A; its limits are in DRBD's units") {
-  const auto defaults = parse_resource_text(kValid, "r0.toml").congestion;
+  const auto defaults = parse_resource_text(kValid, "r0.toml").options.congestion;
   CHECK(defaults.policy == on_congestion::block);
   CHECK(defaults.fill_bytes == 0);
   CHECK(defaults.extents == 1237);  // al-extents, as in DRBD
@@ -175,7 +175,7 @@ TEST_CASE("resource file: on-congestion needs protocol A; its limits are in DRBD
       parse_resource_text(with("A", "on-congestion = \"pull-ahead\"\ncongestion-fill = 2048\n"
                                     "congestion-extents = 500"),
                           "r0.toml")
-          .congestion;
+          .options.congestion;
   CHECK(congestion.policy == on_congestion::pull_ahead);
   CHECK(congestion.fill_bytes == 2048 * 512);
   CHECK(congestion.extents == 500);
@@ -193,16 +193,16 @@ TEST_CASE("resource file: on-congestion needs protocol A; its limits are in DRBD
 }
 
 TEST_CASE("resource file: on-io-error takes DRBD's values and defaults to detach") {
-  CHECK(parse_resource_text(kValid, "r0.toml").io_error_policy == on_io_error::detach);
+  CHECK(parse_resource_text(kValid, "r0.toml").options.io_error_policy == on_io_error::detach);
   const auto with = [](const std::string& line) {
     return replaced(kValid, "max-peers = 3", "max-peers = 3\n" + line);
   };
   const auto resource = parse_resource_text(with("on-io-error = \"pass_on\""), "r0.toml");
-  CHECK(resource.io_error_policy == on_io_error::pass_on);
+  CHECK(resource.options.io_error_policy == on_io_error::pass_on);
   CHECK(replica_config_for(resource, resource.nodes.at(0), {0}, 1).io_error_policy ==
         on_io_error::pass_on);
   CHECK(parse_resource_text(with("on-io-error = \"call-local-io-error\""), "r0.toml")
-            .io_error_policy == on_io_error::call_local_io_error);
+            .options.io_error_policy == on_io_error::call_local_io_error);
   CHECK(error_of(with("on-io-error = \"pass-on\"")) ==
         "r0.toml: [options] on-io-error: 'pass-on' is not one of detach, pass_on or "
         "call-local-io-error");
@@ -215,15 +215,10 @@ TEST_CASE("resource file: the options adjust applies live, and their names") {
   };
   const auto wanted = parse_resource_text(
       with("on-io-error = \"pass_on\"\nafter-sb-0pri = \"discard-younger-primary\""), "r0.toml");
-  const auto names =
-      changed_option_names(adjustable_options_of(running), adjustable_options_of(wanted));
+  const auto names = changed_option_names(running.options, wanted.options);
   CHECK(names == std::vector<std::string>{"after-sb-0pri", "on-io-error"});
-  CHECK(changed_option_names(adjustable_options_of(running), adjustable_options_of(running))
-            .empty());
-  // The running definition takes them over, so the next adjust finds nothing.
-  auto adjusted = running;
-  apply_adjustable_options(adjusted, adjustable_options_of(wanted));
-  CHECK(adjustable_options_of(adjusted) == adjustable_options_of(wanted));
-  const auto config = replica_config_for(adjusted, adjusted.nodes.at(0), {0}, 1);
+  CHECK(changed_option_names(running.options, running.options).empty());
+  const auto config = replica_config_for(wanted, wanted.nodes.at(0), {0}, 1);
+  CHECK(adjustable_options_of(config) == wanted.options);
   CHECK(config.io_error_policy == on_io_error::pass_on);
 }

@@ -45,8 +45,8 @@ TEST_CASE("rendered resource file parses back with the local disk and every node
   CHECK(d.ping_interval_ms == 2000u);
   CHECK(d.ping_timeout_ms == 3000u);
   CHECK_FALSE(d.auto_promote);
-  CHECK(d.split_brain.always_asbp);
-  CHECK(d.on_no_quorum_policy == on_no_quorum::io_error);
+  CHECK(d.options.split_brain.always_asbp);
+  CHECK(d.options.on_no_quorum_policy == on_no_quorum::io_error);
   REQUIRE(d.volumes.size() == 1);
   CHECK(d.volumes[0].size_bytes == 1048572ull * 1024);  // the smallest replica's usable size
   REQUIRE(d.nodes.size() == 3);
@@ -64,9 +64,9 @@ TEST_CASE("DrbdOptions/Net on-congestion, congestion-fill and congestion-extents
   const std::string text =
       satellite::render_resource_file(r, "alpha", {"/srv/pool1/res1_00000.img"}, "res1.toml").text;
   const engine::resource_definition d = engine::parse_resource_text(text, "res1.toml");
-  CHECK(d.congestion.policy == on_congestion::pull_ahead);
-  CHECK(d.congestion.fill_bytes == 4096u * 512);
-  CHECK(d.congestion.extents == 100u);
+  CHECK(d.options.congestion.policy == on_congestion::pull_ahead);
+  CHECK(d.options.congestion.fill_bytes == 4096u * 512);
+  CHECK(d.options.congestion.extents == 100u);
 }
 
 TEST_CASE("DrbdOptions/Disk/on-io-error reaches tandemd") {
@@ -74,7 +74,7 @@ TEST_CASE("DrbdOptions/Disk/on-io-error reaches tandemd") {
   r.options = {{"Disk/on-io-error", "pass_on"}};
   const std::string text =
       satellite::render_resource_file(r, "alpha", {"/srv/pool1/res1_00000.img"}, "res1.toml").text;
-  CHECK(engine::parse_resource_text(text, "res1.toml").io_error_policy == on_io_error::pass_on);
+  CHECK(engine::parse_resource_text(text, "res1.toml").options.io_error_policy == on_io_error::pass_on);
 }
 
 TEST_CASE("a diskless replica's file has no disks and still a size") {
