@@ -516,6 +516,10 @@ void replica_machine::send_peer_ack(const client_request& request, node_mask hav
     pending_peer_acks_[request.tag] = pending;
     return;
   }
+  deliver_peer_ack(pending);
+}
+
+void replica_machine::deliver_peer_ack(const pending_peer_ack& pending) {
   for (const auto& peer : peers_) {
     if (mask_has(pending.send_to, peer.node) && handshake_done(peer)) send(peer, pending.ack);
   }
@@ -536,9 +540,7 @@ void replica_machine::settle_sent_write(std::uint64_t tag, node_id node, bool wr
   pending.unconfirmed &= ~mask_of(node);
   if (written) pending.ack.have |= mask_of(node);
   if (pending.unconfirmed != 0) return;
-  for (const auto& peer : peers_) {
-    if (mask_has(pending.send_to, peer.node) && handshake_done(peer)) send(peer, pending.ack);
-  }
+  deliver_peer_ack(pending);
   pending_peer_acks_.erase(found);
 }
 

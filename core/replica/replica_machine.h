@@ -375,6 +375,8 @@ class replica_machine {
   void log_sent_write(peer_link& peer, const client_request& request);
   void confirm_sent_write(peer_link& peer, std::uint64_t tag, bool written);
   void settle_sent_write(std::uint64_t tag, node_id node, bool written);
+  struct pending_peer_ack;
+  void deliver_peer_ack(const pending_peer_ack& pending);
   void on_peer_ack(peer_link& peer, const wire::peer_ack& msg);
   void settle_diskless_writes(peer_link& writer, std::size_t volume_index, block_range blocks,
                               node_mask have);

@@ -697,17 +697,21 @@ void replica_machine::on_peer_ack(peer_link& peer, const wire::peer_ack& msg) {
   const block_range blocks = blocks_of_sectors(msg.sector, msg.size_bytes);
   peer.unacked_writes.erase(msg.write_seq);
   settle_diskless_writes(peer, vi, blocks, msg.have);
-  auto& awaiting = volumes_[vi].awaiting_settled_write;
-  const bool resumes = std::any_of(awaiting.begin(), awaiting.end(),
-                                   [&](std::uint64_t block) { return blocks.overlaps({block, 1}); });
   std::vector<node_id> missing;
   for (const auto& [node, bitmap] : volumes_[vi].bitmaps) {
     if (node != peer.node && !mask_has(msg.have, node)) missing.push_back(node);
   }
   for (node_id node : missing) mark_out_of_sync(vi, node, blocks);
-  if (!resumes) return;
-  for (auto block = blocks.first; block < blocks.end(); ++block) awaiting.erase(block);
-  continue_resync(vi);
+  // Blocks that waited for this write to settle may be asked for again (see
+  // await_unsettled_writes). Looked up per block of the write: a peer_ack comes with every write.
+  auto& awaiting = volumes_[vi].awaiting_settled_write;
+  bool resumes = false;
+  if (!awaiting.empty()) {
+    for (auto block = blocks.first; block < blocks.end(); ++block) {
+      resumes = awaiting.erase(block) != 0 || resumes;
+    }
+  }
+  if (resumes) continue_resync(vi);
 }
 
 // The writer is gone before its peer_ack said who holds its last writes: they may be on some
