@@ -427,6 +427,12 @@ admin_done cluster::resize(node_id node, volume_nr volume, std::uint64_t new_siz
   record(node, "resize to " + std::to_string(new_size_bytes) + " bytes" +
                    (assume_clean ? " (assume clean)" : ""));
   const admin_done done = admin_command(node, cmd);
+  // Without a size the replica chose it (as large as every backing device allows).
+  if (done.ok) {
+    for (const auto& v : nodes_.at(node).replica.view().volumes) {
+      if (v.number == volume) new_size_bytes = v.size_sectors * kSectorBytes;
+    }
+  }
   // Still at the same instant: no I/O to the new area can have been issued yet.
   if (done.ok && new_size_bytes > options_.volume_size_bytes) {
     for (auto& n : nodes_) {

@@ -113,7 +113,8 @@ class cluster {
   // `resize` as an operator runs it: `node` runs the admin command, and when it is accepted every
   // diskful node's backing device holds the new size before anything else happens (the new area
   // holds leftovers that differ per node, or zeros with assume_clean, when the operator vouches
-  // that it is clean). Later restarts and added replicas use the new size.
+  // that it is clean). Later restarts and added replicas use the new size. new_size_bytes 0: as
+  // large as every node's backing device allows.
   admin_done resize(node_id node, volume_nr volume, std::uint64_t new_size_bytes,
                     bool assume_clean);
   // Bit rot: flips the bytes of [offset, offset + length) on node's disk behind the replication's

@@ -840,7 +840,7 @@ replica_view replica_machine::view() const {
     });
     v.volumes.push_back({volume.number, volume.disk, volume.uuids.current, volume.have_quorum,
                          static_cast<std::size_t>(suspended), volume.activity_log.size(),
-                         volume.al_transactions});
+                         volume.al_transactions, volume.size_sectors});
   }
   for (const auto& peer : peers_) {
     connection_view c;

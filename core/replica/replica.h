@@ -214,8 +214,13 @@ enum class admin_op : std::uint8_t {
   // connected UpToDate peer (`peer`, or the first one found with `all_peers`).
   invalidate,
   // DRBD `resize`: grow volume `volume` to `size_sectors` on every node (all diskful peers must be
-  // connected). The new area is synced from this node unless `assume_clean`.
+  // connected); size_sectors 0: as large as every node's backing device allows. The new area is
+  // synced from this node unless `assume_clean`.
   resize,
+  // The local backing device of volume `volume` now holds `size_sectors` (it was grown under
+  // the running replica, as DRBD notices a grown backing device on `resize`): the new limit is
+  // sent to every connected peer, so a `resize` anywhere can use it. Never below the volume.
+  backing_grown,
   // DRBD `detach`: the local disk goes Diskless (as after an I/O error) and the node serves I/O
   // through its peers; peers mark what it misses. `attach`: the disk comes back and is resynced
   // fully from an UpToDate peer (see replica_attach.cpp for why not by bitmap).
@@ -234,8 +239,8 @@ struct admin {
   node_id peer = 0;   // connect / disconnect / add_peer / remove_peer
   peer_config added = {};  // add_peer: diskful, protocol, tie-breaker of the new peer
   bool all_peers = false;  // verify / invalidate: not one named peer
-  volume_nr volume = 0;    // resize
-  std::uint64_t size_sectors = 0;  // resize: the new size
+  volume_nr volume = 0;    // resize, backing_grown
+  std::uint64_t size_sectors = 0;  // resize: the new size; backing_grown: the new limit
   bool assume_clean = false;       // resize: the new area needs no sync (DRBD --assume-clean)
   adjustable_options options = {};  // set_options
 };
@@ -351,6 +356,7 @@ struct volume_view {
   std::size_t suspended_requests = 0;  // client requests frozen by on-no-quorum suspend-io
   std::size_t active_extents = 0;      // extents in the activity log
   std::uint64_t al_transactions = 0;   // extents made hot (each needs an AL write before its data)
+  std::uint64_t size_sectors = 0;      // grows with `resize`
 };
 
 struct replica_view {

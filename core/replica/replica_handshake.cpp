@@ -763,6 +763,7 @@ void replica_machine::on_admin(const admin& cmd) {
     case admin_op::verify: return on_admin_verify(cmd);
     case admin_op::invalidate: return on_admin_invalidate(cmd);
     case admin_op::resize: return on_admin_resize(cmd);
+    case admin_op::backing_grown: return on_admin_backing_grown(cmd);
     case admin_op::detach: return on_admin_detach(cmd);
     case admin_op::attach: return on_admin_attach(cmd);
     case admin_op::set_options: return on_admin_set_options(cmd);

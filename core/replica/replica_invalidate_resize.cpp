@@ -130,6 +130,13 @@ void replica_machine::on_admin_resize(const admin& cmd) {
   if (vi == volumes_.size()) return refuse("no volume " + std::to_string(cmd.volume));
   local_volume& volume = volumes_[vi];
   const std::uint64_t old_sectors = volume.size_sectors;
+  if (cmd.size_sectors == 0) {
+    // No size given: as large as every backing device allows (DRBD's default).
+    admin sized = cmd;
+    sized.size_sectors = largest_common_size(vi);
+    if (sized.size_sectors == 0) return refuse("no backing device limits the size: give one");
+    return on_admin_resize(sized);
+  }
   if (cmd.size_sectors < old_sectors) return refuse("shrinking a volume is not supported");
   if (cmd.size_sectors == old_sectors) return emit(admin_done{cmd.tag, true, ""});
   if (cmd.size_sectors * kSectorBytes > (std::uint64_t{1} << 50)) return refuse("size too large");
@@ -209,6 +216,34 @@ std::uint64_t replica_machine::max_size_sectors(std::size_t vi) const {
     if (vc.number == volumes_[vi].number) return vc.max_size_sectors;
   }
   return 0;
+}
+
+void replica_machine::on_admin_backing_grown(const admin& cmd) {
+  auto refuse = [&](std::string why) { emit(admin_done{cmd.tag, false, std::move(why)}); };
+  const std::size_t vi = volume_index_of(cmd.volume);
+  if (vi == volumes_.size()) return refuse("no volume " + std::to_string(cmd.volume));
+  if (!config_.self_diskful) return refuse("this node has no backing device");
+  if (cmd.size_sectors < volumes_[vi].size_sectors) {
+    return refuse("the backing device holds " + std::to_string(cmd.size_sectors) +
+                  " sectors, less than the volume's " +
+                  std::to_string(volumes_[vi].size_sectors));
+  }
+  for (auto& vc : config_.volumes) {
+    if (vc.number == volumes_[vi].number) vc.max_size_sectors = cmd.size_sectors;
+  }
+  for (const auto& peer : peers_) {
+    if (handshake_done(peer)) send(peer, wire::backing_size{volumes_[vi].number, cmd.size_sectors});
+  }
+  emit(admin_done{cmd.tag, true, ""});
+}
+
+std::uint64_t replica_machine::largest_common_size(std::size_t vi) const {
+  std::uint64_t size = max_size_sectors(vi);
+  for (const auto& peer : peers_) {
+    const std::uint64_t peer_max = peer.volumes[vi].peer_max_size_sectors;
+    if (handshake_done(peer) && peer_max != 0) size = size == 0 ? peer_max : std::min(size, peer_max);
+  }
+  return size;
 }
 
 void replica_machine::send_backing_sizes(const peer_link& peer) {

@@ -416,12 +416,15 @@ class replica_machine {
   // replica_invalidate_resize.cpp — invalidate and online grow.
   void on_admin_invalidate(const admin& cmd);
   void on_admin_resize(const admin& cmd);
+  void on_admin_backing_grown(const admin& cmd);
   void on_resize(peer_link& peer, const wire::resize& msg);
   void grow_volume(std::size_t volume_index, std::uint64_t size_sectors);
   peer_link* full_sync_source(node_id named, bool any);
   void request_full_sync(peer_link& source, std::size_t volume_index);
   void on_resync_request(peer_link& peer, const wire::resync_request& msg);
   std::uint64_t max_size_sectors(std::size_t volume_index) const;
+  // The smallest backing limit of this node and every connected peer (0: none has one).
+  std::uint64_t largest_common_size(std::size_t volume_index) const;
   void send_backing_sizes(const peer_link& peer);
   void on_backing_size(peer_link& peer, const wire::backing_size& msg);
   void retry_full_sync(std::size_t volume_index);

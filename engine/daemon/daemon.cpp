@@ -240,9 +240,11 @@ class daemon::impl {
         return run_admin(*resource, op, peer, respond);
       }
       if (command == "resize") {
-        // resize: the core grows volumes (see docs/replication.md), but the on-disk metadata
-        // places the bitmap for the size create-md saw; growing it is not written yet.
-        return respond(reply(false, command + " is not supported by this version of tandemd yet"));
+        std::optional<volume_nr> volume;
+        if (request.contains("volume")) volume = request["volume"].get<volume_nr>();
+        return resource->resize(volume, request.value("size-bytes", std::uint64_t{0}),
+                                request.value("assume-clean", false),
+                                [respond](const admin_result& r) { respond(reply(r.ok, r.message)); });
       }
       return respond(reply(false, "unknown command '" + command + "'"));
     } catch (const std::exception& e) {

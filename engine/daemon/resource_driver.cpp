@@ -15,6 +15,7 @@
 #include "engine/daemon/disk_ring.h"
 #include "engine/daemon/driver_events.h"
 #include "engine/daemon/driver_stats.h"
+#include "engine/daemon/grow_journal.h"
 #include "engine/daemon/volume_metadata.h"
 #include "engine/io/uring_disk.h"
 #include "engine/metrics/replica_metrics.h"
@@ -27,6 +28,9 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kBitmapCommitInterval = std::chrono::seconds(2);
+// How often a backing device is checked for growth (lvextend, a longer file), so a `resize` on
+// any node finds every node's new limit.
+constexpr auto kBackingSizeCheckInterval = std::chrono::seconds(2);
 
 std::uint64_t random_seed() {
   std::uint64_t seed = 0;
@@ -83,6 +87,7 @@ const char* admin_name(admin_op op) {
     case admin_op::verify: return "verify";
     case admin_op::invalidate: return "invalidate";
     case admin_op::resize: return "resize";
+    case admin_op::backing_grown: return "backing grown";
     case admin_op::detach: return "detach";
     case admin_op::attach: return "attach";
     case admin_op::set_options: return "adjust options";
@@ -157,7 +162,8 @@ class resource_driver::impl {
         definition(std::move(definition_)),
         log(std::move(log_)),
         started(steady::now()),
-        bitmap_timer(io_) {
+        bitmap_timer(io_),
+        backing_timer(io_) {
     const resource_node* found = definition.node_named(node_name);
     if (found == nullptr) {
       throw std::runtime_error(definition.path + ": this node ('" + node_name +
@@ -184,7 +190,8 @@ class resource_driver::impl {
               self.disks[i] + ": buffered I/O (direct-io = \"auto\": " +
               v.disk->direct_fallback_reason() + ")");
         }
-        v.metadata = volume_metadata::load(*v.disk, definition.max_peers, definition.al_extents);
+        v.metadata = volume_metadata::load(*v.disk, definition.max_peers, definition.al_extents,
+                                           grow_journal_path(definition.path, v.number));
         const std::uint64_t usable = v.metadata->usable_bytes() / kBlockBytes * kBlockBytes;
         if (v.size_bytes == 0) v.size_bytes = usable;
         if (v.size_bytes > usable) {
@@ -214,6 +221,9 @@ class resource_driver::impl {
     if (!assigned.ok()) throw std::runtime_error(definition.path + ": " + assigned.message());
     slots = assigned.value();
     replica_config config = replica_config_for(definition, self, sizes, random_seed());
+    for (std::size_t i = 0; i < volumes.size(); ++i) {
+      if (volumes[i].metadata) config.volumes[i].max_size_sectors = backing_limit_sectors(volumes[i]);
+    }
     replica = std::make_unique<Replica>(self.diskless ? Replica(config)
                                                       : Replica::restore(config, saved));
     committed = facts_of(replica->view());
@@ -253,6 +263,7 @@ class resource_driver::impl {
       if (node.id != self.id) transport->set_wanted(node.id, true);
     }
     arm_bitmap_commit();
+    if (!self.diskless) arm_backing_check();
     log("resource " + definition.name + ": up as node " + std::to_string(self.id) + " (" +
         self.name + "), " + std::to_string(volumes.size()) + " volume(s)");
   }
@@ -260,6 +271,7 @@ class resource_driver::impl {
   ~impl() {
     alive = false;
     bitmap_timer.cancel();
+    backing_timer.cancel();
     for (auto& [id, timer] : timers) timer->cancel();
     if (transport) transport->close_all();
     // The disks wait for their in-flight requests, whose buffers live in `buffers`: close them
@@ -332,6 +344,53 @@ class resource_driver::impl {
       }
       arm_bitmap_commit();
     });
+  }
+
+  static std::uint64_t backing_limit_sectors(const local_volume& v) {
+    return v.metadata->usable_bytes() / kBlockBytes * kBlockBytes / kSectorBytes;
+  }
+
+  void arm_backing_check() {
+    backing_timer.expires_after(kBackingSizeCheckInterval);
+    backing_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec || !alive) return;
+      follow_grown_backing();
+      arm_backing_check();
+    });
+  }
+
+  // A backing device that grew gets its metadata moved to the new end, then the core learns the
+  // new limit (and tells every peer). Returns a failure to report, or "".
+  std::string follow_grown_backing() {
+    std::string failures;
+    for (auto& v : volumes) {
+      if (!v.metadata || v.disk->fail_writes()) continue;
+      const std::string where = "resource " + definition.name + " volume:" +
+                                std::to_string(v.number) + " disk " + v.disk->path();
+      try {
+        const std::uint64_t before = v.disk->size_bytes();
+        if (v.disk->refresh_size() == before) continue;
+        if (!v.metadata->follow_grown_device(grow_journal_path(definition.path, v.number))) {
+          continue;
+        }
+        log(where + ": grew from " + std::to_string(before) + " to " +
+            std::to_string(v.disk->size_bytes()) + " bytes; metadata moved to the new end");
+      } catch (const std::exception& e) {
+        log(where + ": " + e.what());
+        failures += (failures.empty() ? "" : "; ") + std::string(e.what());
+        continue;
+      }
+      tandem::admin cmd;
+      cmd.tag = next_tag++;
+      cmd.op = admin_op::backing_grown;
+      cmd.volume = v.number;
+      cmd.size_sectors = backing_limit_sectors(v);
+      admin_waiters[cmd.tag] = [this, where](const admin_result& r) {
+        if (!r.ok) log(where + ": " + r.message);
+      };
+      enqueue({cmd});
+    }
+    return failures;
   }
 
   void execute_outputs() {
@@ -451,6 +510,11 @@ class resource_driver::impl {
   }
 
   void execute(event& o) {
+    if (o.name == "resized") {
+      for (const auto& vv : replica->view().volumes) {
+        if (local_volume* v = volume(vv.number)) v->size_bytes = vv.size_sectors * kSectorBytes;
+      }
+    }
     log("resource " + definition.name + " event " + o.name + " peer-node-id:" +
         std::to_string(o.peer) + " volume:" + std::to_string(o.volume) + " blocks:" +
         std::to_string(o.blocks) + (o.detail.empty() ? "" : " " + o.detail));
@@ -552,6 +616,7 @@ class resource_driver::impl {
   durable_facts committed;
   std::pair<std::uint64_t, std::uint64_t> committed_activity;
   asio::steady_timer bitmap_timer;
+  asio::steady_timer backing_timer;
   std::map<std::uint64_t, std::unique_ptr<asio::steady_timer>> timers;
   std::map<std::uint64_t, buffer> buffers;
   std::uint64_t next_buffer_id = 1;
@@ -592,6 +657,54 @@ void resource_driver::admin(admin_op op, std::optional<node_id> peer, admin_call
   tandem::admin cmd{tag, op, peer.value_or(0), {}};
   cmd.all_peers = !peer.has_value();  // verify / invalidate without a peer: any suitable one
   impl_->enqueue({cmd});
+}
+
+void resource_driver::resize(std::optional<volume_nr> volume, std::uint64_t size_bytes,
+                             bool assume_clean, admin_callback done) {
+  impl& d = *impl_;
+  if (volume && d.volume(*volume) == nullptr) {
+    return done({false, "resize: resource " + d.definition.name + " has no volume " +
+                            std::to_string(*volume)});
+  }
+  if (size_bytes % kSectorBytes != 0) {
+    return done({false, "resize: " + std::to_string(size_bytes) +
+                            " bytes is not a multiple of 512 (sectors)"});
+  }
+  const std::string backing_failures = d.follow_grown_backing();
+  if (!backing_failures.empty()) return done({false, "resize: " + backing_failures});
+  const std::vector<volume_nr> numbers =
+      volume ? std::vector<volume_nr>{*volume} : volume_numbers();
+  struct progress {
+    std::size_t left = 0;
+    bool ok = true;
+    std::string message;
+  };
+  auto shared = std::make_shared<progress>();
+  shared->left = numbers.size();
+  for (volume_nr number : numbers) {
+    const std::uint64_t before = volume_size_bytes(number);
+    tandem::admin cmd;
+    cmd.tag = d.next_tag++;
+    cmd.op = admin_op::resize;
+    cmd.volume = number;
+    cmd.size_sectors = size_bytes / kSectorBytes;
+    cmd.assume_clean = assume_clean;
+    d.admin_waiters[cmd.tag] = [this, shared, number, before, done](const admin_result& r) {
+      std::string line = "volume " + std::to_string(number) + ": ";
+      if (!r.ok) {
+        line += r.message;
+      } else if (volume_size_bytes(number) == before) {
+        line += std::to_string(before) + " bytes (unchanged)";
+      } else {
+        line += std::to_string(before) + " -> " + std::to_string(volume_size_bytes(number)) +
+                " bytes";
+      }
+      shared->ok = shared->ok && r.ok;
+      shared->message += (shared->message.empty() ? "" : "; ") + line;
+      if (--shared->left == 0) done({shared->ok, shared->message});
+    };
+    d.enqueue({cmd});
+  }
 }
 
 void resource_driver::set_options(const adjustable_options& options, admin_callback done) {

@@ -69,6 +69,12 @@ class resource_driver {
   // metadata committed. `done` gets a refusal naming the reason (unknown node, no free slot...).
   void add_peer(const resource_node& node, admin_callback done);
   void remove_peer(node_id node, admin_callback done);
+  // DRBD `resize`: backing devices that grew get their metadata moved to the new end (every
+  // node does that on its own within seconds; here it happens first), then volume `volume`
+  // (every volume when nullopt) grows to size_bytes on every node, 0 meaning as large as every
+  // node's backing device allows. The new area is synced from here unless assume_clean.
+  void resize(std::optional<volume_nr> volume, std::uint64_t size_bytes, bool assume_clean,
+              admin_callback done);
   // adjust of options (admin_op::set_options); the running definition takes them on success.
   void set_options(const adjustable_options& options, admin_callback done);
 

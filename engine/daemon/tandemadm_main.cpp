@@ -11,6 +11,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "engine/cli/size_units.h"
 #include "engine/daemon/admin_events.h"
 #include "engine/daemon/resource_file.h"
 #include "engine/daemon/volume_metadata.h"
@@ -166,7 +167,19 @@ int main(int argc, char** argv) {
   simple("detach", "the local disk goes Diskless; I/O is served through the peers");
   simple("attach", "the local disk comes back and is fully resynced from an UpToDate peer")
       ->add_option("peer", peer, "peer node name or id to sync from (default: any UpToDate one)");
-  simple("resize", "(not supported by this version yet)");
+  int resize_volume = -1;
+  std::string resize_size;
+  bool assume_clean = false;
+  auto* resize = simple("resize",
+                        "grow the volumes after their backing devices grew on every node (DRBD "
+                        "resize; the new area is synced from here)");
+  resize->add_option("--volume", resize_volume, "only this volume (default: every volume)")
+      ->check(CLI::Range(0, 65535));
+  resize->add_option("--size", resize_size,
+                     "new size, rounded up to whole KiB: bytes, or with a unit (K, M, G, T are "
+                     "powers of 1024); default: as large as every node's backing device allows");
+  resize->add_flag("--assume-clean", assume_clean,
+                   "the new area needs no sync (it is zeros, or unused, on every node)");
   auto* status =
       app.add_subcommand("status", "roles, disk and replication states, resync progress");
   status->add_option("resource", resource, "resource name (default: all)");
@@ -211,6 +224,18 @@ int main(int argc, char** argv) {
   const bool optional_peer = command == "verify" || command == "invalidate" || command == "attach";
   if (optional_peer && !peer.empty()) request["peer"] = peer;
   if (command == "status") request["json"] = as_json;
+  if (command == "resize") {
+    if (resize_volume >= 0) request["volume"] = resize_volume;
+    if (!resize_size.empty()) {
+      const auto kib = tandem::cli::parse_size_kib(resize_size, tandem::cli::size_unit::bytes);
+      if (!kib) {
+        std::cerr << "tandemadm: --size: " << kib.error() << std::endl;
+        return 1;
+      }
+      request["size-bytes"] = kib.value() * 1024;
+    }
+    request["assume-clean"] = assume_clean;
+  }
   if (command == "inject-fault") {
     request["volume"] = volume;
     request["fail"] = fault_state == "on";

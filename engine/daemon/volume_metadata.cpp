@@ -1,11 +1,13 @@
 #include "engine/daemon/volume_metadata.h"
 
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
 #include "core/meta/activity_log.h"
 #include "core/meta/bitmap_area.h"
+#include "engine/daemon/grow_journal.h"
 
 namespace tandem::engine {
 namespace {
@@ -29,6 +31,14 @@ void write_transactions(uring_disk& disk, const meta::internal_layout& layout,
                         std::uint64_t{ring.position(tr.tr_number)} * meta::kAlTransactionBytes,
                     block.data(), block.size());
   }
+}
+
+bool superblock_at_end(uring_disk& disk) {
+  const auto layout = meta::compute_internal_layout(disk.size_bytes(), meta::kMinPeers);
+  if (!layout.ok()) return false;
+  std::vector<std::byte> bytes(meta::kSuperblockBytes);
+  disk.read_sync(layout.value().md_offset_bytes, bytes.data(), bytes.size());
+  return meta::decode_superblock(bytes, disk.size_bytes()).ok();
 }
 
 }  // namespace
@@ -63,12 +73,36 @@ void volume_metadata::create(uring_disk& disk, const create_md_options& options,
 }
 
 volume_metadata volume_metadata::load(uring_disk& disk, std::uint32_t max_peers,
-                                      std::uint32_t al_extents) {
-  const auto layout = must(meta::compute_internal_layout(disk.size_bytes(), max_peers),
-                           disk.path(), "metadata layout");
+                                      std::uint32_t al_extents, const std::string& grow_journal) {
+  (void)al_extents;  // the on-disk al_nr_extents rules until the next create-md
+  const bool journal = !grow_journal.empty() && std::filesystem::exists(grow_journal);
+  if (journal && !superblock_at_end(disk)) {
+    // The move was interrupted: put the old metadata back where it was and move it again.
+    const grow_journal_entry entry = read_grow_journal(grow_journal);
+    const auto old_layout = must(meta::compute_internal_layout(entry.old_device_bytes, max_peers),
+                                 grow_journal, "old metadata layout");
+    if (old_layout.md_offset_bytes + meta::kSuperblockBytes - old_layout.bm_area_offset_bytes() !=
+        entry.image.size()) {
+      throw std::runtime_error(grow_journal + ": the metadata image does not fit a " +
+                               std::to_string(entry.old_device_bytes) + "-byte device with " +
+                               std::to_string(max_peers) + " peer slots");
+    }
+    disk.write_sync(old_layout.bm_area_offset_bytes(), entry.image.data(), entry.image.size());
+    disk.flush_sync();
+    move_to_grown_end(disk, entry.old_device_bytes, max_peers, grow_journal);
+  } else if (journal) {
+    std::filesystem::remove(grow_journal);  // the move it guarded finished
+  }
+  return read_at(disk, disk.size_bytes(), max_peers);
+}
+
+volume_metadata volume_metadata::read_at(uring_disk& disk, std::uint64_t device_bytes,
+                                         std::uint32_t max_peers) {
+  const auto layout = must(meta::compute_internal_layout(device_bytes, max_peers), disk.path(),
+                           "metadata layout");
   std::vector<std::byte> sb_bytes(meta::kSuperblockBytes);
   disk.read_sync(layout.md_offset_bytes, sb_bytes.data(), sb_bytes.size());
-  auto sb = meta::decode_superblock(sb_bytes, disk.size_bytes());
+  auto sb = meta::decode_superblock(sb_bytes, device_bytes);
   if (!sb.ok()) {
     throw std::runtime_error("no valid tandem metadata on " + disk.path() + " (" + sb.message() +
                              "): run `tandemadm create-md` first");
@@ -86,16 +120,81 @@ volume_metadata volume_metadata::load(uring_disk& disk, std::uint32_t max_peers,
   disk.read_sync(layout.al_area_offset_bytes(), al_area.data(), al_area.size());
   auto al = must(meta::rebuild_activity_log(al_area, ring, sb.value().al_nr_extents), disk.path(),
                  "activity log");
-  (void)al_extents;  // the on-disk al_nr_extents rules until the next create-md
-  volume_metadata loaded(disk, layout, sb.value(), std::move(bitmap_area), std::move(al),
-                         sb.value().al_nr_extents);
-  return loaded;
+  return volume_metadata(disk, device_bytes, layout, sb.value(), std::move(bitmap_area),
+                         std::move(al), sb.value().al_nr_extents);
 }
 
-volume_metadata::volume_metadata(uring_disk& disk, meta::internal_layout layout,
-                                 meta::superblock sb, std::vector<std::byte> bitmap_area,
-                                 meta::al_snapshot al, std::uint32_t al_extents)
+void volume_metadata::move_to_grown_end(uring_disk& disk, std::uint64_t old_device_bytes,
+                                        std::uint32_t max_peers,
+                                        const std::string& grow_journal) {
+  volume_metadata old = read_at(disk, old_device_bytes, max_peers);
+  old.move_to(disk.size_bytes(), grow_journal);
+}
+
+bool volume_metadata::follow_grown_device(const std::string& grow_journal) {
+  if (disk_->size_bytes() == device_bytes_) return false;
+  move_to(disk_->size_bytes(), grow_journal);
+  return true;
+}
+
+void volume_metadata::move_to(std::uint64_t device_bytes, const std::string& grow_journal) {
+  const auto layout = must(meta::compute_internal_layout(device_bytes, sb_.bm_max_peers),
+                           disk_->path(), "metadata layout of the grown device");
+  if (layout.usable_bytes < layout_.usable_bytes) {
+    throw std::runtime_error(disk_->path() + ": the device shrank from " +
+                             std::to_string(device_bytes_) + " to " +
+                             std::to_string(device_bytes) +
+                             " bytes; tandem volumes only grow (the metadata stays where it is)");
+  }
+  if (layout == layout_) {
+    device_bytes_ = device_bytes;
+    return;
+  }
+  // The old metadata, as the device holds it: what the journal keeps and where the AL ring
+  // (position independent) is copied from.
+  const std::uint64_t old_start = layout_.bm_area_offset_bytes();
+  std::vector<std::byte> image(layout_.md_offset_bytes + meta::kSuperblockBytes - old_start);
+  disk_->read_sync(old_start, image.data(), image.size());
+  if (!grow_journal.empty()) write_grow_journal(grow_journal, {device_bytes_, image});
+
+  auto old_slots = must(meta::decode_bitmap_area(bitmap_area_, sb_.bm_max_peers,
+                                                 layout_.bitmap_bits),
+                        disk_->path(), "bitmap area");
+  std::vector<block_bitmap> slots;
+  for (const auto& old_slot : old_slots) {
+    block_bitmap slot(layout.bitmap_bits);
+    slot.merge_words(0, old_slot.words());
+    slots.push_back(std::move(slot));
+  }
+  auto area = must(meta::encode_bitmap_area(slots, sb_.bm_max_peers), disk_->path(), "bitmap area");
+  area.resize(layout.bitmap_bytes);
+  meta::superblock sb = sb_;
+  sb.md_size_sect = layout.md_size_sectors;
+  sb.al_offset = layout.al_offset_sectors;
+  sb.bm_offset = layout.bm_offset_sectors;
+
+  disk_->write_sync(layout.bm_area_offset_bytes(), area.data(), area.size());
+  disk_->write_sync(layout.al_area_offset_bytes(),
+                    image.data() + (layout_.al_area_offset_bytes() - old_start),
+                    layout_.al_area_bytes());
+  disk_->flush_sync();  // everything the superblock points at is durable before it
+  const auto block = meta::encode_superblock(sb);
+  disk_->write_sync(layout.md_offset_bytes, block.data(), block.size());
+  disk_->flush_sync();
+  if (!grow_journal.empty()) std::filesystem::remove(grow_journal);
+
+  device_bytes_ = device_bytes;
+  layout_ = layout;
+  sb_ = sb;
+  bitmap_area_ = std::move(area);
+}
+
+volume_metadata::volume_metadata(uring_disk& disk, std::uint64_t device_bytes,
+                                 meta::internal_layout layout, meta::superblock sb,
+                                 std::vector<std::byte> bitmap_area, meta::al_snapshot al,
+                                 std::uint32_t al_extents)
     : disk_(&disk),
+      device_bytes_(device_bytes),
       layout_(layout),
       sb_(sb),
       bitmap_area_(std::move(bitmap_area)),
@@ -140,7 +239,7 @@ std::string volume_metadata::dump() const {
   std::ostringstream out;
   out << std::hex;
   out << "device          " << disk_->path() << "\n" << std::dec;
-  out << "device-bytes    " << disk_->size_bytes() << "\n";
+  out << "device-bytes    " << device_bytes_ << "\n";
   out << "usable-bytes    " << layout_.usable_bytes << "\n";
   out << "md-size-sectors " << layout_.md_size_sectors << "\n";
   out << "node-id         " << sb_.node_id << "\n";

@@ -5,6 +5,13 @@
 // then fdatasync. The AL is a ring whose newest consecutive transactions win, so a commit torn by a
 // crash leaves the previous snapshot usable. Only bitmap pages that differ from what is on the
 // device are written.
+//
+// Growing: when the backing device grows (lvextend, a longer file) the metadata moves to the new
+// end, as DRBD moves it on `resize`. The move is crash-safe through a grow journal, a file beside
+// the resource file holding the old device size and the old metadata image: written and synced
+// before the move, removed after it. A start that finds no superblock at the device's end but a
+// journal puts the old image back and moves it again; a journal left beside valid metadata at the
+// end is stale (the move finished) and removed.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +43,19 @@ class volume_metadata {
 
   // Reads and validates the metadata; throws std::runtime_error naming the device and the field
   // ("no tandem metadata on /dev/x: run tandemadm create-md").
+  // With a grow journal path, a move interrupted by a crash is finished first (see above).
   static volume_metadata load(uring_disk& disk, std::uint32_t max_peers,
-                              std::uint32_t al_extents);
+                              std::uint32_t al_extents, const std::string& grow_journal = "");
+
+  // The device grew after the metadata was written for old_device_bytes (it was not open while
+  // it grew, e.g. a satellite extended it for a stopped resource): moves the metadata to the end.
+  static void move_to_grown_end(uring_disk& disk, std::uint64_t old_device_bytes,
+                                std::uint32_t max_peers, const std::string& grow_journal);
+
+  // The device under this open metadata grew to disk.size_bytes(): the metadata moves to the new
+  // end. Returns false when there is nothing to move (same size). Throws when the device shrank
+  // below the metadata's usable size or an I/O fails (the old metadata then still rules).
+  bool follow_grown_device(const std::string& grow_journal);
 
   const meta::internal_layout& layout() const { return layout_; }
   const meta::superblock& superblock() const { return sb_; }
@@ -55,11 +73,16 @@ class volume_metadata {
   std::string dump() const;
 
  private:
-  volume_metadata(uring_disk& disk, meta::internal_layout layout, meta::superblock sb,
-                  std::vector<std::byte> bitmap_area, meta::al_snapshot al,
+  static volume_metadata read_at(uring_disk& disk, std::uint64_t device_bytes,
+                                 std::uint32_t max_peers);
+  void move_to(std::uint64_t device_bytes, const std::string& grow_journal);
+
+  volume_metadata(uring_disk& disk, std::uint64_t device_bytes, meta::internal_layout layout,
+                  meta::superblock sb, std::vector<std::byte> bitmap_area, meta::al_snapshot al,
                   std::uint32_t al_extents);
 
   uring_disk* disk_;
+  std::uint64_t device_bytes_ = 0;  // the device size the layout is for
   meta::internal_layout layout_;
   meta::superblock sb_;
   std::vector<std::byte> bitmap_area_;  // what the device holds

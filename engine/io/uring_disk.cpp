@@ -272,6 +272,21 @@ void uring_disk::write_sync(std::uint64_t offset_bytes, const void* buffer,
                 length_bytes);
 }
 
+std::uint64_t uring_disk::refresh_size() {
+  if (block_device_) {
+    std::uint64_t bytes = 0;
+    if (::ioctl(fd_, BLKGETSIZE64, &bytes) != 0) {
+      throw disk_error(path_, "cannot read block device size", errno);
+    }
+    size_bytes_ = bytes;
+  } else {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) throw disk_error(path_, "cannot stat", errno);
+    size_bytes_ = static_cast<std::uint64_t>(st.st_size);
+  }
+  return size_bytes_;
+}
+
 void uring_disk::flush_sync() const {
   if (::fdatasync(fd_) != 0) throw disk_error(path_, "fdatasync", errno);
 }

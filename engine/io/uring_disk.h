@@ -66,6 +66,9 @@ class uring_disk {
 
   const std::string& path() const { return path_; }
   std::uint64_t size_bytes() const { return size_bytes_; }
+  // Reads the size again (the device or file may have grown under the open descriptor: lvextend,
+  // truncate) and returns it. Throws when the size cannot be read.
+  std::uint64_t refresh_size();
   bool direct() const { return direct_; }
   // With direct_io::automatic and a buffered result: why O_DIRECT was not used (empty otherwise).
   const std::string& direct_fallback_reason() const { return direct_fallback_reason_; }

@@ -191,3 +191,38 @@ TEST_CASE("resize must fit the backing device of every connected node") {
   CHECK(c.disk_bytes(2, 0) == c.disk_bytes(1, 0));
   CHECK(c.disk_bytes(0, 0) == c.disk_bytes(1, 0));
 }
+
+TEST_CASE("a grown backing device reaches every peer; resize without a size takes the smallest") {
+  auto c = primary_on_n0(3, 8, kVolumeBytes, [](sim::cluster_options& o) {
+    for (node_id n = 0; n < 3; ++n) o.backing_bytes[n] = 6 << 20;
+  });
+  c.run_until_quiet();
+  REQUIRE(c.resize(0, 0, 0, false).ok);  // every node holds 6 MiB
+  c.run_until_quiet();
+  CHECK(c.view(2).volumes[0].size_sectors * kSectorBytes == (6 << 20));
+
+  auto grow_backing = [&](node_id node, std::uint64_t bytes) {
+    admin cmd;
+    cmd.op = admin_op::backing_grown;
+    cmd.size_sectors = bytes / kSectorBytes;
+    return c.admin_command(node, cmd);
+  };
+  SUBCASE("never below the volume") { CHECK_FALSE(grow_backing(1, 5 << 20).ok); }
+  SUBCASE("the smallest node decides") {
+    REQUIRE(grow_backing(0, 10 << 20).ok);
+    REQUIRE(grow_backing(1, 9 << 20).ok);
+    c.run_until_quiet();
+    const admin_done blocked = c.resize(0, 0, 9 << 20, false);
+    CHECK_FALSE(blocked.ok);  // n2 still holds 6 MiB
+    CHECK(blocked.message.find("node 2") != std::string::npos);
+    REQUIRE(grow_backing(2, 8 << 20).ok);
+    c.run_until_quiet();
+    REQUIRE(c.resize(0, 0, 0, false).ok);
+    c.run_until_quiet();
+    for (node_id n = 0; n < 3; ++n) {
+      CHECK(c.view(n).volumes[0].size_sectors * kSectorBytes == (8 << 20));
+    }
+    CHECK(c.disk_bytes(2, 0) == c.disk_bytes(0, 0));
+    CHECK(c.disk_bytes(1, 0) == c.disk_bytes(0, 0));
+  }
+}
