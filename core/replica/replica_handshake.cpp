@@ -345,8 +345,13 @@ void replica_machine::on_volume_state(peer_link& peer, const wire::volume_state&
   pv.peer_state = msg;
   pv.state_received = true;
   if (first) {
-    if (msg.size_sectors != volumes_[vi].size_sectors && msg.disk != disk_state::diskless &&
-        volumes_[vi].disk != disk_state::diskless) {
+    if (!config_.self_diskful && msg.disk != disk_state::diskless &&
+        msg.size_sectors > volumes_[vi].size_sectors) {
+      // A diskless client started with an older size (a `resize` happened meanwhile): it has
+      // no data of its own, so it simply takes the size of the replicas it reads from.
+      grow_volume(vi, msg.size_sectors);
+    } else if (msg.size_sectors != volumes_[vi].size_sectors && msg.disk != disk_state::diskless &&
+               volumes_[vi].disk != disk_state::diskless) {
       emit_event("size-mismatch", peer.node, msg.volume, 0,
                  "peer has " + std::to_string(msg.size_sectors) + " sectors, local " +
                      std::to_string(volumes_[vi].size_sectors));

@@ -135,6 +135,16 @@ void replica_machine::on_admin_resize(const admin& cmd) {
     admin sized = cmd;
     sized.size_sectors = largest_common_size(vi);
     if (sized.size_sectors == 0) return refuse("no backing device limits the size: give one");
+    if (sized.size_sectors <= old_sectors && max_size_sectors(vi) > old_sectors) {
+      // This node's device grew but a peer's did not (or it has not told yet): say which.
+      for (const auto& peer : peers_) {
+        const std::uint64_t peer_max = peer.volumes[vi].peer_max_size_sectors;
+        if (handshake_done(peer) && peer_max != 0 && peer_max <= old_sectors) {
+          return refuse("the backing device of node " + std::to_string(peer.node) +
+                        " holds only " + std::to_string(peer_max) + " sectors");
+        }
+      }
+    }
     return on_admin_resize(sized);
   }
   if (cmd.size_sectors < old_sectors) return refuse("shrinking a volume is not supported");

@@ -336,10 +336,15 @@ class daemon::impl {
     std::vector<std::string> other_changes;  // need a restart of the resource
     std::vector<std::string> option_changes;  // applied live (admin_op::set_options)
     adjustable_options options;
+    std::vector<std::pair<volume_nr, std::uint64_t>> grow;  // live resize to these sizes
+    std::vector<std::string> size_changes;
   };
 
+  // current_size_bytes: what each running volume holds now (a resize may have grown it beyond
+  // the running definition).
   static adjust_plan plan_adjust(const resource_definition& running,
-                                 const resource_definition& wanted, const std::string& self_name) {
+                                 const resource_definition& wanted, const std::string& self_name,
+                                 const std::function<std::uint64_t(volume_nr)>& current_size_bytes) {
     adjust_plan plan;
     auto describe = [](const resource_node& n) {
       return n.name + " (node-id " + std::to_string(n.id) + ", " +
@@ -389,10 +394,20 @@ class daemon::impl {
     }
     bool volumes_same = running.volumes.size() == wanted.volumes.size();
     for (std::size_t i = 0; volumes_same && i < running.volumes.size(); ++i) {
-      volumes_same = running.volumes[i].number == wanted.volumes[i].number &&
-                     running.volumes[i].size_bytes == wanted.volumes[i].size_bytes;
+      volumes_same = running.volumes[i].number == wanted.volumes[i].number;
     }
-    if (!volumes_same) plan.other_changes.push_back("volumes or their sizes");
+    if (!volumes_same) plan.other_changes.push_back("volumes");
+    // A larger size-bytes grows the volume live (resize); a smaller one is ignored: volumes only
+    // grow, and the file may simply not have caught up with a resize.
+    for (std::size_t i = 0; volumes_same && i < wanted.volumes.size(); ++i) {
+      const auto& v = wanted.volumes[i];
+      const std::uint64_t now = current_size_bytes(v.number);
+      if (v.size_bytes <= now) continue;
+      plan.grow.emplace_back(v.number, v.size_bytes);
+      plan.size_changes.push_back("volume " + std::to_string(v.number) + " grows from " +
+                                  std::to_string(now) + " to " + std::to_string(v.size_bytes) +
+                                  " bytes");
+    }
     if (running.shared_secret != wanted.shared_secret) plan.other_changes.push_back("shared-secret");
     if (running.proto != wanted.proto) plan.other_changes.push_back("protocol");
     if (running.al_extents != wanted.al_extents) plan.other_changes.push_back("al-extents");
@@ -427,8 +442,11 @@ class daemon::impl {
                                       config.node_name + "'): take the resource down with "
                                       "`tandemadm down " + name + "`"));
     }
-    adjust_plan plan = plan_adjust(resource->definition(), wanted, config.node_name);
-    if (plan.other_changes.empty() && plan.peer_changes.empty() && plan.option_changes.empty()) {
+    adjust_plan plan =
+        plan_adjust(resource->definition(), wanted, config.node_name,
+                    [resource](volume_nr number) { return resource->volume_size_bytes(number); });
+    if (plan.other_changes.empty() && plan.peer_changes.empty() && plan.option_changes.empty() &&
+        plan.grow.empty()) {
       return respond(reply(true, "resource " + name + " matches its file"));
     }
     if (!plan.other_changes.empty()) {
@@ -446,13 +464,14 @@ class daemon::impl {
         auto all = plan.other_changes;
         all.insert(all.end(), plan.peer_changes.begin(), plan.peer_changes.end());
         all.insert(all.end(), plan.option_changes.begin(), plan.option_changes.end());
+        all.insert(all.end(), plan.size_changes.begin(), plan.size_changes.end());
         answer["message"] = "resource " + name + " restarted: " + joined(all);
       }
       return respond(answer);
     }
-    // Only peers and options changed: applied live, Primary and in use included. Options first
-    // (a refusal leaves the peers as they were), then removals, so that their bitmap slots are
-    // free for the additions.
+    // Only peers, options and sizes changed: applied live, Primary and in use included. Options
+    // first (a refusal leaves the peers as they were), then removals, so that their bitmap slots
+    // are free for the additions; growing last, when every peer that must take it is there.
     auto steps = std::make_shared<std::deque<std::function<void(admin_callback)>>>();
     if (!plan.option_changes.empty()) {
       steps->push_back([this, name, options = plan.options](admin_callback next) {
@@ -475,11 +494,21 @@ class daemon::impl {
         r->add_peer(node, std::move(next));
       });
     }
+    for (const auto& [number, size] : plan.grow) {
+      steps->push_back([this, name, number, size](admin_callback next) {
+        resource_driver* r = find(name);
+        if (r == nullptr) return next({false, "resource " + name + " went down during adjust"});
+        // A peer's resize may have grown it meanwhile.
+        if (r->volume_size_bytes(number) >= size) return next({true, ""});
+        r->resize(number, size, false, std::move(next));
+      });
+    }
     auto job = std::make_shared<adjust_job>();
     job->name = name;
     auto changes = plan.option_changes;
     if (!changes.empty()) changes.front() = "options " + changes.front();
     changes.insert(changes.end(), plan.peer_changes.begin(), plan.peer_changes.end());
+    changes.insert(changes.end(), plan.size_changes.begin(), plan.size_changes.end());
     job->summary = joined(changes);
     job->respond = respond;
     job->steps = std::move(*steps);

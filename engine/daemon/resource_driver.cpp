@@ -194,6 +194,9 @@ class resource_driver::impl {
                                            grow_journal_path(definition.path, v.number));
         const std::uint64_t usable = v.metadata->usable_bytes() / kBlockBytes * kBlockBytes;
         if (v.size_bytes == 0) v.size_bytes = usable;
+        // A `resize` grew it beyond what the file says (the file is updated after the fact, if
+        // at all): the size the metadata recorded rules, as DRBD's last agreed size does.
+        v.size_bytes = std::max(v.size_bytes, v.metadata->recorded_size_bytes());
         if (v.size_bytes > usable) {
           throw std::runtime_error(self.disks[i] + ": " + std::to_string(usable) +
                                    " usable bytes, but volume " + std::to_string(v.number) +
@@ -324,7 +327,7 @@ class resource_driver::impl {
       auto& v = volumes[i];
       if (!v.metadata || v.disk->fail_writes()) continue;
       try {
-        v.metadata->commit(states.at(i), slots);
+        v.metadata->commit(states.at(i), slots, v.size_bytes / kSectorBytes);
       } catch (const std::exception& e) {
         // A device that cannot take its metadata is failing; the data writes that follow fail too
         // and the core detaches it (on-io-error detach).
@@ -514,6 +517,7 @@ class resource_driver::impl {
       for (const auto& vv : replica->view().volumes) {
         if (local_volume* v = volume(vv.number)) v->size_bytes = vv.size_sectors * kSectorBytes;
       }
+      commit_metadata();  // the new size survives a restart
     }
     log("resource " + definition.name + " event " + o.name + " peer-node-id:" +
         std::to_string(o.peer) + " volume:" + std::to_string(o.volume) + " blocks:" +

@@ -1,5 +1,6 @@
 #include "engine/daemon/volume_metadata.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -209,7 +210,7 @@ volume_persistent_state volume_metadata::state(volume_nr number, std::uint64_t d
 }
 
 void volume_metadata::commit(const volume_persistent_state& state,
-                             const meta::bitmap_slots& slots) {
+                             const meta::bitmap_slots& slots, std::uint64_t volume_size_sectors) {
   const auto area = must(meta::bitmap_area_for(state, slots, layout_, sb_.bm_max_peers),
                          disk_->path(), "bitmap");
   for (std::size_t page = 0; page < area.size(); page += meta::kMetaBlockBytes) {
@@ -228,7 +229,7 @@ void volume_metadata::commit(const volume_persistent_state& state,
     al_.hot[static_cast<std::uint16_t>(i)] = static_cast<std::uint32_t>(state.active_extents[i]);
   }
   sb_ = meta::superblock_for(sb_, state, slots);
-  sb_.effective_size = layout_.usable_bytes / kSectorBytes;
+  sb_.effective_size = std::min(volume_size_sectors, layout_.usable_bytes / kSectorBytes);
   const auto block = meta::encode_superblock(sb_);
   disk_->write_sync(layout_.md_offset_bytes, block.data(), block.size());
   disk_->flush_sync();

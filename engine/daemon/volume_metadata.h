@@ -64,8 +64,13 @@ class volume_metadata {
   // The persisted state of volume `number` (data_blocks: the core's view of the volume).
   volume_persistent_state state(volume_nr number, std::uint64_t data_blocks) const;
 
-  // Makes `state` durable on the device. slots: the bitmap slot of each diskful peer.
-  void commit(const volume_persistent_state& state, const meta::bitmap_slots& slots);
+  // Makes `state` durable on the device. slots: the bitmap slot of each diskful peer;
+  // volume_size_sectors: the volume's size, kept as the superblock's effective size (DRBD's
+  // last agreed size) so a restart keeps a size grown by `resize`.
+  void commit(const volume_persistent_state& state, const meta::bitmap_slots& slots,
+              std::uint64_t volume_size_sectors);
+  // The volume size the last commit recorded (0: fresh metadata, never committed).
+  std::uint64_t recorded_size_bytes() const { return sb_.effective_size * kSectorBytes; }
   std::uint64_t commits() const { return commits_; }
   std::uint64_t bitmap_pages_written() const { return bitmap_pages_written_; }
 

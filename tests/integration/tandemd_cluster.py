@@ -2,7 +2,7 @@
 """Integration tests of real tandemd processes on loopback addresses.
 
 usage: tandemd_cluster.py replicate|resync|crash [cycles]|disk-failure|hostile-peers|membership|
-       auto-promote|verify-invalidate
+       auto-promote|verify-invalidate|resync-rate|resize
 Each case starts its own cluster under a temporary directory and removes it afterwards; a failure
 prints the daemons' last log lines. Every loop and wait is bounded.
 """
@@ -21,7 +21,8 @@ from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noq
 
 # Each case owns a 127.0.<net>.0/24, so ctest can run the cases in parallel.
 NETS = {"replicate": 31, "resync": 32, "crash": 33, "disk-failure": 34, "hostile-peers": 35,
-        "membership": 36, "auto-promote": 37, "verify-invalidate": 45, "resync-rate": 48}
+        "membership": 36, "auto-promote": 37, "verify-invalidate": 45, "resync-rate": 48,
+        "resize": 53}
 
 
 def qemu_io(uri, *commands, timeout=60):
@@ -560,6 +561,83 @@ def case_verify_invalidate():
         cluster.cleanup(keep=keep_on_failure())
 
 
+def case_resize():
+    """2 diskful nodes and a diskless client: both backing files grow while the resource runs
+    and a client writes; `tandemadm resize` on n0 grows the volume on every node (the metadata
+    moves to the new ends), the new area is synced from n0, a new client sees the new size and
+    writes at its end. The size survives a restart although the resource files still say the old
+    one; `adjust` with a larger size-bytes grows it again, live."""
+    cluster = Cluster(nodes=3, size_mib=32, diskless=(2,), net=NETS["resize"])
+    try:
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        n0, n1, n2 = cluster.nodes
+        old_bytes = cluster.usable_bytes()
+        client = NbdClient(n0.address, n0.nbd_port, "r0")
+        for b in range(32):
+            assert client.write(b * BLOCK, pattern(b, 1)) == 0
+        for node in (n0, n1):
+            with open(node.disk, "r+b") as f:
+                f.truncate(64 << 20)
+        refused = n1.adm("resize", "r0", check=False)  # n0 is Primary: it runs the resize
+        assert refused.returncode == 1 and "Primary" in refused.stderr, refused.stderr
+        # n1 notices its grown file within seconds; until then n0's resize is refused naming it.
+        wait_until(lambda: n0.adm_ok("resize", "r0"), 15, "resize on n0", cluster)
+        sizes = {node.name: node.status()["devices"][0]["size-bytes"] for node in cluster.nodes}
+        new_bytes = sizes["n0"]
+        assert new_bytes > (60 << 20) and len(set(sizes.values())) == 1, sizes
+        for b in range(32, 40):  # the open client keeps writing below the old end
+            assert client.write(b * BLOCK, pattern(b, 1)) == 0
+        assert client.flush() == 0
+        client.close()
+        cluster.wait_connected(timeout=60)  # the new area synced to n1
+        tail = new_bytes - 16 * BLOCK
+        client = NbdClient(n2.address, n2.nbd_port, "r0")
+        assert client.size == new_bytes, f"n2 exports {client.size} bytes, not {new_bytes}"
+        for i in range(16):
+            assert client.write(tail + i * BLOCK, pattern(1000 + i, 2)) == 0
+        assert client.flush() == 0
+        client.close()
+        for node in (n0, n1):
+            for b in range(40):
+                assert node.read_disk(b * BLOCK, BLOCK) == pattern(b, 1), f"{node.name} block {b}"
+            for i in range(16):
+                assert node.read_disk(tail + i * BLOCK, BLOCK) == pattern(1000 + i, 2), \
+                    f"{node.name} block {i} of the new area"
+            # A block of the new area nobody wrote: n1 got n0's bytes there by the resync.
+        assert n0.read_disk(old_bytes + BLOCK, BLOCK) == n1.read_disk(old_bytes + BLOCK, BLOCK)
+        wait_until(lambda: n0.status()["role"] == "Secondary", 10, "n0 to demote", cluster)
+        cluster.stop()
+        for node in (n0, n1):
+            assert not [f for f in os.listdir(node.dir) if ".grow-" in f], "a grow journal stayed"
+        cluster.start()  # the files still say old_bytes
+        cluster.wait_connected()
+        sizes = {node.name: node.status()["devices"][0]["size-bytes"] for node in cluster.nodes}
+        assert set(sizes.values()) == {new_bytes}, f"after a restart: {sizes}"
+        # The operator grows it once more through the files: adjust resizes live.
+        for node in (n0, n1):
+            with open(node.disk, "r+b") as f:
+                f.truncate(80 << 20)
+        grown = new_bytes + (8 << 20)
+        cluster.usable_bytes = lambda: grown
+        cluster.write_resource_files()
+        wait_until(lambda: n1.adm_ok("adjust", "r0") and
+                   n0.status()["devices"][0]["size-bytes"] == grown, 15, "adjust to grow", cluster)
+        for node in (n2, n0):
+            node.adm("adjust", "r0")
+        cluster.wait_connected(timeout=60)
+        sizes = {node.name: node.status()["devices"][0]["size-bytes"] for node in cluster.nodes}
+        assert set(sizes.values()) == {grown}, f"after adjust: {sizes}"
+        for node in (n0, n1):
+            for i in range(16):
+                assert node.read_disk(tail + i * BLOCK, BLOCK) == pattern(1000 + i, 2), node.name
+        print(f"resize: {old_bytes} -> {new_bytes} bytes by tandemadm resize, -> {grown} by "
+              f"adjust; every write kept, the size survived a restart")
+    finally:
+        cluster.cleanup(keep=keep_on_failure())
+
+
 def keep_on_failure():
     return os.environ.get("TANDEM_KEEP") == "1"
 
@@ -569,7 +647,7 @@ def main():
     cases = {"replicate": case_replicate, "resync": case_resync, "disk-failure": case_disk_failure,
              "hostile-peers": case_hostile_peers, "membership": case_membership,
              "auto-promote": case_auto_promote, "verify-invalidate": case_verify_invalidate,
-             "resync-rate": case_resync_rate,
+             "resync-rate": case_resync_rate, "resize": case_resize,
              "crash": lambda: case_crash(int(sys.argv[2]) if len(sys.argv) > 2 else 20)}
     if case not in cases:
         raise SystemExit(__doc__)

@@ -215,6 +215,9 @@ TEST_CASE("a grown backing device reaches every peer; resize without a size take
     const admin_done blocked = c.resize(0, 0, 9 << 20, false);
     CHECK_FALSE(blocked.ok);  // n2 still holds 6 MiB
     CHECK(blocked.message.find("node 2") != std::string::npos);
+    const admin_done no_room = c.resize(0, 0, 0, false);
+    CHECK_FALSE(no_room.ok);  // as large as possible is what it has: n2 is named
+    CHECK(no_room.message.find("node 2") != std::string::npos);
     REQUIRE(grow_backing(2, 8 << 20).ok);
     c.run_until_quiet();
     REQUIRE(c.resize(0, 0, 0, false).ok);

@@ -61,7 +61,7 @@ volume_persistent_state written_state(uring_disk& disk) {
   state.bitmaps[2] = block_bitmap(blocks);
   state.bitmaps[2].set({100, 1});
   state.active_extents = {0, 7};
-  md.commit(state, kSlots);
+  md.commit(state, kSlots, blocks * kSectorsPerBlock);
   return state;
 }
 
