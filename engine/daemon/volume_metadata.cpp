@@ -34,12 +34,22 @@ void write_transactions(uring_disk& disk, const meta::internal_layout& layout,
   }
 }
 
-bool superblock_at_end(uring_disk& disk) {
-  const auto layout = meta::compute_internal_layout(disk.size_bytes(), meta::kMinPeers);
-  if (!layout.ok()) return false;
-  std::vector<std::byte> bytes(meta::kSuperblockBytes);
-  disk.read_sync(layout.value().md_offset_bytes, bytes.data(), bytes.size());
-  return meta::decode_superblock(bytes, disk.size_bytes()).ok();
+// Whether the superblock at the device's end is the journal's, moved: the move finished. Anything
+// else there (nothing, or leftovers of an earlier volume on a thick LV) means it did not.
+bool move_finished(uring_disk& disk, const grow_journal_entry& entry, std::uint32_t max_peers) {
+  const std::span<const std::byte> old_block(entry.image.data() + entry.image.size() -
+                                                 meta::kSuperblockBytes,
+                                             meta::kSuperblockBytes);
+  auto moved = meta::decode_superblock(old_block, entry.old_device_bytes);
+  const auto layout = meta::compute_internal_layout(disk.size_bytes(), max_peers);
+  if (!moved.ok() || !layout.ok()) return false;
+  moved.value().md_size_sect = layout.value().md_size_sectors;
+  moved.value().al_offset = layout.value().al_offset_sectors;
+  moved.value().bm_offset = layout.value().bm_offset_sectors;
+  const auto expected = meta::encode_superblock(moved.value());
+  std::vector<std::byte> at_end(meta::kSuperblockBytes);
+  disk.read_sync(layout.value().md_offset_bytes, at_end.data(), at_end.size());
+  return std::equal(at_end.begin(), at_end.end(), expected.begin(), expected.end());
 }
 
 }  // namespace
@@ -76,9 +86,7 @@ void volume_metadata::create(uring_disk& disk, const create_md_options& options,
 volume_metadata volume_metadata::load(uring_disk& disk, std::uint32_t max_peers,
                                       std::uint32_t al_extents, const std::string& grow_journal) {
   (void)al_extents;  // the on-disk al_nr_extents rules until the next create-md
-  const bool journal = !grow_journal.empty() && std::filesystem::exists(grow_journal);
-  if (journal && !superblock_at_end(disk)) {
-    // The move was interrupted: put the old metadata back where it was and move it again.
+  if (!grow_journal.empty() && std::filesystem::exists(grow_journal)) {
     const grow_journal_entry entry = read_grow_journal(grow_journal);
     const auto old_layout = must(meta::compute_internal_layout(entry.old_device_bytes, max_peers),
                                  grow_journal, "old metadata layout");
@@ -88,11 +96,14 @@ volume_metadata volume_metadata::load(uring_disk& disk, std::uint32_t max_peers,
                                std::to_string(entry.old_device_bytes) + "-byte device with " +
                                std::to_string(max_peers) + " peer slots");
     }
-    disk.write_sync(old_layout.bm_area_offset_bytes(), entry.image.data(), entry.image.size());
-    disk.flush_sync();
-    move_to_grown_end(disk, entry.old_device_bytes, max_peers, grow_journal);
-  } else if (journal) {
-    std::filesystem::remove(grow_journal);  // the move it guarded finished
+    if (move_finished(disk, entry, max_peers)) {
+      std::filesystem::remove(grow_journal);  // a crash came between the move and the removal
+    } else {
+      // The move was interrupted: put the old metadata back where it was and move it again.
+      disk.write_sync(old_layout.bm_area_offset_bytes(), entry.image.data(), entry.image.size());
+      disk.flush_sync();
+      move_to_grown_end(disk, entry.old_device_bytes, max_peers, grow_journal);
+    }
   }
   return read_at(disk, disk.size_bytes(), max_peers);
 }

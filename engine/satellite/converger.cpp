@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/daemon/grow_journal.h"
 #include "engine/daemon/resource_file.h"
 #include "engine/daemon/volume_metadata.h"
 #include "engine/satellite/resource_file_render.h"
@@ -196,8 +197,24 @@ void converger::converge_resource(const cluster::desired_resource& r,
       } else if (info->usable_kib < v.size_kib) {
         auto grown = pool->resize_volume(id, v.size_kib, r.peer_slots);
         if (!grown) return failed(v.number, grown.message());
+        const std::uint64_t old_device_bytes = info->gross_kib * 1024;
         info = grown.value();
         note("grew " + info->name + " to " + std::to_string(info->gross_kib) + " KiB");
+        // tandemd moves the metadata of a device it has open; of one it has not, we do, before
+        // anything looks for the metadata at the new end.
+        const auto running = up.find(r.name);
+        if (running == up.end() || !running->second.contains(info->device_path)) {
+          try {
+            engine::uring_disk disk(info->device_path, {});
+            engine::volume_metadata::move_to_grown_end(
+                disk, old_device_bytes, r.peer_slots,
+                engine::grow_journal_path(resource_file(r.name), v.number));
+            note("moved the metadata of " + info->device_path + " to its new end");
+          } catch (const std::exception& e) {
+            return failed(v.number, std::string("grown, but its metadata was not moved: ") +
+                                        e.what());
+          }
+        }
       }
       if (!found.value() || info->gross_kib != found.value()->gross_kib) forget_listing(v.pool);
       disks.push_back(info->device_path);
@@ -232,7 +249,9 @@ void converger::converge_resource(const cluster::desired_resource& r,
         bool present = false;
         if (!restored[i]) {
           try {
-            (void)engine::volume_metadata::load(disk, definition.max_peers, definition.al_extents);
+            (void)engine::volume_metadata::load(
+                disk, definition.max_peers, definition.al_extents,
+                engine::grow_journal_path(path, r.volumes[i].number));
             present = true;
           } catch (const std::exception&) {
           }

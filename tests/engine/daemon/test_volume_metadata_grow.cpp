@@ -132,14 +132,50 @@ TEST_CASE("a move interrupted by a crash is finished from the grow journal") {
         meta::compute_internal_layout(kNewBytes, kMaxPeers).value().usable_bytes);
 }
 
+std::vector<std::byte> old_metadata_image(uring_disk& disk, std::uint64_t device_bytes) {
+  const auto layout = meta::compute_internal_layout(device_bytes, kMaxPeers).value();
+  std::vector<std::byte> image(layout.md_offset_bytes + meta::kSuperblockBytes -
+                               layout.bm_area_offset_bytes());
+  disk.read_sync(layout.bm_area_offset_bytes(), image.data(), image.size());
+  return image;
+}
+
 TEST_CASE("a journal beside metadata that is already at the end is stale and dropped") {
   scratch s;
   uring_disk disk(s.device, file_of(kOldBytes));
   const auto before = written_state(disk);
-  write_grow_journal(s.journal, {kOldBytes / 2, std::vector<std::byte>(4096, std::byte{1})});
+  const std::uint64_t blocks =
+      volume_metadata::load(disk, kMaxPeers, 1237).usable_bytes() / kBlockBytes;
+  const auto image = old_metadata_image(disk, kOldBytes);
+  {
+    auto md = volume_metadata::load(disk, kMaxPeers, 1237);
+    grow_file(s.device, kNewBytes);
+    disk.refresh_size();
+    REQUIRE(md.follow_grown_device(s.journal));
+  }
+  // The crash came after the move, before the journal was removed.
+  write_grow_journal(s.journal, {kOldBytes, image});
   const auto loaded = volume_metadata::load(disk, kMaxPeers, 1237, s.journal);
   CHECK_FALSE(std::filesystem::exists(s.journal));
-  check_same(loaded.state(0, loaded.usable_bytes() / kBlockBytes), before);
+  CHECK(loaded.usable_bytes() ==
+        meta::compute_internal_layout(kNewBytes, kMaxPeers).value().usable_bytes);
+  check_same(loaded.state(0, blocks), before);
+}
+
+TEST_CASE("leftover metadata of another volume at the new end does not pass for the moved one") {
+  scratch s;
+  uring_disk disk(s.device, file_of(kOldBytes));
+  const auto before = written_state(disk);
+  const std::uint64_t blocks =
+      volume_metadata::load(disk, kMaxPeers, 1237).usable_bytes() / kBlockBytes;
+  write_grow_journal(s.journal, {kOldBytes, old_metadata_image(disk, kOldBytes)});
+  grow_file(s.device, kNewBytes);
+  disk.refresh_size();
+  // A thick LV extended over an old volume's extents: a valid superblock sits at the new end.
+  volume_metadata::create(disk, {kMaxPeers, 1, 1237, std::nullopt}, true);
+  const auto loaded = volume_metadata::load(disk, kMaxPeers, 1237, s.journal);
+  CHECK_FALSE(std::filesystem::exists(s.journal));
+  check_same(loaded.state(0, blocks), before);
 }
 
 TEST_CASE("a device grown while it was not open: the metadata is moved offline") {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/volume_metadata.h"
 #include "engine/satellite/converger.h"
 #include "engine/satellite/resource_file_render.h"
 #include "engine/storage/process_runner.h"
@@ -161,4 +162,54 @@ TEST_CASE("converger reports an unreachable tandemd and a missing pool by name")
   state.node_name = "beta";
   CHECK(joined(converger.apply(state)) ==
         ": the desired state is for node 'beta', this satellite is 'alpha'\n");
+}
+
+TEST_CASE("a volume grown in the desired state keeps its metadata, up and down") {
+  scratch_dir dir;
+  fs::create_directories(dir / "pool1");
+  engine::daemon_config tandemd_config;
+  tandemd_config.node_name = "alpha";
+  tandemd_config.resource_dir = dir / "resources";
+  tandemd_config.admin_socket = dir / "tandemd.sock";
+  tandemd_config.nbd_tcp_address.clear();
+  tandemd_config.nbd_unix_socket = dir / "nbd.sock";
+  fs::create_directories(tandemd_config.resource_dir);
+  storage::process_runner runner;
+  satellite::satellite_config config;
+  config.node_name = "alpha";
+  config.resource_dir = tandemd_config.resource_dir;
+  config.tandemd_socket = tandemd_config.admin_socket;
+  satellite::converger converger(config, runner);
+  auto sized = [&](std::uint64_t kib) {
+    auto state = one_replica(dir / "pool1", true);
+    state.resources[0].volumes[0].size_kib = kib;
+    state.resources[0].volumes[0].usable_kib = kib;
+    return state;
+  };
+  auto logged = [&](const std::string& text) {
+    for (const auto& line : converger.take_log()) {
+      if (line.find(text) != std::string::npos) return true;
+    }
+    return false;
+  };
+  {
+    running_tandemd tandemd(tandemd_config);
+    REQUIRE(joined(converger.apply(sized(16384))).empty());
+    converger.take_log();
+    // Up: tandemd moves the metadata of the file it has open; adjust grows the volume live.
+    CHECK(joined(converger.apply(sized(32768))).empty());
+    CHECK(logged("grew res1_00000"));
+    CHECK(converger.status(true)["resources"][0]["volumes"][0]["usable_kib"] == 32768);
+  }
+  // Down (tandemd stopped): the satellite grows the file and moves its metadata itself.
+  const std::string errors = joined(converger.apply(sized(49152)));
+  CHECK(errors.find("not reachable") != std::string::npos);
+  CHECK(logged("moved the metadata"));
+  const auto files = files_in(dir / "pool1");
+  REQUIRE(files.size() == 1);
+  engine::uring_disk disk(dir / ("pool1/" + files[0]), {});
+  const auto md = engine::volume_metadata::load(disk, cluster::kDefaultPeerSlots, 1237);
+  CHECK(md.usable_bytes() >= std::uint64_t{49152} * 1024);
+  CHECK(md.recorded_size_bytes() == std::uint64_t{32768} * 1024);  // what the resize agreed
+  CHECK((md.superblock().current_uuid | 1) == (0x0123456789abcdefULL | 1));
 }
