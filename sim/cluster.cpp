@@ -62,7 +62,9 @@ Replica make_replica(const cluster_options& options, node_id self) {
   if (!options.start_uptodate || !config.self_diskful) return Replica(std::move(config));
   // Day-0 generation shared by all diskful nodes, derived from the seed like every other random
   // value.
-  const generation_uuid day0 = uuid_value(prng(options.seed ^ 0xda70).next()) | 0x100;
+  // Not a sync UUID (bit 1) either: that one names a half-synced target, never an ancestor.
+  const generation_uuid day0 =
+      (uuid_value(prng(options.seed ^ 0xda70).next()) & ~kUuidSyncFlag) | 0x100;
   std::vector<volume_persistent_state> saved;
   for (const auto& vc : config.volumes) {
     volume_persistent_state state;
@@ -508,9 +510,14 @@ void cluster::run_for(std::uint64_t duration_ns) {
   events_.run_until(events_.now_ns() + duration_ns);
 }
 
-bool cluster::run_until_quiet(std::uint64_t max_events) {
+bool cluster::run_until_quiet(std::uint64_t max_events, std::uint64_t max_virtual_ns) {
+  const std::uint64_t deadline_ns = max_virtual_ns > ~std::uint64_t{0} - events_.now_ns()
+                                        ? ~std::uint64_t{0}
+                                        : events_.now_ns() + max_virtual_ns;
   for (std::uint64_t i = 0; i < max_events; ++i) {
-    if (!events_.run_one()) return true;
+    if (events_.pending() == 0) return true;
+    if (events_.next_time_ns() > deadline_ns) return false;
+    events_.run_one();
   }
   return false;
 }

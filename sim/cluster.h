@@ -185,7 +185,9 @@ class cluster {
   void run_for(std::uint64_t duration_ns);
   // Runs until no event is left or max_events ran; returns false if it stopped because of the
   // bound.
-  bool run_until_quiet(std::uint64_t max_events = 10'000'000);
+  // false when max_events ran, or the next event lies more than max_virtual_ns ahead, first.
+  bool run_until_quiet(std::uint64_t max_events = 10'000'000,
+                       std::uint64_t max_virtual_ns = ~std::uint64_t{0});
   std::uint64_t now_ns() const { return events_.now_ns(); }
   std::uint64_t events_executed() const { return events_.executed(); }
   // Metrics snapshots over virtual time (event_queue::observe_every): pure observation, the run

@@ -15,6 +15,8 @@ class event_queue {
 
   std::uint64_t now_ns() const { return now_ns_; }
   std::size_t pending() const { return queue_.size(); }
+  // The time of the earliest pending event (pending() > 0).
+  std::uint64_t next_time_ns() const { return queue_.top().time_ns; }
   std::uint64_t executed() const { return executed_; }
 
   void at(std::uint64_t time_ns, action what) {

@@ -304,12 +304,19 @@ node_mask replica_machine::replication_targets(std::size_t vi) const {
   return targets;
 }
 
+bool replica_machine::serves_my_data(const peer_link& peer, std::size_t vi) const {
+  if (peer.volumes[vi].peer_disk != disk_state::uptodate || peer.volumes[vi].missing_writes) {
+    return false;
+  }
+  const local_volume& volume = volumes_[vi];
+  if (config_.self_diskful || role_ != role::primary) return true;
+  return uuid_value(peer.volumes[vi].peer_state.current) == uuid_value(volume.uuids.current);
+}
+
 bool replica_machine::reaches_uptodate_copy(std::size_t vi, node_mask targets) const {
   if (volumes_[vi].disk == disk_state::uptodate) return true;
   for (const auto& peer : peers_) {
-    if (mask_has(targets, peer.node) && peer.volumes[vi].peer_disk == disk_state::uptodate) {
-      return true;
-    }
+    if (mask_has(targets, peer.node) && serves_my_data(peer, vi)) return true;
   }
   return false;
 }
@@ -397,9 +404,7 @@ void replica_machine::dispatch_client_write(client_request& request) {
     }
     if (peer.proto == protocol::a) {
       request.unacknowledged |= mask_of(peer.node);
-      if (peer.volumes[vi].peer_disk == disk_state::uptodate) {
-        request.uptodate_copies |= mask_of(peer.node);
-      }
+      if (serves_my_data(peer, vi)) request.uptodate_copies |= mask_of(peer.node);
     }
     send(peer, wire::data{volume.number, sector, request.tag, flags, replicated_to,
                           request.write_seq, buffer_ref{request.buffer.id, request.length_bytes}});
@@ -440,7 +445,7 @@ bool replica_machine::forward_read(client_request& request) {
   const std::size_t vi = request.volume_index;
   for (const auto& peer : peers_) {
     if (!handshake_done(peer) || mask_has(request.read_tried, peer.node)) continue;
-    if (peer.volumes[vi].peer_disk != disk_state::uptodate) continue;
+    if (!serves_my_data(peer, vi)) continue;
     request.read_tried |= mask_of(peer.node);
     request.acks_pending = mask_of(peer.node);
     wire::data_request msg;
@@ -595,9 +600,7 @@ void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_f
   request.acks_pending &= ~mask_of(peer.node);
   if (ok) {
     request.acked |= mask_of(peer.node);
-    if (peer.volumes[request.volume_index].peer_disk == disk_state::uptodate) {
-      request.uptodate_copies |= mask_of(peer.node);
-    }
+    if (serves_my_data(peer, request.volume_index)) request.uptodate_copies |= mask_of(peer.node);
   } else {
     mark_out_of_sync(request.volume_index, peer.node,
                      blocks_of_bytes(request.offset_bytes, request.length_bytes));

@@ -137,8 +137,13 @@ void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
   // The lost peer may lack writes of my generation that the others hold: leave that generation
   // now, not at the next write. Until then a third node would take the two for the same data (a
   // sync target clears its bits toward every source on the generation it pulled from).
+  // Only where the writes live on, though: an Inconsistent Primary left without an UpToDate peer
+  // failed them, and a generation minted for them would name data nobody holds (it would look
+  // newer than every UpToDate node: sweep --lossy-network seed 429).
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
-    if (missed_writes[vi] && volumes_[vi].new_uuid_pending) rotate_current_uuid(vi, 0);
+    if (missed_writes[vi] && volumes_[vi].new_uuid_pending && generation_held(vi)) {
+      rotate_current_uuid(vi, 0);
+    }
   }
   // A lost coordinator ends its transaction here; a lost participant no longer needs to agree.
   if (prepared_ && prepared_->initiator == peer.node) prepared_.reset();
@@ -465,12 +470,17 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   }
   if (mine.disk == disk_state::diskless || theirs.disk == disk_state::diskless) {
     // A node without a disk has no generation of its own: it follows the data it reaches, so that
-    // the generations it starts as a Primary follow the one its peers hold.
+    // the generations it starts as a Primary follow the one its peers hold. A diskless client
+    // that is Primary keeps the generation it exposes instead: a peer on another one does not
+    // serve its I/O (serves_my_data) until a resync among the diskful nodes brings it there.
     local_volume& volume = volumes_[vi];
-    if (volume.disk == disk_state::diskless && theirs.disk == disk_state::uptodate) {
+    if (volume.disk == disk_state::diskless && theirs.disk == disk_state::uptodate &&
+        (config_.self_diskful || role_ != role::primary)) {
       volume.uuids.current = theirs.current;
     }
-    return set_repl(peer, vi, repl_state::established);
+    set_repl(peer, vi, repl_state::established);
+    if (!config_.self_diskful && role_ == role::primary) check_client_copies(peer, vi);
+    return;
   }
   sync_decision d = compare_uuids(config_.self, uuids_of(mine), peer.node, uuids_of(theirs));
   if (planted(planted_bug::reversed_bitmap_rule) &&
@@ -649,6 +659,44 @@ void replica_machine::adopt_uuid(local_volume& volume, generation_uuid uuid, nod
   volume.writes_seen = 0;  // a new generation, a new writer counting from 1
 }
 
+// A diskless client Primary meets a diskful peer. One on my generation that lacks some of its
+// writes (it was away for them, or cannot tell: it took the generation from a resync) must not
+// serve reads or count as a copy. While another peer in sync holds the writes, a new generation
+// leaves it behind until the diskful nodes resync it (DRBD rotates the generation when a Primary
+// loses a peer for the same reason). Without one, a new generation would be held by nobody: the
+// peer is only marked as missing writes, until a peer that has them connects and the rotation
+// happens then.
+void replica_machine::check_client_copies(peer_link& peer, std::size_t vi) {
+  local_volume& volume = volumes_[vi];
+  auto& pv = peer.volumes[vi];
+  const wire::volume_state& theirs = pv.peer_state;
+  const bool missed_some = theirs.writes_seen == kWritesSeenUnknown ||
+                           (volume.writes_seen != kWritesSeenUnknown &&
+                            theirs.writes_seen < volume.writes_seen);
+  if (theirs.disk == disk_state::uptodate &&
+      uuid_value(theirs.current) == uuid_value(volume.uuids.current) && missed_some) {
+    pv.missing_writes = true;
+  }
+  node_mask behind = 0;
+  bool holder = false;
+  for (const auto& p : peers_) {
+    if (!handshake_done(p)) continue;
+    if (p.volumes[vi].missing_writes) behind |= mask_of(p.node);
+    holder = holder || (p.volumes[vi].repl == repl_state::established && serves_my_data(p, vi));
+  }
+  if (behind == 0 || !holder) return;
+  for (auto& p : peers_) p.volumes[vi].missing_writes = false;
+  rotate_current_uuid(vi, behind);
+}
+
+bool replica_machine::generation_held(std::size_t vi) const {
+  if (volumes_[vi].disk == disk_state::uptodate) return true;
+  return std::any_of(peers_.begin(), peers_.end(), [&](const peer_link& peer) {
+    return handshake_done(peer) && peer.volumes[vi].repl == repl_state::established &&
+           peer.volumes[vi].peer_disk == disk_state::uptodate;
+  });
+}
+
 void replica_machine::rotate_current_uuid(std::size_t vi, node_mask weak_nodes) {
   local_volume& volume = volumes_[vi];
   volume.new_uuid_pending = false;
@@ -683,7 +731,10 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   if (volume.disk == disk_state::diskless) {
     // No generation of its own: it follows the data it reaches (as at the handshake), so that
     // the generation it starts when promoted descends from the one its peers hold now.
-    if (pv.peer_disk == disk_state::uptodate) volume.uuids.current = msg.uuid;
+    // A Primary follows only the generation it exposes into the next one.
+    const bool follows = config_.self_diskful || role_ != role::primary ||
+                         uuid_value(msg.previous) == uuid_value(volume.uuids.current);
+    if (pv.peer_disk == disk_state::uptodate && follows) volume.uuids.current = msg.uuid;
     return;
   }
   if (is_sync_target_state(pv.repl)) {
@@ -713,6 +764,19 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   // A state report I sent before this message arrived told the Primary my previous generation:
   // report the new one, or it takes me for a node left behind and never sends me what it marks.
   send_volume_state(peer, vi);
+  // A connected peer a diskless writer cannot reach stays on my previous generation, and the
+  // writes I get from now on are marked toward it but never sent: a fresh handshake resyncs it by
+  // bitmap (sweep --diskless-client seed 133: it stayed Established and behind for good). A
+  // diskful writer resyncs such a peer itself when they meet again; a diskless one cannot.
+  for (auto& other : peers_) {
+    if (peer.diskful) break;
+    if (other.node == peer.node || !handshake_done(other)) continue;
+    const auto& opv = other.volumes[vi];
+    if (opv.repl == repl_state::established && mask_has(msg.weak_nodes, other.node) &&
+        uuid_value(opv.peer_state.current) == uuid_value(previous)) {
+      renegotiate(other, vi);
+    }
+  }
 }
 
 // Mirrors a peer's rotation in what I know of its UUIDs: its previous generation is an ancestor

@@ -95,6 +95,9 @@ struct peer_volume {
   bool state_received = false;
   wire::volume_state sent_snapshot;  // what the peer's decision is based on
   wire::volume_state peer_state;     // latest state the peer reported
+  // Diskless client Primary: the peer holds my generation without all of its writes, and no other
+  // peer held them when it connected (see decide_sync). It serves nothing until then.
+  bool missing_writes = false;
   // Sync-target side.
   generation_uuid source_uuid = 0;  // adopted when the resync completes
   generation_uuid sync_uuid = 0;    // my generation while this source fills me
@@ -315,6 +318,10 @@ class replica_machine {
   wire::volume_state make_volume_state(std::size_t volume_index, const peer_link& peer) const;
   void send_volume_state(peer_link& peer, std::size_t volume_index);
   void broadcast_volume_state(std::size_t volume_index);
+  void check_client_copies(peer_link& peer, std::size_t volume_index);
+  // Whether the current generation's data exists somewhere: my disk is UpToDate, or a connected
+  // peer in sync is.
+  bool generation_held(std::size_t volume_index) const;
   void rotate_current_uuid(std::size_t volume_index, node_mask weak_nodes);
   void adopt_uuid(local_volume& volume, generation_uuid uuid, node_mask weak_nodes);
   static void note_peer_generation(peer_volume& pv, generation_uuid uuid);
@@ -361,6 +368,13 @@ class replica_machine {
   void mark_out_of_sync(std::size_t volume_index, node_id peer, block_range blocks);
   bool send_missed_writes(peer_link& peer, std::size_t volume_index);
   void send_peer_ack(const client_request& request, node_mask have);
+  // A peer whose copy can serve this node's I/O: UpToDate and, for a diskless client Primary, on the
+  // generation it exposes to its application (DRBD's exposed data UUID). An UpToDate copy of an
+  // older generation would roll the application's data back, and writing only there would fork
+  // it from the nodes that hold the newer one (sweep --diskless-client).
+  bool serves_my_data(const peer_link& peer, std::size_t volume_index) const;
+  // A diskless node becoming Primary exposes the newest generation its UpToDate peers hold.
+  void expose_newest_generation(std::size_t volume_index);
   bool reaches_uptodate_copy(std::size_t volume_index, node_mask targets) const;
   bool await_unsettled_writes(const peer_link& source, std::size_t volume_index,
                               block_range blocks, std::uint64_t source_writes_seen);

@@ -3,6 +3,7 @@
 // allow-two-primaries) or already part of another transaction; all yes -> twopc_commit and the node
 // becomes Primary, any no -> twopc_abort and the promotion is refused. Two nodes promoted at the
 // same moment therefore cannot both succeed.
+#include <algorithm>
 #include <string>
 
 #include "core/replica/replica_machine.h"
@@ -80,6 +81,9 @@ void replica_machine::promote_now(admin_op op) {
       }
     }
   }
+  for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
+    if (!config_.self_diskful) expose_newest_generation(vi);
+  }
   set_role(role::primary);
   for (auto& volume : volumes_) {
     volume.new_uuid_pending = true;
@@ -88,6 +92,30 @@ void replica_machine::promote_now(admin_op op) {
   }
   for (const auto& peer : peers_) {
     if (handshake_done(peer)) send(peer, wire::role_state{role_});
+  }
+}
+
+void replica_machine::expose_newest_generation(std::size_t vi) {
+  // The newest: a generation every other UpToDate peer holds or has in its history. Peers that
+  // diverged (none is newest) keep whatever this node followed last; they are a split brain of
+  // their own, detected when they meet.
+  auto ancestor_of = [&](const wire::volume_state& newer, generation_uuid uuid) {
+    if (uuid_value(newer.current) == uuid_value(uuid)) return true;
+    return std::any_of(newer.history.begin(), newer.history.end(),
+                       [&](generation_uuid h) { return uuid_value(h) == uuid_value(uuid); });
+  };
+  for (const auto& candidate : peers_) {
+    const auto& cv = candidate.volumes[vi];
+    if (!handshake_done(candidate) || cv.peer_disk != disk_state::uptodate) continue;
+    const bool newest = std::all_of(peers_.begin(), peers_.end(), [&](const peer_link& other) {
+      const auto& ov = other.volumes[vi];
+      return !handshake_done(other) || ov.peer_disk != disk_state::uptodate ||
+             ancestor_of(cv.peer_state, ov.peer_state.current);
+    });
+    if (newest) {
+      volumes_[vi].uuids.current = cv.peer_state.current;
+      return;
+    }
   }
 }
 

@@ -503,9 +503,11 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
     history.insert(history.begin(), uuid);
   };
   for (generation_uuid uuid : pv.peer_state.history) add_ancestor(uuid);
+  // The source's bitmap toward me counts too: its data descends from the generation I held when
+  // it started marking (sweep --lossy-network seed 290: without it, a third node still on that
+  // generation looked like a split brain to me).
   for (int node = 0; node < kMaxNodes; ++node) {
-    if (node != config_.self &&
-        mask_has(pv.peer_state.bitmap_uuid_nodes, static_cast<node_id>(node))) {
+    if (mask_has(pv.peer_state.bitmap_uuid_nodes, static_cast<node_id>(node))) {
       add_ancestor(pv.peer_state.bitmap_uuids[node]);
     }
   }

@@ -70,7 +70,8 @@ void volume_metadata::create(uring_disk& disk, const create_md_options& options,
                                          options.al_extents),
            disk.path(), "create-md");
   if (options.day0_uuid) {
-    sb.current_uuid = *options.day0_uuid & ~kUuidPrimaryFlag;
+    // Neither flag: not Primary, and not a sync UUID (which no node takes for an ancestor).
+    sb.current_uuid = *options.day0_uuid & ~(kUuidPrimaryFlag | kUuidSyncFlag);
     sb.flags |= meta::mdf::kConsistent | meta::mdf::kWasUpToDate;
   }
   const std::vector<std::byte> zero_bitmap(layout.bitmap_bytes);

@@ -123,3 +123,40 @@ TEST_CASE("a diskless node follows the generation a diskful Primary moved to, th
   CHECK(c.resync_bytes_received(1) == 0);
   check_all_match(c, model, mask_of(2));
 }
+
+TEST_CASE("a diskless Primary does not use a peer that missed writes until a peer holding them is back") {
+  auto c = with_diskless_client(5);
+  REQUIRE(c.admin_command(2, admin_op::primary).ok);
+  volume_model model(1 << 20);
+  write_ok(c, model, 2, 0, payload(1, kBlockBytes));
+  // n1 cut off from everybody; n2 writes to n0 alone.
+  c.isolate(1);
+  c.run_until_quiet();
+  for (int i = 1; i < 5; ++i) write_ok(c, model, 2, i * kBlockBytes, payload(i + 20, kBlockBytes));
+  // Now n0 goes and n1 comes back to the client only: its copy lacks those writes.
+  c.cut_link(0, 2);
+  c.cut_link(0, 1);
+  c.heal_link(1, 2);
+  c.run_until_quiet();
+  const auto refused = c.write(2, 0, 6 * kBlockBytes, payload(99, kBlockBytes));
+  const auto stale_read = c.read(2, 0, 2 * kBlockBytes, kBlockBytes);
+  c.run_until_quiet();
+  CHECK(c.result(refused).status == io_status::no_data);
+  CHECK(c.result(stale_read).status == io_status::no_data);  // never the old block 2
+  // n0 is back: the client rotates with n1 left behind, n1 resyncs from n0 and serves again.
+  c.heal_link(0, 2);
+  c.heal_link(0, 1);
+  c.run_until_quiet();
+  CHECK(c.events_named("new-current-uuid").size() >= 2);
+  CHECK(c.view(1).volumes[0].disk == disk_state::uptodate);
+  write_ok(c, model, 2, 7 * kBlockBytes, payload(7, kBlockBytes));
+  c.isolate(0);
+  c.run_until_quiet();
+  const auto read_from_n1 = c.read(2, 0, 2 * kBlockBytes, kBlockBytes);
+  c.run_until_quiet();
+  REQUIRE(c.result(read_from_n1).status == io_status::ok);
+  CHECK(c.result(read_from_n1).data == payload(22, kBlockBytes));
+  c.rejoin(0);
+  c.run_until_quiet();
+  check_all_match(c, model, mask_of(2));
+}
