@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -193,6 +195,7 @@ class daemon::impl {
       if (command == "list") return respond(list());
       if (command == "events") return subscribe(session);
       if (command == "status") return respond(status(name, request.value("json", false)));
+      if (command == "power-cut") return power_cut(respond);
       if (name.empty()) return respond(reply(false, command + ": which resource?"));
       if (command == "up") return respond(up(name));
       if (command == "down") return down(name, respond);
@@ -250,6 +253,24 @@ class daemon::impl {
     } catch (const std::exception& e) {
       return respond(reply(false, e.what()));
     }
+  }
+
+  // Tests only: every resource with volatile-write-cache loses its unflushed writes, then the
+  // daemon dies at once, like a node whose power went (no demotion, no metadata commit).
+  void power_cut(const responder& respond) {
+    const bool modelled = std::any_of(resources.begin(), resources.end(), [](const auto& entry) {
+      return entry.second->definition().volatile_write_cache;
+    });
+    if (!modelled) {
+      return respond(reply(false, "power-cut: no resource is up with volatile-write-cache = true "
+                                  "(a test mode)"));
+    }
+    std::size_t undone = 0;
+    for (auto& [name, resource] : resources) {
+      if (resource->definition().volatile_write_cache) undone += resource->power_cut_disks();
+    }
+    log_line("power cut: " + std::to_string(undone) + " unflushed write record(s) lost");
+    std::_Exit(137);
   }
 
   std::optional<node_id> peer_of(const resource_driver& resource, const json& request) {

@@ -185,6 +185,7 @@ class resource_driver::impl {
         disk_options options;
         options.direct = definition.direct;
         v.disk = std::make_unique<uring_disk>(self.disks[i], options, disks.ring());
+        if (definition.volatile_write_cache) v.disk->enable_volatile_write_cache();
         if (definition.direct == direct_io::automatic && !v.disk->direct()) {
           log("resource " + definition.name + " volume:" + std::to_string(v.number) + " disk " +
               self.disks[i] + ": buffered I/O (direct-io = \"auto\": " +
@@ -809,6 +810,14 @@ admin_result resource_driver::inject_disk_failure(volume_nr number, bool fail) {
   impl_->log("resource " + impl_->definition.name + " volume " + std::to_string(number) +
              ": injected disk failure " + (fail ? "on" : "off"));
   return {true, ""};
+}
+
+std::size_t resource_driver::power_cut_disks() {
+  std::size_t undone = 0;
+  for (auto& v : impl_->volumes) {
+    if (v.disk) undone += v.disk->power_cut();
+  }
+  return undone;
 }
 
 void resource_driver::submit(volume_nr volume, nbd::io_request request, nbd::io_completion done) {

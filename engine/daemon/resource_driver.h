@@ -81,6 +81,9 @@ class resource_driver {
   // Tests only (the resource file must set fault-injection): every later write to the local disk
   // of `volume` fails, as if the disk died.
   admin_result inject_disk_failure(volume_nr volume, bool fail);
+  // Tests only (volatile-write-cache): what no flush made durable is undone on the local disks,
+  // as a power cut would lose it. Returns the number of write records undone.
+  std::size_t power_cut_disks();
 
   // Block clients (the NBD backend): one request on `volume`.
   void submit(volume_nr volume, nbd::io_request request, nbd::io_completion done);

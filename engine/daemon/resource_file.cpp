@@ -121,7 +121,7 @@ void parse_options(const toml::table& table, const std::string& origin,
                     "ping-timeout-ms", "fault-injection", "direct-io", "csums-alg",
                     "resync-rate", "c-plan-ahead", "c-fill-target", "c-delay-target", "c-max-rate",
                     "c-min-rate", "on-congestion", "congestion-fill", "congestion-extents",
-                    "on-io-error"});
+                    "on-io-error", "volatile-write-cache"});
   const std::string quorum_values = "off, majority, all or 1..31";
   resource.options.quorum = r.choice<quorum_setting>("quorum", parse_quorum_setting, quorum_values)
                         .value_or(quorum_setting{});
@@ -157,6 +157,10 @@ void parse_options(const toml::table& table, const std::string& origin,
     r.fail("ping-timeout-ms", "must be larger than ping-int-ms");
   }
   resource.fault_injection = r.boolean("fault-injection").value_or(false);
+  resource.volatile_write_cache = r.boolean("volatile-write-cache").value_or(false);
+  if (resource.volatile_write_cache && !resource.fault_injection) {
+    r.fail("volatile-write-cache", "is a test mode: it needs fault-injection = true");
+  }
   // DRBD's csums-alg names a kernel hash; tandem has one digest (CRC-32C per 4 KiB block).
   resource.options.checksum_resync =
       r.choice<bool>("csums-alg", parse_csums_alg, "none or crc32c").value_or(false);

@@ -45,6 +45,8 @@ struct resource_definition {
   std::uint32_t ping_interval_ms = 1000;
   std::uint32_t ping_timeout_ms = 5000;
   bool fault_injection = false;  // allows `tandemadm inject-fault` (tests only)
+  // Tests only: the local disks model a volatile write cache that `tandemadm power-cut` loses.
+  bool volatile_write_cache = false;
   direct_io direct = direct_io::automatic;  // how the backing devices are opened (O_DIRECT)
   std::vector<resource_volume> volumes;
   std::vector<resource_node> nodes;

@@ -58,6 +58,10 @@ int ask(const std::string& socket_path, const json& request, bool print_json) {
     answer.append(chunk, static_cast<std::size_t>(n));
   }
   ::close(fd);
+  if (answer.empty() && request.value("command", std::string()) == "power-cut") {
+    std::cout << "tandemd lost its power (the connection closed without an answer)" << std::endl;
+    return 0;
+  }
   json parsed;
   try {
     parsed = json::parse(answer);
@@ -185,6 +189,9 @@ int main(int argc, char** argv) {
   status->add_option("resource", resource, "resource name (default: all)");
   status->add_flag("--json", as_json, "machine-readable");
   app.add_subcommand("list", "resources that are up");
+  app.add_subcommand("power-cut",
+                     "tests only: lose every unflushed write of resources with "
+                     "volatile-write-cache, then tandemd dies at once");
   bool events_now = false;
   auto* events = app.add_subcommand("events", "follow state changes (like drbdsetup events2)");
   events->add_option("resource", resource, "resource name (default: all)");

@@ -130,6 +130,17 @@ void uring_disk::submit(disk_op op, std::uint64_t offset_bytes, std::uint32_t le
   io_uring_sqe* sqe = ring_->next_sqe();
   if (sqe == nullptr) throw std::runtime_error("disk " + path_ + ": io_uring queue exhausted");
   const bool mutates = op != disk_op::read && op != disk_op::flush;
+  if (cache_ && !(mutates && fail_writes_)) {
+    if (mutates) {
+      std::vector<std::byte> old(length_bytes);
+      transfer_sync(false, offset_bytes, old.data(), old.size());
+      cache_->write_submitted(cookie, offset_bytes, std::move(old), fua && op == disk_op::write);
+      cached_ops_[cookie] = op;
+    } else if (op == disk_op::flush) {
+      cache_->flush_submitted(cookie);
+      cached_ops_[cookie] = op;
+    }
+  }
   if (mutates && fail_writes_) {
     io_uring_prep_nop(sqe);
     injected_failures_.insert(cookie);
@@ -174,6 +185,17 @@ void uring_disk::flush_submissions() {
 void uring_disk::deliver(std::uint64_t cookie, int result) {
   --in_flight_;
   if (injected_failures_.erase(cookie) > 0) result = -EIO;
+  if (cache_) {
+    auto followed = cached_ops_.find(cookie);
+    if (followed != cached_ops_.end()) {
+      if (followed->second == disk_op::flush) {
+        cache_->flush_completed(cookie, result >= 0);
+      } else {
+        cache_->write_completed(cookie, result >= 0);
+      }
+      cached_ops_.erase(followed);
+    }
+  }
   if (handler_) handler_(cookie, result);
 }
 
@@ -267,6 +289,13 @@ void uring_disk::write_sync(std::uint64_t offset_bytes, const void* buffer,
   if (fail_writes_) {
     throw std::runtime_error("disk " + path_ + ": metadata write: injected I/O error");
   }
+  if (cache_) {
+    std::vector<std::byte> old(length_bytes);
+    transfer_sync(false, offset_bytes, old.data(), old.size());
+    const std::uint64_t id = next_sync_id_++;
+    cache_->write_submitted(id, offset_bytes, std::move(old), false);
+    cache_->write_completed(id, true);
+  }
   // transfer_sync only reads from the buffer when writing.
   transfer_sync(true, offset_bytes, static_cast<std::byte*>(const_cast<void*>(buffer)),
                 length_bytes);
@@ -288,7 +317,26 @@ std::uint64_t uring_disk::refresh_size() {
 }
 
 void uring_disk::flush_sync() const {
+  const std::uint64_t id = next_sync_id_++;
+  if (cache_) cache_->flush_submitted(id);
   if (::fdatasync(fd_) != 0) throw disk_error(path_, "fdatasync", errno);
+  if (cache_) cache_->flush_completed(id, true);
+}
+
+void uring_disk::enable_volatile_write_cache() {
+  if (!cache_) cache_ = std::make_unique<volatile_write_cache>();
+}
+
+std::size_t uring_disk::power_cut() {
+  if (!cache_) return 0;
+  const auto undo = cache_->power_cut();
+  for (const auto& record : undo) {
+    transfer_sync(true, record.offset_bytes, const_cast<std::byte*>(record.old_bytes.data()),
+                  record.old_bytes.size());
+  }
+  if (::fdatasync(fd_) != 0) throw disk_error(path_, "fdatasync", errno);
+  cached_ops_.clear();
+  return undo.size();
 }
 
 }  // namespace tandem::engine

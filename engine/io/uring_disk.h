@@ -28,7 +28,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
+
+#include "engine/io/volatile_write_cache.h"
 
 namespace tandem::engine {
 
@@ -103,6 +106,13 @@ class uring_disk {
   void set_fail_writes(bool fail) { fail_writes_ = fail; }
   bool fail_writes() const { return fail_writes_; }
 
+  // Tests only: model a volatile write cache (volatile_write_cache.h). Every write first reads
+  // the bytes it replaces (slow); power_cut() writes back what no flush made durable.
+  void enable_volatile_write_cache();
+  bool volatile_write_cache_enabled() const { return cache_ != nullptr; }
+  // Returns how many write records it undid.
+  std::size_t power_cut();
+
   // O_DIRECT granularity tandemd requires (the NBD export's minimum block size).
   static constexpr std::uint32_t kDirectAlignBytes = 512;
 
@@ -126,6 +136,9 @@ class uring_disk {
   std::size_t in_flight_ = 0;
   // Writes failed by injection travel through the ring as no-ops; their completions become -EIO.
   std::unordered_set<std::uint64_t> injected_failures_;
+  std::unique_ptr<volatile_write_cache> cache_;
+  std::unordered_map<std::uint64_t, disk_op> cached_ops_;  // requests the cache follows
+  mutable std::uint64_t next_sync_id_ = std::uint64_t{1} << 63;  // write_sync / flush_sync
 };
 
 }  // namespace tandem::engine

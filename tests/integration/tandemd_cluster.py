@@ -2,7 +2,7 @@
 """Integration tests of real tandemd processes on loopback addresses.
 
 usage: tandemd_cluster.py replicate|resync|crash [cycles]|disk-failure|hostile-peers|membership|
-       auto-promote|verify-invalidate|resync-rate|resize
+       auto-promote|verify-invalidate|resync-rate|resize|power-cut [cycles]
 Each case starts its own cluster under a temporary directory and removes it afterwards; a failure
 prints the daemons' last log lines. Every loop and wait is bounded.
 """
@@ -22,7 +22,7 @@ from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noq
 # Each case owns a 127.0.<net>.0/24, so ctest can run the cases in parallel.
 NETS = {"replicate": 31, "resync": 32, "crash": 33, "disk-failure": 34, "hostile-peers": 35,
         "membership": 36, "auto-promote": 37, "verify-invalidate": 45, "resync-rate": 48,
-        "resize": 53}
+        "resize": 53, "power-cut": 54}
 
 
 def qemu_io(uri, *commands, timeout=60):
@@ -235,6 +235,88 @@ def case_crash(cycles):
             assert a.read(usable) == b.read(usable), "replicas differ after the last resync"
         print(f"crash: {cycles} SIGKILLs of the Primary, {len(acked)} blocks acknowledged, none lost;"
               f" replicas identical")
+    finally:
+        cluster.cleanup(keep=keep_on_failure())
+
+
+def case_power_cut(cycles, victim_index=0):
+    """The Primary loses its power in the middle of a write workload, `cycles` times: its disks
+    model a volatile write cache (volatile-write-cache), so every write no flush made durable is
+    lost, metadata included, and tandemd dies at once. SIGKILL cannot test that (the page cache
+    survives the process). A block device promises only what a FLUSH covered: every write
+    acknowledged before the last acknowledged FLUSH must be on both replicas after the restart and
+    resync, a later one may be there or not, and the replicas must be identical. The activity
+    log, committed and flushed before the writes it covers, is what makes the resync take the
+    crashed Primary's hot extents (DRBD's crashed-primary rule)."""
+    # 7 activity-log extents over the 8 of the volume: extents leave and enter the AL all the
+    # time, so AL transactions are written between the (rare) flushes too.
+    cluster = Cluster(nodes=2, size_mib=32, net=NETS["power-cut"],
+                      options={"volatile-write-cache": True, "al-extents": 7})
+    rng = random.Random(23)
+    durable = {}      # block -> generation a FLUSH covered (or found on disk after a cycle)
+    since_flush = {}  # block -> generations written (acknowledged or not) after the last FLUSH
+    lost_records = 0
+    flushes = 0
+    try:
+        cluster.create()
+        cluster.start()
+        cluster.wait_connected()
+        n0, n1 = cluster.nodes
+        block_count = cluster.usable_bytes() // BLOCK
+        generation = 0
+        for cycle in range(cycles):
+            client = NbdClient(n0.address, n0.nbd_port, "r0")
+            victim = cluster.nodes[victim_index]
+            cut = threading.Timer(rng.uniform(0.2, 0.5),
+                                  lambda: victim.adm("power-cut", check=False))
+            cut.start()
+            latest = {}  # acknowledged since the last FLUSH
+            for _ in range(5000):  # bounded; the power cut ends it sooner
+                generation += 1
+                b = rng.randrange(block_count)
+                since_flush.setdefault(b, set()).add(generation)
+                try:
+                    if client.write(b * BLOCK, pattern(b, generation)) != 0:
+                        break
+                    latest[b] = generation
+                    if generation % 200 == 0:
+                        if client.flush() != 0:
+                            break
+                        durable.update(latest)
+                        latest.clear()
+                        since_flush.clear()
+                        flushes += 1
+                except (ConnectionError, OSError, AssertionError, struct.error):
+                    break
+            cut.join()
+            client.sock.close()
+            wait_until(lambda: not victim.alive(), 10, "the power cut", cluster)
+            lost_records += int(victim.log_tail(5).split("power cut: ")[-1].split()[0])
+            victim.kill()  # reaps the process, removes its socket
+            victim.start()
+            cluster.wait_connected(timeout=30)
+            cluster.wait_uptodate(timeout=60)
+            zero = bytes(BLOCK)
+            for b in set(durable) | set(since_flush):
+                allowed = {pattern(b, g) for g in since_flush.get(b, ())}
+                allowed.add(pattern(b, durable[b]) if b in durable else zero)
+                got = n0.read_disk(b * BLOCK, BLOCK)
+                if got not in allowed:
+                    held = struct.unpack(">QQ", got[:16])
+                    raise AssertionError(
+                        f"cycle {cycle}: block {b}: flushed generation {durable.get(b)} lost, "
+                        f"n0 holds (block, generation) {held}")
+                if n1.read_disk(b * BLOCK, BLOCK) != got:
+                    raise AssertionError(f"cycle {cycle}: block {b} differs between n0 and n1")
+                if got != zero:
+                    durable[b] = struct.unpack(">QQ", got[:16])[1]
+            since_flush.clear()
+        with open(n0.disk, "rb") as a, open(n1.disk, "rb") as b:
+            usable = cluster.usable_bytes()
+            assert a.read(usable) == b.read(usable), "replicas differ after the last resync"
+        print(f"power-cut: {cycles} power cuts of the Primary ({lost_records} unflushed write "
+              f"records lost with them, {flushes} flushes), no flushed write lost; replicas "
+              f"identical")
     finally:
         cluster.cleanup(keep=keep_on_failure())
 
@@ -648,7 +730,8 @@ def main():
              "hostile-peers": case_hostile_peers, "membership": case_membership,
              "auto-promote": case_auto_promote, "verify-invalidate": case_verify_invalidate,
              "resync-rate": case_resync_rate, "resize": case_resize,
-             "crash": lambda: case_crash(int(sys.argv[2]) if len(sys.argv) > 2 else 20)}
+             "crash": lambda: case_crash(int(sys.argv[2]) if len(sys.argv) > 2 else 20),
+             "power-cut": lambda: case_power_cut(int(sys.argv[2]) if len(sys.argv) > 2 else 10)}
     if case not in cases:
         raise SystemExit(__doc__)
     cases[case]()

@@ -222,3 +222,14 @@ TEST_CASE("resource file: the options adjust applies live, and their names") {
   CHECK(adjustable_options_of(config) == wanted.options);
   CHECK(config.io_error_policy == on_io_error::pass_on);
 }
+
+TEST_CASE("resource file: volatile-write-cache is a test mode that needs fault-injection") {
+  CHECK_FALSE(parse_resource_text(kValid, "r0.toml").volatile_write_cache);
+  CHECK(error_of(replaced(kValid, "max-peers = 3", "max-peers = 3\nvolatile-write-cache = true")) ==
+        "r0.toml: [options] volatile-write-cache: is a test mode: it needs fault-injection = true");
+  CHECK(parse_resource_text(replaced(kValid, "max-peers = 3",
+                                     "max-peers = 3\nvolatile-write-cache = true\n"
+                                     "fault-injection = true"),
+                            "r0.toml")
+            .volatile_write_cache);
+}
