@@ -588,7 +588,6 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
       make_peer_disk_request(disk_purpose::peer_write, peer, vi, io_op::write, msg.sector,
                              msg.payload.length_bytes, msg.block_id, msg.payload);
   dr.data_flags = msg.flags;
-  dr.submit.fua = (msg.flags & wire::kDataFlagFua) != 0;
   submit(std::move(dr));
 }
 
@@ -709,6 +708,15 @@ disk_request replica_machine::make_peer_disk_request(disk_purpose purpose, const
   request.sector = sector;
   request.length_bytes = length_bytes;
   request.block_id = block_id;
+  // What a peer writes here is acknowledged to it, and from then on only this node holds it for
+  // the peer (a writer marks nothing for it, a sync source clears its bit): it must survive a power
+  // cut here, so it goes to stable storage before the acknowledgement (FUA). DRBD reaches the
+  // same with barriers that flush the disk once per epoch; a write cache the ack outran would lose
+  // data both sides count as in sync (integration test tandemd power-cut on the Secondary).
+  if (op == io_op::write &&
+      (purpose == disk_purpose::peer_write || purpose == disk_purpose::resync_write)) {
+    request.submit.fua = true;
+  }
   return request;
 }
 

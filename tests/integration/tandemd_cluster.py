@@ -2,7 +2,8 @@
 """Integration tests of real tandemd processes on loopback addresses.
 
 usage: tandemd_cluster.py replicate|resync|crash [cycles]|disk-failure|hostile-peers|membership|
-       auto-promote|verify-invalidate|resync-rate|resize|power-cut [cycles]
+       auto-promote|verify-invalidate|resync-rate|resize|power-cut [cycles]|
+       power-cut-secondary [cycles]
 Each case starts its own cluster under a temporary directory and removes it afterwards; a failure
 prints the daemons' last log lines. Every loop and wait is bounded.
 """
@@ -22,7 +23,7 @@ from tandem_cluster import BLOCK, Cluster, NbdClient, pattern, wait_until  # noq
 # Each case owns a 127.0.<net>.0/24, so ctest can run the cases in parallel.
 NETS = {"replicate": 31, "resync": 32, "crash": 33, "disk-failure": 34, "hostile-peers": 35,
         "membership": 36, "auto-promote": 37, "verify-invalidate": 45, "resync-rate": 48,
-        "resize": 53, "power-cut": 54}
+        "resize": 53, "power-cut": 54, "power-cut-secondary": 55}
 
 
 def qemu_io(uri, *commands, timeout=60):
@@ -240,17 +241,20 @@ def case_crash(cycles):
 
 
 def case_power_cut(cycles, victim_index=0):
-    """The Primary loses its power in the middle of a write workload, `cycles` times: its disks
+    """A node (the Primary, n0, or with victim_index 1 the Secondary) loses its power in the middle
+    of a write workload on n0, `cycles` times: its disks
     model a volatile write cache (volatile-write-cache), so every write no flush made durable is
     lost, metadata included, and tandemd dies at once. SIGKILL cannot test that (the page cache
     survives the process). A block device promises only what a FLUSH covered: every write
     acknowledged before the last acknowledged FLUSH must be on both replicas after the restart and
     resync, a later one may be there or not, and the replicas must be identical. The activity
     log, committed and flushed before the writes it covers, is what makes the resync take the
-    crashed Primary's hot extents (DRBD's crashed-primary rule)."""
+    crashed Primary's hot extents (DRBD's crashed-primary rule). On the Secondary, what it
+    acknowledged must have been on stable storage already: the Primary counts it as in sync."""
     # 7 activity-log extents over the 8 of the volume: extents leave and enter the AL all the
     # time, so AL transactions are written between the (rare) flushes too.
-    cluster = Cluster(nodes=2, size_mib=32, net=NETS["power-cut"],
+    name = "power-cut" if victim_index == 0 else "power-cut-secondary"
+    cluster = Cluster(nodes=2, size_mib=32, net=NETS[name],
                       options={"volatile-write-cache": True, "al-extents": 7})
     rng = random.Random(23)
     durable = {}      # block -> generation a FLUSH covered (or found on disk after a cycle)
@@ -314,7 +318,8 @@ def case_power_cut(cycles, victim_index=0):
         with open(n0.disk, "rb") as a, open(n1.disk, "rb") as b:
             usable = cluster.usable_bytes()
             assert a.read(usable) == b.read(usable), "replicas differ after the last resync"
-        print(f"power-cut: {cycles} power cuts of the Primary ({lost_records} unflushed write "
+        role = "Primary" if victim_index == 0 else "Secondary"
+        print(f"{name}: {cycles} power cuts of the {role} ({lost_records} unflushed write "
               f"records lost with them, {flushes} flushes), no flushed write lost; replicas "
               f"identical")
     finally:
@@ -731,7 +736,9 @@ def main():
              "auto-promote": case_auto_promote, "verify-invalidate": case_verify_invalidate,
              "resync-rate": case_resync_rate, "resize": case_resize,
              "crash": lambda: case_crash(int(sys.argv[2]) if len(sys.argv) > 2 else 20),
-             "power-cut": lambda: case_power_cut(int(sys.argv[2]) if len(sys.argv) > 2 else 10)}
+             "power-cut": lambda: case_power_cut(int(sys.argv[2]) if len(sys.argv) > 2 else 10),
+             "power-cut-secondary": lambda: case_power_cut(
+                 int(sys.argv[2]) if len(sys.argv) > 2 else 10, victim_index=1)}
     if case not in cases:
         raise SystemExit(__doc__)
     cases[case]()
