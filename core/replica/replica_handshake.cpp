@@ -768,8 +768,8 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
   // writes I get from now on are marked toward it but never sent: a fresh handshake resyncs it by
   // bitmap (sweep --diskless-client seed 133: it stayed Established and behind for good). A
   // diskful writer resyncs such a peer itself when they meet again; a diskless one cannot.
+  if (peer.diskful) return;
   for (auto& other : peers_) {
-    if (peer.diskful) break;
     if (other.node == peer.node || !handshake_done(other)) continue;
     const auto& opv = other.volumes[vi];
     if (opv.repl == repl_state::established && mask_has(msg.weak_nodes, other.node) &&

@@ -87,25 +87,37 @@ std::vector<std::string> files_in(const std::string& dir) {
   return names;
 }
 
-}  // namespace
-
-TEST_CASE("converger creates, brings up, keeps and removes a replica in a real tandemd") {
-  scratch_dir dir;
+// A tandemd configuration for node "alpha" under dir (resources/, its sockets), with pool1/.
+engine::daemon_config tandemd_config_in(const scratch_dir& dir) {
   fs::create_directories(dir / "pool1");
-  engine::daemon_config tandemd_config;
-  tandemd_config.node_name = "alpha";
-  tandemd_config.resource_dir = dir / "resources";
-  tandemd_config.admin_socket = dir / "tandemd.sock";
-  tandemd_config.nbd_tcp_address.clear();
-  tandemd_config.nbd_unix_socket = dir / "nbd.sock";
-  fs::create_directories(tandemd_config.resource_dir);
-  running_tandemd tandemd(tandemd_config);
+  engine::daemon_config config;
+  config.node_name = "alpha";
+  config.resource_dir = dir / "resources";
+  config.admin_socket = dir / "tandemd.sock";
+  config.nbd_tcp_address.clear();
+  config.nbd_unix_socket = dir / "nbd.sock";
+  fs::create_directories(config.resource_dir);
+  return config;
+}
 
-  storage::process_runner runner;
+// The satellite side of the same node.
+satellite::satellite_config satellite_config_for(const engine::daemon_config& tandemd_config) {
   satellite::satellite_config config;
   config.node_name = "alpha";
   config.resource_dir = tandemd_config.resource_dir;
   config.tandemd_socket = tandemd_config.admin_socket;
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("converger creates, brings up, keeps and removes a replica in a real tandemd") {
+  scratch_dir dir;
+  const engine::daemon_config tandemd_config = tandemd_config_in(dir);
+  running_tandemd tandemd(tandemd_config);
+
+  storage::process_runner runner;
+  const satellite::satellite_config config = satellite_config_for(tandemd_config);
   satellite::converger converger(config, runner);
 
   // A hand-written resource file is none of the satellite's business.
@@ -166,19 +178,9 @@ TEST_CASE("converger reports an unreachable tandemd and a missing pool by name")
 
 TEST_CASE("a volume grown in the desired state keeps its metadata, up and down") {
   scratch_dir dir;
-  fs::create_directories(dir / "pool1");
-  engine::daemon_config tandemd_config;
-  tandemd_config.node_name = "alpha";
-  tandemd_config.resource_dir = dir / "resources";
-  tandemd_config.admin_socket = dir / "tandemd.sock";
-  tandemd_config.nbd_tcp_address.clear();
-  tandemd_config.nbd_unix_socket = dir / "nbd.sock";
-  fs::create_directories(tandemd_config.resource_dir);
+  const engine::daemon_config tandemd_config = tandemd_config_in(dir);
   storage::process_runner runner;
-  satellite::satellite_config config;
-  config.node_name = "alpha";
-  config.resource_dir = tandemd_config.resource_dir;
-  config.tandemd_socket = tandemd_config.admin_socket;
+  const satellite::satellite_config config = satellite_config_for(tandemd_config);
   satellite::converger converger(config, runner);
   auto sized = [&](std::uint64_t kib) {
     auto state = one_replica(dir / "pool1", true);
@@ -211,5 +213,7 @@ TEST_CASE("a volume grown in the desired state keeps its metadata, up and down")
   const auto md = engine::volume_metadata::load(disk, cluster::kDefaultPeerSlots, 1237);
   CHECK(md.usable_bytes() >= std::uint64_t{49152} * 1024);
   CHECK(md.recorded_size_bytes() == std::uint64_t{32768} * 1024);  // what the resize agreed
-  CHECK((md.superblock().current_uuid | 1) == (0x0123456789abcdefULL | 1));
+  // The day-0 generation (without the Primary and sync-UUID bits create-md clears).
+  CHECK(md.superblock().current_uuid ==
+        (0x0123456789abcdefULL & ~(kUuidPrimaryFlag | kUuidSyncFlag)));
 }
