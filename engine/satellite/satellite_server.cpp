@@ -6,6 +6,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -29,6 +30,11 @@ namespace {
 constexpr std::size_t kMaxLineBytes = 16u << 20;
 constexpr auto kPollInterval = std::chrono::milliseconds(500);
 constexpr auto kStatusAtLeastEvery = std::chrono::seconds(10);
+// A state applied with errors is applied again until it converges, after 3 s, then twice as long
+// each time up to a minute: some errors pass by themselves (a resize waits for every node's grown
+// device, a peer's tandemd is restarting), others need the operator and should not flood the log.
+constexpr auto kFirstRetry = std::chrono::seconds(3);
+constexpr auto kLongestRetry = std::chrono::seconds(60);
 constexpr const char* kSoftware = "tandem-satellite 0.1.0";
 
 std::mutex log_mutex;
@@ -300,6 +306,9 @@ class satellite_server::impl {
     auto last_sent = std::chrono::steady_clock::now() - kStatusAtLeastEvery;
     auto last_storage_refresh = last_sent;
     json last_status;
+    std::optional<decoded_state> failed;  // the last state applied with errors
+    auto last_apply = last_sent;
+    std::chrono::steady_clock::duration retry_after = kFirstRetry;
     for (;;) {
       std::optional<decoded_state> next;
       {
@@ -309,9 +318,20 @@ class satellite_server::impl {
         next.swap(pending_);
       }
       const auto now = std::chrono::steady_clock::now();
+      const bool retry = !next && failed && now - last_apply >= retry_after;
+      if (retry) next = failed;
       bool refresh_storage = now - last_storage_refresh >= kStatusAtLeastEvery;
       if (next) {
         const auto errors = converger_.apply(next->state);
+        last_apply = now;
+        retry_after = retry ? std::min<std::chrono::steady_clock::duration>(2 * retry_after,
+                                                                            kLongestRetry)
+                            : kFirstRetry;
+        if (errors.empty()) {
+          failed.reset();
+        } else {
+          failed = next;
+        }
         for (const std::string& line : converger_.take_log()) log(line);
         json list = json::array();
         for (const convergence_error& e : errors) {

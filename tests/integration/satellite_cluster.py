@@ -211,6 +211,22 @@ def main():
               f"the data reads back on {tie_breaker}, the replica's new home")
         reader.close()
 
+        # 3b. grow the volume while the resource runs: every satellite grows its backing file,
+        # tandemd moves the metadata to the new end, adjust grows the volume live (refused until
+        # every diskful node's device has grown; the satellites retry)
+        before = {n: nodes[n].replica("res1")["devices"][0]["size-bytes"]
+                  for n in (tie_breaker, diskful[1])}
+        stack.cli("volume-definition", "set-size", "res1", "0", "96MiB")
+        wait_until(lambda: all(nodes[n].replica("res1")["devices"][0]["size-bytes"] >= 96 << 20
+                               for n in (tie_breaker, diskful[1], diskful[0])), 60,
+                   "every replica of res1 to grow to 96 MiB", stack)
+        check(True, f"vd set-size grew res1 live on every node (from {before})")
+        stack.wait_disk_states("res1", {tie_breaker: "UpToDate", diskful[1]: "UpToDate"})
+        reader = NbdClient(nodes[tie_breaker].address, nodes[tie_breaker].nbd_port, "res1")
+        check(reader.size >= 96 << 20, f"a new client sees {reader.size} bytes")
+        check(verify(reader, writer.acked) is None, "every acknowledged block survived the grow")
+        reader.close()
+
         # 4. delete the definition
         stack.cli("resource-definition", "delete", "res1")
 
