@@ -444,6 +444,33 @@ class daemon::impl {
     return plan;
   }
 
+  // The node that grows a volume for everybody when adjust finds a larger size-bytes: the
+  // Primary, or without one the lowest node id among the connected UpToDate nodes (this one
+  // included). LINSTOR runs drbdadm resize on one node as well: two nodes growing a volume at
+  // once would each sync the new area to the other and leave both Inconsistent (the core's
+  // resize is no cluster-wide transaction). nullopt: nobody qualifies (the resize itself says
+  // why).
+  static std::optional<node_id> resize_runner(const replica_view& view, volume_nr number) {
+    if (view.local_role == role::primary) return view.self;
+    std::optional<node_id> lowest;
+    auto consider = [&](node_id node) {
+      if (!lowest || node < *lowest) lowest = node;
+    };
+    for (const auto& v : view.volumes) {
+      if (v.number == number && v.disk == disk_state::uptodate) consider(view.self);
+    }
+    for (const auto& c : view.connections) {
+      if (c.peer_role == role::primary) return c.peer;
+      if (c.conn != conn_state::connected) continue;
+      for (std::size_t i = 0; i < c.volumes.size() && i < view.volumes.size(); ++i) {
+        if (view.volumes[i].number == number && c.volumes[i].peer_disk == disk_state::uptodate) {
+          consider(c.peer);
+        }
+      }
+    }
+    return lowest;
+  }
+
   static std::string joined(const std::vector<std::string>& parts) {
     std::string text;
     for (const auto& part : parts) text += (text.empty() ? "" : "; ") + part;
@@ -521,6 +548,12 @@ class daemon::impl {
         if (r == nullptr) return next({false, "resource " + name + " went down during adjust"});
         // A peer's resize may have grown it meanwhile.
         if (r->volume_size_bytes(number) >= size) return next({true, ""});
+        const node_id self_id = r->definition().node_named(config.node_name)->id;
+        const auto runner = resize_runner(r->view(), number);
+        if (runner && *runner != self_id) {
+          return next({false, "volume " + std::to_string(number) + " grows from node " +
+                                  std::to_string(*runner) + "; waiting for its resize"});
+        }
         r->resize(number, size, false, std::move(next));
       });
     }

@@ -709,10 +709,15 @@ def case_resize():
         grown = new_bytes + (8 << 20)
         cluster.usable_bytes = lambda: grown
         cluster.write_resource_files()
-        wait_until(lambda: n1.adm_ok("adjust", "r0") and
-                   n0.status()["devices"][0]["size-bytes"] == grown, 15, "adjust to grow", cluster)
-        for node in (n2, n0):
-            node.adm("adjust", "r0")
+        # Every node runs adjust (as every satellite does); one of them grows the volume for all
+        # (here n0: no Primary, lowest node id), the others wait for its resize to reach them.
+        waiting = n1.adm("adjust", "r0", check=False)
+        assert waiting.returncode == 1 and "grows from node 0" in waiting.stderr, waiting.stderr
+
+        def adjusted():
+            ok = [node.adm_ok("adjust", "r0") for node in (n0, n1, n2)]
+            return all(ok) and n1.status()["devices"][0]["size-bytes"] == grown
+        wait_until(adjusted, 15, "adjust to grow", cluster)
         cluster.wait_connected(timeout=60)
         sizes = {node.name: node.status()["devices"][0]["size-bytes"] for node in cluster.nodes}
         assert set(sizes.values()) == {grown}, f"after adjust: {sizes}"
