@@ -350,6 +350,13 @@ class resource_driver::impl {
     });
   }
 
+  // Steps `cmd` under a fresh tag; `done` gets the core's answer (admin_done).
+  void run_admin(tandem::admin cmd, admin_callback done) {
+    cmd.tag = next_tag++;
+    admin_waiters[cmd.tag] = std::move(done);
+    enqueue({cmd});
+  }
+
   static std::uint64_t backing_limit_sectors(const local_volume& v) {
     return v.metadata->usable_bytes() / kBlockBytes * kBlockBytes / kSectorBytes;
   }
@@ -385,14 +392,12 @@ class resource_driver::impl {
         continue;
       }
       tandem::admin cmd;
-      cmd.tag = next_tag++;
       cmd.op = admin_op::backing_grown;
       cmd.volume = v.number;
       cmd.size_sectors = backing_limit_sectors(v);
-      admin_waiters[cmd.tag] = [this, where](const admin_result& r) {
+      run_admin(cmd, [this, where](const admin_result& r) {
         if (!r.ok) log(where + ": " + r.message);
-      };
-      enqueue({cmd});
+      });
     }
     return failures;
   }
@@ -657,11 +662,9 @@ void resource_driver::admin(admin_op op, std::optional<node_id> peer, admin_call
                               " in resource " + impl_->definition.name});
     }
   }
-  const std::uint64_t tag = impl_->next_tag++;
-  impl_->admin_waiters[tag] = std::move(done);
-  tandem::admin cmd{tag, op, peer.value_or(0), {}};
+  tandem::admin cmd{0, op, peer.value_or(0), {}};
   cmd.all_peers = !peer.has_value();  // verify / invalidate without a peer: any suitable one
-  impl_->enqueue({cmd});
+  impl_->run_admin(cmd, std::move(done));
 }
 
 void resource_driver::resize(std::optional<volume_nr> volume, std::uint64_t size_bytes,
@@ -689,12 +692,11 @@ void resource_driver::resize(std::optional<volume_nr> volume, std::uint64_t size
   for (volume_nr number : numbers) {
     const std::uint64_t before = volume_size_bytes(number);
     tandem::admin cmd;
-    cmd.tag = d.next_tag++;
     cmd.op = admin_op::resize;
     cmd.volume = number;
     cmd.size_sectors = size_bytes / kSectorBytes;
     cmd.assume_clean = assume_clean;
-    d.admin_waiters[cmd.tag] = [this, shared, number, before, done](const admin_result& r) {
+    d.run_admin(cmd, [this, shared, number, before, done](const admin_result& r) {
       std::string line = "volume " + std::to_string(number) + ": ";
       if (!r.ok) {
         line += r.message;
@@ -707,23 +709,19 @@ void resource_driver::resize(std::optional<volume_nr> volume, std::uint64_t size
       shared->ok = shared->ok && r.ok;
       shared->message += (shared->message.empty() ? "" : "; ") + line;
       if (--shared->left == 0) done({shared->ok, shared->message});
-    };
-    d.enqueue({cmd});
+    });
   }
 }
 
 void resource_driver::set_options(const adjustable_options& options, admin_callback done) {
   impl& d = *impl_;
-  const std::uint64_t tag = d.next_tag++;
-  d.admin_waiters[tag] = [this, options, done = std::move(done)](const admin_result& r) {
-    if (r.ok) impl_->definition.options = options;
-    done(r);
-  };
   tandem::admin cmd;
-  cmd.tag = tag;
   cmd.op = admin_op::set_options;
   cmd.options = options;
-  d.enqueue({cmd});
+  d.run_admin(cmd, [this, options, done = std::move(done)](const admin_result& r) {
+    if (r.ok) impl_->definition.options = options;
+    done(r);
+  });
 }
 
 void resource_driver::add_peer(const resource_node& node, admin_callback done) {
@@ -746,9 +744,10 @@ void resource_driver::add_peer(const resource_node& node, admin_callback done) {
   }
   d.transport->add_peer({node.id, node.address, node.port});
   d.names.emplace_back(node.id, node.name);  // the core's first events about it carry its name
-  const std::uint64_t tag = d.next_tag++;
-  d.admin_waiters[tag] = [this, node, new_slots, what,
-                          done = std::move(done)](const admin_result& r) {
+  tandem::admin cmd{0, admin_op::add_peer, node.id, {}};
+  cmd.added.diskful = !node.diskless;
+  cmd.added.proto = d.definition.proto;
+  d.run_admin(cmd, [this, node, new_slots, what, done = std::move(done)](const admin_result& r) {
     impl& di = *impl_;
     if (!r.ok) {
       di.transport->remove_peer(node.id);
@@ -763,11 +762,7 @@ void resource_driver::add_peer(const resource_node& node, admin_callback done) {
     di.log("resource " + di.definition.name + ": peer " + node.name + " (node-id " +
            std::to_string(node.id) + ", " + (node.diskless ? "diskless" : "diskful") + ") added");
     done({true, ""});
-  };
-  tandem::admin cmd{tag, admin_op::add_peer, node.id, {}};
-  cmd.added.diskful = !node.diskless;
-  cmd.added.proto = d.definition.proto;
-  d.enqueue({cmd});
+  });
 }
 
 void resource_driver::remove_peer(node_id node, admin_callback done) {
@@ -779,8 +774,8 @@ void resource_driver::remove_peer(node_id node, admin_callback done) {
                             std::to_string(node)});
   }
   const std::string name = found->name;
-  const std::uint64_t tag = d.next_tag++;
-  d.admin_waiters[tag] = [this, node, name, done = std::move(done)](const admin_result& r) {
+  const tandem::admin cmd{0, admin_op::remove_peer, node, {}};
+  d.run_admin(cmd, [this, node, name, done = std::move(done)](const admin_result& r) {
     impl& di = *impl_;
     if (!r.ok) return done({false, "remove-peer " + name + ": " + r.message});
     di.transport->remove_peer(node);
@@ -792,8 +787,7 @@ void resource_driver::remove_peer(node_id node, admin_callback done) {
     di.log("resource " + di.definition.name + ": peer " + name + " (node-id " +
            std::to_string(node) + ") removed");
     done({true, ""});
-  };
-  d.enqueue({tandem::admin{tag, admin_op::remove_peer, node, {}}});
+  });
 }
 
 admin_result resource_driver::inject_disk_failure(volume_nr number, bool fail) {
