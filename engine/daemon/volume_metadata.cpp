@@ -34,19 +34,29 @@ void write_transactions(uring_disk& disk, const meta::internal_layout& layout,
   }
 }
 
+// The whole metadata region, bitmap area to superblock: md_size_sect covers exactly that.
+std::uint64_t metadata_region_bytes(const meta::internal_layout& layout) {
+  return std::uint64_t{layout.md_size_sectors} * meta::kMetaSectorBytes;
+}
+
+// `sb` describing the same metadata placed by `layout` (the offsets the superblock stores).
+meta::superblock placed_by(meta::superblock sb, const meta::internal_layout& layout) {
+  sb.md_size_sect = layout.md_size_sectors;
+  sb.al_offset = layout.al_offset_sectors;
+  sb.bm_offset = layout.bm_offset_sectors;
+  return sb;
+}
+
 // Whether the superblock at the device's end is the journal's, moved: the move finished. Anything
 // else there (nothing, or leftovers of an earlier volume on a thick LV) means it did not.
 bool move_finished(uring_disk& disk, const grow_journal_entry& entry, std::uint32_t max_peers) {
   const std::span<const std::byte> old_block(entry.image.data() + entry.image.size() -
                                                  meta::kSuperblockBytes,
                                              meta::kSuperblockBytes);
-  auto moved = meta::decode_superblock(old_block, entry.old_device_bytes);
+  const auto moved = meta::decode_superblock(old_block, entry.old_device_bytes);
   const auto layout = meta::compute_internal_layout(disk.size_bytes(), max_peers);
   if (!moved.ok() || !layout.ok()) return false;
-  moved.value().md_size_sect = layout.value().md_size_sectors;
-  moved.value().al_offset = layout.value().al_offset_sectors;
-  moved.value().bm_offset = layout.value().bm_offset_sectors;
-  const auto expected = meta::encode_superblock(moved.value());
+  const auto expected = meta::encode_superblock(placed_by(moved.value(), layout.value()));
   std::vector<std::byte> at_end(meta::kSuperblockBytes);
   disk.read_sync(layout.value().md_offset_bytes, at_end.data(), at_end.size());
   return std::equal(at_end.begin(), at_end.end(), expected.begin(), expected.end());
@@ -91,8 +101,7 @@ volume_metadata volume_metadata::load(uring_disk& disk, std::uint32_t max_peers,
     const grow_journal_entry entry = read_grow_journal(grow_journal);
     const auto old_layout = must(meta::compute_internal_layout(entry.old_device_bytes, max_peers),
                                  grow_journal, "old metadata layout");
-    if (old_layout.md_offset_bytes + meta::kSuperblockBytes - old_layout.bm_area_offset_bytes() !=
-        entry.image.size()) {
+    if (metadata_region_bytes(old_layout) != entry.image.size()) {
       throw std::runtime_error(grow_journal + ": the metadata image does not fit a " +
                                std::to_string(entry.old_device_bytes) + "-byte device with " +
                                std::to_string(max_peers) + " peer slots");
@@ -166,7 +175,7 @@ void volume_metadata::move_to(std::uint64_t device_bytes, const std::string& gro
   // The old metadata, as the device holds it: what the journal keeps and where the AL ring
   // (position independent) is copied from.
   const std::uint64_t old_start = layout_.bm_area_offset_bytes();
-  std::vector<std::byte> image(layout_.md_offset_bytes + meta::kSuperblockBytes - old_start);
+  std::vector<std::byte> image(metadata_region_bytes(layout_));
   disk_->read_sync(old_start, image.data(), image.size());
   if (!grow_journal.empty()) write_grow_journal(grow_journal, {device_bytes_, image});
 
@@ -181,10 +190,7 @@ void volume_metadata::move_to(std::uint64_t device_bytes, const std::string& gro
   }
   auto area = must(meta::encode_bitmap_area(slots, sb_.bm_max_peers), disk_->path(), "bitmap area");
   area.resize(layout.bitmap_bytes);
-  meta::superblock sb = sb_;
-  sb.md_size_sect = layout.md_size_sectors;
-  sb.al_offset = layout.al_offset_sectors;
-  sb.bm_offset = layout.bm_offset_sectors;
+  const meta::superblock sb = placed_by(sb_, layout);
 
   disk_->write_sync(layout.bm_area_offset_bytes(), area.data(), area.size());
   disk_->write_sync(layout.al_area_offset_bytes(),

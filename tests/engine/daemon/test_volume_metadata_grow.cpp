@@ -76,6 +76,15 @@ void check_same(const volume_persistent_state& a, const volume_persistent_state&
   }
 }
 
+// The metadata region (bitmap area to superblock) of a device of device_bytes, as it holds it.
+std::vector<std::byte> old_metadata_image(uring_disk& disk, std::uint64_t device_bytes) {
+  const auto layout = meta::compute_internal_layout(device_bytes, kMaxPeers).value();
+  std::vector<std::byte> image(layout.md_offset_bytes + meta::kSuperblockBytes -
+                               layout.bm_area_offset_bytes());
+  disk.read_sync(layout.bm_area_offset_bytes(), image.data(), image.size());
+  return image;
+}
+
 void grow_file(const std::string& path, std::uint64_t bytes) {
   std::filesystem::resize_file(path, bytes);
 }
@@ -114,9 +123,7 @@ TEST_CASE("a move interrupted by a crash is finished from the grow journal") {
     // The crash: the journal is durable and the device grew, nothing was moved yet; half of the
     // old metadata region was even overwritten (as when the regions overlap).
     const auto layout = meta::compute_internal_layout(kOldBytes, kMaxPeers).value();
-    std::vector<std::byte> image(layout.md_offset_bytes + meta::kSuperblockBytes -
-                                 layout.bm_area_offset_bytes());
-    disk.read_sync(layout.bm_area_offset_bytes(), image.data(), image.size());
+    const auto image = old_metadata_image(disk, kOldBytes);
     write_grow_journal(s.journal, {kOldBytes, image});
     std::vector<std::byte> junk(image.size() / 2, std::byte{0x5a});
     disk.write_sync(layout.md_offset_bytes + meta::kSuperblockBytes - junk.size(), junk.data(),
@@ -130,14 +137,6 @@ TEST_CASE("a move interrupted by a crash is finished from the grow journal") {
   check_same(loaded.state(0, blocks), before);
   CHECK(loaded.usable_bytes() ==
         meta::compute_internal_layout(kNewBytes, kMaxPeers).value().usable_bytes);
-}
-
-std::vector<std::byte> old_metadata_image(uring_disk& disk, std::uint64_t device_bytes) {
-  const auto layout = meta::compute_internal_layout(device_bytes, kMaxPeers).value();
-  std::vector<std::byte> image(layout.md_offset_bytes + meta::kSuperblockBytes -
-                               layout.bm_area_offset_bytes());
-  disk.read_sync(layout.bm_area_offset_bytes(), image.data(), image.size());
-  return image;
 }
 
 TEST_CASE("a journal beside metadata that is already at the end is stale and dropped") {
