@@ -73,19 +73,18 @@ void uring_disk::open_device(const std::string& path, const disk_options& option
   };
   struct stat st {};
   if (::fstat(fd_, &st) != 0) fail("cannot stat", errno);
-  if (S_ISBLK(st.st_mode)) {
-    block_device_ = true;
-    std::uint64_t bytes = 0;
-    if (::ioctl(fd_, BLKGETSIZE64, &bytes) != 0) fail("cannot read block device size", errno);
-    size_bytes_ = bytes;
-  } else {
-    if (options.create_if_missing && st.st_size == 0 && options.create_size_bytes > 0) {
-      if (::ftruncate(fd_, static_cast<off_t>(options.create_size_bytes)) != 0) {
-        fail("cannot size new file", errno);
-      }
-      st.st_size = static_cast<off_t>(options.create_size_bytes);
-    }
-    size_bytes_ = static_cast<std::uint64_t>(st.st_size);
+  block_device_ = S_ISBLK(st.st_mode);
+  if (!block_device_ && options.create_if_missing && st.st_size == 0 &&
+      options.create_size_bytes > 0 &&
+      ::ftruncate(fd_, static_cast<off_t>(options.create_size_bytes)) != 0) {
+    fail("cannot size new file", errno);
+  }
+  try {
+    refresh_size();
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
   }
   if (direct_) {
     // The target opened with O_DIRECT; check it takes 512-byte granularity (a 4Kn disk or a file
