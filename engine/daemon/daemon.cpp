@@ -93,7 +93,9 @@ class daemon::impl {
     if (!config.metrics_address.empty()) {
       metrics = std::make_unique<metrics_listener>(
           io, config.metrics_address, config.metrics_port,
-          [this] { return render_daemon_metrics(config.node_name, resources); });
+          [this] {
+            return render_daemon_metrics(config.node_name, resources, disks.fixed_requests());
+          });
       log_line("Prometheus metrics on http://" + config.metrics_address + ":" +
                std::to_string(metrics->port()) + "/metrics");
     }

@@ -33,6 +33,14 @@ std::shared_ptr<uring_ring> disk_ring::ring() {
   return watch_->ring;
 }
 
+std::uint64_t disk_ring::fixed_requests() const {
+  return watch_ ? watch_->ring->fixed_requests() : 0;
+}
+
+std::string disk_ring::fixed_buffer_status() const {
+  return watch_ ? watch_->ring->fixed_buffer_status() : std::string();
+}
+
 void disk_ring::arm(const std::shared_ptr<watch>& w) {
   w->readable.async_wait(asio::posix::stream_descriptor::wait_read,
                          [w](boost::system::error_code ec) {

@@ -6,7 +6,9 @@
 // io_uring at all. Completions go to the handler each uring_disk was given.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 
 namespace boost::asio {
 class io_context;
@@ -26,6 +28,10 @@ class disk_ring {
   // The shared ring, made and watched on the first call. Throws std::runtime_error when
   // io_uring cannot be set up.
   std::shared_ptr<uring_ring> ring();
+  // Disk requests that went as READ_FIXED / WRITE_FIXED (0 before the ring exists).
+  std::uint64_t fixed_requests() const;
+  // Why registered buffers are off ("" while they work or before the ring exists).
+  std::string fixed_buffer_status() const;
 
  private:
   struct watch;

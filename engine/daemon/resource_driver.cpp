@@ -191,6 +191,10 @@ class resource_driver::impl {
               self.disks[i] + ": buffered I/O (direct-io = \"auto\": " +
               v.disk->direct_fallback_reason() + ")");
         }
+        if (!disks.fixed_buffer_status().empty()) {
+          log("resource " + definition.name + ": disk I/O without registered buffers (" +
+              disks.fixed_buffer_status() + ")");
+        }
         v.metadata = volume_metadata::load(*v.disk, definition.max_peers, definition.al_extents,
                                            grow_journal_path(definition.path, v.number));
         const std::uint64_t usable = v.metadata->usable_bytes() / kBlockBytes * kBlockBytes;

@@ -146,12 +146,24 @@ void uring_disk::submit(disk_op op, std::uint64_t offset_bytes, std::uint32_t le
   } else {
     switch (op) {
       case disk_op::read:
-        io_uring_prep_read(sqe, fd_, buffer, length_bytes, offset_bytes);
+      case disk_op::write: {
+        const bool write = op == disk_op::write;
+        const int fixed = ring_->fixed_buffer_index(buffer, length_bytes);
+        if (fixed >= 0) {
+          if (write) {
+            io_uring_prep_write_fixed(sqe, fd_, buffer, length_bytes, offset_bytes, fixed);
+          } else {
+            io_uring_prep_read_fixed(sqe, fd_, buffer, length_bytes, offset_bytes, fixed);
+          }
+          ring_->count_fixed_request();
+        } else if (write) {
+          io_uring_prep_write(sqe, fd_, buffer, length_bytes, offset_bytes);
+        } else {
+          io_uring_prep_read(sqe, fd_, buffer, length_bytes, offset_bytes);
+        }
+        if (write && fua) sqe->rw_flags = RWF_DSYNC;
         break;
-      case disk_op::write:
-        io_uring_prep_write(sqe, fd_, buffer, length_bytes, offset_bytes);
-        if (fua) sqe->rw_flags = RWF_DSYNC;
-        break;
+      }
       case disk_op::flush:
         io_uring_prep_fsync(sqe, fd_, IORING_FSYNC_DATASYNC);
         break;

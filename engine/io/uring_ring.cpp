@@ -2,6 +2,7 @@
 
 #include <liburing.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,6 +36,12 @@ uring_ring::uring_ring(unsigned entries) : ring_(new io_uring{}) {
     delete ring_;
     throw ring_error("cannot register the completion eventfd", error);
   }
+  const int table_result = io_uring_register_buffers_sparse(ring_, buffer_arena::kChunks);
+  fixed_table_ = table_result == 0;
+  if (!fixed_table_) {
+    fixed_buffer_status_ =
+        std::string("no registered buffer table: ") + std::strerror(-table_result);
+  }
 }
 
 uring_ring::~uring_ring() {
@@ -66,6 +73,27 @@ void uring_ring::track(io_uring_sqe* sqe, uring_disk* disk, std::uint64_t cookie
   io_uring_sqe_set_data64(sqe, index);
   ++unsubmitted_;
   ++in_flight_;
+}
+
+int uring_ring::fixed_buffer_index(const void* buffer, std::size_t length_bytes) {
+  if (!fixed_table_) return -1;
+  buffer_arena& arena = buffer_arena::instance();
+  const int chunk = arena.chunk_of(buffer, length_bytes);
+  if (chunk < 0) return -1;
+  chunk_state& state = chunks_[static_cast<std::size_t>(chunk)];
+  if (state == chunk_state::unregistered) {
+    iovec chunk_iov{arena.chunk_base(chunk), buffer_arena::kChunkBytes};
+    const int result =
+        io_uring_register_buffers_update_tag(ring_, static_cast<unsigned>(chunk), &chunk_iov,
+                                             nullptr, 1);
+    // The update answers how many slots it updated (1), or -errno.
+    state = result == 1 ? chunk_state::registered : chunk_state::refused;
+    if (result != 1) {
+      fixed_buffer_status_ = "arena chunk " + std::to_string(chunk) +
+                             " not registered: " + std::strerror(result < 0 ? -result : EINVAL);
+    }
+  }
+  return state == chunk_state::registered ? chunk : -1;
 }
 
 void uring_ring::flush_submissions() {

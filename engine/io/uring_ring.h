@@ -12,11 +12,21 @@
 // reap() (when event_fd() is readable) hands every waiting completion to its disk, whose
 // completion handler runs; wait_for(disk) (a disk closing) waits for that disk's requests only
 // and keeps the others for the next reap(), so no other resource's handler runs inside it.
+//
+// Fixed buffers: the ring reserves a sparse buffer table with one slot per buffer_arena chunk and
+// registers a chunk the first time a request's buffer lies inside it; from then on reads and
+// writes into that chunk go as READ_FIXED / WRITE_FIXED (no page pinning per request). Where the
+// kernel refuses (no sparse tables before Linux 5.13, RLIMIT_MEMLOCK without CAP_IPC_LOCK), the
+// ring keeps working with plain reads and writes; fixed_buffer_status() says why.
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "engine/io/buffer_arena.h"
 
 struct io_uring;
 struct io_uring_sqe;
@@ -53,6 +63,16 @@ class uring_ring {
 
   std::size_t in_flight() const { return in_flight_; }
 
+  // The registered-buffer index for a request on [buffer, buffer + length_bytes), registering
+  // its arena chunk on first use; -1 when the request must use plain I/O (memory outside the
+  // arena, or the kernel refused the registration).
+  int fixed_buffer_index(const void* buffer, std::size_t length_bytes);
+  // Requests submitted as READ_FIXED / WRITE_FIXED so far (tests, metrics).
+  std::uint64_t fixed_requests() const { return fixed_requests_; }
+  void count_fixed_request() { ++fixed_requests_; }
+  // "" while fixed buffers work; otherwise the kernel's answer that turned them off.
+  const std::string& fixed_buffer_status() const { return fixed_buffer_status_; }
+
  private:
   struct slot {
     uring_disk* disk = nullptr;
@@ -73,6 +93,11 @@ class uring_ring {
   std::vector<slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::vector<completion> held_;  // taken by wait_for(), delivered by the next reap()
+  enum class chunk_state : std::uint8_t { unregistered, registered, refused };
+  std::array<chunk_state, buffer_arena::kChunks> chunks_{};
+  bool fixed_table_ = false;  // the sparse table exists
+  std::string fixed_buffer_status_;
+  std::uint64_t fixed_requests_ = 0;
 };
 
 }  // namespace tandem::engine

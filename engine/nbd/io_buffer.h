@@ -7,103 +7,30 @@
 //     it and moves it back through the completion.
 // The alignment lets an O_DIRECT / io_uring backend use the bytes as they are.
 //
-// Large buffers (>= 64 KiB) are recycled through a small per-thread cache of recently freed ones
-// (capacity rounded up to a power of two). A fresh 1 MiB allocation is an mmap whose first use
-// page-faults 256 pages and, with O_DIRECT, pins them; perf showed that (page faults, memcg
-// charging, unmap) as ~40 % of tandemd's CPU on 1 MiB reads. The cache is bounded (16 MiB, 32
-// buffers per thread) and touches nothing else: a buffer freed on another thread goes to that
-// thread's cache.
+// The memory comes from the process's buffer_arena (engine/io/buffer_arena.h): reused rather than
+// allocated per request, and registered with the io_uring rings so disk I/O into it skips page
+// pinning. A buffer larger than an arena chunk, or one asked for while the arena is full, comes
+// from the heap instead and works the same (without the fixed-I/O saving).
 #pragma once
 
-#include <array>
-#include <bit>
 #include <cstddef>
-#include <cstdint>
 #include <new>
 #include <span>
 #include <utility>
 
+#include "engine/io/buffer_arena.h"
+
 namespace tandem::nbd {
-
-namespace detail {
-
-class io_buffer_cache {
- public:
-  static constexpr std::size_t kAlignmentBytes = 4096;
-  static constexpr std::size_t kMinCachedBytes = std::size_t{64} << 10;
-  static constexpr std::size_t kMaxCachedBytes = std::size_t{4} << 20;   // one buffer
-  static constexpr std::size_t kBudgetBytes = std::size_t{16} << 20;     // all of them
-  static constexpr std::size_t kSlots = 32;
-
-  // The capacity an allocation of size_bytes gets (what allocate/release must be given).
-  static std::size_t capacity_for(std::size_t size_bytes) {
-    if (size_bytes < kMinCachedBytes || size_bytes > kMaxCachedBytes) return size_bytes;
-    return std::bit_ceil(size_bytes);
-  }
-
-  std::byte* allocate(std::size_t capacity_bytes) {
-    if (cacheable(capacity_bytes)) {
-      for (std::size_t i = 0; i < count_; ++i) {
-        if (slots_[i].capacity_bytes != capacity_bytes) continue;
-        std::byte* data = slots_[i].data;
-        slots_[i] = slots_[--count_];
-        cached_bytes_ -= capacity_bytes;
-        return data;
-      }
-    }
-    return static_cast<std::byte*>(
-        ::operator new(capacity_bytes, std::align_val_t{kAlignmentBytes}));
-  }
-
-  void release(std::byte* data, std::size_t capacity_bytes) {
-    if (cacheable(capacity_bytes) && count_ < kSlots &&
-        cached_bytes_ + capacity_bytes <= kBudgetBytes) {
-      slots_[count_++] = {data, capacity_bytes};
-      cached_bytes_ += capacity_bytes;
-      return;
-    }
-    ::operator delete(data, std::align_val_t{kAlignmentBytes});
-  }
-
-  ~io_buffer_cache() {
-    for (std::size_t i = 0; i < count_; ++i) {
-      ::operator delete(slots_[i].data, std::align_val_t{kAlignmentBytes});
-    }
-  }
-
-  static io_buffer_cache& local() {
-    thread_local io_buffer_cache cache;
-    return cache;
-  }
-
- private:
-  static bool cacheable(std::size_t capacity_bytes) {
-    return capacity_bytes >= kMinCachedBytes && capacity_bytes <= kMaxCachedBytes &&
-           std::has_single_bit(capacity_bytes);
-  }
-  struct slot {
-    std::byte* data = nullptr;
-    std::size_t capacity_bytes = 0;
-  };
-  std::array<slot, kSlots> slots_{};
-  std::size_t count_ = 0;
-  std::size_t cached_bytes_ = 0;
-};
-
-}  // namespace detail
 
 class io_buffer {
  public:
-  static constexpr std::size_t kAlignmentBytes = detail::io_buffer_cache::kAlignmentBytes;
+  static constexpr std::size_t kAlignmentBytes = engine::buffer_arena::kMinBlockBytes;
 
   io_buffer() = default;
   // Allocates size_bytes (uninitialised; a recycled buffer holds old bytes). Throws
   // std::bad_alloc like operator new.
   explicit io_buffer(std::size_t size_bytes)
-      : data_(size_bytes == 0 ? nullptr
-                              : detail::io_buffer_cache::local().allocate(
-                                    detail::io_buffer_cache::capacity_for(size_bytes))),
-        size_bytes_(size_bytes) {}
+      : data_(size_bytes == 0 ? nullptr : allocate(size_bytes)), size_bytes_(size_bytes) {}
   ~io_buffer() { release(); }
 
   io_buffer(io_buffer&& other) noexcept
@@ -129,12 +56,17 @@ class io_buffer {
 
  private:
   void release() {
-    if (data_ != nullptr) {
-      detail::io_buffer_cache::local().release(
-          data_, detail::io_buffer_cache::capacity_for(size_bytes_));
+    if (data_ != nullptr && !engine::buffer_arena::instance().release(data_, size_bytes_)) {
+      ::operator delete(data_, std::align_val_t{kAlignmentBytes});
     }
     data_ = nullptr;
     size_bytes_ = 0;
+  }
+
+  static std::byte* allocate(std::size_t size_bytes) {
+    std::byte* data = engine::buffer_arena::instance().allocate(size_bytes);
+    if (data != nullptr) return data;
+    return static_cast<std::byte*>(::operator new(size_bytes, std::align_val_t{kAlignmentBytes}));
   }
 
   std::byte* data_ = nullptr;

@@ -123,6 +123,9 @@ def case_tandemd():
         assert sample(text, "tandem_device_writes_total", name="r0") == 50
         assert sample(text, "drbd_device_written_bytes_total", name="r0") == 50 * BLOCK
         assert sample(text, "tandem_device_write_latency_seconds_count", name="r0") == 50
+        # The payloads live in the registered buffer arena: every data write went as WRITE_FIXED.
+        assert sample(text, "tandem_disk_fixed_requests_total") >= 50
+        assert sample(text, "tandem_buffer_arena_allocated_bytes") >= 0
         n0.adm("connect", "r0", "n1")
         cluster.wait_connected(timeout=30)
         cluster.wait_uptodate()
@@ -160,6 +163,10 @@ def case_tandemd():
         assert sample(text, "tandem_peerdevice_resynced_bytes", name="r0") == 50 * BLOCK
         text = scrape(url["n1"])
         assert sample(text, "drbd_resource_role", name="r0", drbd_resource_role="Secondary") == 1
+        # The resync target's and the replicated writes' payloads too (10 writes, and the 50
+        # resynced blocks in at least one request).
+        fixed = sample(text, "tandem_disk_fixed_requests_total")
+        assert fixed >= 11, f"n1: {fixed} fixed requests"
         print("ok    tandemd: metrics and events tell the disconnect -> resync -> UpToDate story")
     except BaseException:
         print(cluster.logs())

@@ -39,18 +39,17 @@ TEST_CASE("nbd io_buffer: moving hands over the bytes, the source is left empty"
   CHECK(third.size() == 4096);
 }
 
-TEST_CASE("nbd io_buffer: large buffers are recycled, small ones and odd sizes are not cached") {
-  using cache = tandem::nbd::detail::io_buffer_cache;
-  CHECK(cache::capacity_for(4096) == 4096);               // below the cache: malloc's business
-  CHECK(cache::capacity_for(1 << 20) == (1u << 20));
-  CHECK(cache::capacity_for((1 << 20) + 512) == (2u << 20));  // rounded up to a power of two
-  CHECK(cache::capacity_for(8u << 20) == (8u << 20));     // above the cache: not rounded
+TEST_CASE("nbd io_buffer: memory comes from the buffer arena and is reused; too large, from the heap") {
+  using tandem::engine::buffer_arena;
+  buffer_arena& arena = buffer_arena::instance();
   const std::byte* first = nullptr;
   {
     io_buffer a(1 << 20);
     first = a.data();
+    CHECK(arena.chunk_of(a.data(), a.size()) >= 0);
   }
-  // The same thread asks again for the same class: it gets the buffer just freed (no new mmap).
+  // Asked again for the same block size, the arena hands back the block just freed (buddies
+  // merged and split again the same way), so no new memory is touched.
   io_buffer b((1 << 20) - 4096);
   CHECK(b.data() == first);
   CHECK(b.size() == (1u << 20) - 4096);
@@ -58,4 +57,9 @@ TEST_CASE("nbd io_buffer: large buffers are recycled, small ones and odd sizes a
   // Two live buffers never share bytes.
   io_buffer c(1 << 20);
   CHECK(c.data() != b.data());
+  // Larger than a chunk: the heap, still aligned, freed back to the heap.
+  io_buffer huge(buffer_arena::kChunkBytes + 4096);
+  CHECK(arena.chunk_of(huge.data(), 1) == -1);
+  CHECK(reinterpret_cast<std::uintptr_t>(huge.data()) % io_buffer::kAlignmentBytes == 0);
+  huge.bytes()[huge.size() - 1] = std::byte{1};
 }
