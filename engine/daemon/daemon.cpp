@@ -544,7 +544,10 @@ class daemon::impl {
         r->add_peer(node, std::move(next));
       });
     }
-    for (const auto& [number, size] : plan.grow) {
+    for (const auto& grow : plan.grow) {
+      // Copies, not the structured binding: clang 14 (the fuzz build) cannot capture bindings.
+      const auto number = grow.first;
+      const auto size = grow.second;
       steps->push_back([this, name, number, size](admin_callback next) {
         resource_driver* r = find(name);
         if (r == nullptr) return next({false, "resource " + name + " went down during adjust"});
