@@ -23,7 +23,7 @@ std::optional<resync_rate_settings> resync_rate_options(table_reader& r) {
   auto option = [&](const std::string& key, std::uint32_t& field, std::int64_t max = 4'000'000) {
     const toml::node* node = r.get(key);
     if (!node) return;
-    auto v = node->value<std::int64_t>();
+    auto v = integer_value(*node);
     if (!v || *v < 0 || *v > max) {
       r.fail(*node, "'" + key + "' must be an integer 0.." + std::to_string(max));
     }
@@ -47,7 +47,7 @@ void parse_cluster(table_reader& r, cluster_options& c) {
     const toml::array* array = node->as_array();
     if (!array) r.fail(*node, "'diskless' must be an array of node ids");
     for (const auto& item : *array) {
-      auto id = item.value<std::int64_t>();
+      auto id = integer_value(item);
       if (!id || *id < 0 || *id >= c.nodes)
         r.fail(item, "'diskless' holds a node id outside 0.." + std::to_string(c.nodes - 1));
       c.diskless_nodes |= mask_of(static_cast<node_id>(*id));
@@ -58,7 +58,7 @@ void parse_cluster(table_reader& r, cluster_options& c) {
     const toml::array* array = node->as_array();
     if (!array) r.fail(*node, "'members' must be an array of node ids");
     for (const auto& item : *array) {
-      auto id = item.value<std::int64_t>();
+      auto id = integer_value(item);
       if (!id || *id < 0 || *id >= c.nodes)
         r.fail(item, "'members' holds a node id outside 0.." + std::to_string(c.nodes - 1));
       c.members |= mask_of(static_cast<node_id>(*id));
@@ -249,7 +249,7 @@ scenario_expectation parse_expectation(table_reader& r, const toml::table& table
     const toml::array* array = node->as_array();
     if (!array) r.fail(*node, "'nodes' must be an array of node ids");
     for (const auto& item : *array) {
-      auto id = item.value<std::int64_t>();
+      auto id = integer_value(item);
       if (!id || *id < 0 || *id >= nodes) r.fail(item, "'nodes' holds an invalid node id");
       e.nodes.push_back(static_cast<node_id>(*id));
     }

@@ -11,12 +11,12 @@ void range_us(table_reader& r, const std::string& key, std::uint64_t& min_ns,
   const toml::node* node = r.get(key);
   if (!node) return;
   const toml::array* array = node->as_array();
-  if (!array || array->size() != 2 || !array->get(0)->value<std::int64_t>() ||
-      !array->get(1)->value<std::int64_t>()) {
+  if (!array || array->size() != 2 || !integer_value(*array->get(0)) ||
+      !integer_value(*array->get(1))) {
     r.fail(*node, "'" + key + "' must be [min, max] in microseconds");
   }
-  const auto low = *array->get(0)->value<std::int64_t>();
-  const auto high = *array->get(1)->value<std::int64_t>();
+  const auto low = *integer_value(*array->get(0));
+  const auto high = *integer_value(*array->get(1));
   if (low < 0 || high < low || high > kLatencyMaxUs) {
     r.fail(*node, "'" + key + "' must satisfy 0 <= min <= max <= 10000000");
   }

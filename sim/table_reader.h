@@ -25,6 +25,14 @@ inline int line_of(const toml::node& node) {
 }
 
 // Reads the keys of one table, remembering which were used so the rest can be reported.
+// The node's integer, or nullopt when it holds anything else. A float is refused, not converted:
+// toml++ converting one beyond int64's range (1e24) is undefined behaviour (found by
+// fuzz_scenario).
+inline std::optional<std::int64_t> integer_value(const toml::node& node) {
+  if (!node.is_integer()) return std::nullopt;
+  return node.value<std::int64_t>();
+}
+
 class table_reader {
  public:
   table_reader(const toml::table& table, std::string path, std::string where)
@@ -44,6 +52,11 @@ class table_reader {
   std::optional<T> value(const std::string& key) {
     const toml::node* node = get(key);
     if (!node) return std::nullopt;
+    // An integer key must hold an integer: value<T>() would convert a float, and one beyond T's
+    // range (1e24) is undefined behaviour inside toml++ (found by fuzz_scenario).
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      if (!node->is_integer()) fail(*node, "'" + key + "' has the wrong type");
+    }
     auto v = node->value<T>();
     if (!v) fail(*node, "'" + key + "' has the wrong type");
     return v;

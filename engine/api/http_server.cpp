@@ -91,7 +91,7 @@ class session : public std::enable_shared_from_this<session> {
       response.status = 500;
       response.body = to_json({cluster::error_rc(cluster::rc::kFailUnknownError,
                                                  std::string("Internal error: ") + e.what())})
-                          .dump();
+                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       std::cerr << "tandem-controller: request " << request.method << " " << request.path
                 << " failed: " << e.what() << "\n";
     }

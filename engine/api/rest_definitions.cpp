@@ -117,6 +117,7 @@ http_response definition_routes(ctx& c) {
         return cl::delete_resource_definition(mm, rd);
       }));
     }
+    return no_endpoint("No endpoint " + c.req.method + " " + c.req.path + ".");
   }
   if (p[3] == "resources") return resource_routes(c, rd);
   if (p[3] == "volume-definitions") return volume_definition_routes(c, rd);

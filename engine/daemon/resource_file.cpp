@@ -40,8 +40,11 @@ class reader {
                                       std::int64_t max) const {
     const auto* node = table_.get(key);
     if (node == nullptr) return std::nullopt;
+    // is_integer first: value<int64_t>() converts a float, and one beyond int64's range
+    // (1e24) is undefined behaviour inside toml++ (found by fuzz_resource_file).
+    if (!node->is_integer()) fail(key, "must be an integer");
     const auto value = node->value<std::int64_t>();
-    if (!value || !node->is_integer()) fail(key, "must be an integer");
+    if (!value) fail(key, "must be an integer");
     if (*value < min || *value > max) {
       fail(key, std::to_string(*value) + " outside " + std::to_string(min) + ".." +
                     std::to_string(max));

@@ -79,6 +79,13 @@ TEST_CASE("mistakes are errors naming the file, the line and the key") {
         "test.toml:7: [[timeline]] timeline entries must be in time order");
   CHECK(error_of(std::string(kHead) + "[[expect]]\nkind = \"event\"\nname = \"x\"\n") ==
         "test.toml:4: [[expect]] 'event' needs 'exactly', 'at_least' or 'at_most'");
+  // A float where an integer belongs is refused, not converted (1e24 does not fit an int64;
+  // converting it was undefined behaviour, found by fuzz_scenario).
+  CHECK(error_of(std::string(kHead) + "[[expect]]\nkind = \"event\"\nname = \"x\"\n"
+                                      "at_least = 1e24\n") ==
+        "test.toml:7: [[expect]] 'at_least' has the wrong type");
+  CHECK(error_of(std::string(kHead) + "[cluster]\nnodes = 3.0\n") ==
+        "test.toml:5: [cluster] 'nodes' has the wrong type");
   CHECK(error_of("not toml at all = = =").rfind("test.toml:1: ", 0) == 0);
   CHECK(error_of("").find("missing [scenario] table") != std::string::npos);
 }

@@ -87,6 +87,10 @@ TEST_CASE("resource file: every mistake names the file, the key and the reason")
         "r0.toml: [options] quorum: 'most' is not one of off, majority, all or 1..31");
   CHECK(error_of(replaced(kValid, "max-peers = 3", "max-peers = 40")) ==
         "r0.toml: [options] max-peers: 40 outside 1..31");
+  // A float is refused, not converted (1e24 beyond int64 was undefined behaviour in the
+  // conversion; found by fuzz_resource_file).
+  CHECK(error_of(replaced(kValid, "max-peers = 3", "max-peers = 1e24")) ==
+        "r0.toml: [options] max-peers: must be an integer");
   CHECK(error_of(replaced(kValid, "max-peers = 3", "max-peers = 3\nspeed = 5")) ==
         "r0.toml: [options] speed: unknown key");
   CHECK(error_of(replaced(kValid, "shared-secret = \"s3cret\"\n", "")) ==
