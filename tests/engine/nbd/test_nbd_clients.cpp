@@ -1,8 +1,12 @@
-// The NBD server against real clients: nbdinfo (libnbd), qemu-img, qemu-io, nbdcopy and fio, on
+// The NBD server against real clients: nbdinfo (libnbd), qemu-img, qemu-io, nbdcopy, nbdfuse and
+// fio, on
 // 127.0.0.1 and on a unix socket. Each client runs as a child process with a timeout; the bytes it
 // wrote are checked in the backing file itself, not through the server.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -220,4 +224,86 @@ TEST_CASE("nbd clients: four qemu-io clients write their own quarter at the same
                       [&](char c) { return static_cast<unsigned char>(c) == 0x21 + quarter; }));
   }
   CHECK(server.wait_until([&] { return server.backend().writers("vm1") == 0; }));
+}
+
+namespace {
+
+// nbdfuse runs in the foreground until its mount point is unmounted; this runs it on a thread and
+// always unmounts and joins, so a failed check cannot leave a mount (or a hung thread) behind.
+class nbdfuse_mount {
+ public:
+  nbdfuse_mount(const std::filesystem::path& mount_dir, const std::string& uri)
+      : mount_dir_(mount_dir),
+        runner_([this, uri] {
+          result_ = run_process({"nbdfuse", (mount_dir_ / "disk").string(), uri}, 120);
+        }) {}
+  ~nbdfuse_mount() { unmount(); }
+
+  // True once the export shows as mount_dir/disk of `size_bytes` (at most 10 s).
+  bool wait_mounted(std::uintmax_t size_bytes) const {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      std::error_code ec;
+      if (std::filesystem::file_size(mount_dir_ / "disk", ec) == size_bytes && !ec) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  const process_result& unmount() {
+    if (runner_.joinable()) {
+      // fusermount3 where fuse3 is installed; root can also umount a FUSE mount directly.
+      if (run_process({"fusermount3", "-u", mount_dir_.string()}, 30).exit_code != 0) {
+        run_process({"umount", mount_dir_.string()}, 30);
+      }
+      runner_.join();
+    }
+    return result_;
+  }
+
+ private:
+  std::filesystem::path mount_dir_;
+  process_result result_;
+  std::thread runner_;
+};
+
+}  // namespace
+
+TEST_CASE("nbd clients: nbdfuse mounts the export as a file; reads and flushed writes go through") {
+  if (::access("/dev/fuse", R_OK | W_OK) != 0) {
+    MESSAGE("no usable /dev/fuse here; skipped");
+    return;
+  }
+  server_fixture server;
+  constexpr std::size_t kBytes = 1 << 20;
+  // A known first MiB in the backing file, read back through the mount.
+  std::vector<char> before(kBytes);
+  for (std::size_t i = 0; i < kBytes; ++i) before[i] = static_cast<char>((i * 13 + i / 4096) & 0xff);
+  {
+    std::fstream backing(server.file_of("vm1"), std::ios::in | std::ios::out | std::ios::binary);
+    backing.write(before.data(), static_cast<long>(before.size()));
+  }
+  const auto mount_dir = server.dir() / "mnt";
+  std::filesystem::create_directory(mount_dir);
+  nbdfuse_mount mount(mount_dir, server.unix_uri("vm1"));
+  REQUIRE(mount.wait_mounted(16 << 20));
+
+  const int fd = ::open((mount_dir / "disk").c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  std::vector<char> read_back(kBytes);
+  CHECK(::pread(fd, read_back.data(), kBytes, 0) == static_cast<ssize_t>(kBytes));
+  CHECK(read_back == before);
+  // 1 MiB at 4 MiB through the mount; fsync makes nbdfuse send the writes and a FLUSH.
+  std::vector<char> written(kBytes);
+  for (std::size_t i = 0; i < kBytes; ++i) written[i] = static_cast<char>((i * 7 + 1) & 0xff);
+  CHECK(::pwrite(fd, written.data(), kBytes, 4 << 20) == static_cast<ssize_t>(kBytes));
+  CHECK(::fsync(fd) == 0);
+  ::close(fd);
+  const process_result& fuse = mount.unmount();
+  INFO("nbdfuse output:\n" << fuse.output);
+  CHECK_FALSE(fuse.timed_out);
+  CHECK(fuse.exit_code == 0);
+
+  const std::vector<char> backing = read_file(server.file_of("vm1"));
+  REQUIRE(backing.size() == std::size_t{16} << 20);
+  CHECK(std::equal(written.begin(), written.end(), backing.begin() + (4 << 20)));
 }
