@@ -24,15 +24,22 @@ inline int line_of(const toml::node& node) {
   return static_cast<int>(node.source().begin.line);
 }
 
-// Reads the keys of one table, remembering which were used so the rest can be reported.
-// The node's integer, or nullopt when it holds anything else. A float is refused, not converted:
-// toml++ converting one beyond int64's range (1e24) is undefined behaviour (found by
-// fuzz_scenario).
-inline std::optional<std::int64_t> integer_value(const toml::node& node) {
-  if (!node.is_integer()) return std::nullopt;
-  return node.value<std::int64_t>();
+// The node's value as T, or nullopt when it holds another type. An integral T takes only an
+// integer: toml++ would convert a float, and one beyond T's range (1e24) is undefined behaviour
+// there (found by fuzz_scenario).
+template <typename T>
+std::optional<T> value_of(const toml::node& node) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!node.is_integer()) return std::nullopt;
+  }
+  return node.value<T>();
 }
 
+inline std::optional<std::int64_t> integer_value(const toml::node& node) {
+  return value_of<std::int64_t>(node);
+}
+
+// Reads the keys of one table, remembering which were used so the rest can be reported.
 class table_reader {
  public:
   table_reader(const toml::table& table, std::string path, std::string where)
@@ -52,12 +59,7 @@ class table_reader {
   std::optional<T> value(const std::string& key) {
     const toml::node* node = get(key);
     if (!node) return std::nullopt;
-    // An integer key must hold an integer: value<T>() would convert a float, and one beyond T's
-    // range (1e24) is undefined behaviour inside toml++ (found by fuzz_scenario).
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      if (!node->is_integer()) fail(*node, "'" + key + "' has the wrong type");
-    }
-    auto v = node->value<T>();
+    auto v = value_of<T>(*node);
     if (!v) fail(*node, "'" + key + "' has the wrong type");
     return v;
   }
