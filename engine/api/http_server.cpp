@@ -89,9 +89,8 @@ class session : public std::enable_shared_from_this<session> {
       response = handler_(request);
     } catch (const std::exception& e) {
       response.status = 500;
-      response.body = to_json({cluster::error_rc(cluster::rc::kFailUnknownError,
-                                                 std::string("Internal error: ") + e.what())})
-                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      response.body = response_text(to_json({cluster::error_rc(
+          cluster::rc::kFailUnknownError, std::string("Internal error: ") + e.what())}));
       std::cerr << "tandem-controller: request " << request.method << " " << request.path
                 << " failed: " << e.what() << "\n";
     }

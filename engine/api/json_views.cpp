@@ -177,4 +177,8 @@ json snapshot_json(const cl::cluster& c, const cl::snapshot& s) {
           {"uuid", s.uuid},   {"snapshots", per_node}};
 }
 
+std::string response_text(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace tandem::api

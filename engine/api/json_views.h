@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/cluster/api_codes.h"
 #include "core/cluster/model.h"
@@ -11,6 +12,11 @@
 namespace tandem::api {
 
 nlohmann::json to_json(const cluster::api_call_rcs& rcs);
+
+// The text of a response body. Messages may quote a path or a value the client sent; invalid
+// UTF-8 in them becomes U+FFFD instead of an exception (found by fuzz_rest_request:
+// GET /v1/resource-definitions/%FF).
+std::string response_text(const nlohmann::json& body);
 // What the satellite could not do for a volume, as LINSTOR's volume reports (ApiCallRcs).
 cluster::api_call_rcs volume_reports(const cluster::resource& r, const cluster::volume& v);
 nlohmann::json node_json(const cluster::node& n);

@@ -9,9 +9,7 @@ namespace tandem::api::detail {
 http_response json_response(int status, const json& body) {
   http_response r;
   r.status = status;
-  // Messages may quote a path or a value the client sent; invalid UTF-8 in them becomes U+FFFD
-  // instead of an exception (found by fuzz_rest_request: GET /v1/nodes/%FF).
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body = response_text(body);
   return r;
 }
 
@@ -23,7 +21,7 @@ http_response json_text_response(int status, std::string body) {
 }
 
 void json_array_response::push_back(const json& element) {
-  writer_.raw(element.dump(-1, ' ', false, json::error_handler_t::replace));
+  writer_.raw(response_text(element));
 }
 
 http_response json_array_response::finish(int status) && {
