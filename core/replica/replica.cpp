@@ -189,6 +189,8 @@ void replica_machine::step(const input& in, std::vector<output>& out) {
           on_disk_done(kind);
         } else if constexpr (std::is_same_v<T, timer_fired>) {
           on_resync_rate_timer(kind.timer);
+          on_connect_retry_timer(kind.timer);
+          on_promotion_retry_timer(kind.timer);
         } else if constexpr (std::is_same_v<T, admin>) {
           on_admin(kind);
         }

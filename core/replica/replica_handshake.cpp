@@ -80,6 +80,8 @@ void replica_machine::on_peer_lost(peer_link& peer) {
 void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
   ++peer.epoch;
   peer.features_sent = peer.features_received = peer.role_received = false;
+  peer.connect_agreed = false;
+  peer.connect_retry_timer = 0;
   if (peer.conn != conn_state::standalone) {
     set_conn(peer, conn_state::network_failure);
     set_conn(peer, conn_state::unconnected);
@@ -146,11 +148,26 @@ void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
     }
   }
   // A lost coordinator ends its transaction here; a lost participant no longer needs to agree.
-  if (prepared_ && prepared_->initiator == peer.node) prepared_.reset();
+  bool ends_transaction =
+      std::erase_if(prepared_connects_, [&](const auto& p) { return p.initiator == peer.node; }) > 0;
+  if (prepared_ && prepared_->initiator == peer.node) {
+    prepared_.reset();
+    ends_transaction = true;
+  }
+  if (ends_transaction) transaction_ended();
   if (promoting_ && mask_has(promoting_->awaiting, peer.node)) {
     promoting_->awaiting &= ~mask_of(peer.node);
     promoting_->asked &= ~mask_of(peer.node);
     if (promoting_->awaiting == 0) conclude_promotion(wire::twopc_refusal::none);
+  }
+  if (connecting_ && mask_has(connecting_->asked, peer.node)) {
+    connecting_->asked &= ~mask_of(peer.node);
+    connecting_->awaiting &= ~mask_of(peer.node);
+    if (connecting_->target == peer.node) {
+      conclude_connect(wire::twopc_refusal::busy);
+    } else if (connecting_->awaiting == 0) {
+      conclude_connect(wire::twopc_refusal::none);
+    }
   }
   // A lost diskless writer will not say who holds its last writes: take them from the source.
   if (!peer.diskful) {
@@ -188,7 +205,13 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
                std::string("expected features, got ") + wire::name_of(wire::type_of(msg)));
     return drop_connection(peer, conn_state::protocol_error, true);
   }
-  if (!handshake_message && !handshake_done(peer)) {
+  // The connect transaction runs between the exchanged handshake and the connection's commit.
+  const bool transaction_message = std::holds_alternative<wire::twopc_prepare>(msg) ||
+                                   std::holds_alternative<wire::twopc_reply>(msg) ||
+                                   std::holds_alternative<wire::twopc_commit>(msg) ||
+                                   std::holds_alternative<wire::twopc_abort>(msg);
+  if (!handshake_message && !handshake_done(peer) &&
+      !(transaction_message && handshake_exchanged(peer))) {
     emit_event("protocol-error", peer.node, 0, 0,
                std::string(wire::name_of(wire::type_of(msg))) + " before the handshake finished");
     return drop_connection(peer, conn_state::protocol_error, true);
@@ -245,9 +268,9 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
         else if constexpr (std::is_same_v<T, wire::twopc_reply>)
           on_twopc_reply(peer, m);
         else if constexpr (std::is_same_v<T, wire::twopc_commit>)
-          on_twopc_end(peer, m.tid, m.initiator);
+          on_twopc_commit(peer, m);
         else if constexpr (std::is_same_v<T, wire::twopc_abort>)
-          on_twopc_end(peer, m.tid, m.initiator);
+          on_twopc_abort(peer, m);
         else if constexpr (std::is_same_v<T, wire::ping>)
           send(peer, wire::ping_ack{});
         else if constexpr (std::is_same_v<T, wire::ping_ack>) {
@@ -375,9 +398,12 @@ void replica_machine::on_volume_state(peer_link& peer, const wire::volume_state&
 }
 
 void replica_machine::maybe_finish_handshake(peer_link& peer) {
-  if (handshake_done(peer) || !peer.features_received || !peer.role_received) return;
-  for (const auto& pv : peer.volumes) {
-    if (!pv.state_sent || !pv.state_received) return;
+  if (handshake_done(peer) || !handshake_exchanged(peer)) return;
+  if (!peer.connect_agreed) {
+    // Connected only by a cluster-wide transaction, coordinated by the lower node id; the other
+    // side waits for its commit.
+    if (config_.self < peer.node) start_connect_transaction(peer);
+    return;
   }
   peer.voter = true;  // an added peer exists from its first handshake on
   set_conn(peer, conn_state::connected);
@@ -386,11 +412,14 @@ void replica_machine::maybe_finish_handshake(peer_link& peer) {
     decide_sync(peer, vi);
     retry_full_sync(vi);
   }
-  if (handshake_done(peer)) send_backing_sizes(peer);  // what a later resize must fit
+  if (!handshake_done(peer)) return;
+  send_backing_sizes(peer);  // what a later resize must fit
+  // A role changed after the handshake described it (a demotion or promotion reaches only
+  // connected peers): the peer decided on the described one, and now learns the real one.
+  if (role_ != peer.sent_role) send(peer, wire::role_state{role_});
 }
 
-namespace {
-
+// The UUID set a handshake state describes.
 uuid_set uuids_of(const wire::volume_state& state) {
   uuid_set set;
   set.current = state.current;
@@ -402,6 +431,8 @@ uuid_set uuids_of(const wire::volume_state& state) {
   set.dirty_blocks_toward_other = state.dirty_blocks;
   return set;
 }
+
+namespace {
 
 std::string hex16(generation_uuid uuid) {
   char text[20];
@@ -461,13 +492,21 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   // (A diskless node's generation only mirrors its peers', so for it only the disk state counts.)
   const bool generation_changed =
       now.disk != disk_state::diskless && uuid_value(now.uuids.current) != uuid_value(mine.current);
-  if (now.disk != mine.disk || generation_changed) {
-    // My disk or generation changed after I described it to the peer: a decision on the old
-    // description could run a resync the wrong way (DRBD rule "initial-handshake-changed").
+  // My disk or generation changed after I described it to the peer: a decision on the old
+  // description could run a resync the wrong way (DRBD rule "initial-handshake-changed"). Except
+  // where all that changed is that another source began to resync me meanwhile (a node rejoining
+  // its peers connects to them one transaction after another): a decision that makes me this
+  // peer's target too is still right, and the second source waits for the first.
+  const bool changed = now.disk != mine.disk || generation_changed;
+  const bool became_target_elsewhere = changed && mine.disk >= disk_state::outdated &&
+                                       now.disk == disk_state::inconsistent &&
+                                       syncing_from_another(peer, vi);
+  auto retry_handshake = [&] {
     emit_event("handshake-retry", peer.node, now.number, 0,
                "local state changed during the handshake");
-    return drop_connection(peer, conn_state::teardown, true);
-  }
+    drop_connection(peer, conn_state::teardown, true);
+  };
+  if (changed && !became_target_elsewhere) return retry_handshake();
   if (mine.disk == disk_state::diskless || theirs.disk == disk_state::diskless) {
     // A node without a disk has no generation of its own: it follows the data it reaches, so that
     // the generations it starts as a Primary follow the one its peers hold. A diskless client
@@ -507,6 +546,7 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
              std::string("uuid_compare()=") + to_string(d.strategy) + " by rule=" + d.rule +
                  "; self " + describe_uuids(mine, peer.node) + "; peer " +
                  describe_uuids(theirs, config_.self));
+  if (became_target_elsewhere && !is_target(d.strategy)) return retry_handshake();
   if (d.rule == std::string_view(kInconsistentSource)) {
     return drop_connection(peer, conn_state::disconnecting, true);
   }

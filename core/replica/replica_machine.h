@@ -157,6 +157,24 @@ struct peer_volume {
   std::uint64_t verify_skipped_blocks = 0;  // could not be compared (read failed, always written)
 };
 
+// Cluster-wide transactions (replica_promotion.cpp, replica_connect.cpp). A coordinator whose
+// participant was busy asks again after 10..80 ms (DRBD twopc-retry-timeout, randomized by the
+// transaction id); `primary` waits for others' transactions up to 2 s, as DRBD's
+// auto-promote-timeout. Timer ids: a tag, a node id and the low bits of the due time, so that a
+// timer of an earlier connection never passes for the current one.
+inline constexpr std::uint64_t kTransactionRetryStepNs = 10'000'000;
+inline constexpr std::uint64_t kPromotionWaitNs = 2'000'000'000;
+inline constexpr std::uint64_t kConnectRetryTimerTag = 0x43ull << 56;    // "C"
+inline constexpr std::uint64_t kPromotionRetryTimerTag = 0x50ull << 56;  // "P"
+inline constexpr std::uint64_t kTimerTagMask = 0xffull << 56;
+constexpr std::uint64_t transaction_retry_timer(std::uint64_t tag, node_id node,
+                                                std::uint64_t due_ns) {
+  return tag | (std::uint64_t{node} & 0xff) << 48 | (due_ns & ((1ull << 48) - 1));
+}
+
+// The generation UUIDs a handshake state describes, as compare_uuids takes them.
+uuid_set uuids_of(const wire::volume_state& state);
+
 struct peer_link {
   node_id node = 0;
   bool diskful = true;
@@ -169,6 +187,9 @@ struct peer_link {
   bool features_sent = false;
   bool features_received = false;
   bool role_received = false;
+  // The cluster-wide connect transaction for this connection committed: the handshake may finish.
+  bool connect_agreed = false;
+  std::uint64_t connect_retry_timer = 0;  // armed after a busy refusal; 0 = none
   // Votes for quorum: every peer of the configuration, and an added one once it completed a
   // handshake (DRBD MDF_NODE_EXISTS). A peer being removed stops voting before its requests settle.
   bool voter = true;
@@ -304,7 +325,29 @@ class replica_machine {
   void conclude_promotion(wire::twopc_refusal refusal);
   void on_twopc_prepare(peer_link& peer, const wire::twopc_prepare& msg);
   void on_twopc_reply(peer_link& peer, const wire::twopc_reply& msg);
-  void on_twopc_end(const peer_link& peer, std::uint64_t tid, node_id initiator);
+  void on_twopc_commit(peer_link& peer, const wire::twopc_commit& msg);
+  void on_twopc_abort(peer_link& peer, const wire::twopc_abort& msg);
+  bool in_promotion() const { return promoting_ || prepared_; }
+  struct waiting_promotion;
+  void start_promotion(const waiting_promotion& request);
+  void on_promotion_retry_timer(std::uint64_t timer);
+  bool in_transaction() const {
+    return in_promotion() || connecting_ || !prepared_connects_.empty();
+  }
+  void transaction_ended();
+  node_mask primary_nodes_seen() const;
+  node_mask primary_nodes_known() const;
+  // The connect transaction (replica_connect.cpp).
+  bool handshake_exchanged(const peer_link& peer) const;
+  bool diverged_from(const peer_link& peer) const;
+  bool syncing_from_another(const peer_link& peer, std::size_t vi) const;
+  void start_connect_transaction(peer_link& peer);
+  void start_pending_connects();
+  void on_connect_prepare(peer_link& peer, const wire::twopc_prepare& msg);
+  void on_connect_reply(peer_link& peer, const wire::twopc_reply& msg);
+  void end_prepared_connect(peer_link& peer, std::uint64_t tid, wire::twopc_refusal refusal);
+  void conclude_connect(wire::twopc_refusal refusal);
+  void on_connect_retry_timer(std::uint64_t timer);
   void on_message(peer_link& peer, const wire::message& msg);
   void on_features(peer_link& peer, const wire::features& msg);
   void on_role_state(peer_link& peer, const wire::role_state& msg);
@@ -496,13 +539,43 @@ class replica_machine {
     admin_op op = admin_op::primary;
     node_mask asked = 0;
     node_mask awaiting = 0;
+    std::uint64_t deadline_ns = 0;  // a busy peer is asked again until then
+    node_mask primaries = 0;        // reported by the peers asked
   };
   std::optional<promotion> promoting_;
+  // A promotion that waits for another transaction to end (timer 0), or to ask again (timer set).
+  struct waiting_promotion {
+    std::uint64_t tag = 0;
+    admin_op op = admin_op::primary;
+    std::uint64_t deadline_ns = 0;
+    std::uint64_t timer = 0;
+  };
+  std::optional<waiting_promotion> waiting_promotion_;
   struct prepared {
     std::uint64_t tid = 0;
     node_id initiator = 0;
   };
   std::optional<prepared> prepared_;
+  // Connect transactions (replica_connect.cpp): the one this node coordinates (the lower node id of
+  // a new connection does), and those it has agreed to. Connects may overlap one another, each
+  // naming the Primaries it knows of, so that together they can never join two Primaries; a
+  // promotion excludes every other transaction.
+  struct connect_transaction {
+    std::uint64_t tid = 0;
+    node_id target = 0;
+    node_mask asked = 0;
+    node_mask awaiting = 0;
+    node_mask named = 0;     // the Primaries known when it started, named in the prepare
+    node_mask reported = 0;  // by the nodes asked
+  };
+  std::optional<connect_transaction> connecting_;
+  struct prepared_connect {
+    std::uint64_t tid = 0;
+    node_id initiator = 0;
+    node_id target = 0;
+    node_mask primaries = 0;  // named by its initiator
+  };
+  std::vector<prepared_connect> prepared_connects_;
   std::vector<output>* out_ = nullptr;
   std::uint64_t now_ns_ = 0;  // input::now_ns of the step being run
 };

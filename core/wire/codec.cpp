@@ -352,44 +352,61 @@ void put(byte_writer& w, const twopc_prepare& m) {
   w.put(m.tid);
   w.put(m.initiator);
   w.put(static_cast<std::uint8_t>(m.change));
+  w.put(m.target);
+  w.put(m.primary_nodes);
 }
 bool get(byte_reader& r, twopc_prepare& m) {
   m.tid = r.get<std::uint64_t>();
   m.initiator = r.get<std::uint8_t>();
   const auto change = r.get<std::uint8_t>();
   m.change = static_cast<twopc_change>(change);
-  return m.initiator < kMaxNodes && change == static_cast<std::uint8_t>(twopc_change::promote);
+  m.target = r.get<std::uint8_t>();
+  m.primary_nodes = r.get<std::uint32_t>();
+  return m.initiator < kMaxNodes && m.target < kMaxNodes &&
+         change >= static_cast<std::uint8_t>(twopc_change::promote) &&
+         change <= static_cast<std::uint8_t>(twopc_change::connect);
+}
+
+bool valid_refusal(std::uint8_t refusal) {
+  return refusal <= static_cast<std::uint8_t>(twopc_refusal::two_primaries);
 }
 
 void put(byte_writer& w, const twopc_reply& m) {
   w.put(m.tid);
   w.put(m.initiator);
   w.put(static_cast<std::uint8_t>(m.refusal));
+  w.put(m.primary_nodes);
 }
 bool get(byte_reader& r, twopc_reply& m) {
   m.tid = r.get<std::uint64_t>();
   m.initiator = r.get<std::uint8_t>();
   const auto refusal = r.get<std::uint8_t>();
   m.refusal = static_cast<twopc_refusal>(refusal);
-  return m.initiator < kMaxNodes && refusal <= static_cast<std::uint8_t>(twopc_refusal::primary);
+  m.primary_nodes = r.get<std::uint32_t>();
+  return m.initiator < kMaxNodes && valid_refusal(refusal);
 }
 
-// Commit and abort share one layout.
-template <typename T>
-void put_transaction(byte_writer& w, const T& m) {
+void put(byte_writer& w, const twopc_commit& m) {
   w.put(m.tid);
   w.put(m.initiator);
 }
-template <typename T>
-bool get_transaction(byte_reader& r, T& m) {
+bool get(byte_reader& r, twopc_commit& m) {
   m.tid = r.get<std::uint64_t>();
   m.initiator = r.get<std::uint8_t>();
   return m.initiator < kMaxNodes;
 }
-void put(byte_writer& w, const twopc_commit& m) { put_transaction(w, m); }
-bool get(byte_reader& r, twopc_commit& m) { return get_transaction(r, m); }
-void put(byte_writer& w, const twopc_abort& m) { put_transaction(w, m); }
-bool get(byte_reader& r, twopc_abort& m) { return get_transaction(r, m); }
+void put(byte_writer& w, const twopc_abort& m) {
+  w.put(m.tid);
+  w.put(m.initiator);
+  w.put(static_cast<std::uint8_t>(m.refusal));
+}
+bool get(byte_reader& r, twopc_abort& m) {
+  m.tid = r.get<std::uint64_t>();
+  m.initiator = r.get<std::uint8_t>();
+  const auto refusal = r.get<std::uint8_t>();
+  m.refusal = static_cast<twopc_refusal>(refusal);
+  return m.initiator < kMaxNodes && valid_refusal(refusal);
+}
 
 void put(byte_writer&, const ping&) {}
 bool get(byte_reader&, ping&) {

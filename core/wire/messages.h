@@ -256,19 +256,24 @@ struct rs_data_reply : reply_fields {
 
 // Two-phase commit of a cluster-wide state change (DRBD change_cluster_wide_state). Transactions
 // are identified by (initiator, tid).
-enum class twopc_change : std::uint8_t { promote = 1 };
-enum class twopc_refusal : std::uint8_t { none = 0, busy = 1, primary = 2 };
+// A connect asks the nodes on both sides of a new connection; `target` is the peer being connected
+// (the initiator itself for a promotion).
+enum class twopc_change : std::uint8_t { promote = 1, connect = 2 };
+enum class twopc_refusal : std::uint8_t { none = 0, busy = 1, primary = 2, two_primaries = 3 };
 
 struct twopc_prepare {
   std::uint64_t tid = 0;
   node_id initiator = 0;
   twopc_change change = twopc_change::promote;
+  node_id target = 0;
+  node_mask primary_nodes = 0;  // connect: the Primaries known on the initiator's side
   friend bool operator==(const twopc_prepare&, const twopc_prepare&) = default;
 };
 struct twopc_reply {
   std::uint64_t tid = 0;
   node_id initiator = 0;
   twopc_refusal refusal = twopc_refusal::none;  // none = yes
+  node_mask primary_nodes = 0;  // the Primaries the sender is connected to, itself included
   friend bool operator==(const twopc_reply&, const twopc_reply&) = default;
 };
 struct twopc_commit {
@@ -279,6 +284,8 @@ struct twopc_commit {
 struct twopc_abort {
   std::uint64_t tid = 0;
   node_id initiator = 0;
+  // Why: a connect refused for more Primaries than allowed ends StandAlone on both sides.
+  twopc_refusal refusal = twopc_refusal::busy;
   friend bool operator==(const twopc_abort&, const twopc_abort&) = default;
 };
 

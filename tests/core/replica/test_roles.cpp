@@ -201,3 +201,181 @@ TEST_CASE("a promotion racing a peer's promotion is refused by that peer") {
   c.run_until_quiet();
   CHECK(c.view(1).local_role == role::secondary);
 }
+
+TEST_CASE("two Primaries that meet without allow-two-primaries stay StandAlone (connect by 2PC)") {
+  // Promoted in separate partitions without writing, so their data does not diverge and no split
+  // brain rule applies: the connect transaction counts the Primaries on both sides.
+  SUBCASE("directly") {
+    auto c = started(2);
+    c.cut_link(0, 1);
+    c.run_until_quiet();
+    REQUIRE(c.admin_command(0, admin_op::primary).ok);
+    REQUIRE(c.admin_command(1, admin_op::primary).ok);
+    c.heal_link(0, 1);
+    c.run_until_quiet();
+    CHECK(connection(c.view(0), 1) == conn_state::standalone);
+    CHECK(connection(c.view(1), 0) == conn_state::standalone);
+    CHECK(c.events_named("two-primaries").size() == 2);
+    CHECK(c.events_named("split-brain").empty());
+    // Once one steps down, an admin connect on both ends joins them.
+    REQUIRE(c.admin_command(1, admin_op::secondary).ok);
+    REQUIRE(c.admin_command(0, admin_op::connect, 1).ok);
+    REQUIRE(c.admin_command(1, admin_op::connect, 0).ok);
+    c.run_until_quiet();
+    CHECK(connection(c.view(0), 1) == conn_state::connected);
+    CHECK(connection(c.view(1), 0) == conn_state::connected);
+  }
+  SUBCASE("through a Secondary of the other partition") {
+    // n1 is connected to the Primary n0; the Primary n2 reaches n1 first. n1 alone is no Primary,
+    // but joining n2 to it would give n1 two Primaries.
+    auto c = started(3);
+    c.cut_link(0, 2);
+    c.cut_link(1, 2);
+    c.run_until_quiet();
+    REQUIRE(c.admin_command(0, admin_op::primary).ok);
+    REQUIRE(c.admin_command(2, admin_op::primary).ok);
+    c.heal_link(1, 2);
+    c.run_until_quiet();
+    CHECK(connection(c.view(1), 2) == conn_state::standalone);
+    CHECK(connection(c.view(2), 1) == conn_state::standalone);
+    CHECK(connection(c.view(1), 0) == conn_state::connected);
+    CHECK(logged(c, "nodes 0, 2 are Primary"));
+  }
+  SUBCASE("allowed with allow-two-primaries") {
+    auto c = started(2, true);
+    c.cut_link(0, 1);
+    c.run_until_quiet();
+    REQUIRE(c.admin_command(0, admin_op::primary).ok);
+    REQUIRE(c.admin_command(1, admin_op::primary).ok);
+    c.heal_link(0, 1);
+    c.run_until_quiet();
+    CHECK(connection(c.view(0), 1) == conn_state::connected);
+    CHECK(c.events_named("two-primaries").empty());
+  }
+}
+
+TEST_CASE("a promotion racing a connect: never two Primaries on one connection") {
+  // n2 is Primary in its own partition; n0 is promoted at the moment the link heals. Whichever
+  // transaction comes first, the other is refused (busy, or two Primaries).
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    CAPTURE(seed);
+    sim::cluster_options options;
+    options.nodes = 3;
+    options.volume_size_bytes = 1 << 20;
+    options.seed = seed;
+    sim::cluster c(options);
+    c.start();
+    c.cut_link(0, 2);
+    c.cut_link(1, 2);
+    c.run_until_quiet();
+    REQUIRE(c.admin_command(2, admin_op::primary).ok);
+    c.heal_link(0, 2);
+    c.heal_link(1, 2);
+    c.run_for(seed * 20'000);  // somewhere in the handshake or the transaction
+    const auto promote = c.admin_async(0, admin_op::primary);
+    c.run_until_quiet();
+    REQUIRE(c.admin_result(promote).has_value());
+    for (node_id n = 0; n < 3; ++n) {
+      CAPTURE(n);
+      int primaries = c.view(n).local_role == role::primary ? 1 : 0;
+      for (const auto& conn : c.view(n).connections) {
+        if (conn.conn == conn_state::connected && conn.peer_role == role::primary) ++primaries;
+      }
+      CHECK(primaries <= 1);
+    }
+  }
+}
+
+TEST_CASE("the lower node id coordinates a connect; the other side only answers") {
+  auto c = started(2);
+  CHECK(connection(c.view(0), 1) == conn_state::connected);
+  CHECK(sent(c, 0, 1, wire::msg_type::twopc_prepare) == 1);
+  CHECK(sent(c, 1, 0, wire::msg_type::twopc_prepare) == 0);
+  CHECK(sent(c, 1, 0, wire::msg_type::twopc_reply) == 1);
+  CHECK(sent(c, 0, 1, wire::msg_type::twopc_commit) == 1);
+}
+
+namespace {
+
+// Feeds one input to a replica and returns the names of the events it emitted.
+std::vector<std::string> step_events(Replica& r, input_kind kind, bool* disconnected = nullptr) {
+  std::vector<output> out;
+  r.step({0, std::move(kind)}, out);
+  std::vector<std::string> names;
+  for (const auto& o : out) {
+    if (const auto* e = std::get_if<event>(&o)) names.push_back(e->name + ": " + e->detail);
+    if (disconnected && std::holds_alternative<disconnect_from>(o)) *disconnected = true;
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("a connect's twopc_prepare out of place is a protocol error") {
+  replica_config config;
+  config.self = 1;
+  config.peers = {peer_config{0}, peer_config{2}};
+  config.volumes = {volume_config{0, 2048}};
+  SUBCASE("before the handshake states were exchanged") {
+    Replica r(config);
+    step_events(r, peer_connected{0});
+    step_events(r, peer_message{0, wire::features{wire::kProtocolMin, wire::kProtocolMax, 0, 1}});
+    bool disconnected = false;
+    const auto events = step_events(
+        r, peer_message{0, wire::twopc_prepare{7, 0, wire::twopc_change::connect, 1, 0}},
+        &disconnected);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].find("protocol-error") == 0);
+    CHECK(disconnected);
+  }
+  SUBCASE("coordinated by the higher node id") {
+    Replica r(config);
+    step_events(r, peer_connected{2});
+    step_events(r, peer_message{2, wire::features{wire::kProtocolMin, wire::kProtocolMax, 2, 1}});
+    step_events(r, peer_message{2, wire::role_state{role::secondary}});
+    wire::volume_state state;
+    state.disk = disk_state::inconsistent;
+    state.size_sectors = 2048;
+    step_events(r, peer_message{2, state});
+    bool disconnected = false;
+    const auto events = step_events(
+        r, peer_message{2, wire::twopc_prepare{7, 2, wire::twopc_change::connect, 1, 0}},
+        &disconnected);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0] == "protocol-error: twopc_prepare{connect} out of place");
+    CHECK(disconnected);
+  }
+}
+
+TEST_CASE("primary on a node taking part in a connect waits for it instead of failing") {
+  auto c = started(2);
+  c.cut_link(0, 1);
+  c.run_until_quiet();
+  c.hold(0, 1, wire::msg_type::twopc_commit);  // n1 agreed to n0's connect and waits for its end
+  c.heal_link(0, 1);
+  c.run_until_quiet();
+  REQUIRE(connection(c.view(1), 0) != conn_state::connected);
+  const auto promote = c.admin_async(1, admin_op::primary);
+  c.run_for(1'000'000);
+  CHECK_FALSE(c.admin_result(promote).has_value());  // waiting, not refused
+  c.release_held();
+  c.run_until_quiet();
+  REQUIRE(c.admin_result(promote).has_value());
+  CHECK(c.admin_result(promote)->ok);
+  CHECK(c.view(1).local_role == role::primary);
+  CHECK(connection(c.view(1), 0) == conn_state::connected);
+  CHECK(c.view(0).connections[0].peer_role == role::primary);
+}
+
+TEST_CASE("a promotion is refused when a peer is connected to a Primary this node does not reach") {
+  auto c = started(3);
+  c.cut_link(0, 2);
+  c.run_until_quiet();
+  REQUIRE(c.admin_command(2, admin_op::primary).ok);
+  c.run_until_quiet();
+  // n0 sees no Primary among its own peers; n1's reply names n2.
+  const auto refused = c.admin_command(0, admin_op::primary);
+  CHECK_FALSE(refused.ok);
+  CHECK(refused.message == "another node is Primary");
+  CHECK(c.view(0).local_role == role::secondary);
+}

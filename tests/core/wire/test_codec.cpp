@@ -165,10 +165,14 @@ std::vector<sample> all_samples() {
                 .write_seq = 1ull << 63},
        {}});
   out.push_back({twopc_prepare{.tid = 0x1122'3344'5566'7788ull, .initiator = 5,
-                               .change = twopc_change::promote},
+                               .change = twopc_change::connect, .target = 7,
+                               .primary_nodes = mask_of(5)},
                  {}});
-  out.push_back({twopc_abort{.tid = 9, .initiator = 31}, {}});
-  out.push_back({twopc_reply{.tid = 10, .initiator = 2, .refusal = twopc_refusal::busy}, {}});
+  out.push_back({twopc_abort{.tid = 9, .initiator = 31, .refusal = twopc_refusal::two_primaries},
+                 {}});
+  out.push_back({twopc_reply{.tid = 10, .initiator = 2, .refusal = twopc_refusal::busy,
+                             .primary_nodes = mask_of(0) | mask_of(31)},
+                 {}});
   out.push_back({twopc_commit{.tid = 11, .initiator = 0}, {}});
   out.push_back({ping{}, {}});
   out.push_back({ping_ack{}, {}});
@@ -238,8 +242,8 @@ const type_info kAllTypes[] = {
     {msg_type::neg_dreply, 22},    {msg_type::rs_data_request, 22},
     {msg_type::rs_data_reply, 30}, {msg_type::rs_write_ack, 22},
     {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22},
-    {msg_type::peer_ack, 26},      {msg_type::twopc_prepare, 10},
-    {msg_type::twopc_abort, 9},    {msg_type::twopc_reply, 10},
+    {msg_type::peer_ack, 26},      {msg_type::twopc_prepare, 15},
+    {msg_type::twopc_abort, 10},   {msg_type::twopc_reply, 14},
     {msg_type::twopc_commit, 9},   {msg_type::ping, 0},
     {msg_type::ping_ack, 0},       {msg_type::ov_request, 22},
     {msg_type::ov_reply, 24},      {msg_type::ov_done, 18},
@@ -305,7 +309,7 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(14) == 30 + 3000);                                     // rs_data_reply
   CHECK(body_of(17) == 22);                                            // out_of_sync
   CHECK(body_of(18) == 26);                                            // peer_ack
-  CHECK(body_of(19) == 10);                                            // twopc_prepare
+  CHECK(body_of(19) == 15);                                            // twopc_prepare
   CHECK(body_of(23) == 0);                                             // ping
   CHECK(body_of(25) == 22);                                            // ov_request
   CHECK(body_of(26) == 24 + 3 * 4);                                    // ov_reply
