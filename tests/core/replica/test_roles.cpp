@@ -5,11 +5,13 @@ using namespace tandem::test;
 
 namespace {
 
-sim::cluster started(int nodes, bool two_primaries = false) {
+sim::cluster started(int nodes, bool two_primaries = false,
+                     std::uint64_t seed = sim::cluster_options{}.seed) {
   sim::cluster_options options;
   options.nodes = nodes;
   options.volume_size_bytes = 1 << 20;
   options.allow_two_primaries = two_primaries;
+  options.seed = seed;
   sim::cluster c(options);
   c.start();
   return c;
@@ -165,12 +167,7 @@ TEST_CASE("a Primary that hangs up on a peer itself starts a new generation at i
 TEST_CASE("two nodes promoted at the same instant never both become Primary (two-phase commit)") {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     CAPTURE(seed);
-    sim::cluster_options options;
-    options.nodes = 3;
-    options.volume_size_bytes = 1 << 20;
-    options.seed = seed;
-    sim::cluster c(options);
-    c.start();
+    auto c = started(3, false, seed);
     const auto a = c.admin_async(0, admin_op::primary);
     const auto b = c.admin_async(1, admin_op::primary);
     c.run_until_quiet();
@@ -202,17 +199,27 @@ TEST_CASE("a promotion racing a peer's promotion is refused by that peer") {
   CHECK(c.view(1).local_role == role::secondary);
 }
 
+namespace {
+
+// Two nodes promoted while apart, without writing (their data does not diverge, so no split brain
+// rule applies), then the link heals.
+sim::cluster primaries_meet(bool two_primaries) {
+  auto c = started(2, two_primaries);
+  c.cut_link(0, 1);
+  c.run_until_quiet();
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  REQUIRE(c.admin_command(1, admin_op::primary).ok);
+  c.heal_link(0, 1);
+  c.run_until_quiet();
+  return c;
+}
+
+}  // namespace
+
 TEST_CASE("two Primaries that meet without allow-two-primaries stay StandAlone (connect by 2PC)") {
-  // Promoted in separate partitions without writing, so their data does not diverge and no split
-  // brain rule applies: the connect transaction counts the Primaries on both sides.
+  // The connect transaction counts the Primaries on both sides.
   SUBCASE("directly") {
-    auto c = started(2);
-    c.cut_link(0, 1);
-    c.run_until_quiet();
-    REQUIRE(c.admin_command(0, admin_op::primary).ok);
-    REQUIRE(c.admin_command(1, admin_op::primary).ok);
-    c.heal_link(0, 1);
-    c.run_until_quiet();
+    auto c = primaries_meet(false);
     CHECK(connection(c.view(0), 1) == conn_state::standalone);
     CHECK(connection(c.view(1), 0) == conn_state::standalone);
     CHECK(c.events_named("two-primaries").size() == 2);
@@ -242,13 +249,7 @@ TEST_CASE("two Primaries that meet without allow-two-primaries stay StandAlone (
     CHECK(logged(c, "nodes 0, 2 are Primary"));
   }
   SUBCASE("allowed with allow-two-primaries") {
-    auto c = started(2, true);
-    c.cut_link(0, 1);
-    c.run_until_quiet();
-    REQUIRE(c.admin_command(0, admin_op::primary).ok);
-    REQUIRE(c.admin_command(1, admin_op::primary).ok);
-    c.heal_link(0, 1);
-    c.run_until_quiet();
+    auto c = primaries_meet(true);
     CHECK(connection(c.view(0), 1) == conn_state::connected);
     CHECK(c.events_named("two-primaries").empty());
   }
@@ -259,12 +260,7 @@ TEST_CASE("a promotion racing a connect: never two Primaries on one connection")
   // transaction comes first, the other is refused (busy, or two Primaries).
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     CAPTURE(seed);
-    sim::cluster_options options;
-    options.nodes = 3;
-    options.volume_size_bytes = 1 << 20;
-    options.seed = seed;
-    sim::cluster c(options);
-    c.start();
+    auto c = started(3, false, seed);
     c.cut_link(0, 2);
     c.cut_link(1, 2);
     c.run_until_quiet();
