@@ -55,16 +55,6 @@ bool replica_machine::diverged_from(const peer_link& peer) const {
   return false;
 }
 
-// This volume is being resynced from a peer other than `peer` (or waits for its bitmap).
-bool replica_machine::syncing_from_another(const peer_link& peer, std::size_t vi) const {
-  return std::any_of(peers_.begin(), peers_.end(), [&](const peer_link& other) {
-    const repl_state repl = other.volumes[vi].repl;
-    return other.node != peer.node &&
-           (repl == repl_state::wf_bitmap_t || repl == repl_state::sync_target ||
-            repl == repl_state::paused_sync_t);
-  });
-}
-
 // The Primaries this node knows of, the ones named by its connect transactions included.
 node_mask replica_machine::primary_nodes_known() const {
   node_mask primaries = primary_nodes_seen();
@@ -189,7 +179,7 @@ void replica_machine::conclude_connect(wire::twopc_refusal refusal) {
                      "is off; dropping it");
       drop_connection(*target, conn_state::disconnecting, false);
     } else {
-      const std::uint64_t due_ns = now_ns_ + kTransactionRetryStepNs * (1 + t.tid % 8);
+      const std::uint64_t due_ns = transaction_retry_due_ns(now_ns_, t.tid);
       target->connect_retry_timer =
           transaction_retry_timer(kConnectRetryTimerTag, target->node, due_ns);
       emit(arm_timer{target->connect_retry_timer, due_ns});
@@ -200,7 +190,7 @@ void replica_machine::conclude_connect(wire::twopc_refusal refusal) {
 
 void replica_machine::on_connect_retry_timer(std::uint64_t timer) {
   if ((timer & kTimerTagMask) != kConnectRetryTimerTag) return;
-  peer_link* peer = find_peer(static_cast<node_id>((timer >> 48) & 0xff));
+  peer_link* peer = find_peer(node_of_timer(timer));
   if (peer == nullptr || peer->connect_retry_timer != timer) return;
   peer->connect_retry_timer = 0;
   maybe_finish_handshake(*peer);

@@ -268,9 +268,9 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
         else if constexpr (std::is_same_v<T, wire::twopc_reply>)
           on_twopc_reply(peer, m);
         else if constexpr (std::is_same_v<T, wire::twopc_commit>)
-          on_twopc_commit(peer, m);
+          on_twopc_end(peer, m.tid, m.initiator, wire::twopc_refusal::none);
         else if constexpr (std::is_same_v<T, wire::twopc_abort>)
-          on_twopc_abort(peer, m);
+          on_twopc_end(peer, m.tid, m.initiator, m.refusal);
         else if constexpr (std::is_same_v<T, wire::ping>)
           send(peer, wire::ping_ack{});
         else if constexpr (std::is_same_v<T, wire::ping_ack>) {

@@ -167,9 +167,15 @@ inline constexpr std::uint64_t kPromotionWaitNs = 2'000'000'000;
 inline constexpr std::uint64_t kConnectRetryTimerTag = 0x43ull << 56;    // "C"
 inline constexpr std::uint64_t kPromotionRetryTimerTag = 0x50ull << 56;  // "P"
 inline constexpr std::uint64_t kTimerTagMask = 0xffull << 56;
+constexpr std::uint64_t transaction_retry_due_ns(std::uint64_t now_ns, std::uint64_t tid) {
+  return now_ns + kTransactionRetryStepNs * (1 + tid % 8);
+}
 constexpr std::uint64_t transaction_retry_timer(std::uint64_t tag, node_id node,
                                                 std::uint64_t due_ns) {
   return tag | (std::uint64_t{node} & 0xff) << 48 | (due_ns & ((1ull << 48) - 1));
+}
+constexpr node_id node_of_timer(std::uint64_t timer) {
+  return static_cast<node_id>((timer >> 48) & 0xff);
 }
 
 // The generation UUIDs a handshake state describes, as compare_uuids takes them.
@@ -325,8 +331,8 @@ class replica_machine {
   void conclude_promotion(wire::twopc_refusal refusal);
   void on_twopc_prepare(peer_link& peer, const wire::twopc_prepare& msg);
   void on_twopc_reply(peer_link& peer, const wire::twopc_reply& msg);
-  void on_twopc_commit(peer_link& peer, const wire::twopc_commit& msg);
-  void on_twopc_abort(peer_link& peer, const wire::twopc_abort& msg);
+  void on_twopc_end(peer_link& peer, std::uint64_t tid, node_id initiator,
+                    wire::twopc_refusal refusal);
   bool in_promotion() const { return promoting_ || prepared_; }
   struct waiting_promotion;
   void start_promotion(const waiting_promotion& request);
@@ -340,7 +346,6 @@ class replica_machine {
   // The connect transaction (replica_connect.cpp).
   bool handshake_exchanged(const peer_link& peer) const;
   bool diverged_from(const peer_link& peer) const;
-  bool syncing_from_another(const peer_link& peer, std::size_t vi) const;
   void start_connect_transaction(peer_link& peer);
   void start_pending_connects();
   void on_connect_prepare(peer_link& peer, const wire::twopc_prepare& msg);
@@ -385,6 +390,7 @@ class replica_machine {
   void on_resync_start(peer_link& peer, const wire::resync_start& msg);
   void on_bitmap_chunk(peer_link& peer, const wire::bitmap_chunk& msg);
   void activate_sync_target(peer_link& peer, std::size_t volume_index);
+  bool syncing_from_another(const peer_link& peer, std::size_t vi) const;
   void request_resync_blocks(peer_link& peer, std::size_t volume_index);
   void continue_resync(std::size_t volume_index);
   // The resync rate controller (replica_resync_rate.cpp).

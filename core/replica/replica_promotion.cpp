@@ -171,7 +171,7 @@ void replica_machine::conclude_promotion(wire::twopc_refusal refusal) {
     emit(admin_done{p.tag, true, ""});
   } else if (retry) {
     // A peer is busy with another transaction: ask again after a short randomized delay.
-    const std::uint64_t due_ns = now_ns_ + kTransactionRetryStepNs * (1 + p.tid % 8);
+    const std::uint64_t due_ns = transaction_retry_due_ns(now_ns_, p.tid);
     const std::uint64_t timer =
         transaction_retry_timer(kPromotionRetryTimerTag, config_.self, due_ns);
     waiting_promotion_ = waiting_promotion{p.tag, p.op, p.deadline_ns, timer};
@@ -219,22 +219,15 @@ void replica_machine::on_twopc_reply(peer_link& peer, const wire::twopc_reply& m
   if (promoting_->awaiting == 0) conclude_promotion(wire::twopc_refusal::none);
 }
 
-void replica_machine::on_twopc_commit(peer_link& peer, const wire::twopc_commit& msg) {
-  if (msg.initiator != peer.node) return;
-  if (prepared_ && prepared_->tid == msg.tid && prepared_->initiator == msg.initiator) {
+// twopc_commit (refusal none) or twopc_abort of a transaction this node agreed to.
+void replica_machine::on_twopc_end(peer_link& peer, std::uint64_t tid, node_id initiator,
+                                   wire::twopc_refusal refusal) {
+  if (initiator != peer.node) return;
+  if (prepared_ && prepared_->tid == tid && prepared_->initiator == initiator) {
     prepared_.reset();
     return transaction_ended();
   }
-  end_prepared_connect(peer, msg.tid, wire::twopc_refusal::none);
-}
-
-void replica_machine::on_twopc_abort(peer_link& peer, const wire::twopc_abort& msg) {
-  if (msg.initiator != peer.node) return;
-  if (prepared_ && prepared_->tid == msg.tid && prepared_->initiator == msg.initiator) {
-    prepared_.reset();
-    return transaction_ended();
-  }
-  end_prepared_connect(peer, msg.tid, msg.refusal);
+  end_prepared_connect(peer, tid, refusal);
 }
 
 // A node free of transactions starts the promotion that waited for it, then coordinates the

@@ -115,6 +115,16 @@ void replica_machine::on_bitmap_chunk(peer_link& peer, const wire::bitmap_chunk&
   activate_sync_target(peer, vi);
 }
 
+// This volume is being resynced from a peer other than `peer` (or waits for its bitmap).
+bool replica_machine::syncing_from_another(const peer_link& peer, std::size_t vi) const {
+  return std::any_of(peers_.begin(), peers_.end(), [&](const peer_link& other) {
+    const repl_state repl = other.volumes[vi].repl;
+    return other.node != peer.node &&
+           (repl == repl_state::wf_bitmap_t || repl == repl_state::sync_target ||
+            repl == repl_state::paused_sync_t);
+  });
+}
+
 // Becomes SyncTarget toward peer unless another source is already feeding this volume. A Primary
 // source is preferred: it orders its resync reads after its own writes, so its replies are never
 // older than the writes this node already has.

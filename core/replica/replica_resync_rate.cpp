@@ -13,7 +13,6 @@ namespace {
 // timer is due, so that a timer left over from an earlier connection (or an earlier life of the
 // node, in the simulator) never passes for the current one.
 constexpr std::uint64_t kResyncRateTimerTag = 0x52ull << 56;  // "R"
-constexpr std::uint64_t kTagMask = 0xffull << 56;
 constexpr std::uint64_t kDueMask = (1ull << 32) - 1;
 
 std::uint64_t resync_rate_timer(node_id node, std::size_t vi, std::uint64_t due_ns) {
@@ -57,7 +56,7 @@ void replica_machine::step_resync_rate(peer_link& peer, std::size_t vi) {
 }
 
 void replica_machine::on_resync_rate_timer(std::uint64_t timer) {
-  if ((timer & kTagMask) != kResyncRateTimerTag || !config_.resync_rate) return;
+  if ((timer & kTimerTagMask) != kResyncRateTimerTag || !config_.resync_rate) return;
   peer_link* peer = find_peer(static_cast<node_id>((timer >> 48) & 0xff));
   const std::size_t vi = (timer >> 32) & 0xffff;
   if (peer == nullptr || vi >= volumes_.size() || peer->volumes[vi].rate_timer != timer) return;
