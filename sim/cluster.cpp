@@ -407,14 +407,22 @@ std::vector<admin_done> cluster::adjust_options(const adjustable_options& wanted
 }
 
 std::uint64_t cluster::admin_async(node_id node, admin_op op, node_id peer) {
-  const std::uint64_t tag = next_tag_++;
-  step(node, admin{tag, op, peer});
-  return tag;
+  return admin_async(node, admin{0, op, peer});
+}
+
+std::uint64_t cluster::admin_async(node_id node, admin cmd) {
+  cmd.tag = next_tag_++;
+  step(node, cmd);
+  return cmd.tag;
 }
 
 admin_done cluster::admin_command(node_id node, admin cmd) {
-  cmd.tag = next_tag_++;
-  step(node, cmd);
+  cmd.tag = admin_async(node, cmd);
+  // A cluster-wide change answers once its peers agreed. Bounded: an answer that needs more than
+  // this many events is a bug, reported as a refusal.
+  for (int i = 0; i < 1'000'000 && !admin_results_.count(cmd.tag); ++i) {
+    if (!events_.run_one()) break;
+  }
   if (auto done = admin_result(cmd.tag)) return *done;
   return admin_done{cmd.tag, false, "no answer from the replica"};
 }
@@ -436,7 +444,13 @@ admin_done cluster::resize(node_id node, volume_nr volume, std::uint64_t new_siz
     }
   }
   // Still at the same instant: no I/O to the new area can have been issued yet.
-  if (done.ok && new_size_bytes > options_.volume_size_bytes) {
+  if (done.ok) grow_backing_devices(volume, new_size_bytes, assume_clean);
+  return done;
+}
+
+void cluster::grow_backing_devices(volume_nr volume, std::uint64_t new_size_bytes,
+                                   bool assume_clean) {
+  if (new_size_bytes > options_.volume_size_bytes) {
     for (auto& n : nodes_) {
       auto& disk = n.disks.at(volume);
       if (disk.empty()) continue;  // diskless
@@ -449,7 +463,6 @@ admin_done cluster::resize(node_id node, volume_nr volume, std::uint64_t new_siz
     }
     options_.volume_size_bytes = new_size_bytes;
   }
-  return done;
 }
 
 void cluster::corrupt(node_id node, volume_nr volume, std::uint64_t offset_bytes,
@@ -470,13 +483,7 @@ std::optional<admin_done> cluster::admin_result(std::uint64_t tag) const {
 }
 
 admin_done cluster::admin_command(node_id node, admin_op op, node_id peer) {
-  const std::uint64_t tag = admin_async(node, op, peer);
-  // Bounded: an answer that needs more than this many events is a bug, reported as a refusal.
-  for (int i = 0; i < 1'000'000 && !admin_results_.count(tag); ++i) {
-    if (!events_.run_one()) break;
-  }
-  if (auto done = admin_result(tag)) return *done;
-  return admin_done{tag, false, "no answer from the replica"};
+  return admin_command(node, admin{0, op, peer});
 }
 
 std::uint64_t cluster::write(node_id node, volume_nr volume, std::uint64_t offset_bytes,

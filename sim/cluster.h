@@ -107,6 +107,7 @@ class cluster {
   admin_done admin_command(node_id node, admin_op op, node_id peer = 0);
   // Issues a command without waiting; its answer appears in admin_result(tag) once given.
   std::uint64_t admin_async(node_id node, admin_op op, node_id peer = 0);
+  std::uint64_t admin_async(node_id node, admin cmd);
   std::optional<admin_done> admin_result(std::uint64_t tag) const;
   // Any admin command (verify, invalidate, ...); its tag is assigned here.
   admin_done admin_command(node_id node, admin cmd);
@@ -117,6 +118,9 @@ class cluster {
   // large as every node's backing device allows.
   admin_done resize(node_id node, volume_nr volume, std::uint64_t new_size_bytes,
                     bool assume_clean);
+  // The backing devices' part of that: every diskful node's disk grows to new_size_bytes (with
+  // leftovers, or zeros with assume_clean), for a test that runs the admin commands itself.
+  void grow_backing_devices(volume_nr volume, std::uint64_t new_size_bytes, bool assume_clean);
   // Bit rot: flips the bytes of [offset, offset + length) on node's disk behind the replication's
   // back (what online verify exists to find).
   void corrupt(node_id node, volume_nr volume, std::uint64_t offset_bytes,

@@ -190,7 +190,7 @@ void replica_machine::step(const input& in, std::vector<output>& out) {
         } else if constexpr (std::is_same_v<T, timer_fired>) {
           on_resync_rate_timer(kind.timer);
           on_connect_retry_timer(kind.timer);
-          on_promotion_retry_timer(kind.timer);
+          on_change_retry_timer(kind.timer);
         } else if constexpr (std::is_same_v<T, admin>) {
           on_admin(kind);
         }

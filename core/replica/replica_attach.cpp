@@ -85,8 +85,9 @@ void replica_machine::on_admin_attach(const admin& cmd) {
     if (volume.disk != disk_state::diskless) return refuse("the disk is attached already");
   }
   // The returning disk is judged stale: without a peer to sync from it would only be Inconsistent.
-  peer_link* source = full_sync_source(cmd.peer, cmd.all_peers);
-  if (!source) return refuse("no connected UpToDate peer to sync the returning disk from");
+  const peer_link* usable = full_sync_source(cmd.peer, cmd.all_peers);
+  if (!usable) return refuse("no connected UpToDate peer to sync the returning disk from");
+  peer_link* source = find_peer(usable->node);
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     local_volume& volume = volumes_[vi];
     set_disk(vi, disk_state::attaching);

@@ -9,8 +9,9 @@
 // Connects may overlap (a node rejoining its peers connects to all of them at once, so that one
 // source resyncs it while the others wait): two overlapping connects share a node, which tells each
 // about the Primaries the other named, so together they can never join two Primaries either. A
-// promotion excludes every other transaction: a participant busy with one says so, and the
-// coordinator aborts and tries again after a short randomized delay.
+// promotion, a resize or an invalidate (replica_twopc.cpp) excludes every other transaction: a
+// participant busy with one says so, and the coordinator aborts and tries again after a short
+// randomized delay.
 #include <algorithm>
 #include <bit>
 #include <string>
@@ -66,7 +67,7 @@ node_mask replica_machine::primary_nodes_known() const {
 void replica_machine::start_connect_transaction(peer_link& peer) {
   // One at a time: started again when this node's transaction ends (transaction_ended), or by the
   // retry timer.
-  if (in_promotion() || connecting_ || peer.connect_retry_timer != 0) return;
+  if (in_exclusive_change() || connecting_ || peer.connect_retry_timer != 0) return;
   connect_transaction t;
   t.tid = next_uuid();
   t.target = peer.node;
@@ -87,7 +88,7 @@ void replica_machine::start_connect_transaction(peer_link& peer) {
 
 void replica_machine::start_pending_connects() {
   for (auto& peer : peers_) {
-    if (in_promotion() || connecting_) return;
+    if (in_exclusive_change() || connecting_) return;
     if (config_.self < peer.node && !handshake_done(peer) && handshake_exchanged(peer) &&
         !peer.connect_agreed) {
       start_connect_transaction(peer);
@@ -108,7 +109,7 @@ void replica_machine::on_connect_prepare(peer_link& peer, const wire::twopc_prep
   }
   // (Not echoing the Primaries the initiator named: it knows them, maybe better by now.)
   wire::twopc_reply reply{msg.tid, msg.initiator, wire::twopc_refusal::none, primary_nodes_known()};
-  if (in_promotion()) {
+  if (in_exclusive_change()) {
     reply.refusal = wire::twopc_refusal::busy;
   } else {
     prepared_connects_.push_back({msg.tid, msg.initiator, msg.target, msg.primary_nodes});

@@ -150,15 +150,15 @@ void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
   // A lost coordinator ends its transaction here; a lost participant no longer needs to agree.
   bool ends_transaction =
       std::erase_if(prepared_connects_, [&](const auto& p) { return p.initiator == peer.node; }) > 0;
-  if (prepared_ && prepared_->initiator == peer.node) {
+  if (prepared_ && prepared_->change.initiator == peer.node) {
     prepared_.reset();
     ends_transaction = true;
   }
   if (ends_transaction) transaction_ended();
-  if (promoting_ && mask_has(promoting_->awaiting, peer.node)) {
-    promoting_->awaiting &= ~mask_of(peer.node);
-    promoting_->asked &= ~mask_of(peer.node);
-    if (promoting_->awaiting == 0) conclude_promotion(wire::twopc_refusal::none);
+  if (changing_ && mask_has(changing_->awaiting, peer.node)) {
+    changing_->awaiting &= ~mask_of(peer.node);
+    changing_->asked &= ~mask_of(peer.node);
+    if (changing_->awaiting == 0) conclude_exclusive_change(wire::twopc_refusal::none, 0);
   }
   if (connecting_ && mask_has(connecting_->asked, peer.node)) {
     connecting_->asked &= ~mask_of(peer.node);
@@ -284,8 +284,6 @@ void replica_machine::on_message(peer_link& peer, const wire::message& msg) {
           on_rs_csum_request(peer, m);
         else if constexpr (std::is_same_v<T, wire::rs_is_in_sync>)
           on_rs_is_in_sync(peer, m);
-        else if constexpr (std::is_same_v<T, wire::resize>)
-          on_resize(peer, m);
         else if constexpr (std::is_same_v<T, wire::resync_request>)
           on_resync_request(peer, m);
         else if constexpr (std::is_same_v<T, wire::backing_size>)
@@ -845,7 +843,7 @@ void replica_machine::on_admin(const admin& cmd) {
   auto refuse = [&](std::string why) { emit(admin_done{cmd.tag, false, std::move(why)}); };
   switch (cmd.op) {
     case admin_op::primary:
-    case admin_op::primary_force: return on_admin_primary(cmd);
+    case admin_op::primary_force: return begin_exclusive_change(cmd);
     case admin_op::secondary:
       set_role(role::secondary);
       for (auto& volume : volumes_) volume.new_uuid_pending = false;

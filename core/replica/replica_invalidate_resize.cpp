@@ -3,6 +3,8 @@
 //    from a connected UpToDate peer;
 //  * resize (DRBD `resize`, growing only): every node takes the new size, and the new area is
 //    synced from the node that ran the command unless the operator says it is clean.
+// Both are cluster-wide changes by two-phase commit (replica_twopc.cpp): the source of an
+// invalidate and every peer of a resize agree first, and no other such change runs meanwhile.
 #include <algorithm>
 #include <string>
 
@@ -22,18 +24,28 @@ block_bitmap grown(const block_bitmap& bitmap, std::uint64_t size_blocks) {
 }  // namespace
 
 void replica_machine::on_admin_invalidate(const admin& cmd) {
-  auto refuse = [&](std::string why) { emit(admin_done{cmd.tag, false, std::move(why)}); };
+  // With any peer as the source: the first usable one, named from here on.
+  const peer_link* source = full_sync_source(cmd.peer, cmd.all_peers);
+  if (cmd.all_peers && source == nullptr) {
+    return emit(admin_done{cmd.tag, false, "no connected UpToDate peer to sync from"});
+  }
+  admin named = cmd;
+  named.all_peers = false;
+  if (source != nullptr) named.peer = source->node;
+  begin_exclusive_change(named);
+}
+
+std::optional<admin_done> replica_machine::invalidate_settled(const admin& cmd) const {
+  auto refuse = [&](std::string why) { return admin_done{cmd.tag, false, std::move(why)}; };
   // DRBD lets a Primary invalidate and reads through the source meanwhile; here a Primary keeps
   // its data (demote first), which keeps the application away from a disk being rewritten.
   if (role_ == role::primary) return refuse("a Primary does not invalidate its own data");
   for (const auto& volume : volumes_) {
     if (volume.disk < disk_state::inconsistent) return refuse("no local disk to invalidate");
   }
-  peer_link* source = full_sync_source(cmd.peer, cmd.all_peers);
-  if (!source) {
-    return refuse(cmd.all_peers ? "no connected UpToDate peer to sync from"
-                                : "node " + std::to_string(cmd.peer) +
-                                      " is not a connected UpToDate peer in sync with this node");
+  if (full_sync_source(cmd.peer, false) == nullptr) {
+    return refuse("node " + std::to_string(cmd.peer) +
+                  " is not a connected UpToDate peer in sync with this node");
   }
   for (const auto& peer : peers_) {
     for (const auto& pv : peer.volumes) {
@@ -42,19 +54,25 @@ void replica_machine::on_admin_invalidate(const admin& cmd) {
       }
     }
   }
+  return std::nullopt;
+}
+
+// The cluster agreed (the source is UpToDate and no other change runs): become Inconsistent and
+// ask the source for everything.
+void replica_machine::invalidate_now(const admin& cmd) {
+  peer_link* source = find_peer(cmd.peer);
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) {
     emit_event("invalidated", source->node, volumes_[vi].number, volumes_[vi].size_blocks,
                "full sync from node " + std::to_string(source->node));
     set_disk(vi, disk_state::inconsistent);  // also tells every peer
     request_full_sync(*source, vi);
   }
-  emit(admin_done{cmd.tag, true, ""});
 }
 
 // The peer a full sync can come from: connected, in sync and UpToDate on every volume; `named`, or
 // the first such one with `any`.
-peer_link* replica_machine::full_sync_source(node_id named, bool any) {
-  for (auto& peer : peers_) {
+const peer_link* replica_machine::full_sync_source(node_id named, bool any) const {
+  for (const auto& peer : peers_) {
     if (!any && peer.node != named) continue;
     bool usable = handshake_done(peer) && peer.diskful;
     for (std::size_t vi = 0; usable && vi < volumes_.size(); ++vi) {
@@ -128,27 +146,34 @@ void replica_machine::on_admin_resize(const admin& cmd) {
   auto refuse = [&](std::string why) { emit(admin_done{cmd.tag, false, std::move(why)}); };
   const std::size_t vi = volume_index_of(cmd.volume);
   if (vi == volumes_.size()) return refuse("no volume " + std::to_string(cmd.volume));
-  local_volume& volume = volumes_[vi];
-  const std::uint64_t old_sectors = volume.size_sectors;
-  if (cmd.size_sectors == 0) {
-    // No size given: as large as every backing device allows (DRBD's default).
-    admin sized = cmd;
-    sized.size_sectors = largest_common_size(vi);
-    if (sized.size_sectors == 0) return refuse("no backing device limits the size: give one");
-    if (sized.size_sectors <= old_sectors && max_size_sectors(vi) > old_sectors) {
-      // This node's device grew but a peer's did not (or it has not told yet): say which.
-      for (const auto& peer : peers_) {
-        const std::uint64_t peer_max = peer.volumes[vi].peer_max_size_sectors;
-        if (handshake_done(peer) && peer_max != 0 && peer_max <= old_sectors) {
-          return refuse("the backing device of node " + std::to_string(peer.node) +
-                        " holds only " + std::to_string(peer_max) + " sectors");
-        }
+  if (cmd.size_sectors != 0) return begin_exclusive_change(cmd);
+  // No size given: as large as every backing device allows (DRBD's default).
+  const std::uint64_t old_sectors = volumes_[vi].size_sectors;
+  admin sized = cmd;
+  sized.size_sectors = largest_common_size(vi);
+  if (sized.size_sectors == 0) return refuse("no backing device limits the size: give one");
+  if (sized.size_sectors <= old_sectors && max_size_sectors(vi) > old_sectors) {
+    // This node's device grew but a peer's did not (or it has not told yet): say which.
+    for (const auto& peer : peers_) {
+      const std::uint64_t peer_max = peer.volumes[vi].peer_max_size_sectors;
+      if (handshake_done(peer) && peer_max != 0 && peer_max <= old_sectors) {
+        return refuse("the backing device of node " + std::to_string(peer.node) + " holds only " +
+                      std::to_string(peer_max) + " sectors");
       }
     }
-    return on_admin_resize(sized);
   }
+  begin_exclusive_change(sized);
+}
+
+// What the node running `resize` can tell by itself. Every peer checks its own backing device
+// again when asked (twopc_prepare{resize}): its limit may have shrunk since it reported it.
+std::optional<admin_done> replica_machine::resize_settled(const admin& cmd) const {
+  auto refuse = [&](std::string why) { return admin_done{cmd.tag, false, std::move(why)}; };
+  const std::size_t vi = volume_index_of(cmd.volume);
+  const local_volume& volume = volumes_[vi];
+  const std::uint64_t old_sectors = volume.size_sectors;
   if (cmd.size_sectors < old_sectors) return refuse("shrinking a volume is not supported");
-  if (cmd.size_sectors == old_sectors) return emit(admin_done{cmd.tag, true, ""});
+  if (cmd.size_sectors == old_sectors) return admin_done{cmd.tag, true, ""};
   if (cmd.size_sectors * kSectorBytes > (std::uint64_t{1} << 50)) return refuse("size too large");
   const std::uint64_t local_max = max_size_sectors(vi);
   if (local_max != 0 && cmd.size_sectors > local_max) {
@@ -180,45 +205,27 @@ void replica_machine::on_admin_resize(const admin& cmd) {
       return refuse("node " + std::to_string(peer.node) + " is not connected");
     }
   }
-  const std::uint32_t flags = cmd.assume_clean ? wire::kResizeAssumeClean : 0;
-  for (const auto& peer : peers_) {
-    if (handshake_done(peer)) send(peer, wire::resize{volume.number, cmd.size_sectors, flags});
-  }
-  grow_volume(vi, cmd.size_sectors);
-  if (!cmd.assume_clean) {
-    // The new area holds whatever each backing device had there: sync mine to everybody. Sent
-    // after `resize`, so each peer already has the room; a running resync picks it up as late
-    // marks (mark_out_of_sync).
-    // In pieces a peer may be told about (out_of_sync covers at most kMaxIoBytes).
-    constexpr std::uint64_t kPieceBlocks = kMaxIoBytes / kBlockBytes;
-    std::vector<node_id> diskful;
-    for (const auto& [node, bitmap] : volumes_[vi].bitmaps) diskful.push_back(node);
-    for (std::uint64_t first = old_sectors / kSectorsPerBlock; first < volumes_[vi].size_blocks;
-         first += kPieceBlocks) {
-      const block_range piece{first, std::min(kPieceBlocks, volumes_[vi].size_blocks - first)};
-      for (node_id node : diskful) mark_out_of_sync(vi, node, piece);
-    }
-  }
-  emit(admin_done{cmd.tag, true, ""});
+  return std::nullopt;
 }
 
-void replica_machine::on_resize(peer_link& peer, const wire::resize& msg) {
-  const std::size_t vi = volume_index_of(msg.volume);
-  if (vi == volumes_.size()) {
-    emit_event("protocol-error", peer.node, msg.volume, 0, "resize of an unknown volume");
-    return drop_connection(peer, conn_state::protocol_error, false);
+// Every connected node agreed and takes the new size with the commit.
+void replica_machine::resize_now(const admin& cmd) {
+  const std::size_t vi = volume_index_of(cmd.volume);
+  const std::uint64_t old_sectors = volumes_[vi].size_sectors;
+  grow_volume(vi, cmd.size_sectors);
+  if (cmd.assume_clean) return;
+  // The new area holds whatever each backing device had there: sync mine to everybody. After the
+  // commit, so each peer already has the room; a running resync picks it up as late marks
+  // (mark_out_of_sync). In pieces a peer may be told about (out_of_sync covers at most
+  // kMaxIoBytes).
+  constexpr std::uint64_t kPieceBlocks = kMaxIoBytes / kBlockBytes;
+  std::vector<node_id> diskful;
+  for (const auto& [node, bitmap] : volumes_[vi].bitmaps) diskful.push_back(node);
+  for (std::uint64_t first = old_sectors / kSectorsPerBlock; first < volumes_[vi].size_blocks;
+       first += kPieceBlocks) {
+    const block_range piece{first, std::min(kPieceBlocks, volumes_[vi].size_blocks - first)};
+    for (node_id node : diskful) mark_out_of_sync(vi, node, piece);
   }
-  if (msg.size_sectors <= volumes_[vi].size_sectors) return;  // nothing to grow
-  const std::uint64_t local_max = max_size_sectors(vi);
-  if (local_max != 0 && msg.size_sectors > local_max) {
-    // Only when this node's limit changed after it told the sender (backing_size): it cannot
-    // follow, and leaves the resource rather than serve a shorter volume.
-    emit_event("resize-refused", peer.node, msg.volume, 0,
-               "the backing device holds only " + std::to_string(local_max) +
-                   " sectors, asked for " + std::to_string(msg.size_sectors));
-    return drop_connection(peer, conn_state::disconnecting, false);
-  }
-  grow_volume(vi, msg.size_sectors);
 }
 
 std::uint64_t replica_machine::max_size_sectors(std::size_t vi) const {

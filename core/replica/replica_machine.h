@@ -157,15 +157,15 @@ struct peer_volume {
   std::uint64_t verify_skipped_blocks = 0;  // could not be compared (read failed, always written)
 };
 
-// Cluster-wide transactions (replica_promotion.cpp, replica_connect.cpp). A coordinator whose
+// Cluster-wide transactions (replica_twopc.cpp, replica_connect.cpp). A coordinator whose
 // participant was busy asks again after 10..80 ms (DRBD twopc-retry-timeout, randomized by the
-// transaction id); `primary` waits for others' transactions up to 2 s, as DRBD's
-// auto-promote-timeout. Timer ids: a tag, a node id and the low bits of the due time, so that a
+// transaction id); `primary`, `resize` and `invalidate` wait for others' transactions up to 2 s,
+// as DRBD's auto-promote-timeout. Timer ids: a tag, a node id and the low bits of the due time, so that a
 // timer of an earlier connection never passes for the current one.
 inline constexpr std::uint64_t kTransactionRetryStepNs = 10'000'000;
-inline constexpr std::uint64_t kPromotionWaitNs = 2'000'000'000;
+inline constexpr std::uint64_t kChangeWaitNs = 2'000'000'000;
 inline constexpr std::uint64_t kConnectRetryTimerTag = 0x43ull << 56;    // "C"
-inline constexpr std::uint64_t kPromotionRetryTimerTag = 0x50ull << 56;  // "P"
+inline constexpr std::uint64_t kChangeRetryTimerTag = 0x50ull << 56;  // "P"
 inline constexpr std::uint64_t kTimerTagMask = 0xffull << 56;
 constexpr std::uint64_t transaction_retry_due_ns(std::uint64_t now_ns, std::uint64_t tid) {
   return now_ns + kTransactionRetryStepNs * (1 + tid % 8);
@@ -323,25 +323,30 @@ class replica_machine {
   void on_peer_lost(peer_link& peer);
   void lose_peer(peer_link& peer, bool was_connected);
   void on_admin(const admin& cmd);
-  void on_admin_primary(const admin& cmd);
   void on_admin_add_peer(const admin& cmd);
   void on_admin_remove_peer(const admin& cmd);
   std::string promotion_refusal(admin_op op) const;
   void promote_now(admin_op op);
-  void conclude_promotion(wire::twopc_refusal refusal);
+  node_mask primary_nodes_seen() const;
+  // replica_twopc.cpp — cluster-wide changes that exclude every other transaction: promote,
+  // resize, invalidate.
+  void begin_exclusive_change(const admin& cmd);
+  struct waiting_change;
+  void start_exclusive_change(const waiting_change& request);
+  std::optional<admin_done> settled_without_change(const admin& cmd) const;
+  void carry_out(const admin& cmd);
+  wire::twopc_refusal participant_refusal(peer_link& initiator, const wire::twopc_prepare& msg);
+  void conclude_exclusive_change(wire::twopc_refusal refusal, node_id refused_by);
   void on_twopc_prepare(peer_link& peer, const wire::twopc_prepare& msg);
   void on_twopc_reply(peer_link& peer, const wire::twopc_reply& msg);
   void on_twopc_end(peer_link& peer, std::uint64_t tid, node_id initiator,
                     wire::twopc_refusal refusal);
-  bool in_promotion() const { return promoting_ || prepared_; }
-  struct waiting_promotion;
-  void start_promotion(const waiting_promotion& request);
-  void on_promotion_retry_timer(std::uint64_t timer);
+  bool in_exclusive_change() const { return changing_ || prepared_; }
+  void on_change_retry_timer(std::uint64_t timer);
   bool in_transaction() const {
-    return in_promotion() || connecting_ || !prepared_connects_.empty();
+    return in_exclusive_change() || connecting_ || !prepared_connects_.empty();
   }
   void transaction_ended();
-  node_mask primary_nodes_seen() const;
   node_mask primary_nodes_known() const;
   // The connect transaction (replica_connect.cpp).
   bool handshake_exchanged(const peer_link& peer) const;
@@ -478,11 +483,14 @@ class replica_machine {
 
   // replica_invalidate_resize.cpp — invalidate and online grow.
   void on_admin_invalidate(const admin& cmd);
+  std::optional<admin_done> invalidate_settled(const admin& cmd) const;
+  void invalidate_now(const admin& cmd);
   void on_admin_resize(const admin& cmd);
+  std::optional<admin_done> resize_settled(const admin& cmd) const;
+  void resize_now(const admin& cmd);
   void on_admin_backing_grown(const admin& cmd);
-  void on_resize(peer_link& peer, const wire::resize& msg);
   void grow_volume(std::size_t volume_index, std::uint64_t size_sectors);
-  peer_link* full_sync_source(node_id named, bool any);
+  const peer_link* full_sync_source(node_id named, bool any) const;
   void request_full_sync(peer_link& source, std::size_t volume_index);
   void on_resync_request(peer_link& peer, const wire::resync_request& msg);
   std::uint64_t max_size_sectors(std::size_t volume_index) const;
@@ -537,29 +545,26 @@ class replica_machine {
     node_mask unconfirmed = 0;
   };
   std::map<std::uint64_t, pending_peer_ack> pending_peer_acks_;  // by client tag
-  // Cluster-wide promotion by two-phase commit: the one this node coordinates, and the one it has
-  // agreed to (a node is part of at most one transaction at a time).
-  struct promotion {
+  // A cluster-wide change by two-phase commit that excludes every other transaction (promote,
+  // resize, invalidate): the one this node coordinates, and the one it has agreed to.
+  struct exclusive_change {
+    admin cmd;  // the operator's command, as it will be carried out
     std::uint64_t tid = 0;
-    std::uint64_t tag = 0;
-    admin_op op = admin_op::primary;
     node_mask asked = 0;
     node_mask awaiting = 0;
     std::uint64_t deadline_ns = 0;  // a busy peer is asked again until then
     node_mask primaries = 0;        // reported by the peers asked
   };
-  std::optional<promotion> promoting_;
-  // A promotion that waits for another transaction to end (timer 0), or to ask again (timer set).
-  struct waiting_promotion {
-    std::uint64_t tag = 0;
-    admin_op op = admin_op::primary;
+  std::optional<exclusive_change> changing_;
+  // A change that waits for another transaction to end (timer 0), or to ask again (timer set).
+  struct waiting_change {
+    admin cmd;
     std::uint64_t deadline_ns = 0;
     std::uint64_t timer = 0;
   };
-  std::optional<waiting_promotion> waiting_promotion_;
+  std::optional<waiting_change> waiting_change_;
   struct prepared {
-    std::uint64_t tid = 0;
-    node_id initiator = 0;
+    wire::twopc_prepare change;  // what the initiator asked (a resize's size, say)
   };
   std::optional<prepared> prepared_;
   // Connect transactions (replica_connect.cpp): the one this node coordinates (the lower node id of

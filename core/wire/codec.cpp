@@ -264,18 +264,6 @@ bool get(byte_reader& r, ov_done& m) {
   return m.out_of_sync_blocks <= m.checked_blocks;
 }
 
-void put(byte_writer& w, const resize& m) {
-  w.put(m.volume);
-  w.put(m.size_sectors);
-  w.put(m.flags);
-}
-bool get(byte_reader& r, resize& m) {
-  m.volume = r.get<std::uint16_t>();
-  m.size_sectors = r.get<std::uint64_t>();
-  m.flags = r.get<std::uint32_t>();
-  return m.size_sectors > 0 && (m.flags & ~kResizeAssumeClean) == 0;
-}
-
 void put(byte_writer& w, const resync_request& m) {
   w.put(m.volume);
 }
@@ -354,6 +342,9 @@ void put(byte_writer& w, const twopc_prepare& m) {
   w.put(static_cast<std::uint8_t>(m.change));
   w.put(m.target);
   w.put(m.primary_nodes);
+  w.put(m.volume);
+  w.put(m.size_sectors);
+  w.put(m.resize_flags);
 }
 bool get(byte_reader& r, twopc_prepare& m) {
   m.tid = r.get<std::uint64_t>();
@@ -362,13 +353,21 @@ bool get(byte_reader& r, twopc_prepare& m) {
   m.change = static_cast<twopc_change>(change);
   m.target = r.get<std::uint8_t>();
   m.primary_nodes = r.get<std::uint32_t>();
-  return m.initiator < kMaxNodes && m.target < kMaxNodes &&
-         change >= static_cast<std::uint8_t>(twopc_change::promote) &&
-         change <= static_cast<std::uint8_t>(twopc_change::connect);
+  m.volume = r.get<std::uint16_t>();
+  m.size_sectors = r.get<std::uint64_t>();
+  m.resize_flags = r.get<std::uint32_t>();
+  const bool known_change = change >= static_cast<std::uint8_t>(twopc_change::promote) &&
+                            change <= static_cast<std::uint8_t>(twopc_change::invalidate);
+  // The resize fields carry a size and known flags for a resize, nothing for any other change.
+  const bool resize_fields =
+      m.change == twopc_change::resize
+          ? m.size_sectors > 0 && (m.resize_flags & ~kResizeAssumeClean) == 0
+          : m.volume == 0 && m.size_sectors == 0 && m.resize_flags == 0;
+  return m.initiator < kMaxNodes && m.target < kMaxNodes && known_change && resize_fields;
 }
 
 bool valid_refusal(std::uint8_t refusal) {
-  return refusal <= static_cast<std::uint8_t>(twopc_refusal::two_primaries);
+  return refusal <= static_cast<std::uint8_t>(twopc_refusal::too_small);
 }
 
 void put(byte_writer& w, const twopc_reply& m) {
@@ -451,7 +450,6 @@ bool make_empty(std::uint16_t raw_type, message& out) {
     case msg_type::ov_done: out = ov_done{}; return true;
     case msg_type::rs_csum_request: out = rs_csum_request{}; return true;
     case msg_type::rs_is_in_sync: out = rs_is_in_sync{}; return true;
-    case msg_type::resize: out = resize{}; return true;
     case msg_type::resync_request: out = resync_request{}; return true;
     case msg_type::backing_size: out = backing_size{}; return true;
     case msg_type::pull_ahead: out = pull_ahead{}; return true;

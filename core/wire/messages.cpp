@@ -126,10 +126,6 @@ template <>
 constexpr msg_type type_for<rs_is_in_sync>() {
   return msg_type::rs_is_in_sync;
 }
-template <>
-constexpr msg_type type_for<resize>() {
-  return msg_type::resize;
-}
 
 template <>
 constexpr msg_type type_for<resync_request>() {
@@ -184,7 +180,6 @@ const char* name_of(msg_type type) {
     case msg_type::ov_done: return "ov_done";
     case msg_type::rs_csum_request: return "rs_csum_request";
     case msg_type::rs_is_in_sync: return "rs_is_in_sync";
-    case msg_type::resize: return "resize";
     case msg_type::resync_request: return "resync_request";
     case msg_type::backing_size: return "backing_size";
     case msg_type::pull_ahead: return "pull_ahead";

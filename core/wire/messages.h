@@ -41,7 +41,6 @@ enum class msg_type : std::uint16_t {
   ov_done = 0x28,          // end of an online verify run (DRBD ends it with a state change)
   rs_csum_request = 0x29,  // P_CSUM_RS_REQUEST (resync request carrying the target's digests)
   rs_is_in_sync = 0x2a,    // P_RS_IS_IN_SYNC (digests matched: nothing to send)
-  resize = 0x2b,           // P_SIZES after `resize` (the new size every node takes)
   resync_request = 0x2c,   // "be my full sync source" (DRBD: a state change to StartingSyncT)
   backing_size = 0x2d,     // P_SIZES d_size: how far the sender's backing device lets it grow
   twopc_prepare = 0x2e,    // P_TWOPC_PREPARE
@@ -206,16 +205,6 @@ struct ov_done {
   friend bool operator==(const ov_done&, const ov_done&) = default;
 };
 
-// A volume grew (admin resize on the sender). Every receiver takes the new size; the new area is
-// synced from the sender unless kResizeAssumeClean.
-inline constexpr std::uint32_t kResizeAssumeClean = 1u << 0;
-struct resize {
-  volume_nr volume = 0;
-  std::uint64_t size_sectors = 0;
-  std::uint32_t flags = 0;
-  friend bool operator==(const resize&, const resize&) = default;
-};
-
 // Sent by a node whose disk just became Inconsistent (invalidate, attach) to the UpToDate peer it
 // wants its data from: the receiver starts a full resync toward it.
 struct resync_request {
@@ -257,9 +246,19 @@ struct rs_data_reply : reply_fields {
 // Two-phase commit of a cluster-wide state change (DRBD change_cluster_wide_state). Transactions
 // are identified by (initiator, tid).
 // A connect asks the nodes on both sides of a new connection; `target` is the peer being connected
-// (the initiator itself for a promotion).
-enum class twopc_change : std::uint8_t { promote = 1, connect = 2 };
-enum class twopc_refusal : std::uint8_t { none = 0, busy = 1, primary = 2, two_primaries = 3 };
+// (the initiator itself for a promotion and a resize, the sync source for an invalidate).
+enum class twopc_change : std::uint8_t { promote = 1, connect = 2, resize = 3, invalidate = 4 };
+enum class twopc_refusal : std::uint8_t {
+  none = 0,
+  busy = 1,           // part of another transaction
+  primary = 2,        // the sender is Primary (a promotion without allow-two-primaries)
+  two_primaries = 3,  // a connect would join more Primaries than allowed
+  not_uptodate = 4,   // an invalidate's source has no UpToDate data in sync with the initiator
+  too_small = 5,      // a resize beyond the sender's backing device
+};
+
+// A resize's new area needs no sync (DRBD --assume-clean).
+inline constexpr std::uint32_t kResizeAssumeClean = 1u << 0;
 
 struct twopc_prepare {
   std::uint64_t tid = 0;
@@ -267,6 +266,10 @@ struct twopc_prepare {
   twopc_change change = twopc_change::promote;
   node_id target = 0;
   node_mask primary_nodes = 0;  // connect: the Primaries known on the initiator's side
+  // resize (DRBD P_TWOPC_PREP_RSZ): the volume and the size every node takes; zero otherwise.
+  volume_nr volume = 0;
+  std::uint64_t size_sectors = 0;
+  std::uint32_t resize_flags = 0;
   friend bool operator==(const twopc_prepare&, const twopc_prepare&) = default;
 };
 struct twopc_reply {
@@ -301,7 +304,7 @@ using message = std::variant<features, role_state, volume_state, current_uuid, r
                              data_reply, neg_dreply, rs_data_request, rs_data_reply, rs_write_ack,
                              neg_rs_dreply, out_of_sync, peer_ack, twopc_prepare, twopc_abort,
                              twopc_reply, twopc_commit, ping, ping_ack, ov_request, ov_reply,
-                             ov_done, rs_csum_request, rs_is_in_sync, resize, resync_request,
+                             ov_done, rs_csum_request, rs_is_in_sync, resync_request,
                              backing_size, pull_ahead>;
 
 msg_type type_of(const message& msg);

@@ -195,7 +195,12 @@ void wire_frames(const fs::path& root) {
   dir.write("ov_done", frame(wire::ov_done{0, 1024, 3}));
   dir.write("rs_csum_request", frame(digests<wire::rs_csum_request>(0, 64, 23, 32768)));
   dir.write("rs_is_in_sync", frame(acked<wire::rs_is_in_sync>(0, 64, 23, 32768)));
-  dir.write("resize", frame(wire::resize{0, 16384, wire::kResizeAssumeClean}));
+  {
+    wire::twopc_prepare resize{78, 2, wire::twopc_change::resize, 2};
+    resize.size_sectors = 16384;
+    resize.resize_flags = wire::kResizeAssumeClean;
+    dir.write("twopc_resize", frame(resize));
+  }
   dir.write("resync_request", frame(wire::resync_request{0}));
   dir.write("backing_size", frame(wire::backing_size{0, 2097152}));
   dir.write("pull_ahead", frame(wire::pull_ahead{0}));

@@ -165,8 +165,9 @@ std::vector<sample> all_samples() {
                 .write_seq = 1ull << 63},
        {}});
   out.push_back({twopc_prepare{.tid = 0x1122'3344'5566'7788ull, .initiator = 5,
-                               .change = twopc_change::connect, .target = 7,
-                               .primary_nodes = mask_of(5)},
+                               .change = twopc_change::resize, .target = 5,
+                               .primary_nodes = mask_of(5), .volume = 6,
+                               .size_sectors = 1ull << 40, .resize_flags = kResizeAssumeClean},
                  {}});
   out.push_back({twopc_abort{.tid = 9, .initiator = 31, .refusal = twopc_refusal::two_primaries},
                  {}});
@@ -197,7 +198,6 @@ std::vector<sample> all_samples() {
     out.push_back({m, {}});
   }
   out.push_back({block_ack<rs_is_in_sync>(13), {}});
-  out.push_back({resize{.volume = 6, .size_sectors = 1ull << 40, .flags = kResizeAssumeClean}, {}});
   out.push_back({resync_request{.volume = 4}, {}});
   out.push_back({backing_size{.volume = 5, .max_size_sectors = 0x0000'0010'0000'0000ull}, {}});
   out.push_back({pull_ahead{.volume = 7}, {}});
@@ -242,13 +242,13 @@ const type_info kAllTypes[] = {
     {msg_type::neg_dreply, 22},    {msg_type::rs_data_request, 22},
     {msg_type::rs_data_reply, 30}, {msg_type::rs_write_ack, 22},
     {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22},
-    {msg_type::peer_ack, 26},      {msg_type::twopc_prepare, 15},
+    {msg_type::peer_ack, 26},      {msg_type::twopc_prepare, 29},
     {msg_type::twopc_abort, 10},   {msg_type::twopc_reply, 14},
     {msg_type::twopc_commit, 9},   {msg_type::ping, 0},
     {msg_type::ping_ack, 0},       {msg_type::ov_request, 22},
     {msg_type::ov_reply, 24},      {msg_type::ov_done, 18},
     {msg_type::rs_csum_request, 24}, {msg_type::rs_is_in_sync, 22},
-    {msg_type::resize, 14},         {msg_type::resync_request, 2},
+    {msg_type::resync_request, 2},
     {msg_type::backing_size, 10},   {msg_type::pull_ahead, 2},
 };
 
@@ -309,13 +309,13 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(14) == 30 + 3000);                                     // rs_data_reply
   CHECK(body_of(17) == 22);                                            // out_of_sync
   CHECK(body_of(18) == 26);                                            // peer_ack
-  CHECK(body_of(19) == 15);                                            // twopc_prepare
+  CHECK(body_of(19) == 29);                                            // twopc_prepare
   CHECK(body_of(23) == 0);                                             // ping
   CHECK(body_of(25) == 22);                                            // ov_request
   CHECK(body_of(26) == 24 + 3 * 4);                                    // ov_reply
   CHECK(body_of(27) == 18);                                            // ov_done
   CHECK(body_of(28) == 24 + 4);                                        // rs_csum_request
-  CHECK(body_of(30) == 14);                                            // resize
+  CHECK(body_of(30) == 2);                                             // resync_request
 }
 
 TEST_CASE("round trip at the limits") {
@@ -649,11 +649,34 @@ TEST_CASE("decode rejects out-of-range field values") {
     check_rejected(encode_frame(ov_done{.volume = 0, .checked_blocks = 1, .out_of_sync_blocks = 2}),
                    decode_status::bad_value);
   }
-  SUBCASE("resize to zero or with unknown flags") {
-    check_rejected(encode_frame(resize{.volume = 0, .size_sectors = 0, .flags = 0}),
+  SUBCASE("twopc_prepare: resize to zero or with unknown flags, resize fields on other changes") {
+    const twopc_prepare grow{.tid = 1, .initiator = 0, .change = twopc_change::resize,
+                             .volume = 0, .size_sectors = 8};
+    CHECK(decode(encode_frame(grow)).status == decode_status::ok);
+    twopc_prepare zero = grow;
+    zero.size_sectors = 0;
+    check_rejected(encode_frame(zero), decode_status::bad_value);
+    twopc_prepare flags = grow;
+    flags.resize_flags = 2;
+    check_rejected(encode_frame(flags), decode_status::bad_value);
+    for (auto change : {twopc_change::promote, twopc_change::connect, twopc_change::invalidate}) {
+      twopc_prepare other = grow;
+      other.change = change;
+      check_rejected(encode_frame(other), decode_status::bad_value);
+      other.size_sectors = 0;
+      CHECK(decode(encode_frame(other)).status == decode_status::ok);
+      other.volume = 1;
+      check_rejected(encode_frame(other), decode_status::bad_value);
+    }
+    twopc_prepare unknown = grow;
+    unknown.change = static_cast<twopc_change>(5);
+    check_rejected(encode_frame(unknown), decode_status::bad_value);
+  }
+  SUBCASE("twopc refusals past too_small") {
+    check_rejected(encode_frame(twopc_reply{.tid = 1, .refusal = static_cast<twopc_refusal>(6)}),
                    decode_status::bad_value);
-    check_rejected(encode_frame(resize{.volume = 0, .size_sectors = 8, .flags = 2}),
-                   decode_status::bad_value);
+    CHECK(decode(encode_frame(twopc_abort{.tid = 1, .refusal = twopc_refusal::too_small}))
+              .status == decode_status::ok);
   }
   SUBCASE("features with protocol_min above protocol_max") {
     check_rejected(
