@@ -160,8 +160,8 @@ struct peer_volume {
 // Cluster-wide transactions (replica_twopc.cpp, replica_connect.cpp). A coordinator whose
 // participant was busy asks again after 10..80 ms (DRBD twopc-retry-timeout, randomized by the
 // transaction id); `primary`, `resize` and `invalidate` wait for others' transactions up to 2 s,
-// as DRBD's auto-promote-timeout. Timer ids: a tag, a node id and the low bits of the due time, so that a
-// timer of an earlier connection never passes for the current one.
+// as DRBD's auto-promote-timeout. Timer ids: a tag, a node id and the low bits of the due time, so
+// that a timer of an earlier connection never passes for the current one.
 inline constexpr std::uint64_t kTransactionRetryStepNs = 10'000'000;
 inline constexpr std::uint64_t kChangeWaitNs = 2'000'000'000;
 inline constexpr std::uint64_t kConnectRetryTimerTag = 0x43ull << 56;    // "C"

@@ -66,10 +66,10 @@ void replica_machine::carry_out(const admin& cmd) {
 }
 
 void replica_machine::begin_exclusive_change(const admin& cmd) {
+  if (auto done = settled_without_change(cmd)) return emit(*done);
   if (changing_ || waiting_change_) {
     return emit(admin_done{cmd.tag, false, "a cluster-wide state change is in progress"});
   }
-  if (auto done = settled_without_change(cmd)) return emit(*done);
   const waiting_change request{cmd, now_ns_ + kChangeWaitNs, 0};
   // Busy with another transaction (a connect, say): like `drbdsetup primary`, wait for it and try
   // then, instead of failing the command.
@@ -119,7 +119,8 @@ void replica_machine::conclude_exclusive_change(wire::twopc_refusal refusal, nod
   changing_.reset();
   std::string reason = refusal_reason(refusal, refused_by, c.cmd);
   const bool retry = refusal == wire::twopc_refusal::busy && now_ns_ < c.deadline_ns;
-  // A peer may be connected to a Primary this node does not reach (DRBD: the replies' primary_nodes).
+  // A peer may be connected to a Primary this node does not reach (DRBD: the replies'
+  // primary_nodes).
   const bool promotion = c.cmd.op == admin_op::primary || c.cmd.op == admin_op::primary_force;
   const node_mask others = c.primaries & ~mask_of(config_.self);
   if (reason.empty() && promotion && others != 0 && !config_.allow_two_primaries) {

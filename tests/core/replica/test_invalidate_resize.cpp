@@ -325,3 +325,31 @@ TEST_CASE("a peer whose backing device is too small refuses the resize when aske
   CHECK(c.events_named("resized").size() == 3);
   c.release_held();
 }
+
+TEST_CASE("a resize while a peer takes part in a connect waits for it instead of failing") {
+  auto c = started_cluster(3, 14, kVolumeBytes);
+  c.cut_link(0, 2);
+  c.run_until_quiet();
+  // n2 agreed to n0's connect and waits for its end; n1, asked too, has seen it end.
+  c.hold(0, 2, wire::msg_type::twopc_commit);
+  c.heal_link(0, 2);
+  c.run_until_quiet();
+  REQUIRE(connection(c.view(2), 0) != conn_state::connected);
+  c.grow_backing_devices(0, 2 * kVolumeBytes, false);
+  admin grow;
+  grow.op = admin_op::resize;
+  grow.volume = 0;
+  grow.size_sectors = 2 * kVolumeBytes / kSectorBytes;
+  const auto resize = c.admin_async(1, grow);
+  c.run_for(100'000'000);  // n2 answers busy; n1 asks again every 10..80 ms
+  CHECK_FALSE(c.admin_result(resize).has_value());
+  c.release_held();
+  c.run_until_quiet();
+  REQUIRE(c.admin_result(resize).has_value());
+  CHECK(c.admin_result(resize)->ok);
+  for (node_id n = 0; n < 3; ++n) {
+    CAPTURE(n);
+    CHECK(c.view(n).volumes[0].size_sectors == grow.size_sectors);
+    CHECK(c.disk_bytes(n, 0) == c.disk_bytes(1, 0));
+  }
+}
