@@ -150,7 +150,7 @@ void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
   // A lost coordinator ends its transaction here; a lost participant no longer needs to agree.
   bool ends_transaction =
       std::erase_if(prepared_connects_, [&](const auto& p) { return p.initiator == peer.node; }) > 0;
-  if (prepared_ && prepared_->change.initiator == peer.node) {
+  if (prepared_ && prepared_->initiator == peer.node) {
     prepared_.reset();
     ends_transaction = true;
   }

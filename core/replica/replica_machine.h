@@ -335,7 +335,8 @@ class replica_machine {
   void start_exclusive_change(const waiting_change& request);
   std::optional<admin_done> settled_without_change(const admin& cmd) const;
   void carry_out(const admin& cmd);
-  wire::twopc_refusal participant_refusal(peer_link& initiator, const wire::twopc_prepare& msg);
+  wire::twopc_refusal participant_refusal(const peer_link& initiator,
+                                          const wire::twopc_prepare& msg);
   void conclude_exclusive_change(wire::twopc_refusal refusal, node_id refused_by);
   void on_twopc_prepare(peer_link& peer, const wire::twopc_prepare& msg);
   void on_twopc_reply(peer_link& peer, const wire::twopc_reply& msg);
@@ -563,10 +564,7 @@ class replica_machine {
     std::uint64_t timer = 0;
   };
   std::optional<waiting_change> waiting_change_;
-  struct prepared {
-    wire::twopc_prepare change;  // what the initiator asked (a resize's size, say)
-  };
-  std::optional<prepared> prepared_;
+  std::optional<wire::twopc_prepare> prepared_;  // agreed to: what was asked (a resize's size)
   // Connect transactions (replica_connect.cpp): the one this node coordinates (the lower node id of
   // a new connection does), and those it has agreed to. Connects may overlap one another, each
   // naming the Primaries it knows of, so that together they can never join two Primaries; a

@@ -155,7 +155,7 @@ void replica_machine::conclude_exclusive_change(wire::twopc_refusal refusal, nod
 }
 
 // Whether this node agrees to the change `initiator` asks for (busy aside).
-wire::twopc_refusal replica_machine::participant_refusal(peer_link& initiator,
+wire::twopc_refusal replica_machine::participant_refusal(const peer_link& initiator,
                                                          const wire::twopc_prepare& msg) {
   switch (msg.change) {
     case wire::twopc_change::promote:
@@ -197,7 +197,7 @@ void replica_machine::on_twopc_prepare(peer_link& peer, const wire::twopc_prepar
   }
   wire::twopc_reply reply{msg.tid, msg.initiator, wire::twopc_refusal::none, primary_nodes_seen()};
   reply.refusal = in_transaction() ? wire::twopc_refusal::busy : participant_refusal(peer, msg);
-  if (reply.refusal == wire::twopc_refusal::none) prepared_ = prepared{msg};
+  if (reply.refusal == wire::twopc_refusal::none) prepared_ = msg;
   send(peer, reply);
 }
 
@@ -218,8 +218,8 @@ void replica_machine::on_twopc_reply(peer_link& peer, const wire::twopc_reply& m
 void replica_machine::on_twopc_end(peer_link& peer, std::uint64_t tid, node_id initiator,
                                    wire::twopc_refusal refusal) {
   if (initiator != peer.node) return;
-  if (prepared_ && prepared_->change.tid == tid && prepared_->change.initiator == initiator) {
-    const wire::twopc_prepare change = prepared_->change;
+  if (prepared_ && prepared_->tid == tid && prepared_->initiator == initiator) {
+    const wire::twopc_prepare change = *prepared_;
     prepared_.reset();
     if (refusal == wire::twopc_refusal::none && change.change == wire::twopc_change::resize) {
       const std::size_t vi = volume_index_of(change.volume);

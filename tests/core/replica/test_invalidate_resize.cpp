@@ -231,6 +231,14 @@ TEST_CASE("a grown backing device reaches every peer; resize without a size take
 
 namespace {
 
+admin resize_to(std::uint64_t bytes) {
+  admin cmd;
+  cmd.op = admin_op::resize;
+  cmd.volume = 0;
+  cmd.size_sectors = bytes / kSectorBytes;
+  return cmd;
+}
+
 // Runs until both commands are answered; returns how many succeeded.
 int both_answered(sim::cluster& c, std::uint64_t a, std::uint64_t b) {
   for (int i = 0; i < 100 && !(c.admin_result(a) && c.admin_result(b)); ++i) {
@@ -276,10 +284,7 @@ TEST_CASE("two nodes that resize at the same moment: every node grows once, none
   REQUIRE(c.admin_command(0, admin_op::secondary).ok);  // any node may resize without a Primary
   c.run_until_quiet();
   c.grow_backing_devices(0, 2 * kVolumeBytes, false);
-  admin grow;
-  grow.op = admin_op::resize;
-  grow.volume = 0;
-  grow.size_sectors = 2 * kVolumeBytes / kSectorBytes;
+  const admin grow = resize_to(2 * kVolumeBytes);
   const auto a = c.admin_async(1, grow);
   const auto b = c.admin_async(2, grow);
   // The first to commit grows every node; the other then finds the size reached.
@@ -336,10 +341,7 @@ TEST_CASE("a resize while a peer takes part in a connect waits for it instead of
   c.run_until_quiet();
   REQUIRE(connection(c.view(2), 0) != conn_state::connected);
   c.grow_backing_devices(0, 2 * kVolumeBytes, false);
-  admin grow;
-  grow.op = admin_op::resize;
-  grow.volume = 0;
-  grow.size_sectors = 2 * kVolumeBytes / kSectorBytes;
+  const admin grow = resize_to(2 * kVolumeBytes);
   const auto resize = c.admin_async(1, grow);
   c.run_for(100'000'000);  // n2 answers busy; n1 asks again every 10..80 ms
   CHECK_FALSE(c.admin_result(resize).has_value());
