@@ -118,10 +118,7 @@ void replica_machine::on_bitmap_chunk(peer_link& peer, const wire::bitmap_chunk&
 // This volume is being resynced from a peer other than `peer` (or waits for its bitmap).
 bool replica_machine::syncing_from_another(const peer_link& peer, std::size_t vi) const {
   return std::any_of(peers_.begin(), peers_.end(), [&](const peer_link& other) {
-    const repl_state repl = other.volumes[vi].repl;
-    return other.node != peer.node &&
-           (repl == repl_state::wf_bitmap_t || repl == repl_state::sync_target ||
-            repl == repl_state::paused_sync_t);
+    return other.node != peer.node && is_sync_target_state(other.volumes[vi].repl);
   });
 }
 
