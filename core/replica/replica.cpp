@@ -197,6 +197,9 @@ void replica_machine::step(const input& in, std::vector<output>& out) {
       },
       in.kind);
   for (std::size_t vi = 0; vi < volumes_.size(); ++vi) update_quorum(vi);
+  // Whatever this input changed (a write arrived, a generation moved on, a writer was lost) may
+  // let resync reads waiting for a write go ahead; after the write itself was queued.
+  release_parked_resync_reads();
   out_ = nullptr;
 }
 
@@ -591,6 +594,7 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
                              msg.payload.length_bytes, msg.block_id, msg.payload);
   dr.data_flags = msg.flags;
   submit(std::move(dr));
+  note_received_write(peer, vi, msg.write_seq);
 }
 
 void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_fields& ack,

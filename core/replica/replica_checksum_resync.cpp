@@ -29,18 +29,22 @@ void replica_machine::on_csum_read_done(const disk_request& request, const disk_
   auto& pv = peer.volumes[request.volume_index];
   if (!pv.resync_requests.count(request.block_id)) return;
   const volume_nr number = volumes_[request.volume_index].number;
+  const wire::resync_dagtag dagtag = resync_dagtag_toward(peer, request.volume_index);
   if (!done.ok || done.digests.size() != wire::digests_for(request.length_bytes)) {
     // My copy is unreadable: ask for the data outright.
     return send(peer, wire::rs_data_request{
-                          {number, request.sector, request.block_id, request.length_bytes}});
+                          {number, request.sector, request.block_id, request.length_bytes},
+                          dagtag});
   }
   send(peer, wire::rs_csum_request{
-                 {number, request.sector, request.block_id, request.length_bytes, done.digests}});
+                 {number, request.sector, request.block_id, request.length_bytes, done.digests},
+                 dagtag});
 }
 
 void replica_machine::on_rs_csum_request(peer_link& peer, const wire::rs_csum_request& msg) {
   // A resync read like any other (ordered against writes), that also digests what it read.
-  read_for_resync(peer, {msg.volume, msg.sector, msg.block_id, msg.size_bytes}, &msg.digests);
+  take_resync_request(peer, {msg.volume, msg.sector, msg.block_id, msg.size_bytes}, &msg.digests,
+                      msg.dagtag);
 }
 
 // Source side, the read for an rs_csum_request is done (and succeeded).

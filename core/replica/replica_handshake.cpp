@@ -576,6 +576,11 @@ void replica_machine::decide_sync(peer_link& peer, std::size_t vi) {
   }
   set_repl(peer, vi, repl_state::established);
   local_volume& volume = volumes_[vi];
+  // Equal data: the Primary's writes its state counted are here (the later ones it marked).
+  if (peer.peer_role == role::primary &&
+      uuid_value(theirs.current) == uuid_value(volume.uuids.current)) {
+    note_writes_held_from(peer, vi, theirs.current, theirs.writes_seen);
+  }
   // Equal generations: an Outdated/Consistent disk is as good as the UpToDate peer's.
   if (theirs.disk == disk_state::uptodate &&
       (volume.disk == disk_state::outdated || volume.disk == disk_state::consistent)) {

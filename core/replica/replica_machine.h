@@ -118,6 +118,20 @@ struct peer_volume {
   // Both sides: blocks marked out of sync while a resync with this peer was under way. The resync
   // that is running may already have moved past them, so they are resynced again afterwards.
   block_bitmap late_marks;
+  // Receiver side: the last write of this peer as a writer that reached me directly, by the
+  // generation it reported for it and its data::write_seq (what a sync target names in the
+  // dagtag of its resync requests).
+  generation_uuid received_write_generation = 0;
+  std::uint64_t received_write_seq = 0;
+  // Sync-source side: reads this target asked for that wait until the write their dagtag names
+  // has reached me (replica_resync_dagtag.cpp), in the order they came.
+  struct parked_resync_read {
+    wire::block_ack_fields request;
+    bool checksum = false;
+    std::vector<std::uint32_t> target_digests;  // with `checksum`
+    wire::resync_dagtag dagtag;
+  };
+  std::deque<parked_resync_read> parked_resync_reads;
   // Blocks were marked toward this Established peer while its last report named a generation older
   // than mine: its next report may show it current, and then they are sent (send_missed_writes).
   bool marked_while_report_stale = false;
@@ -407,6 +421,17 @@ class replica_machine {
   std::uint64_t resync_blocks_allowed(const peer_volume& pv, std::uint64_t max_blocks) const;
   void spend_resync_budget(peer_volume& pv, std::uint64_t blocks);
   void on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg);
+  // Resync reads ordered after the writes the target holds (replica_resync_dagtag.cpp).
+  wire::resync_dagtag resync_dagtag_toward(const peer_link& source, std::size_t volume_index) const;
+  void note_received_write(peer_link& writer, std::size_t volume_index, std::uint64_t write_seq);
+  void note_writes_held_from(peer_link& writer, std::size_t volume_index,
+                             generation_uuid generation, std::uint64_t writes_seen);
+  bool holds_dagtag(std::size_t volume_index, const wire::resync_dagtag& dagtag) const;
+  bool may_wait_for_dagtag(std::size_t volume_index, const wire::resync_dagtag& dagtag) const;
+  void take_resync_request(peer_link& peer, const wire::block_ack_fields& request,
+                           const std::vector<std::uint32_t>* target_digests,
+                           const wire::resync_dagtag& dagtag);
+  void release_parked_resync_reads();
   void read_for_resync(peer_link& peer, const wire::block_ack_fields& msg,
                        const std::vector<std::uint32_t>* target_digests);
   void on_rs_data_reply(peer_link& peer, const wire::rs_data_reply& msg);

@@ -261,6 +261,7 @@ void replica_machine::request_resync_blocks(peer_link& peer, std::size_t vi) {
       request.sector = block * kSectorsPerBlock;
       request.block_id = next_request_id_++;
       request.size_bytes = size_bytes;
+      request.dagtag = resync_dagtag_toward(peer, vi);
       send(peer, request);
       pv.resync_requests[request.block_id] = {block_range{block, run}, false};
     }
@@ -282,7 +283,7 @@ void replica_machine::continue_resync(std::size_t vi) {
 }
 
 void replica_machine::on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg) {
-  read_for_resync(peer, msg, nullptr);
+  take_resync_request(peer, msg, nullptr, msg.dagtag);
 }
 
 // Reads what a sync target asked for, or refuses at once when this node cannot serve it. With the
@@ -492,6 +493,10 @@ void replica_machine::finish_resync_as_target(peer_link& peer, std::size_t vi) {
     if (node != peer.node && bitmap.any()) behind |= mask_of(node);
   }
   if (pv.source_uuid != 0) adopt_uuid(volume, pv.source_uuid, behind);
+  // A Primary source: its writes up to its last count are here, by the resync or directly.
+  if (peer.peer_role == role::primary) {
+    note_writes_held_from(peer, vi, pv.peer_state.current, pv.peer_state.writes_seen);
+  }
   // The source's data, but not its count of the generation's writes (it moved on meanwhile).
   volume.writes_seen = kWritesSeenUnknown;
   // The data is now the source's, and so is its ancestry: every generation the source descends

@@ -248,8 +248,34 @@ bool get_digests(byte_reader& r, digest_fields& m, bool digests_required) {
 bool get(byte_reader& r, ov_reply& m) {
   return get_digests(r, m, false);
 }
+void put(byte_writer& w, const resync_dagtag& m) {
+  w.put(m.writer);
+  w.put(m.generation);
+  w.put(m.write_seq);
+}
+// Either a node and its write, or no writer and nothing else.
+bool get(byte_reader& r, resync_dagtag& m) {
+  m.writer = r.get<std::uint8_t>();
+  m.generation = r.get<std::uint64_t>();
+  m.write_seq = r.get<std::uint64_t>();
+  if (m.writer == kNoDagtagWriter) return m.generation == 0 && m.write_seq == 0;
+  return m.writer < kMaxNodes;
+}
+
+void put(byte_writer& w, const rs_data_request& m) {
+  put(w, static_cast<const block_ack_fields&>(m));
+  put(w, m.dagtag);
+}
+bool get(byte_reader& r, rs_data_request& m) {
+  return get(r, static_cast<block_ack_fields&>(m)) && get(r, m.dagtag);
+}
+
+void put(byte_writer& w, const rs_csum_request& m) {
+  put(w, static_cast<const digest_fields&>(m));
+  put(w, m.dagtag);
+}
 bool get(byte_reader& r, rs_csum_request& m) {
-  return get_digests(r, m, true);
+  return get_digests(r, m, true) && get(r, m.dagtag);
 }
 
 void put(byte_writer& w, const ov_done& m) {

@@ -157,7 +157,23 @@ struct recv_ack : block_ack_fields {};
 struct neg_ack : block_ack_fields {};
 struct data_request : block_ack_fields {};
 struct neg_dreply : block_ack_fields {};
-struct rs_data_request : block_ack_fields {};
+
+// The newest write a resync reply must include (DRBD 9.2's dagtag in P_RS_DATA_REQUEST): a sync
+// target names the Primary whose writes reach it, the generation and the write_seq of the last
+// of them it received; the source reads the range only once that write has reached it too, so a
+// source whose link to the Primary lags cannot send a block older than the target's copy.
+// `writer` kNoDagtagWriter: the target knows of no such write (the other two fields are 0).
+inline constexpr node_id kNoDagtagWriter = 0xff;
+struct resync_dagtag {
+  node_id writer = kNoDagtagWriter;
+  generation_uuid generation = 0;
+  std::uint64_t write_seq = 0;
+  friend bool operator==(const resync_dagtag&, const resync_dagtag&) = default;
+};
+struct rs_data_request : block_ack_fields {
+  resync_dagtag dagtag;
+  friend bool operator==(const rs_data_request&, const rs_data_request&) = default;
+};
 struct rs_write_ack : block_ack_fields {};
 struct neg_rs_dreply : block_ack_fields {};
 // "These blocks changed and you do not have the change": sent to a sync target by its sources.
@@ -193,7 +209,10 @@ constexpr std::size_t digests_for(std::uint32_t size_bytes) {
 }
 struct ov_request : block_ack_fields {};
 struct ov_reply : digest_fields {};
-struct rs_csum_request : digest_fields {};
+struct rs_csum_request : digest_fields {
+  resync_dagtag dagtag;
+  friend bool operator==(const rs_csum_request&, const rs_csum_request&) = default;
+};
 struct rs_is_in_sync : block_ack_fields {};
 
 // Sent by a verify source when its run over the volume ended (or was stopped): the target leaves

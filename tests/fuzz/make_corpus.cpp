@@ -180,6 +180,11 @@ void wire_frames(const fs::path& root) {
   dir.write("data_request", frame(acked<wire::data_request>(0, 16, 5, 8192)));
   dir.write("data_reply", frame(reply<wire::data_reply>(0, 16, 5, 1024), pattern(1024, 11)));
   dir.write("rs_data_request", frame(acked<wire::rs_data_request>(0, 65536, 9, 4096)));
+  {
+    auto request = acked<wire::rs_data_request>(0, 65536, 10, 131072);
+    request.dagtag = {2, 0x5eed'0000'0000'0040ull, 17};
+    dir.write("rs_data_request_dagtag", frame(request));
+  }
   dir.write("rs_data_reply",
             frame(reply<wire::rs_data_reply>(0, 65536, 9, 4096), pattern(4096, 19)));
   dir.write("out_of_sync", frame(acked<wire::out_of_sync>(0, 128, 0, 1048576)));
@@ -193,7 +198,11 @@ void wire_frames(const fs::path& root) {
   dir.write("ov_reply", frame(digests<wire::ov_reply>(0, 256, 21, 3 * 4096 + 512)));
   dir.write("ov_reply_unreadable", frame(wire::ov_reply{{0, 256, 22, 4096, {}}}));
   dir.write("ov_done", frame(wire::ov_done{0, 1024, 3}));
-  dir.write("rs_csum_request", frame(digests<wire::rs_csum_request>(0, 64, 23, 32768)));
+  {
+    auto request = digests<wire::rs_csum_request>(0, 64, 23, 32768);
+    request.dagtag = {0, 0x5eed'0000'0000'0040ull, 3};
+    dir.write("rs_csum_request", frame(request));
+  }
   dir.write("rs_is_in_sync", frame(acked<wire::rs_is_in_sync>(0, 64, 23, 32768)));
   {
     wire::twopc_prepare resize{78, 2, wire::twopc_change::resize, 2};

@@ -148,7 +148,11 @@ std::vector<sample> all_samples() {
   out.push_back({block_ack<data_request>(4), {}});
   out.push_back(reply<data_reply>(5, 512));
   out.push_back({block_ack<neg_dreply>(6), {}});
-  out.push_back({block_ack<rs_data_request>(7), {}});
+  {
+    auto request = block_ack<rs_data_request>(7);
+    request.dagtag = {.writer = 31, .generation = 0xfedc'ba98'7654'3210ull, .write_seq = 1ull << 40};
+    out.push_back({request, {}});
+  }
   {
     auto resync_reply = reply<rs_data_reply>(8, 3000);
     std::get<rs_data_reply>(resync_reply.msg).source_writes_seen = 0x0102'0304'0506'0708ull;
@@ -195,6 +199,7 @@ std::vector<sample> all_samples() {
     m.block_id = 0x1234;
     m.size_bytes = 4096;
     m.digests = {0xdead'beefu};
+    m.dagtag = {.writer = 2, .generation = 0x42, .write_seq = 7};
     out.push_back({m, {}});
   }
   out.push_back({block_ack<rs_is_in_sync>(13), {}});
@@ -239,7 +244,7 @@ const type_info kAllTypes[] = {
     {msg_type::data, 38},          {msg_type::write_ack, 22},
     {msg_type::recv_ack, 22},      {msg_type::neg_ack, 22},
     {msg_type::data_request, 22},  {msg_type::data_reply, 22},
-    {msg_type::neg_dreply, 22},    {msg_type::rs_data_request, 22},
+    {msg_type::neg_dreply, 22},    {msg_type::rs_data_request, 39},
     {msg_type::rs_data_reply, 30}, {msg_type::rs_write_ack, 22},
     {msg_type::neg_rs_dreply, 22}, {msg_type::out_of_sync, 22},
     {msg_type::peer_ack, 26},      {msg_type::twopc_prepare, 29},
@@ -247,7 +252,7 @@ const type_info kAllTypes[] = {
     {msg_type::twopc_commit, 9},   {msg_type::ping, 0},
     {msg_type::ping_ack, 0},       {msg_type::ov_request, 22},
     {msg_type::ov_reply, 24},      {msg_type::ov_done, 18},
-    {msg_type::rs_csum_request, 24}, {msg_type::rs_is_in_sync, 22},
+    {msg_type::rs_csum_request, 41}, {msg_type::rs_is_in_sync, 22},
     {msg_type::resync_request, 2},
     {msg_type::backing_size, 10},   {msg_type::pull_ahead, 2},
 };
@@ -306,6 +311,7 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(6) == 38 + 4096 + 17);                                 // data
   CHECK(body_of(7) == 22);                                             // write_ack
   CHECK(body_of(11) == 22 + 512);                                      // data_reply
+  CHECK(body_of(13) == 22 + 1 + 8 + 8);                                // rs_data_request
   CHECK(body_of(14) == 30 + 3000);                                     // rs_data_reply
   CHECK(body_of(17) == 22);                                            // out_of_sync
   CHECK(body_of(18) == 26);                                            // peer_ack
@@ -314,7 +320,7 @@ TEST_CASE("fixed body sizes match the documented layout") {
   CHECK(body_of(25) == 22);                                            // ov_request
   CHECK(body_of(26) == 24 + 3 * 4);                                    // ov_reply
   CHECK(body_of(27) == 18);                                            // ov_done
-  CHECK(body_of(28) == 24 + 4);                                        // rs_csum_request
+  CHECK(body_of(28) == 24 + 4 + 17);                                   // rs_csum_request
   CHECK(body_of(30) == 2);                                             // resync_request
 }
 
@@ -644,6 +650,23 @@ TEST_CASE("decode rejects out-of-range field values") {
     bad.resize(bad.size() - 4);
     write_be32(bad, 8, static_cast<std::uint32_t>(bad.size() - kHeaderBytes));
     check_rejected(bad, decode_status::bad_value);
+  }
+  SUBCASE("resync dagtag: a writer beyond node 31, or fields without a writer") {
+    rs_data_request request = block_ack<rs_data_request>(1);
+    CHECK(decode(encode_frame(request)).status == decode_status::ok);  // no writer at all
+    request.dagtag = {.writer = 32, .generation = 1, .write_seq = 1};
+    check_rejected(encode_frame(request), decode_status::bad_value);
+    request.dagtag = {.writer = kNoDagtagWriter, .generation = 1, .write_seq = 0};
+    check_rejected(encode_frame(request), decode_status::bad_value);
+    request.dagtag = {.writer = kNoDagtagWriter, .generation = 0, .write_seq = 3};
+    check_rejected(encode_frame(request), decode_status::bad_value);
+    rs_csum_request csum;
+    csum.size_bytes = 4096;
+    csum.digests = {5};
+    csum.dagtag = {.writer = 200, .generation = 1, .write_seq = 1};
+    check_rejected(encode_frame(csum), decode_status::bad_value);
+    csum.dagtag.writer = 0;
+    CHECK(decode(encode_frame(csum)).status == decode_status::ok);
   }
   SUBCASE("ov_done with more out-of-sync blocks than checked") {
     check_rejected(encode_frame(ov_done{.volume = 0, .checked_blocks = 1, .out_of_sync_blocks = 2}),
