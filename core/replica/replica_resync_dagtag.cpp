@@ -6,7 +6,7 @@
 // only once that write has reached it too.
 //
 // The source waits only while it can get there: the Primary is connected and Established with it
-// and still Primary. Otherwise it reads at once, as before; the target's own checks (a write that
+// and still Primary. Otherwise it reads at once, as DRBD does; the target's own checks (a write that
 // arrives while the request is out, writes the writer has not settled) still apply to the reply.
 #include <algorithm>
 #include <string>
