@@ -4,8 +4,8 @@
 // Primaries it knows of: itself if Primary, its connected peers, and those named by the connect
 // transactions it has agreed to and not yet seen end. All yes and at most one Primary among them
 // all (or allow-two-primaries) -> twopc_commit, and both ends finish the handshake (the resync
-// decision included); more Primaries -> twopc_abort, and both ends drop the connection and stay
-// StandAlone ("two-primaries"), as DRBD does when two partitions with a Primary each meet.
+// decision included); more Primaries -> twopc_abort, asked again for up to 2 s (a role change may
+// still be on its way), then both ends drop the connection and stay StandAlone ("two-primaries").
 // Connects may overlap (a node rejoining its peers connects to all of them at once, so that one
 // source resyncs it while the others wait): two overlapping connects share a node, which tells each
 // about the Primaries the other named, so together they can never join two Primaries either. A
@@ -158,6 +158,14 @@ void replica_machine::conclude_connect(wire::twopc_refusal refusal) {
   if (refusal == wire::twopc_refusal::none && target_waits && !config_.allow_two_primaries &&
       std::popcount(primaries) > 1 && !diverged_from(*target)) {
     refusal = wire::twopc_refusal::two_primaries;
+    // What some node knows of the roles may be stale: a Primary that stepped down a moment ago
+    // (a VM migration) while its role_state is still on the way. The connect is asked again, as
+    // after a busy participant, until the roles have had time to settle; only two Primaries that
+    // remain keep the two sides apart.
+    if (target->two_primaries_since_ns == 0) target->two_primaries_since_ns = now_ns_ + 1;
+    if (now_ns_ + 1 - target->two_primaries_since_ns < kChangeWaitNs) {
+      refusal = wire::twopc_refusal::busy;
+    }
   }
   for (const auto& peer : peers_) {
     if (!mask_has(t.asked, peer.node)) continue;
@@ -170,6 +178,7 @@ void replica_machine::conclude_connect(wire::twopc_refusal refusal) {
     }
   }
   if (target_waits) {
+    if (refusal != wire::twopc_refusal::busy) target->two_primaries_since_ns = 0;
     if (refusal == wire::twopc_refusal::none) {
       target->connect_agreed = true;
       maybe_finish_handshake(*target);

@@ -255,6 +255,28 @@ TEST_CASE("two Primaries that meet without allow-two-primaries stay StandAlone (
   }
 }
 
+TEST_CASE("a connect refused on a Primary that just stepped down is asked again, not dropped") {
+  // A VM migration: n0 steps down and n1 is promoted while n1 cannot reach n2, and n0's new role
+  // has not reached n2 yet. When n1 and n2 meet, n2 still names n0 as Primary.
+  auto c = started(3);
+  REQUIRE(c.admin_command(0, admin_op::primary).ok);
+  c.cut_link(1, 2);
+  c.run_until_quiet();
+  c.hold(0, 2, wire::msg_type::role_state);
+  REQUIRE(c.admin_command(0, admin_op::secondary).ok);
+  c.run_until_quiet();
+  REQUIRE(c.admin_command(1, admin_op::primary).ok);
+  c.heal_link(1, 2);
+  c.run_for(100'000'000);  // the connect is refused for two Primaries and asked again meanwhile
+  CHECK(connection(c.view(1), 2) != conn_state::connected);
+  CHECK(connection(c.view(1), 2) != conn_state::standalone);
+  c.release_held();
+  c.run_until_quiet();
+  CHECK(connection(c.view(1), 2) == conn_state::connected);
+  CHECK(connection(c.view(2), 1) == conn_state::connected);
+  CHECK(c.events_named("two-primaries").empty());
+}
+
 TEST_CASE("a promotion racing a connect: never two Primaries on one connection") {
   // n2 is Primary in its own partition; n0 is promoted at the moment the link heals. Whichever
   // transaction comes first, the other is refused (busy, or two Primaries).
