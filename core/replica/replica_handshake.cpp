@@ -789,6 +789,12 @@ void replica_machine::on_current_uuid(peer_link& peer, const wire::current_uuid&
       peer.peer_role != role::primary) {
     return;
   }
+  // About to become another node's sync target (its bitmap is on the way): that resync ends on
+  // the source's generation, so following the Primary now would be undone at its end, with my
+  // newer generation left in my history, a cycle with the Primary's (sweep --quorum seed 2064:
+  // a false split brain, StandAlone). The Primary sees my stale generation and the resync's end
+  // brings us together again.
+  if (syncing_from_another(peer, vi)) return;
   // Only a node that holds the Primary's previous generation may follow it into the next one. One
   // that is behind (it missed writes the Primary's peers marked) must resync first: a fresh
   // handshake decides from what.
