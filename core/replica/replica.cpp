@@ -594,7 +594,7 @@ void replica_machine::on_peer_data(peer_link& peer, const wire::data& msg) {
                              msg.payload.length_bytes, msg.block_id, msg.payload);
   dr.data_flags = msg.flags;
   submit(std::move(dr));
-  note_received_write(peer, vi, msg.write_seq);
+  note_writes_held_from(peer, vi, peer.volumes[vi].peer_state.current, msg.write_seq);
 }
 
 void replica_machine::on_peer_write_ack(peer_link& peer, const wire::block_ack_fields& ack,

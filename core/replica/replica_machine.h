@@ -427,7 +427,6 @@ class replica_machine {
   void on_rs_data_request(peer_link& peer, const wire::rs_data_request& msg);
   // Resync reads ordered after the writes the target holds (replica_resync_dagtag.cpp).
   wire::resync_dagtag resync_dagtag_toward(const peer_link& source, std::size_t volume_index) const;
-  void note_received_write(peer_link& writer, std::size_t volume_index, std::uint64_t write_seq);
   void note_writes_held_from(peer_link& writer, std::size_t volume_index,
                              generation_uuid generation, std::uint64_t writes_seen);
   bool holds_dagtag(std::size_t volume_index, const wire::resync_dagtag& dagtag) const;

@@ -31,19 +31,8 @@ wire::resync_dagtag replica_machine::resync_dagtag_toward(const peer_link& sourc
   return {};
 }
 
-void replica_machine::note_received_write(peer_link& writer, std::size_t vi,
-                                          std::uint64_t write_seq) {
-  auto& wpv = writer.volumes[vi];
-  const generation_uuid generation = uuid_value(wpv.peer_state.current);
-  if (wpv.received_write_generation != generation) {
-    wpv.received_write_generation = generation;
-    wpv.received_write_seq = 0;
-  }
-  wpv.received_write_seq = std::max(wpv.received_write_seq, write_seq);
-}
-
-// I hold the writer's writes of `generation` up to `writes_seen` without having received them
-// one by one (it was my sync source, or we connected on equal data).
+// I hold the writer's writes of `generation` up to `writes_seen`: one reached me, or all of them
+// did without my receiving them one by one (it was my sync source, or we connected on equal data).
 void replica_machine::note_writes_held_from(peer_link& writer, std::size_t vi,
                                             generation_uuid generation,
                                             std::uint64_t writes_seen) {
@@ -72,11 +61,20 @@ bool replica_machine::holds_dagtag(std::size_t vi, const wire::resync_dagtag& da
   if (uuid_value(volume.uuids.current) == dagtag.generation) {
     return volume.writes_seen != kWritesSeenUnknown && volume.writes_seen >= dagtag.write_seq;
   }
-  // I moved on from that generation: every write of it reached me before the next one began.
-  return std::any_of(volume.uuids.history.begin(), volume.uuids.history.end(),
-                     [&](generation_uuid ancestor) {
-                       return ancestor != 0 && uuid_value(ancestor) == dagtag.generation;
-                     });
+  // I moved on from that generation (it is in my history, or kept as a bitmap UUID toward a peer
+  // that missed my later writes): every write of it reached me before the next one began.
+  const auto& uuids = volume.uuids;
+  auto is_it = [&](generation_uuid uuid) {
+    return uuid != 0 && uuid_value(uuid) == dagtag.generation;
+  };
+  if (std::any_of(uuids.history.begin(), uuids.history.end(), is_it)) return true;
+  for (int node = 0; node < kMaxNodes; ++node) {
+    if (mask_has(uuids.bitmap_uuid_nodes, static_cast<node_id>(node)) &&
+        is_it(uuids.bitmap_uuids[node])) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // The named write is still on its way to me: the writer is connected, Established and Primary.
