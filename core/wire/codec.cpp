@@ -248,6 +248,7 @@ bool get_digests(byte_reader& r, digest_fields& m, bool digests_required) {
 bool get(byte_reader& r, ov_reply& m) {
   return get_digests(r, m, false);
 }
+
 void put(byte_writer& w, const resync_dagtag& m) {
   w.put(m.writer);
   w.put(m.generation);
