@@ -162,8 +162,8 @@ void replica_machine::conclude_connect(wire::twopc_refusal refusal) {
     // (a VM migration) while its role_state is still on the way. The connect is asked again, as
     // after a busy participant, until the roles have had time to settle; only two Primaries that
     // remain keep the two sides apart.
-    if (target->two_primaries_since_ns == 0) target->two_primaries_since_ns = now_ns_ + 1;
-    if (now_ns_ + 1 - target->two_primaries_since_ns < kChangeWaitNs) {
+    if (!target->two_primaries_since_ns) target->two_primaries_since_ns = now_ns_;
+    if (now_ns_ - *target->two_primaries_since_ns < kChangeWaitNs) {
       refusal = wire::twopc_refusal::busy;
     }
   }
@@ -178,7 +178,7 @@ void replica_machine::conclude_connect(wire::twopc_refusal refusal) {
     }
   }
   if (target_waits) {
-    if (refusal != wire::twopc_refusal::busy) target->two_primaries_since_ns = 0;
+    if (refusal != wire::twopc_refusal::busy) target->two_primaries_since_ns.reset();
     if (refusal == wire::twopc_refusal::none) {
       target->connect_agreed = true;
       maybe_finish_handshake(*target);

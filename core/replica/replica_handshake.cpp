@@ -82,7 +82,7 @@ void replica_machine::lose_peer(peer_link& peer, bool was_connected) {
   peer.features_sent = peer.features_received = peer.role_received = false;
   peer.connect_agreed = false;
   peer.connect_retry_timer = 0;
-  peer.two_primaries_since_ns = 0;
+  peer.two_primaries_since_ns.reset();
   if (peer.conn != conn_state::standalone) {
     set_conn(peer, conn_state::network_failure);
     set_conn(peer, conn_state::unconnected);

@@ -210,10 +210,10 @@ struct peer_link {
   // The cluster-wide connect transaction for this connection committed: the handshake may finish.
   bool connect_agreed = false;
   std::uint64_t connect_retry_timer = 0;  // armed after a busy refusal; 0 = none
-  // When a connect to this peer was first refused for joining two Primaries (0: not refused). A
-  // role change on its way (a migration) is given kChangeWaitNs to arrive before both ends give
-  // up and stay StandAlone.
-  std::uint64_t two_primaries_since_ns = 0;
+  // When a connect to this peer was first refused for joining two Primaries. A role change on its
+  // way (a migration) is given kChangeWaitNs to arrive before both ends give up and stay
+  // StandAlone.
+  std::optional<std::uint64_t> two_primaries_since_ns;
   // Votes for quorum: every peer of the configuration, and an added one once it completed a
   // handshake (DRBD MDF_NODE_EXISTS). A peer being removed stops voting before its requests settle.
   bool voter = true;
