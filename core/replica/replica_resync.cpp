@@ -66,11 +66,8 @@ void replica_machine::on_resync_start(peer_link& peer, const wire::resync_start&
   }
   auto& pv = peer.volumes[vi];
   const auto& uuids = volumes_[vi].uuids;
-  const bool source_behind =
-      uuid_value(msg.source_uuid) != uuid_value(uuids.current) &&
-      std::any_of(uuids.history.begin(), uuids.history.end(), [&](generation_uuid ancestor) {
-        return ancestor != 0 && uuid_value(ancestor) == uuid_value(msg.source_uuid);
-      });
+  const bool source_behind = uuid_value(msg.source_uuid) != uuid_value(uuids.current) &&
+                             in_history(uuids, msg.source_uuid);
   const bool decided_on_older_state =
       pv.repl == repl_state::established || volumes_[vi].disk == disk_state::uptodate;
   if (decided_on_older_state && source_behind) {

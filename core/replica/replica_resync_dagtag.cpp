@@ -61,20 +61,8 @@ bool replica_machine::holds_dagtag(std::size_t vi, const wire::resync_dagtag& da
   if (uuid_value(volume.uuids.current) == dagtag.generation) {
     return volume.writes_seen != kWritesSeenUnknown && volume.writes_seen >= dagtag.write_seq;
   }
-  // I moved on from that generation (it is in my history, or kept as a bitmap UUID toward a peer
-  // that missed my later writes): every write of it reached me before the next one began.
-  const auto& uuids = volume.uuids;
-  auto is_it = [&](generation_uuid uuid) {
-    return uuid != 0 && uuid_value(uuid) == dagtag.generation;
-  };
-  if (std::any_of(uuids.history.begin(), uuids.history.end(), is_it)) return true;
-  for (int node = 0; node < kMaxNodes; ++node) {
-    if (mask_has(uuids.bitmap_uuid_nodes, static_cast<node_id>(node)) &&
-        is_it(uuids.bitmap_uuids[node])) {
-      return true;
-    }
-  }
-  return false;
+  // I moved on from that generation: every write of it reached me before the next one began.
+  return is_ancestor(volume.uuids, dagtag.generation);
 }
 
 // The named write is still on its way to me: the writer is connected, Established and Primary.

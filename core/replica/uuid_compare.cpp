@@ -13,11 +13,6 @@ generation_uuid bitmap_uuid(const uuid_set& set, node_id node) {
   return mask_has(set.bitmap_uuid_nodes, node) ? uuid_value(set.bitmap_uuids[node]) : 0;
 }
 
-bool in_history(const uuid_set& set, generation_uuid uuid) {
-  return std::any_of(set.history.begin(), set.history.end(),
-                     [&](generation_uuid h) { return h != 0 && uuid_value(h) == uuid; });
-}
-
 // A third node N (not self, not peer) for which `set` keeps a bitmap UUID equal to `uuid`.
 bool other_bitmap_matches(const uuid_set& set, generation_uuid uuid, node_id self_node,
                           node_id peer_node, node_id& via) {
@@ -34,6 +29,21 @@ bool other_bitmap_matches(const uuid_set& set, generation_uuid uuid, node_id sel
 }
 
 }  // namespace
+
+bool in_history(const uuid_set& set, generation_uuid uuid) {
+  return std::any_of(set.history.begin(), set.history.end(), [&](generation_uuid h) {
+    return h != 0 && uuid_value(h) == uuid_value(uuid);
+  });
+}
+
+bool is_ancestor(const uuid_set& set, generation_uuid uuid) {
+  if (in_history(set, uuid)) return true;
+  for (int node = 0; node < kMaxNodes; ++node) {
+    const generation_uuid kept = bitmap_uuid(set, static_cast<node_id>(node));
+    if (kept != 0 && kept == uuid_value(uuid)) return true;
+  }
+  return false;
+}
 
 bool is_source(sync_strategy s) {
   return s == sync_strategy::source_use_bitmap || s == sync_strategy::source_set_bitmap ||

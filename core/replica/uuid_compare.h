@@ -45,6 +45,12 @@ struct sync_decision {
   node_id via_node = 0;  // the third node for *_copy_bitmap / *_clear_bitmap
 };
 
+// `uuid` is in the set's history (compared without the Primary flag).
+bool in_history(const uuid_set& set, generation_uuid uuid);
+// ... or kept as a bitmap UUID toward a peer that missed the later writes: either way a
+// generation the set's data moved on from.
+bool is_ancestor(const uuid_set& set, generation_uuid uuid);
+
 bool is_source(sync_strategy strategy);
 bool is_target(sync_strategy strategy);
 bool is_full_sync(sync_strategy strategy);
